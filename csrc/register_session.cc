@@ -1,0 +1,161 @@
+// Graph, Session and build_info bindings. Arrays cross as C-contiguous numpy arrays; the GIL
+// is released while a session runs.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+
+#include "register.h"
+#include "xnorinfer/base/errors.h"
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/graph/graph.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/session.h"
+
+namespace py = pybind11;
+
+namespace xnorinfer::python {
+namespace {
+
+#ifndef XI_VERSION
+#define XI_VERSION "unknown"
+#endif
+#ifndef XI_COMPILER
+#define XI_COMPILER "unknown"
+#endif
+
+AttrValue to_attr(const std::string& node, const std::string& key, const py::handle& v) {
+  auto bad = [&]() -> InvalidModel {
+    return InvalidModel("node '" + node + "': attribute '" + key +
+                        "' must be an int, float, str or a list of ints or floats");
+  };
+  if (py::isinstance<py::bool_>(v)) throw bad();
+  if (py::isinstance<py::int_>(v)) return v.cast<int64_t>();
+  if (py::isinstance<py::float_>(v)) return v.cast<double>();
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    const py::sequence seq = v.cast<py::sequence>();
+    bool all_int = true;
+    for (const py::handle& item : seq) {
+      if (py::isinstance<py::bool_>(item)) throw bad();
+      if (!py::isinstance<py::int_>(item)) all_int = false;
+      if (!py::isinstance<py::int_>(item) && !py::isinstance<py::float_>(item)) throw bad();
+    }
+    if (all_int) return seq.cast<std::vector<int64_t>>();
+    return seq.cast<std::vector<double>>();
+  }
+  throw bad();
+}
+
+void add_node(Graph& g, const std::string& name, const std::string& op,
+              const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+              const py::dict& attrs) {
+  std::map<std::string, AttrValue> values;
+  for (const auto& [key, value] : attrs) {
+    const std::string k = py::str(key);
+    values[k] = to_attr(name, k, value);
+  }
+  g.add_node(NodeDef{name, op, inputs, outputs, AttrMap(name, std::move(values))});
+}
+
+// float32 arrays become float32 constants; uint64 arrays become packed `bits` constants whose
+// last axis counts bits (words * 64).
+void add_constant(Graph& g, const std::string& name, const py::array& array) {
+  if (!(array.flags() & py::array::c_style)) {
+    throw InvalidModel("constant '" + name + "' must be C-contiguous");
+  }
+  Shape shape(array.shape(), array.shape() + array.ndim());
+  TensorInfo info;
+  if (array.dtype().is(py::dtype::of<float>())) {
+    info = {DType::kFloat32, shape};
+  } else if (array.dtype().is(py::dtype::of<uint64_t>())) {
+    if (shape.empty()) throw InvalidModel("packed constant '" + name + "' must have rank >= 1");
+    shape.back() *= kBitsPerWord;
+    info = {DType::kBits, shape};
+  } else {
+    throw InvalidModel("constant '" + name + "' must be float32 or uint64, got " +
+                       std::string(py::str(array.dtype())));
+  }
+  g.add_constant(name, info, array.data(), static_cast<size_t>(array.nbytes()));
+}
+
+std::vector<Shape> shapes_of(const std::vector<py::array_t<float, py::array::c_style>>& arrays) {
+  std::vector<Shape> shapes;
+  for (const auto& a : arrays) shapes.emplace_back(a.shape(), a.shape() + a.ndim());
+  return shapes;
+}
+
+py::list run(Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
+  const std::vector<Shape> in_shapes = shapes_of(inputs);
+  const std::vector<Shape> out_shapes = s.output_shapes(in_shapes);
+  std::vector<py::array_t<float>> outputs;
+  std::vector<float*> out_ptrs;
+  for (const Shape& shape : out_shapes) {
+    outputs.emplace_back(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+    out_ptrs.push_back(outputs.back().mutable_data());
+  }
+  std::vector<const float*> in_ptrs;
+  for (const auto& a : inputs) in_ptrs.push_back(a.data());
+  {
+    py::gil_scoped_release release;
+    s.run(in_shapes, in_ptrs, out_ptrs);
+  }
+  py::list result;
+  for (auto& a : outputs) result.append(a);
+  return result;
+}
+
+py::dict build_info() {
+  py::dict info;
+  info["version"] = XI_VERSION;
+  info["compiler"] = XI_COMPILER;
+  info["openmp"] = openmp_enabled();
+  py::list compiled;
+  for (Isa isa : compiled_isas()) compiled.append(to_string(isa));
+  info["isa_compiled"] = compiled;
+  info["isa_detected"] = to_string(best_available_isa());
+  return info;
+}
+
+}  // namespace
+
+void register_session(py::module_& m) {
+  py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
+      .def(py::init<>())
+      .def("add_input",
+           [](Graph& g, const std::string& name, const Shape& shape) {
+             g.add_input(name, shape, DType::kFloat32);
+           },
+           py::arg("name"), py::arg("shape"))
+      .def("add_constant", &add_constant, py::arg("name"), py::arg("array"))
+      .def("add_node", &add_node, py::arg("name"), py::arg("op"), py::arg("inputs"),
+           py::arg("outputs"), py::arg("attrs"))
+      .def("add_output", &Graph::add_output, py::arg("name"));
+
+  py::class_<Session>(m, "Session")
+      .def(py::init([](std::shared_ptr<Graph> graph, int num_threads, const std::string& isa) {
+             return std::make_unique<Session>(std::move(graph), SessionOptions{num_threads, isa});
+           }),
+           py::arg("graph"), py::arg("num_threads") = 0, py::arg("isa") = "")
+      .def_property_readonly("isa", [](const Session& s) { return to_string(s.isa()); })
+      .def_property_readonly("num_threads", &Session::num_threads)
+      .def("output_shapes", &Session::output_shapes, py::arg("input_shapes"))
+      .def("run", &run, py::arg("inputs"),
+           "Runs the graph on C-contiguous float32 inputs (graph input order); returns the "
+           "outputs in graph output order. Releases the GIL while it runs.");
+
+  m.def("build_info", &build_info);
+  m.def("resolve_isa", [](const std::string& requested) { return to_string(resolve_isa(requested)); },
+        py::arg("requested") = "");
+  m.def("available_isas", []() {
+    std::vector<std::string> names;
+    for (Isa isa : compiled_isas()) {
+      if (static_cast<int>(isa) <= static_cast<int>(best_available_isa())) names.push_back(to_string(isa));
+    }
+    return names;
+  });
+}
+
+}  // namespace xnorinfer::python

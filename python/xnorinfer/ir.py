@@ -1,0 +1,85 @@
+"""The engine graph in Python: what the converter builds, the model file stores and the
+session hands to C++. The op set and every op's inputs and attributes are specified in
+``docs/ir.md``; the C++ executor validates a graph again when it is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+DTYPES = ("float32", "bits")
+
+BINARY_OPS = ("BinarizePack", "BinaryConv2d", "BinaryDense")
+BWN_OPS = ("BwnConv2d", "BwnDense")
+FLOAT_OPS = (
+    "Conv2d", "Dense", "ChannelAffine", "Relu", "PRelu", "Clip", "Sign", "MaxPool",
+    "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Concat", "Reshape",
+    "Transpose", "Softmax",
+)
+ALL_OPS = BINARY_OPS + BWN_OPS + FLOAT_OPS
+
+
+@dataclass
+class ValueInfo:
+    """A graph input, output or intermediate value: engine-order shape, -1 for a dynamic batch."""
+
+    name: str
+    shape: list[int]
+    dtype: str = "float32"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "ValueInfo":
+        return ValueInfo(d["name"], list(d["shape"]), d["dtype"])
+
+
+@dataclass
+class Node:
+    """One engine op. An absent optional input is the empty string."""
+
+    name: str
+    op: str
+    inputs: list[str]
+    outputs: list[str]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "op": self.op, "inputs": list(self.inputs),
+                "outputs": list(self.outputs), "attrs": dict(self.attrs)}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "Node":
+        return Node(d["name"], d["op"], list(d["inputs"]), list(d["outputs"]), dict(d["attrs"]))
+
+
+@dataclass
+class Graph:
+    """Nodes in topological order over named values.
+
+    ``constants`` holds float32 arrays and uint64 arrays (packed ``bits`` constants).
+    ``values`` describes every node output (for inspection; the executor infers shapes itself).
+    ``metadata`` carries free-form JSON-able facts (producer, conversion report, ONNX sizes).
+    """
+
+    inputs: list[ValueInfo]
+    outputs: list[ValueInfo]
+    nodes: list[Node]
+    constants: dict[str, np.ndarray]
+    values: dict[str, ValueInfo] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def producer_of(self) -> dict[str, Node]:
+        return {out: node for node in self.nodes for out in node.outputs}
+
+    def consumers_of(self) -> dict[str, list[Node]]:
+        consumers: dict[str, list[Node]] = {}
+        for node in self.nodes:
+            for name in node.inputs:
+                if name:
+                    consumers.setdefault(name, []).append(node)
+        return consumers

@@ -1,0 +1,171 @@
+"""InferenceSession: runs a converted model with the same calling convention as onnxruntime.
+
+    sess = xnorinfer.InferenceSession("model.xnor", num_threads=2)
+    [logits] = sess.run(None, {"input": x})
+
+Inputs are given in the ONNX model's own layout (NCHW for PyTorch exports); the engine
+converts to its NHWC layout internally, and outputs come back in the ONNX layout too.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from xnorinfer import _core, ir, model_file
+
+DYNAMIC_DIM = "batch"
+
+
+@dataclass(frozen=True)
+class NodeArg:
+    """A graph input or output, as onnxruntime's ``NodeArg``: name, shape, type.
+
+    A dynamic dimension is given as the string ``"batch"``, as onnxruntime gives symbolic names.
+    """
+
+    name: str
+    shape: list[int | str]
+    type: str = "tensor(float)"
+
+
+def _node_arg(value: ir.ValueInfo) -> NodeArg:
+    return NodeArg(value.name, [DYNAMIC_DIM if d == -1 else d for d in value.shape])
+
+
+def build_engine_graph(graph: ir.Graph) -> Any:
+    """Hand an :class:`ir.Graph` to the C++ engine, which validates it again."""
+    engine = _core.Graph()
+    for value in graph.inputs:
+        engine.add_input(value.name, list(value.shape))
+    for name, array in graph.constants.items():
+        engine.add_constant(name, np.ascontiguousarray(array))
+    for node in graph.nodes:
+        engine.add_node(node.name, node.op, node.inputs, node.outputs, node.attrs)
+    for value in graph.outputs:
+        engine.add_output(value.name)
+    return engine
+
+
+class InferenceSession:
+    """A loaded model, ready to run. Safe to call :meth:`run` from several threads at once.
+
+    Parameters
+    ----------
+    path_or_bytes : str, os.PathLike or bytes
+        A ``.xnor`` model file written by :func:`xnorinfer.convert`, or its bytes.
+    num_threads : int, optional
+        Threads each run uses inside ops. Default: all cores OpenMP reports.
+    isa : {"scalar", "avx2", "avx512"}, optional
+        Force a kernel path. Default: ``$XNORINFER_ISA`` if set, else the best this CPU has.
+        Asking for more than the CPU supports raises ``xnorinfer.UnsupportedIsa``.
+
+    Raises
+    ------
+    ModelError
+        The file is not a valid model (truncated, corrupted, newer version, ...).
+    """
+
+    def __init__(self, path_or_bytes: str | os.PathLike[str] | bytes, *,
+                 num_threads: int | None = None, isa: str | None = None) -> None:
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            graph = model_file.loads(bytes(path_or_bytes))
+        else:
+            graph = model_file.load(path_or_bytes)
+        if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
+            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+        self._graph = graph
+        self._session = _core.Session(build_engine_graph(graph), num_threads or 0, isa or "")
+        self._inputs = [_node_arg(v) for v in graph.inputs]
+        self._outputs = [_node_arg(v) for v in graph.outputs]
+
+    @property
+    def isa(self) -> str:
+        """The kernel path this session runs: ``"scalar"``, ``"avx2"`` or ``"avx512"``."""
+        return self._session.isa
+
+    @property
+    def num_threads(self) -> int:
+        return self._session.num_threads
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the converter recorded: producer, conversion report, sizes."""
+        return self._graph.metadata
+
+    def get_inputs(self) -> list[NodeArg]:
+        return list(self._inputs)
+
+    def get_outputs(self) -> list[NodeArg]:
+        return list(self._outputs)
+
+    def run(self, output_names: Sequence[str] | None,
+            input_feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Run the model.
+
+        Parameters
+        ----------
+        output_names : list of str or None
+            Outputs to return, in this order; None returns all of them.
+        input_feed : dict of str to numpy.ndarray
+            One float32 array per model input. Any memory layout is accepted (non-contiguous
+            and Fortran-ordered arrays are copied). Other dtypes are refused rather than
+            silently converted: pass ``x.astype(np.float32)``.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            float32 arrays, in the order of ``output_names``.
+
+        Notes
+        -----
+        Binary layers binarize with ``x < 0 -> -1``, else +1: 0, -0 and NaN become +1
+        (ONNX's Sign maps 0 to 0). Float layers propagate NaN and inf as IEEE arithmetic does.
+        """
+        arrays = self._check_feed(input_feed)
+        wanted = self._output_indices(output_names)
+        outputs = self._session.run(arrays)
+        return [outputs[i] for i in wanted]
+
+    def _check_feed(self, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        if not isinstance(feed, Mapping):
+            raise TypeError(f"input_feed must be a dict of name -> array, got {type(feed).__name__}")
+        names = [arg.name for arg in self._inputs]
+        missing = [n for n in names if n not in feed]
+        extra = [n for n in feed if n not in names]
+        if missing or extra:
+            raise ValueError(f"input_feed must have exactly the inputs {names}; "
+                             f"missing {missing}, unexpected {extra}")
+        arrays = []
+        for arg in self._inputs:
+            array = feed[arg.name]
+            if not isinstance(array, np.ndarray):
+                raise TypeError(f"input '{arg.name}' must be a numpy.ndarray, "
+                                f"got {type(array).__name__}")
+            if array.dtype != np.float32:
+                raise TypeError(f"input '{arg.name}' must be float32, got {array.dtype}: "
+                                "pass x.astype(np.float32)")
+            self._check_shape(arg, array.shape)
+            arrays.append(np.ascontiguousarray(array))
+        return arrays
+
+    @staticmethod
+    def _check_shape(arg: NodeArg, shape: tuple[int, ...]) -> None:
+        expected = arg.shape
+        fits = len(shape) == len(expected) and all(
+            (e == DYNAMIC_DIM and s >= 1) or e == s for s, e in zip(shape, expected))
+        if not fits:
+            raise ValueError(f"input '{arg.name}' has shape {list(shape)}, the model expects "
+                             f"{expected} ('{DYNAMIC_DIM}' = any positive size)")
+
+    def _output_indices(self, output_names: Sequence[str] | None) -> list[int]:
+        names = [arg.name for arg in self._outputs]
+        if output_names is None:
+            return list(range(len(names)))
+        unknown = [n for n in output_names if n not in names]
+        if unknown:
+            raise ValueError(f"unknown output names {unknown}; the model's outputs are {names}")
+        return [names.index(n) for n in output_names]

@@ -1,0 +1,20 @@
+// CPU feature detection: CPUID plus XGETBV, so that a feature the OS does not save across
+// context switches (AVX, AVX-512 state) counts as absent.
+#pragma once
+
+namespace xnorinfer {
+
+struct CpuFeatures {
+  bool popcnt = false;
+  bool avx2 = false;
+  bool fma = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512vl = false;
+  bool avx512vpopcntdq = false;
+};
+
+// Detected once, then cached.
+const CpuFeatures& cpu_features();
+
+}  // namespace xnorinfer

@@ -1,0 +1,32 @@
+// Bit-packing microkernels: float rows -> packed sign bits (bits.h conventions).
+//
+// Contract for every kernel in bitpack.inc:
+//   x        rows x channels floats, row r starts at x + r * x_row_stride (floats).
+//   offset   nullptr, or channels floats added before the sign test: bit = (x + offset) < 0.
+//   out      rows x words_for_bits(channels) words, row r at out + r * out_row_stride (words);
+//            tail bits are written as 0. Nothing past a row's last word is written.
+//   abs_mean nullptr, or rows floats: the mean over channels of |x| (without the offset),
+//            summed in channel order so every variant rounds the same way.
+// Kernels may read up to kExtraBytes past the end of x.
+#pragma once
+
+#include <cstdint>
+
+#include "xnorinfer/base/bits.h"
+
+namespace xnorinfer {
+
+using BitpackFn = void (*)(const float* x, int64_t rows, int64_t channels, int64_t x_row_stride,
+                           const float* offset, Word* out, int64_t out_row_stride,
+                           float* abs_mean);
+
+#define XI_BITPACK(fn, isa) void fn(const float*, int64_t, int64_t, int64_t, const float*, \
+                                    Word*, int64_t, float*);
+#include "xnorinfer/kernels/bitpack/bitpack.inc"
+#undef XI_BITPACK
+
+// Same contract; the oracle the kernels are tested against.
+void bitpack_ref(const float* x, int64_t rows, int64_t channels, int64_t x_row_stride,
+                 const float* offset, Word* out, int64_t out_row_stride, float* abs_mean);
+
+}  // namespace xnorinfer

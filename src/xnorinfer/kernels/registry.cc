@@ -1,0 +1,73 @@
+#include "xnorinfer/kernels/registry.h"
+
+#include "xnorinfer/base/errors.h"
+
+namespace xnorinfer {
+namespace {
+
+template <typename Fn>
+struct Entry {
+  KernelInfo info;
+  Fn fn;
+};
+
+const Entry<BitpackFn> kBitpack[] = {
+#define XI_BITPACK(fn, isa) {{"bitpack", #fn, Isa::isa, 0, 0}, &fn},
+#include "xnorinfer/kernels/bitpack/bitpack.inc"
+#undef XI_BITPACK
+};
+
+const Entry<BgemmFn> kBgemm[] = {
+#define XI_BGEMM(fn, isa, mr, nr) {{"bgemm", #fn, Isa::isa, mr, nr}, &fn},
+#include "xnorinfer/kernels/bgemm/bgemm.inc"
+#undef XI_BGEMM
+};
+
+const Entry<SgemmFn> kSgemm[] = {
+#define XI_SGEMM(fn, isa, mr, nr) {{"sgemm", #fn, Isa::isa, mr, nr}, &fn},
+#include "xnorinfer/kernels/sgemm/sgemm.inc"
+#undef XI_SGEMM
+};
+
+// Tables list kernels in increasing ISA order, so the last one that fits is the widest.
+template <typename Fn, size_t N>
+Fn select(const Entry<Fn> (&table)[N], Isa ceiling) {
+  Fn best = table[0].fn;
+  for (const auto& e : table) {
+    if (static_cast<int>(e.info.isa) <= static_cast<int>(ceiling)) best = e.fn;
+  }
+  return best;
+}
+
+template <typename Fn, size_t N>
+Fn find(const Entry<Fn> (&table)[N], const std::string& name) {
+  for (const auto& e : table) {
+    if (name == e.info.name) return e.fn;
+  }
+  throw InvalidArgument("no kernel named '" + name + "' in this build");
+}
+
+template <typename Fn, size_t N>
+void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
+  for (const auto& e : table) out.push_back(e.info);
+}
+
+}  // namespace
+
+std::vector<KernelInfo> list_kernels() {
+  std::vector<KernelInfo> out;
+  append(kBitpack, out);
+  append(kBgemm, out);
+  append(kSgemm, out);
+  return out;
+}
+
+BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
+BgemmFn select_bgemm(Isa ceiling) { return select(kBgemm, ceiling); }
+SgemmFn select_sgemm(Isa ceiling) { return select(kSgemm, ceiling); }
+
+BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
+BgemmFn find_bgemm(const std::string& name) { return find(kBgemm, name); }
+SgemmFn find_sgemm(const std::string& name) { return find(kSgemm, name); }
+
+}  // namespace xnorinfer

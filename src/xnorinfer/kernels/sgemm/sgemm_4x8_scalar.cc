@@ -1,0 +1,13 @@
+// Float GEMM, 4x8 register tile, compiled with the scalar flags (see sgemm_tiled.h).
+#include "xnorinfer/kernels/sgemm/sgemm.h"
+#include "xnorinfer/kernels/sgemm/sgemm_tiled.h"
+
+namespace xnorinfer {
+
+void sgemm_ukernel_4x8__scalar(int64_t m, int64_t n, int64_t k, const float* a,
+                                   int64_t a_stride, const float* b, int64_t b_stride, float* c,
+                                   int64_t c_stride) {
+  sgemm_tiled<4, 8>(m, n, k, a, a_stride, b, b_stride, c, c_stride);
+}
+
+}  // namespace xnorinfer

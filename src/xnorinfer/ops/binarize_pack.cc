@@ -1,0 +1,73 @@
+// BinarizePack: float [..., C] -> bits [..., C], optionally with a per-channel offset added
+// before the sign test (ReActNet's RSign) and the XNOR-Net A map (mean |x| over channels).
+#include <algorithm>
+
+#include "xnorinfer/base/errors.h"
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int64_t kRowsPerTask = 64;
+
+class BinarizePack final : public Op {
+ public:
+  explicit BinarizePack(const OpArgs& args) : check_(args.node), kernel_(select_bitpack(args.isa)) {
+    check_.input_count(1, 2);
+    check_.output_count(1, 2);
+    with_abs_mean_ = args.node.outputs.size() == 2 && !args.node.outputs[1].empty();
+    if (check_.has_input(1)) {
+      offset_ = &check_.constant(args, 1, DType::kFloat32, "offset");
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[0];
+    check_.dtype(x, DType::kFloat32, "input");
+    if (x.shape.empty() || x.shape.back() < 1) check_.fail("input needs a non-empty last axis");
+    if (offset_ && num_elements(offset_->shape()) != x.shape.back()) {
+      check_.fail("offset has " + std::to_string(num_elements(offset_->shape())) +
+                  " values but the input has " + std::to_string(x.shape.back()) + " channels");
+    }
+    std::vector<TensorInfo> out = {{DType::kBits, x.shape}};
+    if (with_abs_mean_) {
+      check_.rank(x, 4, "input (with an abs_mean output)");
+      out.push_back({DType::kFloat32, {x.shape[0], x.shape[1], x.shape[2], 1}});
+    }
+    return out;
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const Tensor& x = *in[0];
+    const int64_t rows = x.info.num_rows();
+    const int64_t channels = x.shape().back();
+    const int64_t words = words_for_bits(channels);
+    const float* offset = offset_ ? offset_->f32() : nullptr;
+    float* abs_mean = with_abs_mean_ ? out[1]->f32() : nullptr;
+    const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
+    parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
+      const int64_t r0 = task * kRowsPerTask;
+      const int64_t n = std::min(kRowsPerTask, rows - r0);
+      kernel_(x.f32() + r0 * channels, n, channels, channels, offset,
+              out[0]->words() + r0 * words, words, abs_mean ? abs_mean + r0 : nullptr);
+    });
+  }
+
+ private:
+  NodeChecker check_;
+  BitpackFn kernel_;
+  const Tensor* offset_ = nullptr;
+  bool with_abs_mean_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_binarize_pack(const OpArgs& args) {
+  return std::make_unique<BinarizePack>(args);
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,230 @@
+// BinaryConv2d: packed NHWC input, packed weights, XNOR + popcount through a packed im2col
+// and the binary GEMM kernel, then the output transform (output_transform.h).
+//
+// Padding: a packed bit cannot hold ONNX's zero padding. Padded taps are written as words of 0
+// (+1) or, for pad_value -1, all-valid-bits-set (-1). With pad_value 0 a padded tap must add
+// nothing, so the popcount of the weights at that tap (what a +1 input against them counts) is
+// subtracted again, and only valid taps count toward the number of products.
+#include <algorithm>
+#include <cstring>
+
+#include "xnorinfer/base/errors.h"
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/binary_weights.h"
+#include "xnorinfer/ops/bit_copy.h"
+#include "xnorinfer/ops/conv_geometry.h"
+#include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/output_transform.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int64_t kTilePixels = 32;
+
+enum Input { kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias };
+
+class BinaryConv2d final : public Op {
+ public:
+  explicit BinaryConv2d(const OpArgs& args)
+      : check_(args.node), geom_(ConvGeometry::parse(args.node)), bgemm_(select_bgemm(args.isa)) {
+    const AttrMap& a = args.node.attrs;
+    check_.input_count(4, 8);
+    check_.output_count(1, 1);
+    group_ = a.get_int("group", 1);
+    in_channels_ = a.get_int("in_channels");
+    pad_value_ = a.get_int("pad_value", 0);
+    if (pad_value_ < -1 || pad_value_ > 1) check_.fail("pad_value must be -1, 0 or 1");
+    if (in_channels_ < 1 || group_ < 1 || in_channels_ % group_ != 0) {
+      check_.fail("in_channels (" + std::to_string(in_channels_) +
+                  ") must be a positive multiple of group (" + std::to_string(group_) + ")");
+    }
+    const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
+    if (w.shape().size() != 4 || w.shape()[1] != geom_.kh || w.shape()[2] != geom_.kw) {
+      check_.fail("weight must be [O, KH, KW, words] with KH x KW = kernel_shape, got " +
+                  to_string(w.shape()));
+    }
+    out_channels_ = w.shape()[0];
+    if (out_channels_ < 1 || out_channels_ % group_ != 0) {
+      check_.fail("output channels (" + std::to_string(out_channels_) +
+                  ") must be a positive multiple of group (" + std::to_string(group_) + ")");
+    }
+    bits_per_group_ = in_channels_ / group_;
+    weights_ = pack_binary_weights(check_, w, out_channels_, geom_.kh * geom_.kw, bits_per_group_);
+
+    transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
+    transform_.bias = check_.float_vector(args, kBias, out_channels_, "bias");
+    const std::string output = a.get_string("output", "float");
+    if (output != "float" && output != "bits") check_.fail("output must be 'float' or 'bits'");
+    if ((output == "bits") != check_.has_input(kOutOffset)) {
+      check_.fail("out_offset must be given exactly when output is 'bits'");
+    }
+    if (output == "bits") {
+      transform_.out_offset = check_.float_vector(args, kOutOffset, out_channels_, "out_offset");
+    }
+    with_kmap_ = check_.has_input(kKmapSrc);
+    if (with_kmap_) {
+      if (args.constants[kKmapSrc]) check_.fail("kmap_src must be a computed value");
+      transform_.post_scale = check_.float_vector(args, kPostScale, out_channels_, "post_scale");
+      transform_.post_bias = check_.float_vector(args, kPostBias, out_channels_, "post_bias");
+      kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
+    } else if (check_.has_input(kPostScale) || check_.has_input(kPostBias)) {
+      check_.fail("post_scale/post_bias are only used with kmap_src");
+    }
+    pad_words_.assign(static_cast<size_t>(weights_.words_per_tap), 0);
+    if (pad_value_ == -1) {
+      std::fill(pad_words_.begin(), pad_words_.end(), ~Word{0});
+      pad_words_.back() = low_bits_mask(bits_per_group_ - (weights_.words_per_tap - 1) * kBitsPerWord);
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[kX];
+    check_.dtype(x, DType::kBits, "input");
+    check_.rank(x, 4, "input");
+    if (x.shape[3] != in_channels_) {
+      check_.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
+                  std::to_string(in_channels_));
+    }
+    geom_.check_input(check_, x.shape[1], x.shape[2]);
+    if (with_kmap_) {
+      const TensorInfo& k = *in[kKmapSrc];
+      check_.dtype(k, DType::kFloat32, "kmap_src");
+      if (k.shape != Shape{x.shape[0], x.shape[1], x.shape[2], 1}) {
+        check_.fail("kmap_src must be [N, H, W, 1] of the input, got " + to_string(k.shape));
+      }
+    }
+    const DType out_dtype = transform_.out_offset ? DType::kBits : DType::kFloat32;
+    return {{out_dtype, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}}};
+  }
+
+  size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
+    return static_cast<size_t>(kTilePixels * weights_.row_words) * sizeof(Word) +
+           static_cast<size_t>(kTilePixels * out_channels_) * sizeof(int32_t) +
+           static_cast<size_t>(kTilePixels) * sizeof(float);
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const Shape& xs = in[kX]->shape();
+    const Shape& ys = out[0]->shape();
+    const int64_t pixels = ys[1] * ys[2];
+    const int64_t tiles_per_image = (pixels + kTilePixels - 1) / kTilePixels;
+    parallel_for(xs[0] * tiles_per_image, ctx.num_threads, [&](int64_t task, int thread) {
+      const int64_t n = task / tiles_per_image;
+      const int64_t p0 = (task % tiles_per_image) * kTilePixels;
+      run_tile(*in[kX], with_kmap_ ? in[kKmapSrc] : nullptr, *out[0], n, p0,
+               std::min(kTilePixels, pixels - p0), ctx.thread_scratch(thread));
+    });
+  }
+
+ private:
+  bool tap_inside(int64_t oy, int64_t ox, int64_t ky, int64_t kx, int64_t h, int64_t w,
+                  int64_t* iy, int64_t* ix) const {
+    *iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
+    *ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
+    return *iy >= 0 && *iy < h && *ix >= 0 && *ix < w;
+  }
+
+  // Packed im2col of `count` output pixels for one group: one padded GEMM row per pixel.
+  void gather_rows(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
+                   Word* rows) const {
+    const Shape& xs = x.shape();
+    const int64_t x_words = words_for_bits(xs[3]);
+    const int64_t wpt = weights_.words_per_tap;
+    const int64_t out_w = geom_.out_w(xs[2]);
+    const bool aligned = (g * bits_per_group_) % kBitsPerWord == 0;
+    for (int64_t p = 0; p < count; ++p) {
+      const int64_t oy = (p0 + p) / out_w, ox = (p0 + p) % out_w;
+      Word* row = rows + p * weights_.row_words;
+      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+          Word* dst = row + (ky * geom_.kw + kx) * wpt;
+          int64_t iy, ix;
+          if (!tap_inside(oy, ox, ky, kx, xs[1], xs[2], &iy, &ix)) {
+            std::memcpy(dst, pad_words_.data(), wpt * sizeof(Word));
+            continue;
+          }
+          const Word* src = x.words() + ((n * xs[1] + iy) * xs[2] + ix) * x_words;
+          if (aligned && group_ == 1) {
+            std::memcpy(dst, src, wpt * sizeof(Word));  // tail bits are already 0
+          } else {
+            copy_bits(src, g * bits_per_group_, bits_per_group_, dst);
+          }
+        }
+      }
+      std::memset(row + geom_.kh * geom_.kw * wpt, 0,
+                  (weights_.row_words - geom_.kh * geom_.kw * wpt) * sizeof(Word));
+    }
+  }
+
+  // K[p] = kmap_kernel_value * sum of the A map over the taps inside the image.
+  float kmap_value(const Tensor& a, int64_t n, int64_t oy, int64_t ox) const {
+    const Shape& as = a.shape();
+    float sum = 0.0f;
+    for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+      for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+        int64_t iy, ix;
+        if (tap_inside(oy, ox, ky, kx, as[1], as[2], &iy, &ix)) {
+          sum += a.f32()[(n * as[1] + iy) * as[2] + ix];
+        }
+      }
+    }
+    return kmap_kernel_value_ * sum;
+  }
+
+  void run_tile(const Tensor& x, const Tensor* kmap_src, Tensor& y, int64_t n, int64_t p0,
+                int64_t count, uint8_t* scratch) const {
+    Word* rows = reinterpret_cast<Word*>(scratch);
+    int32_t* counts = reinterpret_cast<int32_t*>(rows + kTilePixels * weights_.row_words);
+    const int64_t og = out_channels_ / group_;
+    for (int64_t g = 0; g < group_; ++g) {
+      gather_rows(x, n, p0, count, g, rows);
+      bgemm_(count, og, weights_.row_words, rows, weights_.row_words, weights_.row(g * og),
+             weights_.row_words, counts + g * og, out_channels_);
+    }
+    const Shape& xs = x.shape();
+    const Shape& ys = y.shape();
+    const int64_t taps = geom_.kh * geom_.kw;
+    const int64_t y_words = words_for_bits(out_channels_);
+    for (int64_t p = 0; p < count; ++p) {
+      const int64_t oy = (p0 + p) / ys[2], ox = (p0 + p) % ys[2];
+      int32_t* dots = counts + p * out_channels_;
+      int64_t valid_taps = taps;
+      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+          int64_t iy, ix;
+          if (pad_value_ != 0 || tap_inside(oy, ox, ky, kx, xs[1], xs[2], &iy, &ix)) continue;
+          --valid_taps;
+          const int64_t tap = ky * geom_.kw + kx;
+          for (int64_t o = 0; o < out_channels_; ++o) dots[o] -= weights_.tap_popcount[o * taps + tap];
+        }
+      }
+      const int32_t products = static_cast<int32_t>(valid_taps * bits_per_group_);
+      for (int64_t o = 0; o < out_channels_; ++o) dots[o] = products - 2 * dots[o];
+      const float k = kmap_src ? kmap_value(*kmap_src, n, oy, ox) : 0.0f;
+      const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
+      transform_.write(dots, out_channels_, k,
+                       transform_.out_offset ? nullptr : y.f32() + pixel * out_channels_,
+                       transform_.out_offset ? y.words() + pixel * y_words : nullptr);
+    }
+  }
+
+  NodeChecker check_;
+  ConvGeometry geom_;
+  BgemmFn bgemm_;
+  int64_t group_ = 1, in_channels_ = 0, out_channels_ = 0, bits_per_group_ = 0, pad_value_ = 0;
+  PackedBinaryWeights weights_;
+  std::vector<Word> pad_words_;
+  OutputTransform transform_;
+  bool with_kmap_ = false;
+  float kmap_kernel_value_ = 0.0f;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_binary_conv2d(const OpArgs& args) {
+  return std::make_unique<BinaryConv2d>(args);
+}
+
+}  // namespace xnorinfer

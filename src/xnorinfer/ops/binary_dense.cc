@@ -1,0 +1,118 @@
+// BinaryDense: packed [N, G..., C] input (G groups of C bits, e.g. a flattened NHWC map),
+// packed [O, G, ceil(C/64)] weights, XNOR + popcount, then the output transform.
+#include <algorithm>
+#include <cstring>
+
+#include "xnorinfer/base/errors.h"
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/binary_weights.h"
+#include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/output_transform.h"
+
+namespace xnorinfer {
+namespace {
+
+// Output channels per task: a whole number of words, so packed outputs never share a word
+// between threads.
+constexpr int64_t kChannelsPerTask = 64;
+
+enum Input { kX, kWeight, kScale, kBias, kOutOffset };
+
+class BinaryDense final : public Op {
+ public:
+  explicit BinaryDense(const OpArgs& args) : check_(args.node), bgemm_(select_bgemm(args.isa)) {
+    const AttrMap& a = args.node.attrs;
+    check_.input_count(4, 5);
+    check_.output_count(1, 1);
+    in_channels_ = a.get_int("in_channels");
+    groups_in_ = a.get_int("groups_in", 1);
+    if (in_channels_ < 1 || groups_in_ < 1) check_.fail("in_channels and groups_in must be >= 1");
+    const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
+    if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
+    out_channels_ = w.shape()[0];
+    weights_ = pack_binary_weights(check_, w, out_channels_, groups_in_, in_channels_);
+    transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
+    transform_.bias = check_.float_vector(args, kBias, out_channels_, "bias");
+    const std::string output = a.get_string("output", "float");
+    if (output != "float" && output != "bits") check_.fail("output must be 'float' or 'bits'");
+    if ((output == "bits") != check_.has_input(kOutOffset)) {
+      check_.fail("out_offset must be given exactly when output is 'bits'");
+    }
+    if (output == "bits") {
+      transform_.out_offset = check_.float_vector(args, kOutOffset, out_channels_, "out_offset");
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[kX];
+    check_.dtype(x, DType::kBits, "input");
+    if (x.shape.size() < 2) check_.fail("input must have rank >= 2, got " + to_string(x.shape));
+    int64_t groups = 1;
+    for (size_t i = 1; i + 1 < x.shape.size(); ++i) groups *= x.shape[i];
+    if (x.shape.back() != in_channels_ || groups != groups_in_) {
+      check_.fail("input " + to_string(x.shape) + " must be [N, ..., " +
+                  std::to_string(in_channels_) + "] with " + std::to_string(groups_in_) +
+                  " positions between batch and channels");
+    }
+    return {{transform_.out_offset ? DType::kBits : DType::kFloat32, {x.shape[0], out_channels_}}};
+  }
+
+  size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
+    const int64_t batch = in[kX]->shape[0];
+    return static_cast<size_t>(batch * weights_.row_words) * sizeof(Word) +
+           static_cast<size_t>(batch * kChannelsPerTask) * sizeof(int32_t);
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const Tensor& x = *in[kX];
+    const int64_t batch = x.shape()[0];
+    // Input rows copied once into padded GEMM rows (thread 0's scratch, read by all).
+    Word* rows = reinterpret_cast<Word*>(ctx.thread_scratch(0));
+    const int64_t x_words = weights_.taps * weights_.words_per_tap;
+    for (int64_t n = 0; n < batch; ++n) {
+      std::memcpy(rows + n * weights_.row_words, x.words() + n * x_words, x_words * sizeof(Word));
+      std::memset(rows + n * weights_.row_words + x_words, 0,
+                  (weights_.row_words - x_words) * sizeof(Word));
+    }
+    const int64_t tasks = (out_channels_ + kChannelsPerTask - 1) / kChannelsPerTask;
+    const int32_t products = static_cast<int32_t>(groups_in_ * in_channels_);
+    parallel_for(tasks, ctx.num_threads, [&](int64_t task, int thread) {
+      int32_t* dots = reinterpret_cast<int32_t*>(ctx.thread_scratch(thread) +
+                                                 batch * weights_.row_words * sizeof(Word));
+      const int64_t o0 = task * kChannelsPerTask;
+      const int64_t count = std::min(kChannelsPerTask, out_channels_ - o0);
+      bgemm_(batch, count, weights_.row_words, rows, weights_.row_words, weights_.row(o0),
+             weights_.row_words, dots, kChannelsPerTask);
+      OutputTransform shifted = transform_;
+      shifted.scale += o0;
+      shifted.bias += o0;
+      if (shifted.out_offset) shifted.out_offset += o0;
+      for (int64_t n = 0; n < batch; ++n) {
+        int32_t* d = dots + n * kChannelsPerTask;
+        for (int64_t o = 0; o < count; ++o) d[o] = products - 2 * d[o];
+        shifted.write(d, count, 0.0f,
+                      shifted.out_offset ? nullptr : out[0]->f32() + n * out_channels_ + o0,
+                      shifted.out_offset
+                          ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
+                          : nullptr);
+      }
+    });
+  }
+
+ private:
+  NodeChecker check_;
+  BgemmFn bgemm_;
+  int64_t in_channels_ = 0, groups_in_ = 1, out_channels_ = 0;
+  PackedBinaryWeights weights_;
+  OutputTransform transform_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_binary_dense(const OpArgs& args) {
+  return std::make_unique<BinaryDense>(args);
+}
+
+}  // namespace xnorinfer

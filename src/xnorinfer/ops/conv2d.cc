@@ -1,0 +1,91 @@
+// Conv2d (float) and BwnConv2d (float activations, ±1 weights scaled per output channel).
+// BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
+#include <optional>
+
+#include "xnorinfer/ops/float_conv_core.h"
+#include "xnorinfer/ops/op_registry.h"
+
+namespace xnorinfer {
+namespace {
+
+std::vector<float> unpack_signs(const Tensor& packed, int64_t rows, int64_t bits) {
+  const int64_t words = words_for_bits(bits);
+  std::vector<float> out(static_cast<size_t>(rows * bits));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < bits; ++c) {
+      const Word w = packed.words()[r * words + c / kBitsPerWord];
+      out[r * bits + c] = (w >> (c % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
+    }
+  }
+  return out;
+}
+
+class Conv2d final : public Op {
+ public:
+  explicit Conv2d(const OpArgs& args, bool bwn) : check_(args.node) {
+    const AttrMap& a = args.node.attrs;
+    const ConvGeometry geom = ConvGeometry::parse(args.node);
+    const int64_t group = a.get_int("group", 1);
+    check_.output_count(1, 1);
+    if (bwn) {
+      check_.input_count(4, 4);
+      if (a.get_int("pad_value", 0) != 0) check_.fail("BwnConv2d pads with zeros only");
+      const int64_t in_channels = a.get_int("in_channels");
+      const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
+      if (w.shape().size() != 4 || group < 1 || in_channels % group != 0 ||
+          w.shape()[1] != geom.kh || w.shape()[2] != geom.kw ||
+          w.info.last_axis_storage() != words_for_bits(in_channels / group)) {
+        check_.fail("weight must be [O, KH, KW, words of in_channels/group], got " +
+                    to_string(w.shape()));
+      }
+      const int64_t out_channels = w.shape()[0];
+      const int64_t cg = in_channels / group;
+      const std::vector<float> signs = unpack_signs(w, out_channels * geom.kh * geom.kw, cg);
+      core_.emplace(check_, geom, group, in_channels, out_channels, signs.data(), args.isa);
+      scale_ = check_.float_vector(args, 2, out_channels, "scale");
+      bias_ = check_.float_vector(args, 3, out_channels, "bias");
+    } else {
+      check_.input_count(2, 3);
+      const Tensor& w = check_.constant(args, 1, DType::kFloat32, "weight");
+      if (w.shape().size() != 4 || w.shape()[1] != geom.kh || w.shape()[2] != geom.kw) {
+        check_.fail("weight must be [O, KH, KW, C/group], got " + to_string(w.shape()));
+      }
+      const int64_t out_channels = w.shape()[0];
+      core_.emplace(check_, geom, group, w.shape()[3] * group, out_channels, w.f32(), args.isa);
+      if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    return {core_->infer(check_, *in[0])};
+  }
+
+  size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
+    return core_->scratch_bytes();
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const int64_t oc = core_->out_channels();
+    core_->run(*in[0], *out[0], ctx, [&](float* y, int64_t rows) {
+      if (scale_) {
+        for (int64_t i = 0; i < rows * oc; ++i) y[i] = y[i] * scale_[i % oc] + bias_[i % oc];
+      } else if (bias_) {
+        for (int64_t i = 0; i < rows * oc; ++i) y[i] += bias_[i % oc];
+      }
+    });
+  }
+
+ private:
+  NodeChecker check_;
+  std::optional<FloatConvCore> core_;
+  const float* scale_ = nullptr;
+  const float* bias_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_conv2d(const OpArgs& args) { return std::make_unique<Conv2d>(args, false); }
+std::unique_ptr<Op> create_bwn_conv2d(const OpArgs& args) { return std::make_unique<Conv2d>(args, true); }
+
+}  // namespace xnorinfer

@@ -1,0 +1,68 @@
+#include "xnorinfer/ops/conv_geometry.h"
+
+#include <string>
+
+namespace xnorinfer {
+namespace {
+
+constexpr int64_t kMaxWindow = 1 << 12;
+constexpr int64_t kMaxPad = 1 << 12;
+
+int64_t out_size(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t stride,
+                 int64_t dilation, bool ceil_mode) {
+  const int64_t span = dilation * (k - 1) + 1;
+  const int64_t room = in + pad_begin + pad_end - span;
+  if (room < 0) return 0;
+  int64_t out = (ceil_mode ? (room + stride - 1) / stride : room / stride) + 1;
+  // ONNX/PyTorch rule: with ceil_mode the last window must start inside the input or left pad.
+  if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
+  return out;
+}
+
+}  // namespace
+
+ConvGeometry ConvGeometry::parse(const NodeDef& node) {
+  const AttrMap& a = node.attrs;
+  ConvGeometry g;
+  const auto kernel = a.get_ints("kernel_shape", 2, 1, kMaxWindow);
+  g.kh = kernel[0];
+  g.kw = kernel[1];
+  if (a.has("strides")) {
+    const auto s = a.get_ints("strides", 2, 1, kMaxWindow);
+    g.stride_h = s[0];
+    g.stride_w = s[1];
+  }
+  if (a.has("dilations")) {
+    const auto d = a.get_ints("dilations", 2, 1, kMaxWindow);
+    g.dilation_h = d[0];
+    g.dilation_w = d[1];
+  }
+  if (a.has("pads")) {
+    const auto p = a.get_ints("pads", 4, 0, kMaxPad);
+    g.pad_top = p[0];
+    g.pad_left = p[1];
+    g.pad_bottom = p[2];
+    g.pad_right = p[3];
+  }
+  g.ceil_mode = a.get_int("ceil_mode", 0) != 0;
+  return g;
+}
+
+int64_t ConvGeometry::out_h(int64_t in_h) const {
+  return out_size(in_h, pad_top, pad_bottom, kh, stride_h, dilation_h, ceil_mode);
+}
+
+int64_t ConvGeometry::out_w(int64_t in_w) const {
+  return out_size(in_w, pad_left, pad_right, kw, stride_w, dilation_w, ceil_mode);
+}
+
+void ConvGeometry::check_input(const NodeChecker& check, int64_t in_h, int64_t in_w) const {
+  if (out_h(in_h) < 1 || out_w(in_w) < 1) {
+    check.fail("a " + std::to_string(kh) + "x" + std::to_string(kw) + " window (dilation " +
+               std::to_string(dilation_h) + "x" + std::to_string(dilation_w) +
+               ") does not fit a padded " + std::to_string(in_h) + "x" + std::to_string(in_w) +
+               " input");
+  }
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,27 @@
+// Convolution and pooling window geometry (NHWC), parsed once from node attributes.
+#pragma once
+
+#include <cstdint>
+
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+
+struct ConvGeometry {
+  int64_t kh = 1, kw = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool ceil_mode = false;  // pooling only
+
+  // Reads kernel_shape, strides, dilations (optional, default 1), pads (optional, default 0)
+  // and ceil_mode (optional) and checks their ranges.
+  static ConvGeometry parse(const NodeDef& node);
+
+  int64_t out_h(int64_t in_h) const;
+  int64_t out_w(int64_t in_w) const;
+  // Throws unless the window fits the input at least once.
+  void check_input(const NodeChecker& check, int64_t in_h, int64_t in_w) const;
+};
+
+}  // namespace xnorinfer

@@ -1,0 +1,99 @@
+// Dense (float) and BwnDense (float activations, ±1 weights scaled per output channel):
+// y[n, o] = sum_k x[n, k] * W[o, k] (then * scale[o]) + bias[o], through the float GEMM.
+#include <algorithm>
+
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int64_t kChannelsPerTask = 64;
+
+class Dense final : public Op {
+ public:
+  Dense(const OpArgs& args, bool bwn) : check_(args.node), sgemm_(select_sgemm(args.isa)) {
+    check_.output_count(1, 1);
+    if (bwn) {
+      check_.input_count(4, 4);
+      in_features_ = args.node.attrs.get_int("in_channels");
+      if (args.node.attrs.get_int("groups_in", 1) != 1) check_.fail("groups_in must be 1");
+      const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
+      const int64_t words = words_for_bits(in_features_);
+      if (in_features_ < 1 || w.shape().empty() ||
+          w.info.storage_bytes() != w.shape()[0] * words * static_cast<int64_t>(sizeof(Word))) {
+        check_.fail("weight must be [O, 1, " + std::to_string(words) + "] words, got " +
+                    std::to_string(w.info.storage_bytes() / 8) + " words");
+      }
+      out_features_ = w.shape()[0];
+      weights_kxo_.resize(static_cast<size_t>(in_features_ * out_features_));
+      for (int64_t o = 0; o < out_features_; ++o) {
+        for (int64_t k = 0; k < in_features_; ++k) {
+          const Word word = w.words()[o * words + k / kBitsPerWord];
+          weights_kxo_[k * out_features_ + o] = (word >> (k % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
+        }
+      }
+      scale_ = check_.float_vector(args, 2, out_features_, "scale");
+      bias_ = check_.float_vector(args, 3, out_features_, "bias");
+    } else {
+      check_.input_count(2, 3);
+      const Tensor& w = check_.constant(args, 1, DType::kFloat32, "weight");
+      check_.rank(w.info, 2, "weight");
+      out_features_ = w.shape()[0];
+      in_features_ = w.shape()[1];
+      weights_kxo_.resize(static_cast<size_t>(in_features_ * out_features_));
+      for (int64_t o = 0; o < out_features_; ++o)
+        for (int64_t k = 0; k < in_features_; ++k)
+          weights_kxo_[k * out_features_ + o] = w.f32()[o * in_features_ + k];
+      if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_features_, "bias");
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[0];
+    check_.dtype(x, DType::kFloat32, "input");
+    check_.rank(x, 2, "input");
+    if (x.shape[1] != in_features_) {
+      check_.fail("input has " + std::to_string(x.shape[1]) + " features, expected " +
+                  std::to_string(in_features_));
+    }
+    return {{DType::kFloat32, {x.shape[0], out_features_}}};
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const int64_t batch = in[0]->shape()[0];
+    const int64_t tasks = (out_features_ + kChannelsPerTask - 1) / kChannelsPerTask;
+    parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
+      const int64_t o0 = task * kChannelsPerTask;
+      const int64_t count = std::min(kChannelsPerTask, out_features_ - o0);
+      float* y = out[0]->f32();
+      sgemm_(batch, count, in_features_, in[0]->f32(), in_features_, weights_kxo_.data() + o0,
+             out_features_, y + o0, out_features_);
+      for (int64_t n = 0; n < batch; ++n) {
+        float* row = y + n * out_features_;
+        for (int64_t o = o0; o < o0 + count; ++o) {
+          if (scale_) row[o] = row[o] * scale_[o] + bias_[o];
+          else if (bias_) row[o] += bias_[o];
+        }
+      }
+    });
+  }
+
+ private:
+  NodeChecker check_;
+  SgemmFn sgemm_;
+  int64_t in_features_ = 0, out_features_ = 0;
+  std::vector<float> weights_kxo_;
+  const float* scale_ = nullptr;
+  const float* bias_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_dense(const OpArgs& args) { return std::make_unique<Dense>(args, false); }
+std::unique_ptr<Op> create_bwn_dense(const OpArgs& args) { return std::make_unique<Dense>(args, true); }
+
+}  // namespace xnorinfer

@@ -1,0 +1,87 @@
+#include "xnorinfer/ops/float_conv_core.h"
+
+#include <cstring>
+
+#include "xnorinfer/kernels/registry.h"
+
+namespace xnorinfer {
+
+FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
+                             int64_t in_channels, int64_t out_channels,
+                             const float* weights_ohwi, Isa isa)
+    : geom_(geom),
+      group_(group),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      k_per_group_(geom.kh * geom.kw * (in_channels / group)),
+      sgemm_(select_sgemm(isa)) {
+  if (group < 1 || in_channels % group != 0 || out_channels % group != 0) {
+    check.fail("channels (in " + std::to_string(in_channels) + ", out " +
+               std::to_string(out_channels) + ") must be multiples of group (" +
+               std::to_string(group) + ")");
+  }
+  direct_ = geom.kh == 1 && geom.kw == 1 && geom.stride_h == 1 && geom.stride_w == 1 &&
+            geom.pad_top == 0 && geom.pad_left == 0 && geom.pad_bottom == 0 &&
+            geom.pad_right == 0 && group == 1;
+  const int64_t og = out_channels / group;
+  weights_kxo_.resize(static_cast<size_t>(group * k_per_group_ * og));
+  for (int64_t o = 0; o < out_channels; ++o) {
+    const int64_t g = o / og;
+    for (int64_t k = 0; k < k_per_group_; ++k) {
+      weights_kxo_[(g * k_per_group_ + k) * og + (o % og)] = weights_ohwi[o * k_per_group_ + k];
+    }
+  }
+}
+
+TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) const {
+  check.dtype(x, DType::kFloat32, "input");
+  check.rank(x, 4, "input");
+  if (x.shape[3] != in_channels_) {
+    check.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
+               std::to_string(in_channels_));
+  }
+  geom_.check_input(check, x.shape[1], x.shape[2]);
+  return {DType::kFloat32, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}};
+}
+
+size_t FloatConvCore::scratch_bytes() const {
+  return direct_ ? 0 : static_cast<size_t>(kFloatConvTilePixels * k_per_group_) * sizeof(float);
+}
+
+void FloatConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
+                             float* cols) const {
+  const Shape& xs = x.shape();
+  const Shape& ys = y.shape();
+  const int64_t og = out_channels_ / group_;
+  const int64_t cg = in_channels_ / group_;
+  float* y_tile = y.f32() + (n * ys[1] * ys[2] + p0) * out_channels_;
+  if (direct_) {
+    const float* x_tile = x.f32() + (n * xs[1] * xs[2] + p0) * in_channels_;
+    sgemm_(count, og, k_per_group_, x_tile, in_channels_, weights_kxo_.data(), og, y_tile,
+           out_channels_);
+    return;
+  }
+  for (int64_t g = 0; g < group_; ++g) {
+    for (int64_t p = 0; p < count; ++p) {
+      const int64_t oy = (p0 + p) / ys[2], ox = (p0 + p) % ys[2];
+      float* row = cols + p * k_per_group_;
+      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+        const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
+        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+          const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
+          float* dst = row + (ky * geom_.kw + kx) * cg;
+          if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) {
+            std::memset(dst, 0, cg * sizeof(float));
+          } else {
+            std::memcpy(dst, x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * in_channels_ + g * cg,
+                        cg * sizeof(float));
+          }
+        }
+      }
+    }
+    sgemm_(count, og, k_per_group_, cols, k_per_group_, weights_kxo_.data() + g * k_per_group_ * og,
+           og, y_tile + g * og, out_channels_);
+  }
+}
+
+}  // namespace xnorinfer

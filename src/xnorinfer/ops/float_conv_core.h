@@ -1,0 +1,45 @@
+// Float convolution shared by Conv2d and BwnConv2d: NHWC input, im2col tiles through the float
+// GEMM kernel, weights transposed once at creation into per-group [K, O/group] blocks.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "xnorinfer/base/tensor.h"
+#include "xnorinfer/kernels/sgemm/sgemm.h"
+#include "xnorinfer/ops/conv_geometry.h"
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+
+class FloatConvCore {
+ public:
+  // weights_ohwi: O x KH x KW x (C/group) floats.
+  FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
+                int64_t in_channels, int64_t out_channels, const float* weights_ohwi, Isa isa);
+
+  // Output info for a float NHWC input; throws through `check` when it does not fit.
+  TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const;
+  size_t scratch_bytes() const;
+
+  // y = conv(x) without bias; `epilogue(y_row, pixel_count)` is then called on each finished
+  // tile of output rows (pixel_count rows of out_channels floats).
+  template <typename Epilogue>
+  void run(const Tensor& x, Tensor& y, const RunContext& ctx, const Epilogue& epilogue) const;
+
+  int64_t out_channels() const { return out_channels_; }
+
+ private:
+  void run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
+                float* cols) const;
+
+  ConvGeometry geom_;
+  int64_t group_, in_channels_, out_channels_, k_per_group_;
+  bool direct_;  // 1x1, stride 1, no padding, one group: the input is already the GEMM operand
+  std::vector<float> weights_kxo_;  // group x K x (O/group)
+  SgemmFn sgemm_;
+};
+
+}  // namespace xnorinfer
+
+#include "xnorinfer/ops/float_conv_core_run.h"

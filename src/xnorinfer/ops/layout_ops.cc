@@ -1,0 +1,171 @@
+// Data-movement ops: Concat, Reshape, Transpose (float; Reshape also moves packed bits when the
+// last axis is unchanged, since the packed storage is then identical).
+#include <algorithm>
+#include <cstring>
+
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int64_t kMaxRank = 8;
+
+class Concat final : public Op {
+ public:
+  explicit Concat(const OpArgs& args) : check_(args.node) {
+    check_.input_count(1, 1024);
+    check_.output_count(1, 1);
+    axis_ = args.node.attrs.get_int("axis");
+    if (axis_ < 0 || axis_ >= kMaxRank) check_.fail("axis must be in [0, 8)");
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    Shape out = in[0]->shape;
+    if (static_cast<size_t>(axis_) >= out.size()) check_.fail("axis is past the input rank");
+    out[axis_] = 0;
+    for (const TensorInfo* t : in) {
+      check_.dtype(*t, DType::kFloat32, "input");
+      bool fits = t->shape.size() == out.size();
+      for (size_t i = 0; fits && i < out.size(); ++i) {
+        fits = static_cast<int64_t>(i) == axis_ || t->shape[i] == in[0]->shape[i];
+      }
+      if (!fits) check_.fail("inputs " + to_string(in[0]->shape) + " and " + to_string(t->shape) +
+                             " differ outside axis " + std::to_string(axis_));
+      out[axis_] += t->shape[axis_];
+    }
+    return {{DType::kFloat32, out}};
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext&) const override {
+    const Shape& ys = out[0]->shape();
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < axis_; ++i) outer *= ys[i];
+    for (size_t i = axis_ + 1; i < ys.size(); ++i) inner *= ys[i];
+    int64_t offset = 0;
+    for (const Tensor* t : in) {
+      const int64_t chunk = t->shape()[axis_] * inner;
+      for (int64_t o = 0; o < outer; ++o) {
+        std::memcpy(out[0]->f32() + o * ys[axis_] * inner + offset, t->f32() + o * chunk,
+                    chunk * sizeof(float));
+      }
+      offset += chunk;
+    }
+  }
+
+ private:
+  NodeChecker check_;
+  int64_t axis_ = 0;
+};
+
+class Reshape final : public Op {
+ public:
+  explicit Reshape(const OpArgs& args) : check_(args.node) {
+    check_.input_count(1, 1);
+    check_.output_count(1, 1);
+    shape_ = args.node.attrs.get_ints("shape");
+    if (shape_.size() > kMaxRank) check_.fail("shape has more than 8 axes");
+    if (std::count(shape_.begin(), shape_.end(), -1) > 1) check_.fail("shape has more than one -1");
+    for (int64_t d : shape_) {
+      if (d < -1) check_.fail("shape has a negative extent other than -1");
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[0];
+    Shape out = shape_;
+    int64_t known = 1, infer_axis = -1;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] == 0) {
+        if (i >= x.shape.size()) check_.fail("shape copies axis " + std::to_string(i) + " the input lacks");
+        out[i] = x.shape[i];
+      }
+      if (out[i] == -1) infer_axis = static_cast<int64_t>(i);
+      else known *= out[i];
+    }
+    const int64_t total = num_elements(x.shape);
+    if (infer_axis >= 0) {
+      if (known == 0 || total % known != 0) check_.fail("cannot infer -1 reshaping " + to_string(x.shape));
+      out[infer_axis] = total / known;
+    }
+    if (num_elements(out) != total) {
+      check_.fail("cannot reshape " + to_string(x.shape) + " to " + to_string(out));
+    }
+    if (x.dtype == DType::kBits && (out.empty() || x.shape.empty() || out.back() != x.shape.back())) {
+      check_.fail("a packed (bits) tensor can only be reshaped with its last axis unchanged");
+    }
+    return {{x.dtype, out}};
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext&) const override {
+    std::memcpy(out[0]->data, in[0]->data, in[0]->info.storage_bytes());
+  }
+
+ private:
+  NodeChecker check_;
+  std::vector<int64_t> shape_;
+};
+
+class Transpose final : public Op {
+ public:
+  explicit Transpose(const OpArgs& args) : check_(args.node) {
+    check_.input_count(1, 1);
+    check_.output_count(1, 1);
+    perm_ = args.node.attrs.get_ints("perm");
+    std::vector<int64_t> sorted = perm_;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      if (sorted[i] != static_cast<int64_t>(i)) check_.fail("perm is not a permutation");
+    }
+    if (perm_.size() > kMaxRank) check_.fail("perm has more than 8 axes");
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[0];
+    check_.dtype(x, DType::kFloat32, "input");
+    check_.rank(x, perm_.size(), "input");
+    Shape out(perm_.size());
+    for (size_t i = 0; i < perm_.size(); ++i) out[i] = x.shape[perm_[i]];
+    return {{DType::kFloat32, out}};
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const Shape& xs = in[0]->shape();
+    const Shape& ys = out[0]->shape();
+    const size_t rank = ys.size();
+    if (rank == 0) {
+      out[0]->f32()[0] = in[0]->f32()[0];
+      return;
+    }
+    std::vector<int64_t> x_strides(rank, 1);
+    for (size_t i = rank - 1; i-- > 0;) x_strides[i] = x_strides[i + 1] * xs[i + 1];
+    const int64_t inner = ys[rank - 1];
+    const int64_t inner_stride = x_strides[perm_[rank - 1]];
+    const int64_t rows = num_elements(ys) / std::max<int64_t>(inner, 1);
+    parallel_for(rows, ctx.num_threads, [&](int64_t row, int) {
+      int64_t src = 0, rest = row;
+      for (size_t axis = rank - 1; axis-- > 0;) {
+        src += (rest % ys[axis]) * x_strides[perm_[axis]];
+        rest /= ys[axis];
+      }
+      float* y = out[0]->f32() + row * inner;
+      for (int64_t i = 0; i < inner; ++i) y[i] = in[0]->f32()[src + i * inner_stride];
+    });
+  }
+
+ private:
+  NodeChecker check_;
+  std::vector<int64_t> perm_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_concat(const OpArgs& a) { return std::make_unique<Concat>(a); }
+std::unique_ptr<Op> create_reshape(const OpArgs& a) { return std::make_unique<Reshape>(a); }
+std::unique_ptr<Op> create_transpose(const OpArgs& a) { return std::make_unique<Transpose>(a); }
+
+}  // namespace xnorinfer

@@ -1,0 +1,65 @@
+// The op interface: create (validate attributes, pack constant weights once) -> infer (output
+// shapes for given input shapes) -> run (no allocation, no validation beyond XI_DCHECK).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xnorinfer/base/tensor.h"
+#include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/graph/attrs.h"
+
+namespace xnorinfer {
+
+struct NodeDef {
+  std::string name;
+  std::string op;
+  std::vector<std::string> inputs;  // "" marks an absent optional input
+  std::vector<std::string> outputs;
+  AttrMap attrs;
+};
+
+// What an op factory sees: the node, its constant inputs and the ISA ceiling to select for.
+struct OpArgs {
+  const NodeDef& node;
+  std::vector<const Tensor*> constants;  // per input: the constant, or nullptr
+  Isa isa;
+};
+
+struct RunContext {
+  int num_threads = 1;
+  uint8_t* scratch = nullptr;      // num_threads * scratch_per_thread bytes, 64-byte aligned
+  size_t scratch_per_thread = 0;   // a multiple of 64
+
+  uint8_t* thread_scratch(int thread) const { return scratch + thread * scratch_per_thread; }
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  // Output infos from input infos (nullptr for an absent optional input). Throws InvalidModel
+  // or InvalidArgument naming the node when the shapes do not fit.
+  virtual std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& inputs) const = 0;
+
+  // Scratch bytes one thread needs for these input infos.
+  virtual size_t scratch_bytes(const std::vector<const TensorInfo*>& inputs) const {
+    (void)inputs;
+    return 0;
+  }
+
+  virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs,
+                   const RunContext& ctx) const = 0;
+};
+
+using OpFactory = std::unique_ptr<Op> (*)(const OpArgs& args);
+
+// The factory for an op name; throws InvalidModel for an unknown op.
+OpFactory find_op(const std::string& op);
+
+// Every registered op name.
+std::vector<std::string> list_ops();
+
+}  // namespace xnorinfer

@@ -1,0 +1,123 @@
+// MaxPool, AveragePool and GlobalAveragePool on float NHWC tensors (ONNX semantics).
+#include <algorithm>
+#include <cmath>
+
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/ops/conv_geometry.h"
+#include "xnorinfer/ops/op_registry.h"
+
+namespace xnorinfer {
+namespace {
+
+class Pool final : public Op {
+ public:
+  Pool(const OpArgs& args, bool is_max)
+      : check_(args.node), geom_(ConvGeometry::parse(args.node)), is_max_(is_max) {
+    check_.input_count(1, 1);
+    check_.output_count(1, 1);
+    count_include_pad_ = args.node.attrs.get_int("count_include_pad", 0) != 0;
+    if (!is_max && (geom_.dilation_h != 1 || geom_.dilation_w != 1)) {
+      check_.fail("AveragePool supports dilation 1 only");
+    }
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[0];
+    check_.dtype(x, DType::kFloat32, "input");
+    check_.rank(x, 4, "input");
+    geom_.check_input(check_, x.shape[1], x.shape[2]);
+    return {{DType::kFloat32, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), x.shape[3]}}};
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const Shape& xs = in[0]->shape();
+    const Shape& ys = out[0]->shape();
+    const int64_t c = xs[3];
+    parallel_for(ys[0] * ys[1], ctx.num_threads, [&](int64_t row, int) {
+      const int64_t n = row / ys[1], oy = row % ys[1];
+      for (int64_t ox = 0; ox < ys[2]; ++ox) {
+        float* y = out[0]->f32() + ((n * ys[1] + oy) * ys[2] + ox) * c;
+        pool_pixel(*in[0], n, oy, ox, y);
+      }
+    });
+  }
+
+ private:
+  void pool_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* y) const {
+    const Shape& xs = x.shape();
+    const int64_t c = xs[3];
+    std::fill(y, y + c, is_max_ ? -INFINITY : 0.0f);
+    int64_t inside = 0, window = 0;
+    const int64_t h_end_padded = xs[1] + geom_.pad_bottom, w_end_padded = xs[2] + geom_.pad_right;
+    for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+      const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
+      for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+        const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
+        // count_include_pad counts pad cells, but not the overhang that ceil_mode adds.
+        if (iy < h_end_padded && ix < w_end_padded) ++window;
+        if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) continue;
+        ++inside;
+        const float* src = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
+        if (is_max_) {
+          for (int64_t i = 0; i < c; ++i) y[i] = std::isnan(src[i]) || src[i] > y[i] ? src[i] : y[i];
+        } else {
+          for (int64_t i = 0; i < c; ++i) y[i] += src[i];
+        }
+      }
+    }
+    if (!is_max_) {
+      const float divisor = static_cast<float>(count_include_pad_ ? window : inside);
+      for (int64_t i = 0; i < c; ++i) y[i] /= divisor;
+    }
+  }
+
+  NodeChecker check_;
+  ConvGeometry geom_;
+  bool is_max_;
+  bool count_include_pad_ = false;
+};
+
+class GlobalAveragePool final : public Op {
+ public:
+  explicit GlobalAveragePool(const OpArgs& args) : check_(args.node) {
+    check_.input_count(1, 1);
+    check_.output_count(1, 1);
+  }
+
+  std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
+    const TensorInfo& x = *in[0];
+    check_.dtype(x, DType::kFloat32, "input");
+    check_.rank(x, 4, "input");
+    if (x.shape[1] * x.shape[2] < 1) check_.fail("input has no pixels");
+    return {{DType::kFloat32, {x.shape[0], 1, 1, x.shape[3]}}};
+  }
+
+  void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           const RunContext& ctx) const override {
+    const Shape& xs = in[0]->shape();
+    const int64_t pixels = xs[1] * xs[2], c = xs[3];
+    parallel_for(xs[0], ctx.num_threads, [&](int64_t n, int) {
+      float* y = out[0]->f32() + n * c;
+      std::fill(y, y + c, 0.0f);
+      for (int64_t p = 0; p < pixels; ++p) {
+        const float* src = in[0]->f32() + (n * pixels + p) * c;
+        for (int64_t i = 0; i < c; ++i) y[i] += src[i];
+      }
+      for (int64_t i = 0; i < c; ++i) y[i] /= static_cast<float>(pixels);
+    });
+  }
+
+ private:
+  NodeChecker check_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> create_max_pool(const OpArgs& a) { return std::make_unique<Pool>(a, true); }
+std::unique_ptr<Op> create_average_pool(const OpArgs& a) { return std::make_unique<Pool>(a, false); }
+std::unique_ptr<Op> create_global_average_pool(const OpArgs& a) {
+  return std::make_unique<GlobalAveragePool>(a);
+}
+
+}  // namespace xnorinfer

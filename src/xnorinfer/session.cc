@@ -1,0 +1,227 @@
+#include "xnorinfer/session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "xnorinfer/base/errors.h"
+#include "xnorinfer/base/parallel.h"
+#include "xnorinfer/graph/limits.h"
+
+namespace xnorinfer {
+
+struct Session::CachedPlan {
+  Plan plan;
+  std::vector<Shape> output_shapes;
+  std::vector<std::unique_ptr<AlignedBuffer>> free_arenas;  // guarded by Session::mutex_
+};
+
+namespace {
+
+constexpr int kMaxThreads = 1024;
+
+int default_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+}  // namespace
+
+Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& options)
+    : graph_(std::move(graph)), isa_(resolve_isa(options.isa)) {
+  if (options.num_threads < 0 || options.num_threads > kMaxThreads) {
+    throw InvalidArgument("num_threads must be in [0, " + std::to_string(kMaxThreads) + "], got " +
+                          std::to_string(options.num_threads));
+  }
+  num_threads_ = options.num_threads > 0 ? options.num_threads : default_threads();
+
+  auto add_slot = [&](const std::string& name) {
+    auto it = slot_of_.find(name);
+    if (it != slot_of_.end()) return it->second;
+    const int slot = static_cast<int>(constant_of_slot_.size());
+    slot_of_[name] = slot;
+    constant_of_slot_.push_back(graph_->constant(name));
+    return slot;
+  };
+  for (const GraphInput& in : graph_->inputs()) add_slot(in.name);
+  for (const NodeDef& node : graph_->nodes()) {
+    std::vector<int> ins;
+    std::vector<const Tensor*> constants;
+    for (const std::string& name : node.inputs) {
+      ins.push_back(name.empty() ? -1 : add_slot(name));
+      constants.push_back(name.empty() ? nullptr : graph_->constant(name));
+    }
+    std::vector<int> outs;
+    for (const std::string& name : node.outputs) outs.push_back(name.empty() ? -1 : add_slot(name));
+    node_inputs_.push_back(std::move(ins));
+    node_outputs_.push_back(std::move(outs));
+    ops_.push_back(find_op(node.op)(OpArgs{node, constants, isa_}));
+  }
+  for (const std::string& name : graph_->outputs()) {
+    auto it = slot_of_.find(name);
+    if (it == slot_of_.end()) throw InvalidModel("graph output '" + name + "' is never produced");
+    output_slots_.push_back(it->second);
+  }
+}
+
+Session::~Session() = default;
+
+std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>& input_shapes) const {
+  const auto& inputs = graph_->inputs();
+  if (input_shapes.size() != inputs.size()) {
+    throw InvalidArgument("the model has " + std::to_string(inputs.size()) + " inputs, got " +
+                          std::to_string(input_shapes.size()));
+  }
+  auto cached = std::make_unique<CachedPlan>();
+  Plan& plan = cached->plan;
+  const size_t slots = constant_of_slot_.size();
+  plan.infos.assign(slots, TensorInfo{});
+  plan.offsets.assign(slots, -1);
+  std::vector<bool> known(slots, false);
+
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Shape& want = inputs[i].shape;
+    const Shape& got = input_shapes[i];
+    bool fits = want.size() == got.size();
+    for (size_t d = 0; fits && d < want.size(); ++d) {
+      fits = got[d] >= 1 && got[d] <= kMaxExtent && (want[d] == -1 || want[d] == got[d]);
+    }
+    if (!fits) {
+      throw InvalidArgument("input '" + inputs[i].name + "' has shape " + to_string(got) +
+                            ", the model expects " + to_string(want) +
+                            " (-1 = any positive size)");
+    }
+    plan.infos[i] = {DType::kFloat32, got};
+    known[i] = true;
+  }
+  for (size_t s = 0; s < slots; ++s) {
+    if (constant_of_slot_[s]) {
+      plan.infos[s] = constant_of_slot_[s]->info;
+      known[s] = true;
+    }
+  }
+
+  const int n_nodes = static_cast<int>(ops_.size());
+  const int end_time = n_nodes + 1;
+  std::vector<int> first(slots, 0), last(slots, 0);
+  for (int i = 0; i < n_nodes; ++i) {
+    std::vector<const TensorInfo*> in;
+    for (int s : node_inputs_[i]) {
+      in.push_back(s < 0 ? nullptr : &plan.infos[s]);
+      if (s >= 0) last[s] = std::max(last[s], i + 1);
+    }
+    std::vector<TensorInfo> out = ops_[i]->infer(in);
+    const NodeDef& node = graph_->nodes()[i];
+    if (out.size() < node_outputs_[i].size()) {
+      throw InvalidModel("node '" + node.name + "' (" + node.op + ") produces " +
+                         std::to_string(out.size()) + " outputs, the graph names " +
+                         std::to_string(node_outputs_[i].size()));
+    }
+    for (size_t k = 0; k < node_outputs_[i].size(); ++k) {
+      const int s = node_outputs_[i][k];
+      if (s < 0) continue;
+      checked_storage_bytes(out[k], "output '" + node.outputs[k] + "' of node '" + node.name + "'");
+      plan.infos[s] = out[k];
+      known[s] = true;
+      first[s] = last[s] = i + 1;
+    }
+    const size_t scratch = ops_[i]->scratch_bytes(in);
+    plan.scratch_per_thread = std::max(plan.scratch_per_thread, (scratch + 63) / 64 * 64);
+  }
+  for (size_t j = 0; j < output_slots_.size(); ++j) {
+    const int s = output_slots_[j];
+    if (plan.infos[s].dtype != DType::kFloat32) {
+      throw InvalidModel("graph output '" + graph_->outputs()[j] + "' must be float32");
+    }
+    last[s] = end_time;
+    cached->output_shapes.push_back(plan.infos[s].shape);
+  }
+
+  std::vector<LiveRange> ranges;
+  std::vector<int> arena_slots;
+  for (size_t s = 0; s < slots; ++s) {
+    if (constant_of_slot_[s] || !known[s]) continue;
+    ranges.push_back({plan.infos[s].storage_bytes(), first[s], last[s]});
+    arena_slots.push_back(static_cast<int>(s));
+  }
+  const std::vector<int64_t> offsets = assign_offsets(ranges, &plan.arena_bytes);
+  for (size_t k = 0; k < arena_slots.size(); ++k) plan.offsets[arena_slots[k]] = offsets[k];
+
+  const int64_t total = plan.arena_bytes + static_cast<int64_t>(plan.scratch_per_thread) * num_threads_;
+  const int64_t memory = physical_memory_bytes();
+  if (memory > 0 && total > memory) {
+    throw OutOfMemory("running with input shapes " + to_string(input_shapes[0]) + " needs " +
+                      std::to_string(total >> 20) + " MiB of working memory, more than this machine's " +
+                      std::to_string(memory >> 20) + " MiB: use a smaller batch");
+  }
+  return cached;
+}
+
+Session::CachedPlan& Session::plan_for(const std::vector<Shape>& input_shapes) {
+  auto it = plans_.find(input_shapes);
+  if (it != plans_.end()) return *it->second;
+  auto plan = make_plan(input_shapes);
+  return *plans_.emplace(input_shapes, std::move(plan)).first->second;
+}
+
+std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return plan_for(input_shapes).output_shapes;
+}
+
+void Session::run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
+                  const std::vector<float*>& outputs) {
+  CachedPlan* cached;
+  std::unique_ptr<AlignedBuffer> arena;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cached = &plan_for(input_shapes);
+    if (!cached->free_arenas.empty()) {
+      arena = std::move(cached->free_arenas.back());
+      cached->free_arenas.pop_back();
+    }
+  }
+  const Plan& plan = cached->plan;
+  if (inputs.size() != graph_->inputs().size() || outputs.size() != output_slots_.size()) {
+    throw InvalidArgument("run() got the wrong number of input or output buffers");
+  }
+  if (!arena) {
+    arena = std::make_unique<AlignedBuffer>(
+        static_cast<size_t>(plan.arena_bytes) + plan.scratch_per_thread * num_threads_);
+  }
+
+  std::vector<Tensor> tensors(plan.infos.size());
+  for (size_t s = 0; s < tensors.size(); ++s) {
+    if (constant_of_slot_[s]) {
+      tensors[s] = *constant_of_slot_[s];
+    } else if (plan.offsets[s] >= 0) {
+      tensors[s] = Tensor{plan.infos[s], arena->data() + plan.offsets[s]};
+    }
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::memcpy(tensors[i].data, inputs[i], plan.infos[i].storage_bytes());
+  }
+  RunContext ctx;
+  ctx.num_threads = num_threads_;
+  ctx.scratch = arena->data() + plan.arena_bytes;
+  ctx.scratch_per_thread = plan.scratch_per_thread;
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> out;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    in.clear();
+    out.clear();
+    for (int s : node_inputs_[i]) in.push_back(s < 0 ? nullptr : &tensors[s]);
+    for (int s : node_outputs_[i]) out.push_back(s < 0 ? nullptr : &tensors[s]);
+    ops_[i]->run(in, out, ctx);
+  }
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const Tensor& t = tensors[output_slots_[j]];
+    std::memcpy(outputs[j], t.data, t.info.storage_bytes());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  cached->free_arenas.push_back(std::move(arena));
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,63 @@
+// Session: a graph's ops created once for an ISA, plans cached per input shape, and arenas
+// pooled so that concurrent runs never share scratch memory. Safe to call run() from several
+// threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "xnorinfer/base/aligned_buffer.h"
+#include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/graph/graph.h"
+#include "xnorinfer/graph/plan.h"
+
+namespace xnorinfer {
+
+struct SessionOptions {
+  int num_threads = 0;  // 0: all the cores OpenMP reports
+  std::string isa;      // "" : $XNORINFER_ISA, else the best available
+};
+
+class Session {
+ public:
+  Session(std::shared_ptr<const Graph> graph, const SessionOptions& options);
+  ~Session();
+
+  // Output shapes for these input shapes (the plan is made and cached). Throws InvalidArgument
+  // when an input shape does not match the graph, InvalidModel when the graph cannot run it.
+  std::vector<Shape> output_shapes(const std::vector<Shape>& input_shapes);
+
+  // Runs the graph. inputs[i] points to the float32 data of graph input i with
+  // input_shapes[i]; outputs[j] must hold the float32 output j of the shapes output_shapes()
+  // returned. Takes no lock while the ops run.
+  void run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
+           const std::vector<float*>& outputs);
+
+  Isa isa() const { return isa_; }
+  int num_threads() const { return num_threads_; }
+  const Graph& graph() const { return *graph_; }
+
+ private:
+  struct CachedPlan;
+  CachedPlan& plan_for(const std::vector<Shape>& input_shapes);
+  std::unique_ptr<CachedPlan> make_plan(const std::vector<Shape>& input_shapes) const;
+
+  std::shared_ptr<const Graph> graph_;
+  Isa isa_;
+  int num_threads_;
+  std::vector<std::unique_ptr<Op>> ops_;
+  // Value slots: graph inputs, then constants and node outputs in order of appearance.
+  std::map<std::string, int> slot_of_;
+  std::vector<const Tensor*> constant_of_slot_;  // nullptr for non-constants
+  std::vector<std::vector<int>> node_inputs_;    // slot per input, -1 when absent
+  std::vector<std::vector<int>> node_outputs_;
+  std::vector<int> output_slots_;
+
+  std::mutex mutex_;
+  std::map<std::vector<Shape>, std::unique_ptr<CachedPlan>> plans_;
+};
+
+}  // namespace xnorinfer
