@@ -68,9 +68,9 @@ void add_constant(Graph& g, const std::string& name, const py::array& array) {
   }
   Shape shape(array.shape(), array.shape() + array.ndim());
   TensorInfo info;
-  if (array.dtype().is(py::dtype::of<float>())) {
+  if (py::isinstance<py::array_t<float>>(array)) {
     info = {DType::kFloat32, shape};
-  } else if (array.dtype().is(py::dtype::of<uint64_t>())) {
+  } else if (py::isinstance<py::array_t<uint64_t>>(array)) {
     if (shape.empty()) throw InvalidModel("packed constant '" + name + "' must have rank >= 1");
     shape.back() *= kBitsPerWord;
     info = {DType::kBits, shape};

@@ -4,6 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "register.h"
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
@@ -40,18 +43,41 @@ py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset)
   return py::make_tuple(out, abs_mean);
 }
 
-// Counts [m, n] of differing bits between rows of a [m, k_words] and b [n, k_words].
-py::array_t<int32_t> bgemm(const std::string& kernel, const Words& a, const Words& b) {
-  require_rank2(a, "a");
-  require_rank2(b, "b");
-  if (a.shape(1) != b.shape(1)) throw InvalidArgument("a and b need the same number of words");
-  const int64_t m = a.shape(0), n = b.shape(0), k = a.shape(1);
-  if (kernel != "ref" && k % kRowAlignWords != 0) {
-    throw InvalidArgument("k_words must be a multiple of 8 for the optimized kernels");
+// Counts [m, n] of differing bits between pixels a [m, taps, words_per_tap] and output
+// channels w [n, taps, words_per_tap], computed as the ops do: weights transposed into blocks of
+// the kernel's nb channels, pixels in chunks of at most mr, taps reached through pointers.
+py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Words& w) {
+  if (a.ndim() != 3 || w.ndim() != 3 || a.shape(1) != w.shape(1) || a.shape(2) != w.shape(2)) {
+    throw InvalidArgument("a and w must be [m, taps, words] and [n, taps, words] alike");
   }
-  const BgemmFn fn = kernel == "ref" ? &bgemm_ref : find_bgemm(kernel);
+  const int64_t m = a.shape(0), n = w.shape(0), taps = a.shape(1), wpt = a.shape(2);
+  const BconvKernel k = kernel == "ref" ? BconvKernel{nullptr, static_cast<int>(m), static_cast<int>(n)}
+                                        : find_bconv(kernel);
+  const int64_t blocks = (n + k.nb - 1) / k.nb;
+  const int64_t k_words = taps * wpt;
+  std::vector<Word> blocked(static_cast<size_t>(blocks * k_words * k.nb) + 8, 0);
+  Word* base = blocked.data();
+  while (reinterpret_cast<uintptr_t>(base) % 64 != 0) ++base;  // kernels load aligned rows
+  for (int64_t o = 0; o < n; ++o)
+    for (int64_t kw = 0; kw < k_words; ++kw)
+      base[((o / k.nb) * k_words + kw) * k.nb + o % k.nb] = w.data()[o * k_words + kw];
+  std::vector<const Word*> ptrs(static_cast<size_t>(m * taps));
+  for (int64_t p = 0; p < m; ++p)
+    for (int64_t t = 0; t < taps; ++t) ptrs[p * taps + t] = a.data() + (p * taps + t) * wpt;
+  const int64_t stride = blocks * k.nb;
+  std::vector<int32_t> counts(static_cast<size_t>(std::max<int64_t>(m, 1) * stride));
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t p = 0; p < m; p += k.mr) {
+      const int64_t mr = std::min<int64_t>(k.mr, m - p);
+      const Word* block = base + b * k_words * k.nb;
+      int32_t* out = counts.data() + p * stride + b * k.nb;
+      if (k.fn) k.fn(mr, taps, wpt, ptrs.data() + p * taps, block, out, stride);
+      else bconv_ref(mr, k.nb, taps, wpt, ptrs.data() + p * taps, block, out, stride);
+    }
+  }
   py::array_t<int32_t> c({m, n});
-  fn(m, n, k, a.data(), k, b.data(), k, c.mutable_data(), n);
+  for (int64_t p = 0; p < m; ++p)
+    for (int64_t o = 0; o < n; ++o) c.mutable_at(p, o) = counts[p * stride + o];
   return c;
 }
 
@@ -84,7 +110,7 @@ void register_testing(py::module_ t) {
     return out;
   });
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none());
-  t.def("bgemm", &bgemm, py::arg("kernel"), py::arg("a"), py::arg("b"));
+  t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"));
   t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"));
 }
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from xnorinfer import _core, ir, model_file
+from xnorinfer.errors import ModelError
 
 DYNAMIC_DIM = "batch"
 
@@ -66,7 +67,8 @@ class InferenceSession:
     Raises
     ------
     ModelError
-        The file is not a valid model (truncated, corrupted, newer version, ...).
+        The file is not a valid model (truncated, corrupted, newer version, an op or attribute
+        the engine rejects, ...).
     """
 
     def __init__(self, path_or_bytes: str | os.PathLike[str] | bytes, *,
@@ -78,7 +80,11 @@ class InferenceSession:
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
         self._graph = graph
-        self._session = _core.Session(build_engine_graph(graph), num_threads or 0, isa or "")
+        try:
+            engine_graph = build_engine_graph(graph)
+            self._session = _core.Session(engine_graph, num_threads or 0, isa or "")
+        except _core.InvalidModel as error:
+            raise ModelError(f"the model's graph is invalid: {error}") from error
         self._inputs = [_node_arg(v) for v in graph.inputs]
         self._outputs = [_node_arg(v) for v in graph.outputs]
 

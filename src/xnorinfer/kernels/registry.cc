@@ -17,10 +17,10 @@ const Entry<BitpackFn> kBitpack[] = {
 #undef XI_BITPACK
 };
 
-const Entry<BgemmFn> kBgemm[] = {
-#define XI_BGEMM(fn, isa, mr, nr) {{"bgemm", #fn, Isa::isa, mr, nr}, &fn},
-#include "xnorinfer/kernels/bgemm/bgemm.inc"
-#undef XI_BGEMM
+const Entry<BconvFn> kBconv[] = {
+#define XI_BCONV(fn, isa, mr, nb) {{"bconv", #fn, Isa::isa, mr, nb}, &fn},
+#include "xnorinfer/kernels/bconv/bconv.inc"
+#undef XI_BCONV
 };
 
 const Entry<SgemmFn> kSgemm[] = {
@@ -31,21 +31,33 @@ const Entry<SgemmFn> kSgemm[] = {
 
 // Tables list kernels in increasing ISA order, so the last one that fits is the widest.
 template <typename Fn, size_t N>
-Fn select(const Entry<Fn> (&table)[N], Isa ceiling) {
-  Fn best = table[0].fn;
+const Entry<Fn>& select_entry(const Entry<Fn> (&table)[N], Isa ceiling) {
+  const Entry<Fn>* best = &table[0];
   for (const auto& e : table) {
-    if (static_cast<int>(e.info.isa) <= static_cast<int>(ceiling)) best = e.fn;
+    if (static_cast<int>(e.info.isa) <= static_cast<int>(ceiling)) best = &e;
   }
-  return best;
+  return *best;
+}
+
+template <typename Fn, size_t N>
+const Entry<Fn>& find_entry(const Entry<Fn> (&table)[N], const std::string& name) {
+  for (const auto& e : table) {
+    if (name == e.info.name) return e;
+  }
+  throw InvalidArgument("no kernel named '" + name + "' in this build");
+}
+
+template <typename Fn, size_t N>
+Fn select(const Entry<Fn> (&table)[N], Isa ceiling) {
+  return select_entry(table, ceiling).fn;
 }
 
 template <typename Fn, size_t N>
 Fn find(const Entry<Fn> (&table)[N], const std::string& name) {
-  for (const auto& e : table) {
-    if (name == e.info.name) return e.fn;
-  }
-  throw InvalidArgument("no kernel named '" + name + "' in this build");
+  return find_entry(table, name).fn;
 }
+
+BconvKernel to_bconv(const Entry<BconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
 
 template <typename Fn, size_t N>
 void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
@@ -57,17 +69,17 @@ void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
 std::vector<KernelInfo> list_kernels() {
   std::vector<KernelInfo> out;
   append(kBitpack, out);
-  append(kBgemm, out);
+  append(kBconv, out);
   append(kSgemm, out);
   return out;
 }
 
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
-BgemmFn select_bgemm(Isa ceiling) { return select(kBgemm, ceiling); }
+BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
 SgemmFn select_sgemm(Isa ceiling) { return select(kSgemm, ceiling); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
-BgemmFn find_bgemm(const std::string& name) { return find(kBgemm, name); }
+BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBconv, name)); }
 SgemmFn find_sgemm(const std::string& name) { return find(kSgemm, name); }
 
 }  // namespace xnorinfer

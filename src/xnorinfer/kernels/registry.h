@@ -5,18 +5,24 @@
 #include <vector>
 
 #include "xnorinfer/cpu/isa.h"
-#include "xnorinfer/kernels/bgemm/bgemm.h"
+#include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bgemm", "sgemm"
+  const char* family;  // "bitpack", "bconv", "sgemm"
   const char* name;
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
-  int nr;
+  int nr;  // for bconv: output channels per block
+};
+
+struct BconvKernel {
+  BconvFn fn;
+  int mr;
+  int nb;
 };
 
 // Every compiled kernel of every family, for tests and benchmarks.
@@ -24,12 +30,12 @@ std::vector<KernelInfo> list_kernels();
 
 // The widest kernel whose ISA is <= `ceiling`.
 BitpackFn select_bitpack(Isa ceiling);
-BgemmFn select_bgemm(Isa ceiling);
+BconvKernel select_bconv(Isa ceiling);
 SgemmFn select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.
 BitpackFn find_bitpack(const std::string& name);
-BgemmFn find_bgemm(const std::string& name);
+BconvKernel find_bconv(const std::string& name);
 SgemmFn find_sgemm(const std::string& name);
 
 }  // namespace xnorinfer

@@ -1,10 +1,13 @@
-// BinaryConv2d: packed NHWC input, packed weights, XNOR + popcount through a packed im2col
-// and the binary GEMM kernel, then the output transform (output_transform.h).
+// BinaryConv2d: packed NHWC input, packed weights, XNOR + popcount through the indirect bconv
+// kernels (each output pixel's taps are pointers into the input, no im2col copy), then the
+// output transform (output_transform.h).
 //
-// Padding: a packed bit cannot hold ONNX's zero padding. Padded taps are written as words of 0
-// (+1) or, for pad_value -1, all-valid-bits-set (-1). With pad_value 0 a padded tap must add
-// nothing, so the popcount of the weights at that tap (what a +1 input against them counts) is
-// subtracted again, and only valid taps count toward the number of products.
+// Padding: a packed bit cannot hold ONNX's zero padding. A padded tap points at a pattern of 0
+// words (+1) or, for pad_value -1, all valid bits set (-1). With pad_value 0 a padded tap must
+// add nothing, so the popcount of the weights at that tap (what a +1 input against them
+// counts) is subtracted again, and only valid taps count toward the number of products.
+//
+// Groups whose channels do not start on a word boundary are first gathered into aligned rows.
 #include <algorithm>
 #include <cstring>
 
@@ -20,14 +23,16 @@
 namespace xnorinfer {
 namespace {
 
-constexpr int64_t kTilePixels = 32;
+// Output pixels per task: this many kernel calls per weight block, so a block is reused from
+// L1 across the tile.
+constexpr int64_t kKernelCallsPerTile = 8;
 
 enum Input { kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias };
 
 class BinaryConv2d final : public Op {
  public:
   explicit BinaryConv2d(const OpArgs& args)
-      : check_(args.node), geom_(ConvGeometry::parse(args.node)), bgemm_(select_bgemm(args.isa)) {
+      : check_(args.node), geom_(ConvGeometry::parse(args.node)), kernel_(select_bconv(args.isa)) {
     const AttrMap& a = args.node.attrs;
     check_.input_count(4, 8);
     check_.output_count(1, 1);
@@ -50,7 +55,11 @@ class BinaryConv2d final : public Op {
                   ") must be a positive multiple of group (" + std::to_string(group_) + ")");
     }
     bits_per_group_ = in_channels_ / group_;
-    weights_ = pack_binary_weights(check_, w, out_channels_, geom_.kh * geom_.kw, bits_per_group_);
+    weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
+                                    bits_per_group_, kernel_.nb);
+    words_aligned_groups_ = group_ == 1 || bits_per_group_ % kBitsPerWord == 0;
+    tile_pixels_ = kernel_.mr * kKernelCallsPerTile;
+    counts_stride_ = group_ * weights_.blocks_per_group * weights_.block;
 
     transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
     transform_.bias = check_.float_vector(args, kBias, out_channels_, "bias");
@@ -99,9 +108,11 @@ class BinaryConv2d final : public Op {
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
-    return static_cast<size_t>(kTilePixels * weights_.row_words) * sizeof(Word) +
-           static_cast<size_t>(kTilePixels * out_channels_) * sizeof(int32_t) +
-           static_cast<size_t>(kTilePixels) * sizeof(float);
+    const int64_t taps = weights_.taps;
+    const int64_t gathered = words_aligned_groups_ ? 0 : tile_pixels_ * taps * weights_.words_per_tap;
+    return static_cast<size_t>(tile_pixels_ * taps) * sizeof(const Word*) +
+           static_cast<size_t>(gathered) * sizeof(Word) +
+           static_cast<size_t>(tile_pixels_ * counts_stride_ + out_channels_) * sizeof(int32_t);
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -109,12 +120,12 @@ class BinaryConv2d final : public Op {
     const Shape& xs = in[kX]->shape();
     const Shape& ys = out[0]->shape();
     const int64_t pixels = ys[1] * ys[2];
-    const int64_t tiles_per_image = (pixels + kTilePixels - 1) / kTilePixels;
+    const int64_t tiles_per_image = (pixels + tile_pixels_ - 1) / tile_pixels_;
     parallel_for(xs[0] * tiles_per_image, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t n = task / tiles_per_image;
-      const int64_t p0 = (task % tiles_per_image) * kTilePixels;
+      const int64_t p0 = (task % tiles_per_image) * tile_pixels_;
       run_tile(*in[kX], with_kmap_ ? in[kKmapSrc] : nullptr, *out[0], n, p0,
-               std::min(kTilePixels, pixels - p0), ctx.thread_scratch(thread));
+               std::min(tile_pixels_, pixels - p0), ctx.thread_scratch(thread));
     });
   }
 
@@ -126,35 +137,35 @@ class BinaryConv2d final : public Op {
     return *iy >= 0 && *iy < h && *ix >= 0 && *ix < w;
   }
 
-  // Packed im2col of `count` output pixels for one group: one padded GEMM row per pixel.
-  void gather_rows(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
-                   Word* rows) const {
+  // Points each (pixel, tap) of the tile at group g's words of the input pixel it reads, or
+  // at the padding pattern. Unaligned groups are copied into `gathered` first.
+  void point_taps(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
+                  const Word** ptrs, Word* gathered) const {
     const Shape& xs = x.shape();
     const int64_t x_words = words_for_bits(xs[3]);
     const int64_t wpt = weights_.words_per_tap;
     const int64_t out_w = geom_.out_w(xs[2]);
-    const bool aligned = (g * bits_per_group_) % kBitsPerWord == 0;
+    const int64_t taps = weights_.taps;
     for (int64_t p = 0; p < count; ++p) {
       const int64_t oy = (p0 + p) / out_w, ox = (p0 + p) % out_w;
-      Word* row = rows + p * weights_.row_words;
       for (int64_t ky = 0; ky < geom_.kh; ++ky) {
         for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-          Word* dst = row + (ky * geom_.kw + kx) * wpt;
+          const int64_t t = ky * geom_.kw + kx;
           int64_t iy, ix;
           if (!tap_inside(oy, ox, ky, kx, xs[1], xs[2], &iy, &ix)) {
-            std::memcpy(dst, pad_words_.data(), wpt * sizeof(Word));
+            ptrs[p * taps + t] = pad_words_.data();
             continue;
           }
-          const Word* src = x.words() + ((n * xs[1] + iy) * xs[2] + ix) * x_words;
-          if (aligned && group_ == 1) {
-            std::memcpy(dst, src, wpt * sizeof(Word));  // tail bits are already 0
+          const Word* pixel = x.words() + ((n * xs[1] + iy) * xs[2] + ix) * x_words;
+          if (words_aligned_groups_) {
+            ptrs[p * taps + t] = pixel + g * bits_per_group_ / kBitsPerWord;
           } else {
-            copy_bits(src, g * bits_per_group_, bits_per_group_, dst);
+            Word* row = gathered + (p * taps + t) * wpt;
+            copy_bits(pixel, g * bits_per_group_, bits_per_group_, row);
+            ptrs[p * taps + t] = row;
           }
         }
       }
-      std::memset(row + geom_.kh * geom_.kw * wpt, 0,
-                  (weights_.row_words - geom_.kh * geom_.kw * wpt) * sizeof(Word));
     }
   }
 
@@ -175,21 +186,32 @@ class BinaryConv2d final : public Op {
 
   void run_tile(const Tensor& x, const Tensor* kmap_src, Tensor& y, int64_t n, int64_t p0,
                 int64_t count, uint8_t* scratch) const {
-    Word* rows = reinterpret_cast<Word*>(scratch);
-    int32_t* counts = reinterpret_cast<int32_t*>(rows + kTilePixels * weights_.row_words);
-    const int64_t og = out_channels_ / group_;
+    const int64_t taps = weights_.taps;
+    const Word** ptrs = reinterpret_cast<const Word**>(scratch);
+    Word* gathered = reinterpret_cast<Word*>(ptrs + tile_pixels_ * taps);
+    int32_t* counts = reinterpret_cast<int32_t*>(
+        gathered + (words_aligned_groups_ ? 0 : tile_pixels_ * taps * weights_.words_per_tap));
+    int32_t* dots = counts + tile_pixels_ * counts_stride_;
     for (int64_t g = 0; g < group_; ++g) {
-      gather_rows(x, n, p0, count, g, rows);
-      bgemm_(count, og, weights_.row_words, rows, weights_.row_words, weights_.row(g * og),
-             weights_.row_words, counts + g * og, out_channels_);
+      point_taps(x, n, p0, count, g, ptrs, gathered);
+      for (int64_t b = 0; b < weights_.blocks_per_group; ++b) {
+        const Word* block = weights_.block_data(g, b);
+        int32_t* block_counts = counts + (g * weights_.blocks_per_group + b) * weights_.block;
+        for (int64_t s = 0; s < count; s += kernel_.mr) {
+          kernel_.fn(std::min<int64_t>(kernel_.mr, count - s), taps, weights_.words_per_tap,
+                     ptrs + s * taps, block, block_counts + s * counts_stride_, counts_stride_);
+        }
+      }
     }
     const Shape& xs = x.shape();
     const Shape& ys = y.shape();
-    const int64_t taps = geom_.kh * geom_.kw;
+    const int64_t og = weights_.channels_per_group;
+    const int64_t group_stride = weights_.blocks_per_group * weights_.block;
     const int64_t y_words = words_for_bits(out_channels_);
     for (int64_t p = 0; p < count; ++p) {
       const int64_t oy = (p0 + p) / ys[2], ox = (p0 + p) % ys[2];
-      int32_t* dots = counts + p * out_channels_;
+      const int32_t* pixel_counts = counts + p * counts_stride_;
+      for (int64_t o = 0; o < out_channels_; ++o) dots[o] = pixel_counts[(o / og) * group_stride + o % og];
       int64_t valid_taps = taps;
       for (int64_t ky = 0; ky < geom_.kh; ++ky) {
         for (int64_t kx = 0; kx < geom_.kw; ++kx) {
@@ -212,9 +234,12 @@ class BinaryConv2d final : public Op {
 
   NodeChecker check_;
   ConvGeometry geom_;
-  BgemmFn bgemm_;
+  BconvKernel kernel_;
   int64_t group_ = 1, in_channels_ = 0, out_channels_ = 0, bits_per_group_ = 0, pad_value_ = 0;
-  PackedBinaryWeights weights_;
+  BlockedBinaryWeights weights_;
+  bool words_aligned_groups_ = true;
+  int64_t tile_pixels_ = 0;
+  int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
   std::vector<Word> pad_words_;
   OutputTransform transform_;
   bool with_kmap_ = false;

@@ -1,7 +1,7 @@
 // BinaryDense: packed [N, G..., C] input (G groups of C bits, e.g. a flattened NHWC map),
-// packed [O, G, ceil(C/64)] weights, XNOR + popcount, then the output transform.
+// packed [O, G, ceil(C/64)] weights, XNOR + popcount through the bconv kernels (one "tap" per
+// sample: its G groups of words), then the output transform.
 #include <algorithm>
-#include <cstring>
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
@@ -14,14 +14,14 @@ namespace xnorinfer {
 namespace {
 
 // Output channels per task: a whole number of words, so packed outputs never share a word
-// between threads.
+// between threads, and a whole number of kernel blocks (every nb divides 64).
 constexpr int64_t kChannelsPerTask = 64;
 
 enum Input { kX, kWeight, kScale, kBias, kOutOffset };
 
 class BinaryDense final : public Op {
  public:
-  explicit BinaryDense(const OpArgs& args) : check_(args.node), bgemm_(select_bgemm(args.isa)) {
+  explicit BinaryDense(const OpArgs& args) : check_(args.node), kernel_(select_bconv(args.isa)) {
     const AttrMap& a = args.node.attrs;
     check_.input_count(4, 5);
     check_.output_count(1, 1);
@@ -31,7 +31,8 @@ class BinaryDense final : public Op {
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];
-    weights_ = pack_binary_weights(check_, w, out_channels_, groups_in_, in_channels_);
+    // Viewed as a 1x1 convolution over one "tap" of groups_in_ * words_for_bits(C) words.
+    weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_, kernel_.nb);
     transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
     transform_.bias = check_.float_vector(args, kBias, out_channels_, "bias");
     const std::string output = a.get_string("output", "float");
@@ -60,7 +61,7 @@ class BinaryDense final : public Op {
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
     const int64_t batch = in[kX]->shape[0];
-    return static_cast<size_t>(batch * weights_.row_words) * sizeof(Word) +
+    return static_cast<size_t>(batch) * sizeof(const Word*) +
            static_cast<size_t>(batch * kChannelsPerTask) * sizeof(int32_t);
   }
 
@@ -68,23 +69,23 @@ class BinaryDense final : public Op {
            const RunContext& ctx) const override {
     const Tensor& x = *in[kX];
     const int64_t batch = x.shape()[0];
-    // Input rows copied once into padded GEMM rows (thread 0's scratch, read by all).
-    Word* rows = reinterpret_cast<Word*>(ctx.thread_scratch(0));
-    const int64_t x_words = weights_.taps * weights_.words_per_tap;
-    for (int64_t n = 0; n < batch; ++n) {
-      std::memcpy(rows + n * weights_.row_words, x.words() + n * x_words, x_words * sizeof(Word));
-      std::memset(rows + n * weights_.row_words + x_words, 0,
-                  (weights_.row_words - x_words) * sizeof(Word));
-    }
+    const int64_t x_words = weights_.k_words();
     const int64_t tasks = (out_channels_ + kChannelsPerTask - 1) / kChannelsPerTask;
     const int32_t products = static_cast<int32_t>(groups_in_ * in_channels_);
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int thread) {
-      int32_t* dots = reinterpret_cast<int32_t*>(ctx.thread_scratch(thread) +
-                                                 batch * weights_.row_words * sizeof(Word));
+      const Word** rows = reinterpret_cast<const Word**>(ctx.thread_scratch(thread));
+      int32_t* dots = reinterpret_cast<int32_t*>(rows + batch);
+      for (int64_t n = 0; n < batch; ++n) rows[n] = x.words() + n * x_words;
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_channels_ - o0);
-      bgemm_(batch, count, weights_.row_words, rows, weights_.row_words, weights_.row(o0),
-             weights_.row_words, dots, kChannelsPerTask);
+      for (int64_t b = 0; b * weights_.block < count; ++b) {
+        const Word* block = weights_.block_data(0, o0 / weights_.block + b);
+        for (int64_t n = 0; n < batch; n += kernel_.mr) {
+          // The whole sample is one tap of k_words words.
+          kernel_.fn(std::min<int64_t>(kernel_.mr, batch - n), 1, x_words, rows + n, block,
+                     dots + n * kChannelsPerTask + b * weights_.block, kChannelsPerTask);
+        }
+      }
       OutputTransform shifted = transform_;
       shifted.scale += o0;
       shifted.bias += o0;
@@ -103,9 +104,9 @@ class BinaryDense final : public Op {
 
  private:
   NodeChecker check_;
-  BgemmFn bgemm_;
+  BconvKernel kernel_;
   int64_t in_channels_ = 0, groups_in_ = 1, out_channels_ = 0;
-  PackedBinaryWeights weights_;
+  BlockedBinaryWeights weights_;
   OutputTransform transform_;
 };
 

@@ -4,37 +4,40 @@
 
 namespace xnorinfer {
 
-PackedBinaryWeights pack_binary_weights(const NodeChecker& check, const Tensor& weights,
-                                        int64_t rows, int64_t taps, int64_t bits_per_tap) {
-  PackedBinaryWeights p;
-  p.rows = rows;
+BlockedBinaryWeights block_binary_weights(const NodeChecker& check, const Tensor& weights,
+                                          int64_t out_channels, int64_t groups, int64_t taps,
+                                          int64_t bits_per_tap, int64_t block) {
+  BlockedBinaryWeights p;
+  p.out_channels = out_channels;
+  p.groups = groups;
+  p.channels_per_group = out_channels / groups;
   p.taps = taps;
   p.bits_per_tap = bits_per_tap;
   p.words_per_tap = words_for_bits(bits_per_tap);
-  const int64_t words = rows * taps * p.words_per_tap;
+  p.block = block;
+  p.blocks_per_group = (p.channels_per_group + block - 1) / block;
+  const int64_t k_words = p.k_words();
+  const int64_t words = out_channels * k_words;
   if (weights.info.dtype != DType::kBits ||
       weights.info.storage_bytes() != words * static_cast<int64_t>(sizeof(Word))) {
     check.fail("weight must hold " + std::to_string(words) + " packed words (" +
-               std::to_string(rows) + " x " + std::to_string(taps) + " taps x " +
+               std::to_string(out_channels) + " x " + std::to_string(taps) + " taps x " +
                std::to_string(p.words_per_tap) + "), got " +
                std::to_string(weights.info.storage_bytes() / 8));
   }
-  p.row_words = round_up(taps * p.words_per_tap, kRowAlignWords);
-  p.data = AlignedBuffer(static_cast<size_t>(rows * p.row_words) * sizeof(Word));
-  p.tap_popcount.assign(static_cast<size_t>(rows * taps), 0);
+  p.data = AlignedBuffer(static_cast<size_t>(groups * p.blocks_per_group * k_words * block) *
+                         sizeof(Word));
+  p.tap_popcount.assign(static_cast<size_t>(out_channels * taps), 0);
   const Word tail_mask = low_bits_mask(bits_per_tap - (p.words_per_tap - 1) * kBitsPerWord);
-  const Word* src = weights.words();
-  for (int64_t r = 0; r < rows; ++r) {
-    Word* dst = reinterpret_cast<Word*>(p.data.data()) + r * p.row_words;
-    for (int64_t t = 0; t < taps; ++t) {
-      int32_t count = 0;
-      for (int64_t w = 0; w < p.words_per_tap; ++w) {
-        Word v = src[(r * taps + t) * p.words_per_tap + w];
-        if (w == p.words_per_tap - 1) v &= tail_mask;
-        dst[t * p.words_per_tap + w] = v;
-        count += __builtin_popcountll(v);
-      }
-      p.tap_popcount[r * taps + t] = count;
+  Word* dst = reinterpret_cast<Word*>(p.data.data());
+  for (int64_t o = 0; o < out_channels; ++o) {
+    const int64_t g = o / p.channels_per_group, in_group = o % p.channels_per_group;
+    Word* block_start = dst + (g * p.blocks_per_group + in_group / block) * k_words * block;
+    for (int64_t k = 0; k < k_words; ++k) {
+      Word v = weights.words()[o * k_words + k];
+      if (k % p.words_per_tap == p.words_per_tap - 1) v &= tail_mask;
+      block_start[k * block + in_group % block] = v;
+      p.tap_popcount[o * taps + k / p.words_per_tap] += __builtin_popcountll(v);
     }
   }
   return p;

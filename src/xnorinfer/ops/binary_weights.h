@@ -1,6 +1,7 @@
-// Binary weights repacked once, at op creation, into GEMM rows: one row per output channel,
-// taps in (ky, kx) order, each tap `words_per_tap` words, the row padded with zero words to a
-// multiple of kRowAlignWords.
+// Binary weights repacked once, at op creation, for the indirect bconv kernels: per group,
+// blocks of `block` output channels, each block transposed to (taps * words_per_tap) rows of
+// `block` words (row k = word k of each channel's weights), zero words for channels past the
+// group's last one. See kernels/bconv/bconv.h.
 #pragma once
 
 #include <cstdint>
@@ -12,23 +13,29 @@
 
 namespace xnorinfer {
 
-struct PackedBinaryWeights {
-  int64_t rows = 0;
+struct BlockedBinaryWeights {
+  int64_t out_channels = 0;
+  int64_t groups = 1;
+  int64_t channels_per_group = 0;  // out_channels / groups
   int64_t taps = 0;
   int64_t bits_per_tap = 0;
   int64_t words_per_tap = 0;
-  int64_t row_words = 0;               // padded
-  AlignedBuffer data;                  // rows x row_words words
-  std::vector<int32_t> tap_popcount;   // rows x taps: number of -1 weights per tap
+  int64_t block = 0;               // output channels per block
+  int64_t blocks_per_group = 0;
+  AlignedBuffer data;
+  std::vector<int32_t> tap_popcount;  // out_channels x taps: number of -1 weights per tap
 
-  const Word* row(int64_t r) const {
-    return reinterpret_cast<const Word*>(data.data()) + r * row_words;
+  int64_t k_words() const { return taps * words_per_tap; }
+  const Word* block_data(int64_t group, int64_t b) const {
+    return reinterpret_cast<const Word*>(data.data()) +
+           (group * blocks_per_group + b) * k_words() * block;
   }
 };
 
-// `weights` must hold rows * taps * words_for_bits(bits_per_tap) words. Bits past
+// `weights` holds out_channels rows of taps x words_for_bits(bits_per_tap) words. Bits past
 // bits_per_tap in each tap's last word are cleared (a hostile file cannot smuggle them in).
-PackedBinaryWeights pack_binary_weights(const NodeChecker& check, const Tensor& weights,
-                                        int64_t rows, int64_t taps, int64_t bits_per_tap);
+BlockedBinaryWeights block_binary_weights(const NodeChecker& check, const Tensor& weights,
+                                          int64_t out_channels, int64_t groups, int64_t taps,
+                                          int64_t bits_per_tap, int64_t block);
 
 }  // namespace xnorinfer

@@ -1,0 +1,159 @@
+"""The ``xnorinfer`` command: convert, run, inspect, info, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from xnorinfer import console
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except (ValueError, TypeError, RuntimeError, MemoryError, OSError) as error:
+        # Every library error is one of these; show it without a traceback.
+        console.error(f"{type(error).__name__}: {error}")
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xnorinfer", description="Fast CPU inference for binarized neural networks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("convert", help="convert an ONNX model to an xnorinfer model file")
+    p.add_argument("model", help="ONNX model (.onnx); external data files are read from beside it")
+    p.add_argument("-o", "--output", help="output file (default: the model's name with .xnor)")
+    p.add_argument("--no-allow-float", dest="allow_float", action="store_false",
+                   help="fail instead of keeping a binary-looking layer as a float op")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix a symbolic input dimension (repeatable)")
+    p.set_defaults(handler=_convert)
+
+    p = sub.add_parser("run", help="run a model file on .npy/.npz inputs")
+    p.add_argument("model", help="xnorinfer model file (.xnor)")
+    p.add_argument("--input", "-i", action="append", required=True, metavar="[NAME=]FILE",
+                   help=".npy for one input (NAME= optional for single-input models) or .npz "
+                        "holding every input by name")
+    p.add_argument("--output", "-o", help="write outputs: .npy (one output) or .npz (all)")
+    p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    p.add_argument("--isa", choices=["scalar", "avx2", "avx512"], help="force a kernel path")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("inspect", help="list a model file's layers, shapes and sizes")
+    p.add_argument("model", help="xnorinfer model file (.xnor)")
+    p.set_defaults(handler=_inspect)
+
+    p = sub.add_parser("info", help="version, compiler, OpenMP and ISA paths")
+    p.set_defaults(handler=_info)
+
+    p = sub.add_parser("demo", help="convert and run the bundled digits BNN against onnxruntime")
+    p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    p.add_argument("--keep", metavar="DIR", help="keep the converted model in DIR")
+    p.set_defaults(handler=_demo)
+    return parser
+
+
+def _parse_input_shapes(items: list[str]) -> dict[str, list[int]]:
+    shapes = {}
+    for item in items:
+        name, sep, dims = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            shapes[name] = [int(d) for d in dims.split(",")]
+        except ValueError:
+            raise ValueError(f"--input-shape expects NAME=D0,D1,..., got '{item}'") from None
+    return shapes
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from xnorinfer.onnx import convert
+
+    output = Path(args.output) if args.output else Path(args.model).with_suffix(".xnor")
+    result = convert(args.model, output, allow_float=args.allow_float,
+                     input_shapes=_parse_input_shapes(args.input_shape) or None)
+    result.report.print()
+    console.info(f"wrote {output} ({output.stat().st_size:,} bytes)")
+    return 0
+
+
+def _load_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndarray]:
+    feed: dict[str, np.ndarray] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = "", spec
+        if path.endswith(".npz"):
+            with np.load(path, allow_pickle=False) as archive:
+                feed.update({key: archive[key] for key in archive.files})
+            continue
+        if not name:
+            if len(input_names) != 1:
+                raise ValueError(f"the model has inputs {input_names}: name each, as NAME=FILE.npy")
+            name = input_names[0]
+        feed[name] = np.load(path, allow_pickle=False)
+    return feed
+
+
+def _run(args: argparse.Namespace) -> int:
+    from xnorinfer.session import InferenceSession
+
+    sess = InferenceSession(args.model, num_threads=args.threads, isa=args.isa)
+    feed = _load_inputs(args.input, [i.name for i in sess.get_inputs()])
+    names = [o.name for o in sess.get_outputs()]
+    outputs = sess.run(None, feed)
+    if args.output:
+        if args.output.endswith(".npz"):
+            np.savez(args.output, **dict(zip(names, outputs)))
+        elif len(outputs) == 1:
+            np.save(args.output, outputs[0])
+        else:
+            raise ValueError(f"the model has {len(outputs)} outputs: write them to a .npz file")
+        console.info(f"wrote {args.output}")
+    rows = [[name, str(list(out.shape)), f"{out.min():.6g}", f"{out.max():.6g}"]
+            for name, out in zip(names, outputs)]
+    console.table(f"outputs ({sess.isa}, {sess.num_threads} threads)",
+                  ["output", "shape", "min", "max"], rows)
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from xnorinfer import model_file
+
+    graph = model_file.load(args.model)
+    rows = [[r["name"], r["op"], r["kind"],
+             "; ".join(str(s) for s in (r["output_shapes"] or [])), f"{r['param_bytes']:,}",
+             r["source"] or ""] for r in model_file.describe(graph)]
+    console.table(f"{args.model}", ["node", "op", "kind", "output shape (NHWC)", "param bytes",
+                                    "ONNX source"], rows)
+    summary = model_file.summary(graph, Path(args.model).stat().st_size)
+    console.table("summary", ["", ""], [[k, str(v)] for k, v in summary.items()])
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from xnorinfer.build import build_info
+
+    console.table("xnorinfer", ["", ""], [[k, str(v)] for k, v in build_info().items()])
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from xnorinfer.demo import run_demo
+
+    return run_demo(num_threads=args.threads, keep_dir=args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Constant folding: evaluate every node whose inputs are all constants.
+
+Exporters often leave the weight binarization as a subgraph on a latent float initializer
+(``Abs``, ``ReduceMean``, ``Sign``, ``Mul``, ``Clip``, ``Sub``, ``Add``, ``Transpose`` ...); folding
+turns it into the constant weight the binary-layer patterns look at. ``Shape`` of a tensor with a
+dynamic batch folds too, with a sentinel standing for the batch size, so that the common
+``x.view(x.size(0), -1)`` export (Shape, Gather, Unsqueeze, Concat, Reshape) becomes a Reshape
+that copies dim 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from xnorinfer.onnx.onnx_graph import attr, node_error
+
+# Stands for the dynamic batch size inside folded shape arithmetic; a prime no model uses.
+BATCH_SENTINEL = 1_000_003
+
+# Ops that only move shape entries around, so a folded batch sentinel stays exact (and small).
+# Anything else fed a batch-dependent shape (Expand, ConstantOfShape, arithmetic) stays a node.
+SHAPE_MOVING_OPS = frozenset(
+    {"Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Identity", "Reshape"})
+
+NONDETERMINISTIC_OPS = frozenset(
+    {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
+     "Bernoulli"})
+
+
+@dataclass
+class Folded:
+    """The nodes left after folding and the constants they read."""
+
+    nodes: list[onnx.NodeProto]
+    constants: dict[str, np.ndarray]
+    batch_dependent: set[str]
+
+
+def topological_order(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """The graph's nodes ordered so that every node comes after the producers of its inputs."""
+    produced_by = {out: i for i, node in enumerate(graph.node) for out in node.output if out}
+    order: list[onnx.NodeProto] = []
+    state = [0] * len(graph.node)  # 0 new, 1 on the stack, 2 done
+    for root in range(len(graph.node)):
+        stack = [root]
+        while stack:
+            i = stack[-1]
+            if state[i] == 2:
+                stack.pop()
+                continue
+            state[i] = 1
+            pending = [produced_by[name] for name in graph.node[i].input
+                       if name in produced_by and state[produced_by[name]] == 0]
+            if pending:
+                stack.extend(pending)
+                continue
+            state[i] = 2
+            order.append(graph.node[i])
+            stack.pop()
+    return order
+
+
+def fold_constants(model: onnx.ModelProto, shapes: dict[str, tuple[int, ...] | None],
+                   opset: int) -> Folded:
+    """Evaluate the constant subgraphs of ``model`` (every node named; ``shapes`` from ONNX
+    shape inference; ``opset`` the default domain's version, for error messages)."""
+    opsets = {entry.domain or "": entry.version for entry in model.opset_import}
+    constants = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    batch_dependent: set[str] = set()
+    kept: list[onnx.NodeProto] = []
+    for node in topological_order(model.graph):
+        outputs = _evaluate(node, constants, batch_dependent, shapes, opsets)
+        if outputs is None:
+            kept.append(node)
+            continue
+        depends_on_batch = any(name in batch_dependent for name in node.input) or (
+            node.op_type == "Shape" and (outputs[0] == BATCH_SENTINEL).any())
+        for name, value in zip(node.output, outputs):
+            if name:
+                constants[name] = value
+                if depends_on_batch:
+                    batch_dependent.add(name)
+    kept = [_copy_batch_to_reshape(node, constants, batch_dependent, opset) for node in kept]
+    return Folded(kept, constants, batch_dependent)
+
+
+def _evaluate(node: onnx.NodeProto, constants: dict[str, np.ndarray], batch_dependent: set[str],
+              shapes: dict[str, tuple[int, ...] | None], opsets: dict[str, int]
+              ) -> list[np.ndarray] | None:
+    """The node's outputs when they can be computed now, else None."""
+    if node.op_type in NONDETERMINISTIC_OPS or any(a.g.node or a.graphs for a in node.attribute):
+        return None
+    if node.op_type == "Shape" and node.input[0] not in constants:
+        return _fold_shape(node, shapes.get(node.input[0]))
+    if not all(name in constants for name in node.input if name):
+        return None
+    if node.op_type not in SHAPE_MOVING_OPS and any(name in batch_dependent
+                                                    for name in node.input):
+        return None
+    feeds = {name: constants[name] for name in node.input if name}
+    # A one-node model: the evaluator then picks the op version of the model's opset.
+    graph = helper.make_graph([node], node.name,
+                              [helper.make_empty_tensor_value_info(name) for name in feeds],
+                              [helper.make_empty_tensor_value_info(name) for name in node.output])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid(domain, version)
+                                                    for domain, version in opsets.items()])
+    try:
+        return list(ReferenceEvaluator(model).run(None, feeds))
+    except Exception:  # an op the evaluator lacks stays a node; lowering then names it
+        return None
+
+
+def _fold_shape(node: onnx.NodeProto, shape: tuple[int, ...] | None) -> list[np.ndarray] | None:
+    """Shape of a tensor whose dims are all known but a dynamic batch (the sentinel)."""
+    if shape is None or any(d == -1 for d in shape[1:]):
+        return None
+    dims = [BATCH_SENTINEL if d == -1 else d for d in shape]
+    start, end = attr(node, "start", 0), attr(node, "end", len(dims))
+    return [np.array(dims[start:end], dtype=np.int64)]
+
+
+def _copy_batch_to_reshape(node: onnx.NodeProto, constants: dict[str, np.ndarray],
+                           batch_dependent: set[str], opset: int) -> onnx.NodeProto:
+    """Rewrite a Reshape whose shape holds the batch sentinel at dim 0 to copy dim 0 (``0``)."""
+    if node.op_type != "Reshape" or node.input[1] not in batch_dependent:
+        return node
+    shape = constants[node.input[1]].astype(np.int64)
+    if shape.ndim != 1 or shape[0] != BATCH_SENTINEL or (shape[1:] >= BATCH_SENTINEL).any():
+        raise node_error(node, opset, "its target shape depends on the dynamic batch size in a "
+                                      "way the converter cannot follow; export with a static batch")
+    copied = shape.copy()
+    copied[0] = 0
+    name = f"{node.input[1]}:batch_copied"
+    constants[name] = copied
+    rewritten = helper.make_node("Reshape", [node.input[0], name], list(node.output),
+                                 name=node.name)  # allowzero 0: a 0 copies the input dim
+    return rewritten

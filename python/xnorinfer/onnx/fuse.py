@@ -1,0 +1,262 @@
+"""Fusion passes on the engine graph, after lowering.
+
+- :func:`fold_affine`: a per-channel affine (ChannelAffine from a BatchNorm, or Mul/Add/Sub/Div
+  by a per-channel constant) directly after a layer folds into it: into scale/bias of
+  binary and BWN layers (post_scale/post_bias once a K map is fused), into the weights and bias
+  of float Conv2d/Dense.
+- :func:`fuse_kmap`: XNOR-Net's ``Mul(BinaryConv2d(x), Conv2d(A, box))`` with A the
+  ``abs_mean`` of the BinarizePack feeding the binary conv becomes the conv's K map.
+- :func:`fuse_bits_output`: a binary layer whose float output only feeds BinarizePacks with one
+  offset writes bits through ``out_offset`` instead.
+- :func:`remove_dead_nodes`: drops what no graph output needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from xnorinfer import ir
+from xnorinfer.onnx.layout import channel_vector
+
+SCALED_LAYERS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense")
+FLOAT_LAYERS = ("Conv2d", "Dense")
+KeepFloat = Callable[[str, str], None]  # (ONNX node name, reason)
+
+
+def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
+    """All passes, to a fixed point; binary layers write bits once nothing else can fuse."""
+    remove_dead_nodes(graph)
+    rejected_kmaps: set[str] = set()
+    while fold_affine(graph) or fuse_kmap(graph, keep_float, rejected_kmaps):
+        pass
+    while fuse_bits_output(graph):
+        pass
+    remove_dead_nodes(graph)
+
+
+def fold_affine(graph: ir.Graph) -> bool:
+    """Fold one per-channel affine into the layer before it; True when something changed."""
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for layer in graph.nodes:
+        if layer.op not in SCALED_LAYERS + FLOAT_LAYERS or layer.attrs.get("output") == "bits":
+            continue
+        value = layer.outputs[0]
+        users = consumers.get(value, [])
+        if value in outputs or len(users) != 1:
+            continue
+        channels = graph.values[value].shape[-1]
+        affine = _per_channel_affine(graph, users[0], value, channels)
+        if affine is None:
+            continue
+        _apply_affine(graph, layer, *affine)
+        _absorb(graph, layer, users[0])
+        return True
+    return False
+
+
+def _per_channel_affine(graph: ir.Graph, node: ir.Node, value: str, channels: int
+                        ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``node(value)`` as ``value * scale + bias`` per channel, or None."""
+    if node.op == "ChannelAffine" and node.inputs[0] == value:
+        return graph.constants[node.inputs[1]], graph.constants[node.inputs[2]]
+    if node.op not in ("Add", "Sub", "Mul", "Div") or value not in node.inputs:
+        return None
+    other = node.inputs[1] if node.inputs[0] == value else node.inputs[0]
+    if other not in graph.constants or other == value:
+        return None
+    const = graph.constants[other]
+    if const.ndim > len(graph.values[value].shape):
+        return None
+    vector = channel_vector(const, channels)
+    if vector is None:
+        return None
+    ones, zeros = np.ones(channels, np.float32), np.zeros(channels, np.float32)
+    value_first = node.inputs[0] == value
+    if node.op == "Mul":
+        return vector, zeros
+    if node.op == "Add":
+        return ones, vector
+    if node.op == "Sub":
+        return (ones, -vector) if value_first else (-ones, vector)
+    return (np.float32(1) / vector, zeros) if value_first else None
+
+
+def _apply_affine(graph: ir.Graph, layer: ir.Node, scale: np.ndarray, bias: np.ndarray) -> None:
+    """Compose ``y * scale + bias`` into the layer's own parameters."""
+    if layer.op in SCALED_LAYERS:
+        kmap = len(layer.inputs) > 5 and layer.inputs[5]
+        scale_at, bias_at = (6, 7) if kmap else (2, 3)
+        old_scale = graph.constants[layer.inputs[scale_at]]
+        old_bias = graph.constants[layer.inputs[bias_at]]
+        _set_constant(graph, layer, scale_at, old_scale * scale)
+        _set_constant(graph, layer, bias_at, old_bias * scale + bias)
+        return
+    weight = graph.constants[layer.inputs[1]]
+    per_row = scale.reshape((-1,) + (1,) * (weight.ndim - 1))
+    _set_constant(graph, layer, 1, weight * per_row)
+    has_bias = len(layer.inputs) > 2 and layer.inputs[2]
+    old_bias = graph.constants[layer.inputs[2]] if has_bias else np.zeros_like(bias)
+    if not has_bias:
+        layer.inputs = [*layer.inputs[:2], ""]
+    _set_constant(graph, layer, 2, old_bias * scale + bias)
+
+
+def fuse_kmap(graph: ir.Graph, keep_float: KeepFloat, rejected: set[str]) -> bool:
+    """Fuse one XNOR-Net K map ``Mul(binary_conv, box_conv(abs_mean))``; True when fused.
+
+    A candidate that does not fit is reported through ``keep_float`` and its binary conv's
+    name added to ``rejected``.
+    """
+    producers = graph.producer_of()
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for mul in graph.nodes:
+        if mul.op != "Mul":
+            continue
+        candidate = _kmap_candidate(mul, producers, consumers, outputs)
+        if candidate is None or candidate[0].name in rejected:
+            continue
+        conv, box, pack = candidate
+        mismatch = _kmap_mismatch(graph, conv, box, pack)
+        if mismatch:
+            keep_float(conv.attrs["source"], f"K map kept as float ops: {mismatch}")
+            rejected.add(conv.name)
+            continue
+        out_channels = graph.values[conv.outputs[0]].shape[-1]
+        value = float(graph.constants[box.inputs[1]].reshape(-1)[0])
+        inputs = (conv.inputs + [""] * 4)[:4]
+        conv.inputs = inputs + ["", pack.outputs[1],
+                                _new_constant(graph, conv, "post_scale",
+                                              np.ones(out_channels, np.float32)),
+                                _new_constant(graph, conv, "post_bias",
+                                              np.zeros(out_channels, np.float32))]
+        conv.attrs["kmap_kernel_value"] = value
+        conv.attrs["source"] = _merge_sources(conv, box)
+        _absorb(graph, conv, mul)
+        return True
+    return False
+
+
+def _kmap_candidate(mul: ir.Node, producers: dict[str, ir.Node],
+                    consumers: dict[str, list[ir.Node]], outputs: set[str]
+                    ) -> tuple[ir.Node, ir.Node, ir.Node] | None:
+    """(binary conv, box conv, BinarizePack) when ``mul`` multiplies a float BinaryConv2d output
+    by a float conv of a BinarizePack's abs_mean."""
+    for conv_value, k_value in (mul.inputs, mul.inputs[::-1]):
+        conv, box = producers.get(conv_value), producers.get(k_value)
+        if (conv is None or box is None or conv.op != "BinaryConv2d" or box.op != "Conv2d"
+                or conv.attrs.get("output") != "float" or len(conv.inputs) > 4
+                or conv_value in outputs
+                or len(consumers.get(conv_value, [])) != 1):
+            continue
+        pack = producers.get(box.inputs[0])
+        if pack is not None and pack.op == "BinarizePack" and pack.outputs[1:] == [box.inputs[0]]:
+            return conv, box, pack
+    return None
+
+
+def _kmap_mismatch(graph: ir.Graph, conv: ir.Node, box: ir.Node, pack: ir.Node) -> str:
+    """Why the box conv is not the K map of ``conv`` ("" when it is)."""
+    if conv.inputs[0] != pack.outputs[0]:
+        return "the A map is not taken from the binary conv's own input"
+    weight = graph.constants[box.inputs[1]]
+    if weight.shape[0] != 1 or weight.shape[-1] != 1 or not (weight == weight.flat[0]).all():
+        return "the A-map conv's kernel is not one box value"
+    if len(box.inputs) > 2 and box.inputs[2] and graph.constants[box.inputs[2]].any():
+        return "the A-map conv has a bias"
+    for key in ("kernel_shape", "strides", "dilations", "pads"):
+        if list(box.attrs[key]) != list(conv.attrs[key]):
+            return f"the A-map conv's {key} {box.attrs[key]} differ from {conv.attrs[key]}"
+    return ""
+
+
+def fuse_bits_output(graph: ir.Graph) -> bool:
+    """Make one binary layer write bits for its BinarizePack consumers; True when done."""
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for layer in graph.nodes:
+        if layer.op not in ("BinaryConv2d", "BinaryDense") or layer.attrs["output"] != "float":
+            continue
+        value = layer.outputs[0]
+        packs = consumers.get(value, [])
+        if value in outputs or not packs or any(
+                p.op != "BinarizePack" or len(p.outputs) > 1 for p in packs):
+            continue
+        offsets = [_pack_offset(graph, p) for p in packs]
+        if any(o is not None for o in offsets) and not all(
+                o is not None and np.array_equal(o, offsets[0]) for o in offsets):
+            continue
+        channels = graph.values[value].shape[-1]
+        offset = offsets[0] if offsets[0] is not None else np.zeros(channels, np.float32)
+        inputs = (layer.inputs + [""] * 8)[:8]
+        inputs[4] = _new_constant(graph, layer, "out_offset", offset)
+        while inputs[-1] == "":
+            inputs.pop()
+        layer.inputs = inputs
+        layer.attrs["output"] = "bits"
+        bits = packs[0].outputs[0]
+        for extra in packs[1:]:
+            _rename_input(graph, extra.outputs[0], bits)
+        for pack in packs:
+            layer.attrs["source"] = _merge_sources(layer, pack)
+            graph.nodes.remove(pack)
+        del graph.values[value]
+        layer.outputs = [bits]
+        return True
+    return False
+
+
+def _pack_offset(graph: ir.Graph, pack: ir.Node) -> np.ndarray | None:
+    return graph.constants[pack.inputs[1]] if len(pack.inputs) > 1 and pack.inputs[1] else None
+
+
+def remove_dead_nodes(graph: ir.Graph) -> None:
+    """Drop nodes, unused ``abs_mean`` outputs, constants and values no output depends on."""
+    live = {v.name for v in graph.outputs}
+    kept = []
+    for node in reversed(graph.nodes):
+        if not any(out in live for out in node.outputs):
+            continue
+        if node.op == "BinarizePack" and len(node.outputs) > 1 and node.outputs[1] not in live:
+            node.outputs = node.outputs[:1]
+        live.update(name for name in node.inputs if name)
+        kept.append(node)
+    graph.nodes[:] = reversed(kept)
+    graph.constants = {k: v for k, v in graph.constants.items() if k in live}
+    produced = {out for node in graph.nodes for out in node.outputs}
+    graph.values = {k: v for k, v in graph.values.items() if k in produced}
+
+
+def _absorb(graph: ir.Graph, layer: ir.Node, follower: ir.Node) -> None:
+    """Remove ``follower`` and let ``layer`` produce its output value instead."""
+    del graph.values[layer.outputs[0]]
+    layer.outputs = list(follower.outputs)
+    layer.attrs["source"] = _merge_sources(layer, follower)
+    graph.nodes.remove(follower)
+
+
+def _merge_sources(first: ir.Node, second: ir.Node) -> str:
+    names = first.attrs["source"].split(",") + second.attrs["source"].split(",")
+    return ",".join(dict.fromkeys(n for n in names if n))
+
+
+def _set_constant(graph: ir.Graph, node: ir.Node, index: int, array: np.ndarray) -> None:
+    """Give input ``index`` of ``node`` a new value, under a fresh name."""
+    node.inputs[index] = _new_constant(graph, node, f"in{index}", array)
+
+
+def _new_constant(graph: ir.Graph, node: ir.Node, hint: str, array: np.ndarray) -> str:
+    base = f"{node.name}:{hint}"
+    name, i = base, 1
+    while name in graph.constants or name in graph.values:
+        name, i = f"{base}_{i}", i + 1
+    graph.constants[name] = np.ascontiguousarray(array, dtype=np.float32)
+    return name
+
+
+def _rename_input(graph: ir.Graph, old: str, new: str) -> None:
+    for node in graph.nodes:
+        node.inputs = [new if name == old else name for name in node.inputs]

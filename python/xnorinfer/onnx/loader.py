@@ -1,0 +1,205 @@
+"""Load an ONNX model for conversion: external data, opset check, input shapes, shape inference
+and constant folding. The result is an :class:`OnnxGraph`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import TensorProto, external_data_helper, helper, numpy_helper
+
+from xnorinfer.errors import ConversionError
+from xnorinfer.onnx.folding import fold_constants
+from xnorinfer.onnx.onnx_graph import OnnxGraph
+
+MIN_OPSET = 11
+
+InputShapes = Mapping[str, Sequence[int | str | None]]
+
+
+def load_onnx(model: str | os.PathLike | onnx.ModelProto,
+              input_shapes: InputShapes | None = None) -> OnnxGraph:
+    """Read, check, shape-infer and constant-fold an ONNX model.
+
+    Parameters
+    ----------
+    model : path or onnx.ModelProto
+        A path is loaded with its external data (looked up beside the file).
+    input_shapes : mapping, optional
+        ``{input name: shape}`` overriding the declared input shapes; dim 0 may be -1, None or a
+        string to keep a dynamic batch.
+
+    Returns
+    -------
+    OnnxGraph
+
+    Raises
+    ------
+    ConversionError
+        Opset below 11, a non-float32 input, a symbolic non-batch input dimension, external
+        data that is not loaded.
+    """
+    proto = _read(model)
+    opset = default_opset(proto)
+    if opset < MIN_OPSET:
+        raise ConversionError(
+            f"the model uses ONNX opset {opset}; the converter reads opset {MIN_OPSET} or newer "
+            "(re-export it, or upgrade it with onnx.version_converter.convert_version)")
+    if proto.functions:
+        proto = onnx.inliner.inline_local_functions(proto)
+    _name_anonymous_nodes(proto.graph)
+    onnx_bytes = proto.ByteSize()
+    onnx_param_bytes = sum(numpy_helper.to_array(t).nbytes for t in proto.graph.initializer)
+    _apply_input_shapes(proto.graph, input_shapes or {})
+    graph_inputs = _graph_inputs(proto.graph)
+    _check_inputs(proto.graph, graph_inputs)
+
+    folded = fold_constants(proto, _infer_shapes(proto), opset)
+    proto = _rebuild(proto, folded.nodes, folded.constants)
+    shapes = _infer_shapes(proto)
+    shapes.update({name: tuple(value.shape) for name, value in folded.constants.items()})
+    outputs = [out.name for out in proto.graph.output]
+    for name in outputs:
+        if name in folded.constants:
+            raise ConversionError(f"graph output '{name}' is a constant; the engine computes "
+                                  "outputs from inputs only")
+    return OnnxGraph(
+        nodes=list(proto.graph.node), constants=folded.constants, inputs=graph_inputs,
+        outputs=outputs, shapes=shapes, opset=opset,
+        producer_name=f"{proto.producer_name} {proto.producer_version}".strip(),
+        onnx_param_bytes=onnx_param_bytes, onnx_bytes=onnx_bytes,
+        batch_dependent=folded.batch_dependent)
+
+
+def default_opset(proto: onnx.ModelProto) -> int:
+    """The version of the default ONNX domain the model imports."""
+    for entry in proto.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return entry.version
+    raise ConversionError("the model imports no version of the default ONNX domain")
+
+
+def _read(model: str | os.PathLike | onnx.ModelProto) -> onnx.ModelProto:
+    if isinstance(model, onnx.ModelProto):
+        proto = onnx.ModelProto()
+        proto.CopyFrom(model)
+        if any(external_data_helper.uses_external_data(t) for t in proto.graph.initializer):
+            raise ConversionError(
+                "the ModelProto refers to external data that is not loaded; pass the model's "
+                "path instead, or load it with onnx.load(path) first")
+        return proto
+    path = Path(model)
+    if not path.is_file():
+        raise ConversionError(f"no ONNX model at '{path}'")
+    try:
+        return onnx.load(str(path), load_external_data=True)
+    except (OSError, ValueError, DecodeError) as error:
+        raise ConversionError(f"cannot read ONNX model '{path}': {error}") from error
+
+
+def _name_anonymous_nodes(graph: onnx.GraphProto) -> None:
+    taken = {node.name for node in graph.node if node.name}
+    for i, node in enumerate(graph.node):
+        if not node.name:
+            name = f"{node.op_type}_{i}"
+            while name in taken:
+                name += "_"
+            node.name = name
+            taken.add(name)
+
+
+def _graph_inputs(graph: onnx.GraphProto) -> list[str]:
+    """Inputs the user feeds: old exporters also list initializers as inputs."""
+    initializers = {init.name for init in graph.initializer}
+    return [inp.name for inp in graph.input if inp.name not in initializers]
+
+
+def _apply_input_shapes(graph: onnx.GraphProto, input_shapes: InputShapes) -> None:
+    by_name = {inp.name: inp for inp in graph.input}
+    for name, shape in input_shapes.items():
+        if name not in by_name:
+            raise ConversionError(f"input_shapes names '{name}', which is not a model input "
+                                  f"(inputs: {', '.join(by_name)})")
+        dims = by_name[name].type.tensor_type.shape
+        dims.ClearField("dim")
+        for i, size in enumerate(shape):
+            dim = dims.dim.add()
+            if isinstance(size, int) and size >= 0:
+                dim.dim_value = size
+            elif i == 0:
+                dim.dim_param = size if isinstance(size, str) else "batch"
+            else:
+                raise ConversionError(f"input_shapes['{name}'] dim {i} is {size!r}: only dim 0 "
+                                      "(the batch) may be dynamic")
+    # Stale intermediate shapes would contradict the new input shapes.
+    if input_shapes:
+        graph.ClearField("value_info")
+
+
+def _check_inputs(graph: onnx.GraphProto, graph_inputs: list[str]) -> None:
+    by_name = {inp.name: inp for inp in graph.input}
+    for name in graph_inputs:
+        tensor_type = by_name[name].type.tensor_type
+        if tensor_type.elem_type != TensorProto.FLOAT:
+            type_name = TensorProto.DataType.Name(tensor_type.elem_type)
+            raise ConversionError(f"input '{name}' has type {type_name}; the engine takes "
+                                  "float32 inputs")
+        if not tensor_type.HasField("shape"):
+            raise ConversionError(f"input '{name}' has no declared shape; give one with "
+                                  f"convert(..., input_shapes={{'{name}': [...]}})")
+        for i, dim in enumerate(tensor_type.shape.dim):
+            if i > 0 and not dim.HasField("dim_value"):
+                raise ConversionError(
+                    f"input '{name}' dim {i} is symbolic ('{dim.dim_param}'); only dim 0 (the "
+                    "batch) may be dynamic: export with a static shape or give one with "
+                    f"convert(..., input_shapes={{'{name}': [...]}})")
+
+
+def _infer_shapes(proto: onnx.ModelProto) -> dict[str, tuple[int, ...] | None]:
+    """ONNX shape inference; dim 0 unknown becomes -1 (the batch), any other unknown dim None."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto, strict_mode=False, data_prop=True)
+    except onnx.shape_inference.InferenceError as error:
+        raise ConversionError(f"ONNX shape inference failed: {error}") from error
+    shapes: dict[str, tuple[int, ...] | None] = {}
+    graph = inferred.graph
+    for info in list(graph.input) + list(graph.value_info) + list(graph.output):
+        shapes[info.name] = _shape_of(info.type.tensor_type)
+    for init in graph.initializer:
+        shapes[init.name] = tuple(init.dims)
+    return shapes
+
+
+def _shape_of(tensor_type: onnx.TypeProto.Tensor) -> tuple[int, ...] | None:
+    if not tensor_type.HasField("shape"):
+        return None
+    dims = []
+    for i, dim in enumerate(tensor_type.shape.dim):
+        if dim.HasField("dim_value"):
+            dims.append(dim.dim_value)
+        elif i == 0:
+            dims.append(-1)
+        else:
+            return None
+    return tuple(dims)
+
+
+def _rebuild(proto: onnx.ModelProto, nodes: list[onnx.NodeProto],
+             constants: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """The model with the folded nodes gone and the constants they left as initializers."""
+    used = {name for node in nodes for name in node.input if name in constants}
+    graph = helper.make_graph(
+        nodes, proto.graph.name,
+        [inp for inp in proto.graph.input if inp.name not in constants],
+        list(proto.graph.output),
+        [numpy_helper.from_array(np.asarray(constants[name]), name) for name in sorted(used)])
+    rebuilt = helper.make_model(graph, opset_imports=list(proto.opset_import),
+                                ir_version=proto.ir_version)
+    rebuilt.producer_name = proto.producer_name
+    rebuilt.producer_version = proto.producer_version
+    return rebuilt

@@ -1,0 +1,84 @@
+"""The ONNX graph after loading and constant folding, as the lowering reads it.
+
+Shapes use -1 for a dynamic batch dimension (dim 0); ``None`` means shape inference could not
+tell. Every node has a name (the loader names the anonymous ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from xnorinfer.errors import ConversionError
+
+
+@dataclass
+class OnnxGraph:
+    """A folded ONNX graph: the non-constant nodes in topological order plus constant tensors."""
+
+    nodes: list[onnx.NodeProto]
+    constants: dict[str, np.ndarray]
+    inputs: list[str]
+    outputs: list[str]
+    shapes: dict[str, tuple[int, ...] | None]
+    opset: int
+    producer_name: str = ""
+    onnx_param_bytes: int = 0
+    onnx_bytes: int = 0
+    # Constants whose value was computed from a dynamic batch size (they hold a sentinel).
+    batch_dependent: set[str] = field(default_factory=set)
+    producer: dict[str, onnx.NodeProto] = field(init=False)
+    consumers: dict[str, list[onnx.NodeProto]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.producer = {out: node for node in self.nodes for out in node.output if out}
+        self.consumers = {}
+        for node in self.nodes:
+            for name in node.input:
+                if name:
+                    self.consumers.setdefault(name, []).append(node)
+
+    def is_const(self, name: str) -> bool:
+        return name in self.constants
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The ONNX shape of a tensor (-1 for the dynamic batch); raises when unknown."""
+        shape = self.shapes.get(name)
+        if shape is None:
+            node = self.producer.get(name)
+            where = f" (output of node '{node.name}', {node.op_type})" if node else ""
+            raise ConversionError(
+                f"the shape of tensor '{name}'{where} is unknown after ONNX shape inference; "
+                "give static input shapes with convert(..., input_shapes={name: shape})")
+        return shape
+
+    def rank(self, name: str) -> int:
+        return len(self.shape(name))
+
+    def node_error(self, node: onnx.NodeProto, reason: str) -> ConversionError:
+        """A ConversionError naming the node, its op type and the opset."""
+        return node_error(node, self.opset, reason)
+
+
+def node_error(node: onnx.NodeProto, opset: int, reason: str) -> ConversionError:
+    """A ConversionError in the form ``cannot convert node 'n' (Op, opset k): reason``."""
+    return ConversionError(
+        f"cannot convert node '{node.name}' ({node.op_type}, opset {opset}): {reason}")
+
+
+def attr(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
+    """The value of a node attribute (str for strings), or ``default`` when absent."""
+    for attribute in node.attribute:
+        if attribute.name == name:
+            value = helper.get_attribute_value(attribute)
+            return value.decode() if isinstance(value, bytes) else value
+    return default
+
+
+def optional_input(node: onnx.NodeProto, index: int) -> str:
+    """The name of input ``index``, or "" when the node does not give it."""
+    return node.input[index] if index < len(node.input) else ""

@@ -1,0 +1,66 @@
+// AVX2 indirect binary convolution: 3 pixels x 16 output channels (4 ymm of 4 channels each).
+// One 64-bit lane per output channel: the pixel's word is broadcast, XORed with 4 channels'
+// words, popcounted by nibble lookup (vpshufb) and summed per lane with vpsadbw.
+#include <immintrin.h>
+
+#include "xnorinfer/kernels/bconv/bconv.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int kNr = 4;  // ymm per pixel row
+
+inline __m256i popcount_bytes(__m256i v) {
+  const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+  const __m256i lo = _mm256_and_si256(v, low_nibbles);
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);
+  return _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo), _mm256_shuffle_epi8(lookup, hi));
+}
+
+template <int MR>
+void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, int32_t* counts,
+          int64_t counts_stride) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i acc[MR][kNr];
+  for (int p = 0; p < MR; ++p)
+    for (int j = 0; j < kNr; ++j) acc[p][j] = zero;
+  for (int64_t t = 0; t < taps; ++t) {
+    const Word* ap[MR];
+    for (int p = 0; p < MR; ++p) ap[p] = a[p * taps + t];
+    for (int64_t w = 0; w < wpt; ++w) {
+      const Word* wrow = weights + (t * wpt + w) * (4 * kNr);
+      __m256i wv[kNr];
+      for (int j = 0; j < kNr; ++j) wv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wrow + 4 * j));
+      for (int p = 0; p < MR; ++p) {
+        const __m256i av = _mm256_set1_epi64x(static_cast<long long>(ap[p][w]));
+        for (int j = 0; j < kNr; ++j) {
+          const __m256i bytes = popcount_bytes(_mm256_xor_si256(av, wv[j]));
+          acc[p][j] = _mm256_add_epi64(acc[p][j], _mm256_sad_epu8(bytes, zero));
+        }
+      }
+    }
+  }
+  for (int p = 0; p < MR; ++p) {
+    for (int j = 0; j < kNr; ++j) {
+      // Narrow the four 64-bit lanes to int32 (counts fit easily).
+      alignas(32) long long lanes[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[p][j]);
+      for (int l = 0; l < 4; ++l) counts[p * counts_stride + 4 * j + l] = static_cast<int32_t>(lanes[l]);
+    }
+  }
+}
+
+}  // namespace
+
+void bconv_ukernel_3x16__avx2(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
+                              const Word* weights, int32_t* counts, int64_t counts_stride) {
+  switch (mr) {
+    case 3: return tile<3>(taps, wpt, a, weights, counts, counts_stride);
+    case 2: return tile<2>(taps, wpt, a, weights, counts, counts_stride);
+    default: return tile<1>(taps, wpt, a, weights, counts, counts_stride);
+  }
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,172 @@
+"""InferenceSession: onnxruntime's calling convention, input checks, threads, ISA choice."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import xnorinfer
+from xnorinfer import ir, model_file
+from xnorinfer.bitpack import pack_bits
+
+C, O = 70, 5
+
+
+def _binary_mlp_graph() -> ir.Graph:
+    """x [batch, C] -> BinarizePack -> BinaryDense (O) -> Softmax, plus the raw logits."""
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((O, 1, C)) < 0
+    return ir.Graph(
+        inputs=[ir.ValueInfo("x", [-1, C])],
+        outputs=[ir.ValueInfo("logits", [-1, O]), ir.ValueInfo("probs", [-1, O])],
+        nodes=[
+            ir.Node("pack", "BinarizePack", ["x"], ["xb"], {}),
+            ir.Node("fc", "BinaryDense", ["xb", "w", "scale", "bias"], ["logits"],
+                    {"in_channels": C, "groups_in": 1, "output": "float"}),
+            ir.Node("softmax", "Softmax", ["logits"], ["probs"], {"axis": 1}),
+        ],
+        constants={"w": pack_bits(w), "scale": np.full(O, 0.5, np.float32),
+                   "bias": np.arange(O, dtype=np.float32)},
+        values={"xb": ir.ValueInfo("xb", [-1, C], "bits"),
+                "logits": ir.ValueInfo("logits", [-1, O]),
+                "probs": ir.ValueInfo("probs", [-1, O])},
+    ), w
+
+
+def _expected_logits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    xs = np.where(x < 0, -1.0, 1.0)
+    ws = np.where(w[:, 0, :], -1.0, 1.0)
+    return (xs @ ws.T * 0.5 + np.arange(O)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    graph, w = _binary_mlp_graph()
+    path = tmp_path_factory.mktemp("model") / "mlp.xnor"
+    model_file.save(graph, path)
+    return path, w
+
+
+def test_inputs_outputs_describe_the_model(model):
+    sess = xnorinfer.InferenceSession(model[0])
+    assert [(i.name, i.shape, i.type) for i in sess.get_inputs()] == [
+        ("x", ["batch", C], "tensor(float)")]
+    assert [o.name for o in sess.get_outputs()] == ["logits", "probs"]
+
+
+@pytest.mark.parametrize("batch", [1, 4, 7])
+def test_run_matches_numpy_for_any_batch(model, batch):
+    path, w = model
+    sess = xnorinfer.InferenceSession(path)
+    x = np.random.default_rng(batch).standard_normal((batch, C)).astype(np.float32)
+    logits, probs = sess.run(None, {"x": x})
+    np.testing.assert_array_equal(logits, _expected_logits(x, w))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_output_names_select_and_order(model):
+    sess = xnorinfer.InferenceSession(model[0])
+    x = np.ones((2, C), np.float32)
+    probs, logits = sess.run(["probs", "logits"], {"x": x})
+    assert probs.shape == logits.shape == (2, O)
+    with pytest.raises(ValueError, match="unknown output names"):
+        sess.run(["nope"], {"x": x})
+
+
+def test_session_from_bytes(model):
+    sess = xnorinfer.InferenceSession(model[0].read_bytes())
+    assert sess.run(None, {"x": np.zeros((1, C), np.float32)})[0].shape == (1, O)
+
+
+@pytest.mark.parametrize("feed, error, match", [
+    ({}, ValueError, "missing \\['x'\\]"),
+    ({"x": np.zeros((1, C), np.float32), "y": np.zeros(1, np.float32)}, ValueError,
+     "unexpected \\['y'\\]"),
+    ({"X": np.zeros((1, C), np.float32)}, ValueError, "missing"),
+    ({"x": np.zeros((1, C), np.float64)}, TypeError, "must be float32, got float64"),
+    ({"x": np.zeros((1, C), np.int32)}, TypeError, "must be float32, got int32"),
+    ({"x": [[0.0] * C]}, TypeError, "must be a numpy.ndarray"),
+    ({"x": np.zeros((1, C + 1), np.float32)}, ValueError, "has shape \\[1, 71\\]"),
+    ({"x": np.zeros((C,), np.float32)}, ValueError, "has shape \\[70\\]"),
+    ({"x": np.zeros((0, C), np.float32)}, ValueError, "any positive size"),
+])
+def test_bad_feeds_name_the_problem(model, feed, error, match):
+    sess = xnorinfer.InferenceSession(model[0])
+    with pytest.raises(error, match=match):
+        sess.run(None, feed)
+
+
+def test_non_contiguous_and_fortran_inputs_work(model):
+    path, w = model
+    sess = xnorinfer.InferenceSession(path)
+    base = np.random.default_rng(9).standard_normal((6, 2 * C)).astype(np.float32)
+    strided = base[::2, ::2]
+    fortran = np.asfortranarray(base[:, :C])
+    np.testing.assert_array_equal(sess.run(["logits"], {"x": strided})[0],
+                                  _expected_logits(strided, w))
+    np.testing.assert_array_equal(sess.run(["logits"], {"x": fortran})[0],
+                                  _expected_logits(fortran, w))
+
+
+def test_zero_nan_and_negative_zero_binarize_to_plus_one(model):
+    path, w = model
+    sess = xnorinfer.InferenceSession(path)
+    ones = sess.run(["logits"], {"x": np.ones((1, C), np.float32)})[0]
+    for value in (0.0, -0.0, np.nan):
+        got = sess.run(["logits"], {"x": np.full((1, C), value, np.float32)})[0]
+        np.testing.assert_array_equal(got, ones)
+
+
+def test_isa_and_threads_are_honoured_and_give_identical_results(model):
+    x = np.random.default_rng(5).standard_normal((3, C)).astype(np.float32)
+    results = []
+    for isa in xnorinfer.get_available_isas():
+        for threads in (1, 2, 3):
+            sess = xnorinfer.InferenceSession(model[0], num_threads=threads, isa=isa)
+            assert (sess.isa, sess.num_threads) == (isa, threads)
+            results.append(sess.run(None, {"x": x})[0])
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+
+
+def test_bad_options_are_refused(model):
+    with pytest.raises(ValueError, match="num_threads"):
+        xnorinfer.InferenceSession(model[0], num_threads=0)
+    with pytest.raises(ValueError, match="unknown ISA"):
+        xnorinfer.InferenceSession(model[0], isa="neon")
+
+
+def test_one_session_from_many_threads_matches_serial_runs(model):
+    path, _ = model
+    sess = xnorinfer.InferenceSession(path, num_threads=1)
+    rng = np.random.default_rng(11)
+    inputs = [rng.standard_normal((1 + i % 3, C)).astype(np.float32) for i in range(48)]
+    serial = [sess.run(None, {"x": x})[0] for x in inputs]
+    results = [None] * len(inputs)
+
+    def worker(start):
+        for i in range(start, len(inputs), 8):
+            results[i] = sess.run(None, {"x": inputs[i]})[0]
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, serial):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_graph_the_engine_rejects_is_a_model_error(tmp_path):
+    graph, _ = _binary_mlp_graph()
+    graph.nodes[1].attrs["in_channels"] = C + 64  # needs 3 words per row, the weights have 2
+    path = tmp_path / "bad.xnor"
+    model_file.save(graph, path)
+    with pytest.raises(xnorinfer.ModelError, match="node 'fc' \\(BinaryDense\\)"):
+        xnorinfer.InferenceSession(path)
+
+
+def test_build_info_reports_isa_paths():
+    info = xnorinfer.build_info()
+    assert {"version", "compiler", "openmp", "isa_compiled", "isa_detected", "isa_in_use"} <= set(info)
+    assert info["isa_in_use"] in xnorinfer.get_available_isas()

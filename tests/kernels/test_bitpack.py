@@ -1,0 +1,191 @@
+"""Bit-packing kernels: every registered kernel against ``ref`` and against NumPy packing.
+
+Contract (kernels/bitpack/bitpack.h): bit = ``(x + offset) < 0`` (so +0.0, -0.0 and NaN give
+0), channel ``c`` in bit ``c % 64`` of word ``c // 64``, tail bits 0, and ``abs_mean`` = mean of
+``|x|`` (without the offset) summed in channel order, bit-identical across kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reference import numpy_ops
+from xnorinfer import _core
+from xnorinfer.bitpack import pack_bits, packed_words, unpack_bits
+
+AVAILABLE_ISAS = _core.available_isas()
+KERNELS = [k for k in _core.testing.list_kernels() if k["family"] == "bitpack"]
+COLUMNS = [1, 3, 63, 64, 65, 130, 511, 512, 513, 1000]
+ROWS = [1, 2, 7]
+
+
+def kernel_param():
+    return pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+
+
+def require_isa(kernel: dict) -> None:
+    if kernel["isa"] not in AVAILABLE_ISAS:
+        pytest.skip(f"{kernel['name']} needs ISA {kernel['isa']}, this CPU runs {AVAILABLE_ISAS}")
+
+
+def assert_tail_bits_zero(words: np.ndarray, columns: int) -> None:
+    used = columns - 64 * (packed_words(columns) - 1)
+    if used < 64:
+        unused_mask = ~np.uint64((1 << used) - 1)
+        assert not np.any(words[:, -1] & unused_mask), "tail bits past the last channel are set"
+
+
+def check_against_ref(kernel: dict, x: np.ndarray, offset: np.ndarray | None = None):
+    """Runs kernel and ref on x; asserts identical words and abs_mean; returns the words."""
+    words, abs_mean = _core.testing.bitpack(kernel["name"], x, offset)
+    ref_words, ref_abs_mean = _core.testing.bitpack("ref", x, offset)
+    assert words.dtype == np.uint64 and words.shape == (x.shape[0], packed_words(x.shape[1]))
+    np.testing.assert_array_equal(words, ref_words)
+    # abs_mean is summed in channel order by every kernel: equal bit for bit, NaN included.
+    np.testing.assert_array_equal(abs_mean.view(np.uint32), ref_abs_mean.view(np.uint32))
+    assert_tail_bits_zero(words, x.shape[1])
+    return words, abs_mean
+
+
+# Cases: (columns, rows, seed); the seed is in the test id.
+RANDOM_CASES = [(c, r, 1000 * c + r) for c in COLUMNS for r in ROWS]
+
+
+@kernel_param()
+@pytest.mark.parametrize("columns,rows,seed", RANDOM_CASES,
+                         ids=[f"c{c}-r{r}-seed{s}" for c, r, s in RANDOM_CASES])
+def test_random_matches_ref_and_numpy(kernel, columns, rows, seed):
+    require_isa(kernel)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, columns)).astype(np.float32)
+    words, abs_mean = check_against_ref(kernel, x)
+    np.testing.assert_array_equal(words, pack_bits(x < 0))
+    np.testing.assert_array_equal(words, numpy_ops.pack_reference(x < 0))
+    np.testing.assert_allclose(abs_mean, np.abs(x.astype(np.float64)).mean(axis=1), rtol=1e-5)
+
+
+@kernel_param()
+@pytest.mark.parametrize("columns,rows,seed", RANDOM_CASES,
+                         ids=[f"c{c}-r{r}-seed{s}" for c, r, s in RANDOM_CASES])
+def test_offset(kernel, columns, rows, seed):
+    require_isa(kernel)
+    rng = np.random.default_rng(seed + 7)
+    x = rng.standard_normal((rows, columns)).astype(np.float32)
+    offset = rng.standard_normal(columns).astype(np.float32)
+    # Some channels land exactly on 0 after the offset (bit 0), some just below (bit 1).
+    offset[::5] = -x[0, ::5]
+    offset[1::7] = np.nextafter(-x[0, 1::7], np.float32(-np.inf))
+    words, abs_mean = check_against_ref(kernel, x, offset)
+    np.testing.assert_array_equal(words, pack_bits((x + offset) < 0))  # float32 add, as the engine
+    # abs_mean ignores the offset.
+    _, plain_abs_mean = _core.testing.bitpack(kernel["name"], x)
+    np.testing.assert_array_equal(abs_mean, plain_abs_mean)
+
+
+def structured_inputs(columns: int) -> dict[str, np.ndarray]:
+    """Rows of special values, one named pattern per entry, each [2, columns] float32."""
+    c = np.arange(columns)
+    tiny = np.float32(1e-45)  # the smallest subnormal; -tiny < 0 must give bit 1
+    patterns = {
+        "all_plus": np.ones(columns),
+        "all_minus": -np.ones(columns),
+        "pos_zero": np.zeros(columns),
+        "neg_zero": np.full(columns, -0.0),
+        "nan": np.full(columns, np.nan),
+        "neg_nan": -np.full(columns, np.nan),
+        "pos_inf": np.full(columns, np.inf),
+        "neg_inf": np.full(columns, -np.inf),
+        "neg_subnormal": np.full(columns, -tiny),
+        "alternating": np.where(c % 2 == 0, -1.0, 1.0),
+        "alternating_zeros": np.where(c % 2 == 0, -0.0, 0.0),
+        "first_negative": np.where(c == 0, -1.0, 1.0),
+        "last_negative": np.where(c == columns - 1, -1.0, 1.0),
+        "word_edges_negative": np.where((c % 64 == 0) | (c % 64 == 63), -1.0, 1.0),
+        "mixed_specials": np.array([[-1.0, 0.0, -0.0, np.nan, np.inf, -np.inf, 1.0][i % 7]
+                                    for i in range(columns)]),
+    }
+    return {name: np.stack([v, v[::-1]]).astype(np.float32) for name, v in patterns.items()}
+
+
+@kernel_param()
+@pytest.mark.parametrize("columns", COLUMNS, ids=[f"c{c}" for c in COLUMNS])
+def test_structured(kernel, columns):
+    require_isa(kernel)
+    for name, x in structured_inputs(columns).items():
+        words, abs_mean = check_against_ref(kernel, x)
+        with np.errstate(invalid="ignore"):
+            negative = x < 0
+        np.testing.assert_array_equal(words, numpy_ops.pack_reference(negative), err_msg=name)
+        with np.errstate(invalid="ignore"):
+            expected_mean = np.abs(x.astype(np.float64)).mean(axis=1)
+        np.testing.assert_allclose(abs_mean, expected_mean, rtol=1e-6, err_msg=name)
+    # All +1 (and all zeros) pack to 0 words; all -1 to every valid bit set.
+    assert not np.any(_core.testing.bitpack(kernel["name"], np.zeros((1, columns), np.float32))[0])
+    all_minus = _core.testing.bitpack(kernel["name"], -np.ones((1, columns), np.float32))[0]
+    assert numpy_ops.popcount(all_minus).sum() == columns
+
+
+@kernel_param()
+def test_structured_offsets(kernel):
+    """Offsets that are ±0, ±inf and NaN: bit = (x + offset) < 0 with IEEE float32 addition."""
+    require_isa(kernel)
+    columns = 130
+    x = np.tile(np.array([1.0, -1.0, 0.0, -0.0, np.inf, -np.inf, 2.0], np.float32), 19)[:columns]
+    x = np.stack([x, x[::-1]])
+    for offset_value in [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0]:
+        offset = np.full(columns, offset_value, np.float32)
+        words, _ = check_against_ref(kernel, x, offset)
+        with np.errstate(invalid="ignore"):
+            negative = (x + offset) < 0
+        np.testing.assert_array_equal(words, pack_bits(negative), err_msg=f"offset {offset_value}")
+
+
+@kernel_param()
+def test_single_bits(kernel):
+    """Each channel of a 513-wide row, alone negative, sets exactly its own bit."""
+    require_isa(kernel)
+    columns = 513
+    x = np.ones((columns, columns), np.float32)
+    np.fill_diagonal(x, -1.0)
+    words, _ = check_against_ref(kernel, x)
+    for c in range(columns):
+        row = np.zeros(packed_words(columns), np.uint64)
+        row[c // 64] = np.uint64(1) << np.uint64(c % 64)
+        np.testing.assert_array_equal(words[c], row, err_msg=f"channel {c}")
+
+
+@kernel_param()
+def test_non_contiguous_and_float64_input(kernel):
+    """Strided views and float64 arrays are accepted (converted) and pack like a copy."""
+    require_isa(kernel)
+    rng = np.random.default_rng(31)
+    base = rng.standard_normal((6, 260)).astype(np.float32)
+    view = base[::2, ::2]
+    assert not view.flags.c_contiguous
+    words, _ = check_against_ref(kernel, view)
+    np.testing.assert_array_equal(words, pack_bits(np.ascontiguousarray(view) < 0))
+    words64, _ = _core.testing.bitpack(kernel["name"], base.astype(np.float64))
+    np.testing.assert_array_equal(words64, pack_bits(base < 0))
+
+
+def test_pack_helpers_agree_with_bit_by_bit_oracle():
+    """xnorinfer.bitpack's vectorized helpers against the one-bit-at-a-time oracle."""
+    rng = np.random.default_rng(5)
+    for columns in COLUMNS:
+        negative = rng.random((3, 2, columns)) < 0.5
+        words = pack_bits(negative)
+        np.testing.assert_array_equal(words, numpy_ops.pack_reference(negative))
+        np.testing.assert_array_equal(unpack_bits(words, columns), negative)
+
+
+@pytest.mark.parametrize("bad", ["x_1d", "offset_size", "no_columns"])
+def test_invalid_arguments(bad):
+    x = np.ones((2, 5), np.float32)
+    with pytest.raises(_core.InvalidArgument):
+        if bad == "x_1d":
+            _core.testing.bitpack("ref", np.ones(5, np.float32))
+        elif bad == "offset_size":
+            _core.testing.bitpack("ref", x, np.zeros(4, np.float32))
+        else:
+            _core.testing.bitpack("ref", np.ones((2, 0), np.float32))

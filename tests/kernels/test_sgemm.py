@@ -1,0 +1,98 @@
+"""Float GEMM kernels: every registered kernel bit-identical to ``ref``, and close to NumPy.
+
+Contract (kernels/sgemm/sgemm.h): ``c[i, j] = sum_p a[i, p] * b[p, j]`` accumulated from 0 in
+increasing ``p`` with separate multiply and add (no FMA), so every variant rounds identically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xnorinfer import _core
+
+AVAILABLE_ISAS = _core.available_isas()
+KERNELS = [k for k in _core.testing.list_kernels() if k["family"] == "sgemm"]
+K_VALUES = [1, 7, 64, 129]
+
+
+def tile_edges(t: int, prime: int) -> list[int]:
+    return sorted({v for v in (1, t - 1, t, t + 1, 2 * t + 1, prime) if v >= 1})
+
+
+CASES = [(k, m, n) for k in KERNELS for m in tile_edges(k["mr"], 13) for n in tile_edges(k["nr"], 37)]
+
+
+def require_isa(kernel: dict) -> None:
+    if kernel["isa"] not in AVAILABLE_ISAS:
+        pytest.skip(f"{kernel['name']} needs ISA {kernel['isa']}, this CPU runs {AVAILABLE_ISAS}")
+
+
+def assert_bit_identical(actual: np.ndarray, expected: np.ndarray, msg: str = "") -> None:
+    """Same float32 bits (so -0.0 differs from +0.0, and NaNs must match exactly)."""
+    assert actual.dtype == np.float32 and actual.shape == expected.shape
+    np.testing.assert_array_equal(actual.view(np.uint32), expected.view(np.uint32), err_msg=msg)
+
+
+@pytest.mark.parametrize(
+    "kernel,m,n", CASES, ids=[f"{k['name']}-m{m}-n{n}-seed{1000 * m + n}" for k, m, n in CASES])
+def test_random_matches_ref_and_numpy(kernel, m, n):
+    require_isa(kernel)
+    rng = np.random.default_rng(1000 * m + n)
+    for k in K_VALUES:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        c = _core.testing.sgemm(kernel["name"], a, b)
+        assert_bit_identical(c, _core.testing.sgemm("ref", a, b), f"k={k}")
+        exact = a.astype(np.float64) @ b.astype(np.float64)
+        bound = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+        np.testing.assert_allclose(c, exact, rtol=1e-5, atol=1e-6 * bound.max(), err_msg=f"k={k}")
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+def test_ref_is_sequential_float32_sum(kernel):
+    """Operands chosen so the summation order changes the float32 result: the kernels must
+    accumulate in increasing p, like ref and a plain Python loop."""
+    require_isa(kernel)
+    rng = np.random.default_rng(11)
+    m, n, k = 5, 2 * kernel["nr"] + 1, 33
+    a = (rng.standard_normal((m, k)) * 10.0 ** rng.integers(-4, 5, size=(m, k))).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    expected = np.zeros((m, n), np.float32)
+    for p in range(k):  # float32 multiply, then float32 add: no FMA, in p order
+        expected = expected + a[:, p:p + 1] * b[p:p + 1, :]
+    assert_bit_identical(_core.testing.sgemm("ref", a, b), expected)
+    assert_bit_identical(_core.testing.sgemm(kernel["name"], a, b), expected)
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+def test_special_values_match_ref(kernel):
+    """Zeros, signed zeros, infinities and NaN propagate exactly as in ref."""
+    require_isa(kernel)
+    m, n, k = kernel["mr"] + 1, kernel["nr"] + 3, 9
+    a = np.ones((m, k), np.float32)
+    b = np.ones((k, n), np.float32)
+    a[0, :] = -0.0
+    a[1, 2] = np.inf
+    b[2, 1] = 0.0  # a[1, 2] * b[2, 1] = inf * 0 -> NaN at row 1, column 1
+    b[5, 0] = np.nan
+    b[:, -1] = -0.0
+    c = _core.testing.sgemm(kernel["name"], a, b)
+    assert_bit_identical(c, _core.testing.sgemm("ref", a, b))
+    assert np.isnan(c[1, 1]) and np.isinf(c[1, 2]) and np.isnan(c[:, 0]).all()
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+def test_non_contiguous_inputs(kernel):
+    require_isa(kernel)
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((10, 40)).astype(np.float32)[::2, ::3]
+    b = rng.standard_normal((28, 50)).astype(np.float32)[::2, 1::2]
+    assert a.shape[1] == b.shape[0]
+    assert_bit_identical(_core.testing.sgemm(kernel["name"], a, b),
+                         _core.testing.sgemm("ref", np.ascontiguousarray(a), np.ascontiguousarray(b)))
+
+
+def test_shape_mismatch_rejected():
+    with pytest.raises(_core.InvalidArgument):
+        _core.testing.sgemm("ref", np.zeros((2, 3), np.float32), np.zeros((4, 2), np.float32))

@@ -1,0 +1,78 @@
+"""Larq/Keras models exported by tf2onnx (shared/models/larq, see its README): NHWC graphs with
+transpose pairs, ``Sign(Sign(x) + 0.1)`` binarizers, ``Pad(1)`` one-padding and BatchNorm
+folded into ±s weights. Each must convert with every binary layer binary, run without a single
+engine Transpose, and match onnxruntime within the manifest's atol.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conversion_checks import onnxruntime_outputs
+
+from xnorinfer.onnx import convert
+
+LARQ_MODELS = Path(__file__).parents[3] / "shared" / "models" / "larq"
+NAMES = ["larq_tiny_cnn", "larq_magnitude_aware", "larq_quicknet_small_32"]
+
+
+def larq_model(name: str, tmp_path: Path) -> tuple[Path, dict]:
+    """The model file (gunzipped into tmp_path when stored gzipped) and its manifest."""
+    folder = LARQ_MODELS / name
+    if not folder.is_dir():
+        pytest.skip(f"the Larq fixtures are not at {LARQ_MODELS}")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    path = folder / "model.onnx"
+    if not path.exists():
+        path = tmp_path / "model.onnx"
+        with gzip.open(folder / "model.onnx.gz", "rb") as src, path.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return path, manifest
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_larq_model_matches_onnxruntime(name, tmp_path, run_graph):
+    path, manifest = larq_model(name, tmp_path)
+    result = convert(path)
+
+    layers = manifest["graph"]["conv_matmul_weights"]
+    binary = sum(layer["binary_input"] for layer in layers)
+    assert result.report.layer_counts() == {"binary": binary, "bwn": 0,
+                                            "float": len(layers) - binary}
+    assert not [n.name for n in result.graph.nodes if n.op == "Transpose"], \
+        "tf2onnx's NHWC<->NCHW transposes must cancel, never run"
+
+    feeds = dict(np.load(LARQ_MODELS / name / "inputs.npz"))
+    actual = run_graph(result.graph, feeds)
+    expected = onnxruntime_outputs(path, feeds)
+    for output in manifest["outputs"]:
+        name = output["name"]
+        diff = float(np.abs(actual[name] - expected[name]).max())
+        assert diff <= output["atol"], f"{name}: max |diff| {diff:.3g} > atol {output['atol']}"
+        np.testing.assert_array_equal(actual[name].argmax(-1), expected[name].argmax(-1))
+
+
+def test_larq_binary_layers_pass_bits_to_each_other(tmp_path):
+    """BatchNorm + Sign between two binary convs becomes the first conv's bits threshold."""
+    path, _ = larq_model("larq_tiny_cnn", tmp_path)
+    graph = convert(path).graph
+    outputs = [n.attrs["output"] for n in graph.nodes if n.op in ("BinaryConv2d", "BinaryDense")]
+    assert outputs == ["float", "bits", "float", "float"]
+    pad_values = [n.attrs["pad_value"] for n in graph.nodes if n.op == "BinaryConv2d"]
+    assert pad_values == [1, 0, 0]
+
+
+def test_larq_dynamic_batch(tmp_path, run_graph):
+    path, _ = larq_model("larq_magnitude_aware", tmp_path)
+    result = convert(path)
+    assert result.graph.inputs[0].shape[0] == -1
+    feeds = {"input": np.random.default_rng(1).standard_normal((5, 16, 16, 8)).astype(np.float32)}
+    actual = run_graph(result.graph, feeds)["logits"]
+    expected = onnxruntime_outputs(path, feeds)["logits"]
+    assert actual.shape == (5, 10)
+    assert float(np.abs(actual - expected).max()) <= 1e-4 * float(np.abs(expected).max())

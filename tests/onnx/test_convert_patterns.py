@@ -1,0 +1,396 @@
+"""The converter on PyTorch exports (tests/fixtures/torch) and on small hand-built ONNX graphs:
+binarizer spellings, folds and fusions, layer kinds, float fallbacks and conversion errors.
+
+Converted graphs run on ``run_graph`` and must match onnxruntime on the original model within
+1e-4 of the output's largest magnitude, with the same argmax; the count of binary layers is
+checked too, so a silently-float conversion fails.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from conversion_checks import (assert_close, binary_layer_sources, binary_weight, make_model,
+                               onnxruntime_outputs, random_feeds)
+from onnx import helper
+
+from xnorinfer import model_file
+from xnorinfer.errors import ConversionError
+from xnorinfer.onnx import convert
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "torch"
+FIXTURE_NAMES = sorted(p.parent.name for p in FIXTURES.glob("*/manifest.json"))
+
+
+# --- PyTorch fixtures -----------------------------------------------------------------------
+
+def test_torch_fixtures_are_present():
+    assert FIXTURE_NAMES, f"no PyTorch fixtures under {FIXTURES} (tests/fixtures/torch)"
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_torch_fixture_matches_onnxruntime(name, run_graph):
+    folder = FIXTURES / name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    expected = manifest["expected"]
+    result = convert(folder / "model.onnx")
+
+    assert result.report.layer_counts() == {"binary": expected["binary_layers"],
+                                            "bwn": expected["bwn_layers"],
+                                            "float": expected["float_layers"]}
+    sources = binary_layer_sources(result.graph)
+    for node in expected["binary_layer_nodes"]:
+        assert sum(node in s.split(",") for s in sources) == 1, f"{node} is not one binary layer"
+    float_convs = [n.attrs["source"] for n in result.graph.nodes if n.op == "Conv2d"]
+    assert not set(expected["kmap_nodes"]) & {s for f in float_convs for s in f.split(",")}, \
+        "the K-map box filters must fuse into their binary convs"
+
+    for inputs in sorted(folder.glob("inputs*.npz")):
+        feeds = dict(np.load(inputs))
+        assert_close(run_graph(result.graph, feeds),
+                     onnxruntime_outputs(folder / "model.onnx", feeds))
+
+
+def test_model_proto_with_loaded_external_data(run_graph):
+    path = FIXTURES / "external_data" / "model.onnx"
+    result = convert(onnx.load(str(path)))
+    feeds = dict(np.load(path.parent / "inputs.npz"))
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(path, feeds))
+
+
+# --- hand-built graphs ----------------------------------------------------------------------
+
+RNG_SEED = 1234
+
+
+def conv_node(x: str, w: str, out: str, pads=(1, 1, 1, 1), **attrs) -> onnx.NodeProto:
+    return helper.make_node("Conv", [x, w], [out], name=out, kernel_shape=[3, 3],
+                            pads=list(pads), **attrs)
+
+
+def two_binary_convs(second_binarizer: list[onnx.NodeProto]) -> onnx.ModelProto:
+    """Sign -> binary conv -> BatchNorm -> (second binarizer producing 's2') -> binary conv."""
+    rng = np.random.default_rng(RNG_SEED)
+    channels = 70
+    constants = {
+        "w1": binary_weight(rng, (channels, 8, 3, 3)),
+        "w2": binary_weight(rng, (20, channels, 3, 3)),
+        "gamma": rng.uniform(0.5, 1.5, channels).astype(np.float32),
+        "beta": rng.normal(0, 3, channels).astype(np.float32),
+        "mean": rng.normal(0, 3, channels).astype(np.float32),
+        "var": rng.uniform(0.5, 2, channels).astype(np.float32),
+        "b": rng.normal(0, 0.5, (1, channels, 1, 1)).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Sign", ["x"], ["s1"], name="sign1"),
+        conv_node("s1", "w1", "c1"),
+        helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "mean", "var"], ["bn"],
+                         name="bn"),
+        *second_binarizer,
+        conv_node("s2", "w2", "y"),
+    ]
+    return make_model(nodes, {"x": [2, 8, 9, 7]}, ["y"], constants)
+
+
+@pytest.mark.parametrize("rsign", [False, True], ids=["sign", "rsign"])
+def test_batchnorm_and_sign_become_a_bits_threshold(rsign, run_graph):
+    if rsign:  # ReActNet: Sign(x + b) with a learnable per-channel b
+        binarizer = [helper.make_node("Add", ["bn", "b"], ["shifted"], name="rsign_add"),
+                     helper.make_node("Sign", ["shifted"], ["s2"], name="sign2")]
+    else:
+        binarizer = [helper.make_node("Sign", ["bn"], ["s2"], name="sign2")]
+    model = two_binary_convs(binarizer)
+    result = convert(model)
+    convs = [n for n in result.graph.nodes if n.op == "BinaryConv2d"]
+    assert [c.attrs["output"] for c in convs] == ["bits", "float"]
+    assert [n.op for n in result.graph.nodes].count("BinarizePack") == 1
+    initializers = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    expected_offset = initializers["b"].ravel() if rsign else np.zeros(70, np.float32)
+    np.testing.assert_array_equal(result.graph.constants[convs[0].inputs[4]], expected_offset)
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_flatten_of_bits_feeds_binary_dense_as_groups(run_graph):
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w1": binary_weight(rng, (65, 5, 3, 3)),
+                 "scale": rng.uniform(0.5, 1.5, (1, 65, 1, 1)).astype(np.float32),
+                 "w2": binary_weight(rng, (10, 65 * 4 * 5)).T, "shift": np.float32([-0.2])}
+    nodes = [
+        helper.make_node("Sign", ["x"], ["s1"], name="sign1"),
+        conv_node("s1", "w1", "c1", strides=[2, 2]),
+        helper.make_node("Mul", ["c1", "scale"], ["scaled"], name="alpha"),
+        helper.make_node("Sub", ["scaled", "shift"], ["shifted"], name="shift"),
+        helper.make_node("Sign", ["shifted"], ["s2"], name="sign2"),
+        helper.make_node("Flatten", ["s2"], ["flat"], name="flatten"),
+        helper.make_node("MatMul", ["flat", "w2"], ["y"], name="dense"),
+    ]
+    model = make_model(nodes, {"x": ["batch", 5, 8, 10]}, ["y"], constants)
+    result = convert(model)
+    conv, dense = [n for n in result.graph.nodes if n.op in ("BinaryConv2d", "BinaryDense")]
+    assert conv.attrs["output"] == "bits"
+    assert (dense.attrs["groups_in"], dense.attrs["in_channels"]) == (4 * 5, 65)
+    feeds = random_feeds(model, batch=3)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_max_pool_of_a_binarized_tensor_stays_binary(run_graph):
+    """``MaxPool(Sign(x + b))`` is ``Sign(MaxPool(x) + b)``: the next conv is still binary."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"b": rng.normal(0, 0.3, (4, 1, 1)).astype(np.float32),
+                 "w": binary_weight(rng, (6, 4, 3, 3))}
+    nodes = [
+        helper.make_node("Add", ["x", "b"], ["shifted"], name="rsign_add"),
+        helper.make_node("Sign", ["shifted"], ["s"], name="sign"),
+        helper.make_node("MaxPool", ["s"], ["pooled"], name="pool", kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1]),
+        conv_node("pooled", "w", "y"),
+    ]
+    model = make_model(nodes, {"x": [2, 4, 9, 11]}, ["y"], constants)
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 1, "bwn": 0, "float": 0}
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_where_with_ones_like_branches_and_dynamic_batch(run_graph):
+    """The dynamo exporter's ``torch.where(x >= 0, ones_like(x), -ones_like(x))``: the branches
+    are Expand(1, Shape(x)), which must neither fold into a batch-sized constant nor block the
+    binarizer."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"zero": np.float32(0), "one": np.float32(1),
+                 "w": binary_weight(rng, (6, 4, 3, 3))}
+    nodes = [
+        helper.make_node("GreaterOrEqual", ["x", "zero"], ["ge"], name="ge"),
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Expand", ["one", "shape"], ["ones"], name="ones_like"),
+        helper.make_node("Neg", ["ones"], ["minus_ones"], name="neg"),
+        helper.make_node("Where", ["ge", "ones", "minus_ones"], ["s"], name="where"),
+        conv_node("s", "w", "y"),
+    ]
+    model = make_model(nodes, {"x": ["batch", 4, 6, 6]}, ["y"], constants, opset=18)
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 1, "bwn": 0, "float": 0}
+    feeds = random_feeds(model, batch=3)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_view_batch_minus_one_at_opset_11(run_graph):
+    """``x.view(x.size(0), -1)`` as Shape, Gather, Unsqueeze (axes attribute), Concat, Reshape
+    on a dynamic batch, before a binary dense layer."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)), "zero": np.array(0, dtype=np.int64),
+                 "b": rng.uniform(0.1, 0.9, (1, 6, 1, 1)).astype(np.float32),
+                 "minus_one": np.array([-1], dtype=np.int64),
+                 "fc": binary_weight(rng, (10, 6 * 5 * 5))}
+    nodes = [
+        helper.make_node("Sign", ["x"], ["s"], name="sign"),
+        conv_node("s", "w", "unbiased"),
+        helper.make_node("Add", ["unbiased", "b"], ["c"], name="bias"),  # no exact zeros
+        helper.make_node("Shape", ["c"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["n"], name="gather", axis=0),
+        helper.make_node("Unsqueeze", ["n"], ["n1"], name="unsqueeze", axes=[0]),
+        helper.make_node("Concat", ["n1", "minus_one"], ["target"], name="concat", axis=0),
+        helper.make_node("Reshape", ["c", "target"], ["flat"], name="view"),
+        helper.make_node("Sign", ["flat"], ["s2"], name="sign2"),
+        helper.make_node("Gemm", ["s2", "fc"], ["y"], name="fc", transB=1),
+    ]
+    model = make_model(nodes, {"x": ["batch", 4, 5, 5]}, ["y"], constants, opset=11)
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 2, "bwn": 0, "float": 0}
+    assert not result.report.notes  # the bias keeps the conv's output off exact zeros
+    feeds = random_feeds(model, batch=3)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_flattened_nhwc_tensor_meets_an_onnx_ordered_one(run_graph):
+    """A Flatten of an NHWC value (H, W, C feature order) added to a graph input (C, H, W
+    order) must be put back in ONNX order first; the sum feeds a float Dense."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": rng.standard_normal((5, 3, 3, 3)).astype(np.float32),
+                 "fc": rng.standard_normal((5 * 4 * 6, 7)).astype(np.float32)}
+    nodes = [
+        conv_node("x", "w", "c"),
+        helper.make_node("Flatten", ["c"], ["flat"], name="flatten"),
+        helper.make_node("Add", ["flat", "skip"], ["sum"], name="add"),
+        helper.make_node("MatMul", ["sum", "fc"], ["y"], name="fc"),
+    ]
+    model = make_model(nodes, {"x": [2, 3, 4, 6], "skip": [2, 5 * 4 * 6]}, ["y"], constants)
+    result = convert(model)
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_kmap_with_other_geometry_stays_float(run_graph):
+    """A box filter dilated unlike the binary conv is no K map: it is kept as float ops."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)),
+                 "box": np.full((1, 1, 3, 3), 1 / 9, dtype=np.float32)}
+    nodes = [
+        helper.make_node("Sign", ["x"], ["s"], name="sign"),
+        conv_node("s", "w", "c", strides=[1, 1]),
+        helper.make_node("Abs", ["x"], ["a"], name="abs"),
+        helper.make_node("ReduceMean", ["a"], ["amean"], name="amean", axes=[1], keepdims=1),
+        helper.make_node("Conv", ["amean", "box"], ["k"], name="kconv", kernel_shape=[3, 3],
+                         pads=[2, 2, 2, 2], dilations=[2, 2]),
+        helper.make_node("Mul", ["c", "k"], ["y"], name="kmul"),
+    ]
+    model = make_model(nodes, {"x": [2, 4, 9, 9]}, ["y"], constants, opset=13)
+    result = convert(model)
+    reasons = [row.reason for row in result.report.layers if row.reason]
+    assert len(reasons) == 1 and "dilations" in reasons[0]
+    assert result.report.layer_counts()["binary"] == 1
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+    with pytest.raises(ConversionError, match="K map"):
+        convert(model, allow_float=False)
+
+
+def test_inexact_ste_cancellation_is_not_a_binarizer(run_graph):
+    """``Sign(x) - Clip(x, -1, 1) + Clip(x, -2, 2)`` is not Sign(x): the conv stays BWN."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)), "m1": np.float32(-1), "p1": np.float32(1),
+                 "m2": np.float32(-2), "p2": np.float32(2)}
+    nodes = [
+        helper.make_node("Sign", ["x"], ["s"], name="sign"),
+        helper.make_node("Clip", ["x", "m1", "p1"], ["c1"], name="clip1"),
+        helper.make_node("Clip", ["x", "m2", "p2"], ["c2"], name="clip2"),
+        helper.make_node("Sub", ["s", "c1"], ["d"], name="sub"),
+        helper.make_node("Add", ["d", "c2"], ["ste"], name="add"),
+        conv_node("ste", "w", "y"),
+    ]
+    model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants)
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 0, "bwn": 1, "float": 0}
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_where_greater_maps_zero_to_minus_one_and_stays_float(run_graph):
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)), "zero": np.float32(0),
+                 "one": np.float32(1), "minus_one": np.float32(-1)}
+    nodes = [
+        helper.make_node("Greater", ["x", "zero"], ["positive"], name="greater"),
+        helper.make_node("Where", ["positive", "one", "minus_one"], ["s"], name="where"),
+        conv_node("s", "w", "y"),
+    ]
+    model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants)
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 0, "bwn": 1, "float": 0}
+    assert "maps 0 to -1" in result.report.layers[0].reason
+    feeds = random_feeds(model)
+    feeds["x"][0, 0, :2] = 0.0  # exact zeros must give ONNX's -1
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+    with pytest.raises(ConversionError, match="maps 0 to -1"):
+        convert(model, allow_float=False)
+
+
+def ternary_model() -> onnx.ModelProto:
+    """Sign(x) into a conv whose weight is Sign(W) of a latent W with exact zeros."""
+    latent = binary_weight(np.random.default_rng(RNG_SEED), (6, 4, 3, 3))
+    latent[0, 0, 0, 0] = 0.0
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Sign", ["latent"], ["w"], name="wsign"),
+             conv_node("s", "w", "y")]
+    return make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], {"latent": latent})
+
+
+def test_ternary_weights_stay_float_with_the_reason(run_graph):
+    model = ternary_model()
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 0, "bwn": 0, "float": 1}
+    assert "ternary" in result.report.layers[0].reason
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_allow_float_false_refuses_ternary_weights():
+    with pytest.raises(ConversionError, match=r"node 'y' \(Conv, opset 17\).*ternary"):
+        convert(ternary_model(), allow_float=False)
+
+
+def test_sign_after_relu_gets_the_sign_zero_note(run_graph):
+    rng = np.random.default_rng(RNG_SEED)
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Sign", ["r"], ["s"], name="sign"),
+             conv_node("s", "w", "y")]
+    model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], {"w": binary_weight(rng, (6, 4, 3, 3))})
+    result = convert(model)
+    assert result.report.layer_counts()["binary"] == 1
+    assert any("sign(0)" in note and "relu" in note for note in result.report.notes)
+
+
+def test_sign_of_a_binary_conv_without_bias_gets_the_sign_zero_note():
+    rng = np.random.default_rng(RNG_SEED)
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             conv_node("s", "w1", "c"),
+             helper.make_node("Sign", ["c"], ["s2"], name="sign2"),
+             conv_node("s2", "w2", "y")]
+    constants = {"w1": binary_weight(rng, (6, 4, 3, 3)), "w2": binary_weight(rng, (6, 6, 3, 3))}
+    model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants)
+    notes = convert(model).report.notes
+    assert len(notes) == 1 and "binary layer 'c'" in notes[0]
+
+
+def test_output_file_and_report(tmp_path, capsys):
+    model = two_binary_convs([helper.make_node("Sign", ["bn"], ["s2"], name="sign2")])
+    path = tmp_path / "model.xnor"
+    result = convert(model, path, progress=False)
+    loaded = model_file.load(path)
+    assert [n.op for n in loaded.nodes] == [n.op for n in result.graph.nodes]
+    json.dumps(result.graph.metadata)
+    assert result.graph.metadata["report"]["xnor_param_bytes"] == result.report.xnor_param_bytes
+    text = result.report.to_text()
+    assert "BinaryConv2d" in text and "2 binary, 0 BWN, 0 float" in text
+    result.report.print()
+    assert "BinaryConv2d" in capsys.readouterr().out
+
+
+# --- conversion errors ----------------------------------------------------------------------
+
+def test_unsupported_op_names_node_op_and_opset():
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"W": rng.standard_normal((1, 12, 4)).astype(np.float32),
+                 "R": rng.standard_normal((1, 12, 3)).astype(np.float32)}
+    nodes = [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="foo", hidden_size=3)]
+    model = make_model(nodes, {"x": [5, 2, 4]}, ["y"], constants)
+    with pytest.raises(ConversionError,
+                       match=r"^cannot convert node 'foo' \(LSTM, opset 17\): the engine has no "
+                             r"LSTM op$"):
+        convert(model)
+
+
+def test_matmul_with_a_computed_second_input_is_an_error():
+    nodes = [helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")]
+    model = make_model(nodes, {"a": [2, 3], "b": [3, 4]}, ["y"])
+    with pytest.raises(ConversionError, match=r"node 'mm' \(MatMul, opset 17\).*constant"):
+        convert(model)
+
+
+def test_symbolic_non_batch_dimension_needs_a_static_shape(run_graph):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    model = make_model(nodes, {"x": ["n", 3, "h", 4]}, ["y"])
+    with pytest.raises(ConversionError, match="input_shapes"):
+        convert(model)
+    result = convert(model, input_shapes={"x": [-1, 3, 5, 4]})
+    assert result.graph.inputs[0].shape == [-1, 3, 5, 4]
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 4)).astype(np.float32)
+    np.testing.assert_array_equal(run_graph(result.graph, {"x": x})["y"], np.maximum(x, 0))
+
+
+def test_opset_below_11_is_an_error():
+    model = make_model([helper.make_node("Relu", ["x"], ["y"])], {"x": [1, 2]}, ["y"], opset=10)
+    with pytest.raises(ConversionError, match="opset 10"):
+        convert(model)
+
+
+def test_a_file_that_is_not_onnx_is_an_error(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"garbage data here")
+    with pytest.raises(ConversionError, match="cannot read ONNX model"):
+        convert(path)
