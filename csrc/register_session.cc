@@ -87,7 +87,8 @@ std::vector<Shape> shapes_of(const std::vector<py::array_t<float, py::array::c_s
   return shapes;
 }
 
-py::list run(Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
+py::list run(Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs,
+             std::vector<double>* node_seconds = nullptr) {
   const std::vector<Shape> in_shapes = shapes_of(inputs);
   const std::vector<Shape> out_shapes = s.output_shapes(in_shapes);
   std::vector<py::array_t<float>> outputs;
@@ -100,7 +101,7 @@ py::list run(Session& s, const std::vector<py::array_t<float, py::array::c_style
   for (const auto& a : inputs) in_ptrs.push_back(a.data());
   {
     py::gil_scoped_release release;
-    s.run(in_shapes, in_ptrs, out_ptrs);
+    s.run(in_shapes, in_ptrs, out_ptrs, node_seconds);
   }
   py::list result;
   for (auto& a : outputs) result.append(a);
@@ -142,7 +143,16 @@ void register_session(py::module_& m) {
       .def_property_readonly("isa", [](const Session& s) { return to_string(s.isa()); })
       .def_property_readonly("num_threads", &Session::num_threads)
       .def("output_shapes", &Session::output_shapes, py::arg("input_shapes"))
-      .def("run", &run, py::arg("inputs"),
+      .def("run_profiled",
+           [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
+             std::vector<double> seconds;
+             py::list outputs = run(s, inputs, &seconds);
+             return py::make_tuple(outputs, seconds);
+           },
+           py::arg("inputs"), "Like run(); also returns each node's wall time in seconds.")
+      .def("run", [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
+             return run(s, inputs);
+           }, py::arg("inputs"),
            "Runs the graph on C-contiguous float32 inputs (graph input order); returns the "
            "outputs in graph output order. Releases the GIL while it runs.");
 

@@ -10,6 +10,7 @@
 #include "register.h"
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
+#include "xnorinfer/kernels/peak/peak.h"
 #include "xnorinfer/kernels/registry.h"
 
 namespace py = pybind11;
@@ -111,6 +112,12 @@ void register_testing(py::module_ t) {
   });
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none());
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"));
+  t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {
+    const Isa parsed = parse_isa(isa);
+    py::gil_scoped_release release;
+    return xor_popcount_loop(parsed, iterations);
+  }, py::arg("isa"), py::arg("iterations"),
+  "Runs the register-resident XOR-popcount loop; returns the binary MACs it did.");
   t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"));
 }
 

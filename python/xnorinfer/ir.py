@@ -17,7 +17,7 @@ BWN_OPS = ("BwnConv2d", "BwnDense")
 FLOAT_OPS = (
     "Conv2d", "Dense", "ChannelAffine", "Relu", "PRelu", "Clip", "Sign", "MaxPool",
     "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Concat", "Reshape",
-    "Transpose", "Softmax",
+    "Transpose", "Softmax", "LogSoftmax", "Sigmoid", "Tanh",
 )
 ALL_OPS = BINARY_OPS + BWN_OPS + FLOAT_OPS
 

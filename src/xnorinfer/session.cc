@@ -1,6 +1,7 @@
 #include "xnorinfer/session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "xnorinfer/base/errors.h"
@@ -172,7 +173,7 @@ std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes
 }
 
 void Session::run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
-                  const std::vector<float*>& outputs) {
+                  const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
   CachedPlan* cached;
   std::unique_ptr<AlignedBuffer> arena;
   {
@@ -214,7 +215,12 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     out.clear();
     for (int s : node_inputs_[i]) in.push_back(s < 0 ? nullptr : &tensors[s]);
     for (int s : node_outputs_[i]) out.push_back(s < 0 ? nullptr : &tensors[s]);
+    const auto start = std::chrono::steady_clock::now();
     ops_[i]->run(in, out, ctx);
+    if (node_seconds) {
+      node_seconds->push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
   }
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Tensor& t = tensors[output_slots_[j]];

@@ -32,9 +32,10 @@ class Session {
 
   // Runs the graph. inputs[i] points to the float32 data of graph input i with
   // input_shapes[i]; outputs[j] must hold the float32 output j of the shapes output_shapes()
-  // returned. Takes no lock while the ops run.
+  // returned. Takes no lock while the ops run. With `node_seconds`, it receives each node's
+  // wall time (profiling; a clock read per node).
   void run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
-           const std::vector<float*>& outputs);
+           const std::vector<float*>& outputs, std::vector<double>* node_seconds = nullptr);
 
   Isa isa() const { return isa_; }
   int num_threads() const { return num_threads_; }

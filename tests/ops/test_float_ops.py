@@ -188,6 +188,20 @@ def test_sign_is_onnx_sign():
     assert y.reshape(-1)[0] == 0 and y.reshape(-1)[1] == 0 and np.isnan(y.reshape(-1)[2])
 
 
+@pytest.mark.parametrize("op", ["Sigmoid", "Tanh"])
+def test_sigmoid_and_tanh(op):
+    """Within a few float32 ulps of float64 NumPy; NaN stays NaN, ±inf saturate, ±0 and tiny
+    values keep their sign through Tanh."""
+    rng = np.random.default_rng(825)
+    x = special_input(rng, (3, 40))
+    x[1] = np.linspace(-100, 100, 40, dtype=np.float32)  # exp overflows at the ends
+    y = run_op(op, [("in", x)])
+    expected = {"Sigmoid": numpy_ops.sigmoid, "Tanh": numpy_ops.tanh}[op](x)
+    close(y, expected, rtol=1e-6, atol=1e-38)
+    if op == "Tanh":
+        np.testing.assert_array_equal(np.signbit(y[0, :2]), [False, True])
+
+
 # ---------------------------------------------------------------------------------------------
 # Pooling
 # ---------------------------------------------------------------------------------------------
@@ -423,6 +437,19 @@ def test_softmax(in_shape, axis):
     y = run_op("Softmax", [("in", x)], {"axis": axis})
     close(y, numpy_ops.softmax(x, axis), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(y.sum(axis=axis), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("in_shape,axis", [((2, 3, 4, 5), 3), ((2, 3, 4, 5), 1), ((2, 3, 4, 5), 0),
+                                           ((3, 70), 1), ((4, 1), 1)])
+def test_log_softmax(in_shape, axis):
+    rng = np.random.default_rng(896)
+    x = rand(rng, *in_shape) * 5
+    x.reshape(-1)[0] = 80.0  # exp(80) overflows float32 without the max subtraction
+    x.reshape(-1)[1] = -80.0  # exp(-80 - 80) underflows: log(softmax) would be -inf
+    y = run_op("LogSoftmax", [("in", x)], {"axis": axis})
+    expected = numpy_ops.log_softmax(x, axis)
+    close(y, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.exp(y.astype(np.float64)).sum(axis=axis), 1.0, rtol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,6 +154,8 @@ OPS = {
     "PRelu": _elementwise(numpy_ops.prelu),
     "Clip": lambda attrs, x: [_f32(numpy_ops.clip(x, attrs["min"], attrs["max"]))],
     "Sign": _elementwise(numpy_ops.onnx_sign),
+    "Sigmoid": _elementwise(numpy_ops.sigmoid),
+    "Tanh": _elementwise(numpy_ops.tanh),
     "MaxPool": max_pool,
     "AveragePool": average_pool,
     "GlobalAveragePool": _elementwise(numpy_ops.global_average_pool_nhwc),
@@ -165,4 +167,5 @@ OPS = {
     "Reshape": lambda attrs, x: [numpy_ops.onnx_reshape(x, attrs["shape"])],
     "Transpose": lambda attrs, x: [np.ascontiguousarray(x.transpose(attrs["perm"]))],
     "Softmax": lambda attrs, x: [_f32(numpy_ops.softmax(x, attrs["axis"]))],
+    "LogSoftmax": lambda attrs, x: [_f32(numpy_ops.log_softmax(x, attrs["axis"]))],
 }

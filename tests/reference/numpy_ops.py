@@ -218,6 +218,23 @@ def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """LogSoftmax over one axis (opset-13 semantics): ``x - max - log(sum(exp(x - max)))``."""
+    x = np.asarray(x, dtype=np.float64)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(np.asarray(x, dtype=np.float64))
+
+
 def onnx_reshape(x: np.ndarray, shape) -> np.ndarray:
     """ONNX Reshape: ``0`` copies the input extent at that axis, one ``-1`` is inferred."""
     x = np.asarray(x)

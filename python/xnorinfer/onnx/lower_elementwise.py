@@ -1,5 +1,5 @@
-"""Lowering of elementwise float ops: Add/Sub/Mul/Div, BatchNormalization, Relu, Clip, PRelu,
-LeakyRelu. Constants are rewritten into the engine layout of the activation they meet.
+"""Lowering of elementwise float ops: Add/Sub/Mul/Div, BatchNormalization, Relu, Sigmoid, Tanh,
+Clip, PRelu, LeakyRelu. Constants are rewritten into the engine layout of the activation they meet.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ def channel_affine(ctx: Lowering, node: onnx.NodeProto, x: Tensor, scale: np.nda
                      inputs=[builder.constant(f"{node.name}:bias", bias.reshape(per_channel))])
 
 
-def lower_relu(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
-    return [ctx.unary("Relu", ctx.tensor(node.input[0], node), node.name)]
+def lower_activation(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
+    """Relu, Sigmoid, Tanh: the engine op of the same name, in any layout."""
+    return [ctx.unary(node.op_type, ctx.tensor(node.input[0], node), node.name)]
 
 
 def lower_clip(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
@@ -130,6 +131,7 @@ def _prelu(ctx: Lowering, node: onnx.NodeProto, x: Tensor, slope: np.ndarray) ->
 
 RULES = {
     "Add": lower_arithmetic, "Sub": lower_arithmetic, "Mul": lower_arithmetic,
-    "Div": lower_arithmetic, "BatchNormalization": lower_batchnorm, "Relu": lower_relu,
+    "Div": lower_arithmetic, "BatchNormalization": lower_batchnorm, "Relu": lower_activation,
+    "Sigmoid": lower_activation, "Tanh": lower_activation,
     "Clip": lower_clip, "PRelu": lower_prelu, "LeakyRelu": lower_leaky_relu,
 }

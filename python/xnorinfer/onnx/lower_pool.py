@@ -1,5 +1,5 @@
 """Lowering of pooling and reductions: MaxPool, AveragePool, GlobalAveragePool, ReduceMean over
-the spatial axes, and Softmax.
+the spatial axes, Softmax and LogSoftmax.
 """
 
 from __future__ import annotations
@@ -94,20 +94,22 @@ def lower_reduce_mean(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
 
 
 def lower_softmax(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
+    """Softmax and LogSoftmax (same axis rules; the engine op has the ONNX op's name)."""
+    op = node.op_type
     x = ctx.tensor(node.input[0], node)
     rank = x.rank
     default_axis = -1 if ctx.graph.opset >= 13 else 1
     axis = attr(node, "axis", default_axis) % rank
     if ctx.graph.opset < 13 and math.prod(x.onnx_shape[axis + 1:]) != 1:
-        raise ctx.error(node, "before opset 13 Softmax normalizes over all axes from 'axis' "
+        raise ctx.error(node, f"before opset 13 {op} normalizes over all axes from 'axis' "
                               "on; only the case where those after 'axis' have size 1 is "
                               "supported")
     if x.layout == FLAT_NHWC and axis == 1:  # over all features: their order does not matter
         x = to_flat_rank2(ctx.builder, x, node.name)
-        return [ctx.unary("Softmax", x, node.name, {"axis": 1})]
+        return [ctx.unary(op, x, node.name, {"axis": 1})]
     if x.layout == FLAT_NHWC:
         x = to_same(ctx.builder, x, node.name)
-    return [ctx.unary("Softmax", x, node.name, {"axis": engine_axis(x, axis)})]
+    return [ctx.unary(op, x, node.name, {"axis": engine_axis(x, axis)})]
 
 
 def _emit_nhwc(ctx: Lowering, node: onnx.NodeProto, op: str, x: Tensor, attrs: dict) -> Tensor:
@@ -120,5 +122,5 @@ def _emit_nhwc(ctx: Lowering, node: onnx.NodeProto, op: str, x: Tensor, attrs: d
 RULES = {
     "MaxPool": lower_pool, "AveragePool": lower_pool,
     "GlobalAveragePool": lower_global_average_pool, "ReduceMean": lower_reduce_mean,
-    "Softmax": lower_softmax,
+    "Softmax": lower_softmax, "LogSoftmax": lower_softmax,
 }

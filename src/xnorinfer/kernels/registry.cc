@@ -75,7 +75,20 @@ std::vector<KernelInfo> list_kernels() {
 }
 
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
-BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
+BconvKernel select_bconv(Isa ceiling, int64_t out_channels) {
+  const Isa tier = select_entry(kBconv, ceiling).info.isa;
+  const Entry<BconvFn>* best = nullptr;
+  for (const auto& e : kBconv) {
+    if (e.info.isa != tier) continue;
+    const bool fits = e.info.nr <= out_channels;
+    const bool best_fits = best && best->info.nr <= out_channels;
+    if (!best || (fits && (!best_fits || e.info.nr > best->info.nr)) ||
+        (!fits && !best_fits && e.info.nr < best->info.nr)) {
+      best = &e;
+    }
+  }
+  return to_bconv(*best);
+}
 SgemmFn select_sgemm(Isa ceiling) { return select(kSgemm, ceiling); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }

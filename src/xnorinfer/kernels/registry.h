@@ -30,7 +30,9 @@ std::vector<KernelInfo> list_kernels();
 
 // The widest kernel whose ISA is <= `ceiling`.
 BitpackFn select_bitpack(Isa ceiling);
-BconvKernel select_bconv(Isa ceiling);
+// The bconv kernel for `ceiling`'s widest tier: of that tier's kernels, the one with the
+// largest channel block not wider than `out_channels` (so blocks are not mostly padding).
+BconvKernel select_bconv(Isa ceiling, int64_t out_channels);
 SgemmFn select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.

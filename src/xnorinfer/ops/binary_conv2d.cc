@@ -26,13 +26,15 @@ namespace {
 // Output pixels per task: this many kernel calls per weight block, so a block is reused from
 // L1 across the tile.
 constexpr int64_t kKernelCallsPerTile = 8;
+// Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
+constexpr int64_t kMaxTaps = 256;
 
 enum Input { kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias };
 
 class BinaryConv2d final : public Op {
  public:
   explicit BinaryConv2d(const OpArgs& args)
-      : check_(args.node), geom_(ConvGeometry::parse(args.node)), kernel_(select_bconv(args.isa)) {
+      : check_(args.node), geom_(ConvGeometry::parse(args.node)), kernel_{} {
     const AttrMap& a = args.node.attrs;
     check_.input_count(4, 8);
     check_.output_count(1, 1);
@@ -43,6 +45,9 @@ class BinaryConv2d final : public Op {
     if (in_channels_ < 1 || group_ < 1 || in_channels_ % group_ != 0) {
       check_.fail("in_channels (" + std::to_string(in_channels_) +
                   ") must be a positive multiple of group (" + std::to_string(group_) + ")");
+    }
+    if (geom_.kh * geom_.kw > kMaxTaps) {
+      check_.fail("kernels over " + std::to_string(kMaxTaps) + " taps are not supported");
     }
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().size() != 4 || w.shape()[1] != geom_.kh || w.shape()[2] != geom_.kw) {
@@ -55,6 +60,7 @@ class BinaryConv2d final : public Op {
                   ") must be a positive multiple of group (" + std::to_string(group_) + ")");
     }
     bits_per_group_ = in_channels_ / group_;
+    kernel_ = select_bconv(args.isa, out_channels_ / group_);
     weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
                                     bits_per_group_, kernel_.nb);
     words_aligned_groups_ = group_ == 1 || bits_per_group_ % kBitsPerWord == 0;
@@ -130,11 +136,23 @@ class BinaryConv2d final : public Op {
   }
 
  private:
-  bool tap_inside(int64_t oy, int64_t ox, int64_t ky, int64_t kx, int64_t h, int64_t w,
-                  int64_t* iy, int64_t* ix) const {
-    *iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
-    *ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
-    return *iy >= 0 && *iy < h && *ix >= 0 && *ix < w;
+  // Where output pixel (oy, ox)'s window starts in the input, and whether it lies wholly
+  // inside (no padded tap).
+  struct Window {
+    int64_t y0, x0;
+    bool inside;
+  };
+  Window window(int64_t oy, int64_t ox, int64_t h, int64_t w) const {
+    const int64_t y0 = oy * geom_.stride_h - geom_.pad_top;
+    const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
+    const bool inside = y0 >= 0 && y0 + (geom_.kh - 1) * geom_.dilation_h < h && x0 >= 0 &&
+                        x0 + (geom_.kw - 1) * geom_.dilation_w < w;
+    return {y0, x0, inside};
+  }
+
+  bool tap_valid(const Window& win, int64_t ky, int64_t kx, int64_t h, int64_t w) const {
+    const int64_t iy = win.y0 + ky * geom_.dilation_h, ix = win.x0 + kx * geom_.dilation_w;
+    return iy >= 0 && iy < h && ix >= 0 && ix < w;
   }
 
   // Points each (pixel, tap) of the tile at group g's words of the input pixel it reads, or
@@ -142,46 +160,74 @@ class BinaryConv2d final : public Op {
   void point_taps(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
                   const Word** ptrs, Word* gathered) const {
     const Shape& xs = x.shape();
+    const int64_t h = xs[1], w = xs[2];
     const int64_t x_words = words_for_bits(xs[3]);
     const int64_t wpt = weights_.words_per_tap;
-    const int64_t out_w = geom_.out_w(xs[2]);
+    const int64_t out_w = geom_.out_w(w);
     const int64_t taps = weights_.taps;
-    for (int64_t p = 0; p < count; ++p) {
-      const int64_t oy = (p0 + p) / out_w, ox = (p0 + p) % out_w;
-      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
-        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-          const int64_t t = ky * geom_.kw + kx;
-          int64_t iy, ix;
-          if (!tap_inside(oy, ox, ky, kx, xs[1], xs[2], &iy, &ix)) {
-            ptrs[p * taps + t] = pad_words_.data();
+    const Word* image = x.words() + n * h * w * x_words;
+    const int64_t group_word = words_aligned_groups_ ? g * bits_per_group_ / kBitsPerWord : 0;
+    // Word offset of each tap from its window's corner, for windows wholly inside.
+    int64_t tap_offset[kMaxTaps];
+    for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky)
+      for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t)
+        tap_offset[t] = (ky * geom_.dilation_h * w + kx * geom_.dilation_w) * x_words + group_word;
+    int64_t oy = p0 / out_w, ox = p0 % out_w;
+    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
+      const Window win = window(oy, ox, h, w);
+      const Word** row = ptrs + p * taps;
+      if (win.inside && words_aligned_groups_) {
+        const Word* corner = image + (win.y0 * w + win.x0) * x_words;
+        for (int64_t t = 0; t < taps; ++t) row[t] = corner + tap_offset[t];
+        continue;
+      }
+      for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
+        for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
+          if (!tap_valid(win, ky, kx, h, w)) {
+            row[t] = pad_words_.data();
             continue;
           }
-          const Word* pixel = x.words() + ((n * xs[1] + iy) * xs[2] + ix) * x_words;
+          const int64_t iy = win.y0 + ky * geom_.dilation_h, ix = win.x0 + kx * geom_.dilation_w;
+          const Word* pixel = image + (iy * w + ix) * x_words;
           if (words_aligned_groups_) {
-            ptrs[p * taps + t] = pixel + g * bits_per_group_ / kBitsPerWord;
+            row[t] = pixel + group_word;
           } else {
-            Word* row = gathered + (p * taps + t) * wpt;
-            copy_bits(pixel, g * bits_per_group_, bits_per_group_, row);
-            ptrs[p * taps + t] = row;
+            Word* dst = gathered + (p * taps + t) * wpt;
+            copy_bits(pixel, g * bits_per_group_, bits_per_group_, dst);
+            row[t] = dst;
           }
         }
       }
     }
   }
 
-  // K[p] = kmap_kernel_value * sum of the A map over the taps inside the image.
-  float kmap_value(const Tensor& a, int64_t n, int64_t oy, int64_t ox) const {
-    const Shape& as = a.shape();
+  // K = kmap_kernel_value * sum of the A map over the taps inside the image.
+  float kmap_value(const Tensor& a, int64_t n, const Window& win) const {
+    const int64_t h = a.shape()[1], w = a.shape()[2];
     float sum = 0.0f;
     for (int64_t ky = 0; ky < geom_.kh; ++ky) {
       for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-        int64_t iy, ix;
-        if (tap_inside(oy, ox, ky, kx, as[1], as[2], &iy, &ix)) {
-          sum += a.f32()[(n * as[1] + iy) * as[2] + ix];
+        if (tap_valid(win, ky, kx, h, w)) {
+          sum += a.f32()[(n * h + win.y0 + ky * geom_.dilation_h) * w + win.x0 + kx * geom_.dilation_w];
         }
       }
     }
     return kmap_kernel_value_ * sum;
+  }
+
+  // Counts of differing bits for one border pixel with zero padding, minus what its padded
+  // taps added (a +1 pattern against the weights counts their -1s), and its valid products.
+  int32_t correct_border(const Window& win, int64_t h, int64_t w, int32_t* counts) const {
+    int64_t valid_taps = weights_.taps;
+    for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
+      for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
+        if (tap_valid(win, ky, kx, h, w)) continue;
+        --valid_taps;
+        const int32_t* pop = weights_.tap_popcount.data() + t;
+        for (int64_t o = 0; o < out_channels_; ++o) counts[o] -= pop[o * weights_.taps];
+      }
+    }
+    return static_cast<int32_t>(valid_taps * bits_per_group_);
   }
 
   void run_tile(const Tensor& x, const Tensor* kmap_src, Tensor& y, int64_t n, int64_t p0,
@@ -191,7 +237,7 @@ class BinaryConv2d final : public Op {
     Word* gathered = reinterpret_cast<Word*>(ptrs + tile_pixels_ * taps);
     int32_t* counts = reinterpret_cast<int32_t*>(
         gathered + (words_aligned_groups_ ? 0 : tile_pixels_ * taps * weights_.words_per_tap));
-    int32_t* dots = counts + tile_pixels_ * counts_stride_;
+    int32_t* pixel_counts = counts + tile_pixels_ * counts_stride_;
     for (int64_t g = 0; g < group_; ++g) {
       point_taps(x, n, p0, count, g, ptrs, gathered);
       for (int64_t b = 0; b < weights_.blocks_per_group; ++b) {
@@ -203,30 +249,28 @@ class BinaryConv2d final : public Op {
         }
       }
     }
-    const Shape& xs = x.shape();
+    const int64_t h = x.shape()[1], w = x.shape()[2];
     const Shape& ys = y.shape();
     const int64_t og = weights_.channels_per_group;
     const int64_t group_stride = weights_.blocks_per_group * weights_.block;
     const int64_t y_words = words_for_bits(out_channels_);
-    for (int64_t p = 0; p < count; ++p) {
-      const int64_t oy = (p0 + p) / ys[2], ox = (p0 + p) % ys[2];
-      const int32_t* pixel_counts = counts + p * counts_stride_;
-      for (int64_t o = 0; o < out_channels_; ++o) dots[o] = pixel_counts[(o / og) * group_stride + o % og];
-      int64_t valid_taps = taps;
-      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
-        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-          int64_t iy, ix;
-          if (pad_value_ != 0 || tap_inside(oy, ox, ky, kx, xs[1], xs[2], &iy, &ix)) continue;
-          --valid_taps;
-          const int64_t tap = ky * geom_.kw + kx;
-          for (int64_t o = 0; o < out_channels_; ++o) dots[o] -= weights_.tap_popcount[o * taps + tap];
+    const int32_t all_products = static_cast<int32_t>(taps * bits_per_group_);
+    int64_t oy = p0 / ys[2], ox = p0 % ys[2];
+    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == ys[2] ? 0 : ox + 1, oy += ox == 0) {
+      const Window win = window(oy, ox, h, w);
+      // Each group's block-padded counts, gathered into one row of out_channels.
+      int32_t* c = counts + p * counts_stride_;
+      if (group_ > 1 || (pad_value_ == 0 && !win.inside)) {
+        for (int64_t g = 0; g < group_; ++g) {
+          std::memcpy(pixel_counts + g * og, c + g * group_stride, og * sizeof(int32_t));
         }
+        c = pixel_counts;
       }
-      const int32_t products = static_cast<int32_t>(valid_taps * bits_per_group_);
-      for (int64_t o = 0; o < out_channels_; ++o) dots[o] = products - 2 * dots[o];
-      const float k = kmap_src ? kmap_value(*kmap_src, n, oy, ox) : 0.0f;
+      const int32_t products =
+          pad_value_ == 0 && !win.inside ? correct_border(win, h, w, c) : all_products;
+      const float k = kmap_src ? kmap_value(*kmap_src, n, win) : 0.0f;
       const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
-      transform_.write(dots, out_channels_, k,
+      transform_.write(c, products, out_channels_, k,
                        transform_.out_offset ? nullptr : y.f32() + pixel * out_channels_,
                        transform_.out_offset ? y.words() + pixel * y_words : nullptr);
     }

@@ -21,7 +21,7 @@ enum Input { kX, kWeight, kScale, kBias, kOutOffset };
 
 class BinaryDense final : public Op {
  public:
-  explicit BinaryDense(const OpArgs& args) : check_(args.node), kernel_(select_bconv(args.isa)) {
+  explicit BinaryDense(const OpArgs& args) : check_(args.node), kernel_{} {
     const AttrMap& a = args.node.attrs;
     check_.input_count(4, 5);
     check_.output_count(1, 1);
@@ -31,6 +31,7 @@ class BinaryDense final : public Op {
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];
+    kernel_ = select_bconv(args.isa, out_channels_);
     // Viewed as a 1x1 convolution over one "tap" of groups_in_ * words_for_bits(C) words.
     weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_, kernel_.nb);
     transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
@@ -91,9 +92,7 @@ class BinaryDense final : public Op {
       shifted.bias += o0;
       if (shifted.out_offset) shifted.out_offset += o0;
       for (int64_t n = 0; n < batch; ++n) {
-        int32_t* d = dots + n * kChannelsPerTask;
-        for (int64_t o = 0; o < count; ++o) d[o] = products - 2 * d[o];
-        shifted.write(d, count, 0.0f,
+        shifted.write(dots + n * kChannelsPerTask, products, count, 0.0f,
                       shifted.out_offset ? nullptr : out[0]->f32() + n * out_channels_ + o0,
                       shifted.out_offset
                           ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord

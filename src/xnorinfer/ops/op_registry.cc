@@ -22,6 +22,8 @@ const std::pair<const char*, OpFactory> kOps[] = {
     {"PRelu", &create_prelu},
     {"Clip", &create_clip},
     {"Sign", &create_sign},
+    {"Sigmoid", &create_sigmoid},
+    {"Tanh", &create_tanh},
     {"MaxPool", &create_max_pool},
     {"AveragePool", &create_average_pool},
     {"GlobalAveragePool", &create_global_average_pool},
@@ -33,6 +35,7 @@ const std::pair<const char*, OpFactory> kOps[] = {
     {"Reshape", &create_reshape},
     {"Transpose", &create_transpose},
     {"Softmax", &create_softmax},
+    {"LogSoftmax", &create_log_softmax},
 };
 
 }  // namespace

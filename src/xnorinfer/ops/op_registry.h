@@ -19,6 +19,8 @@ std::unique_ptr<Op> create_relu(const OpArgs& args);
 std::unique_ptr<Op> create_prelu(const OpArgs& args);
 std::unique_ptr<Op> create_clip(const OpArgs& args);
 std::unique_ptr<Op> create_sign(const OpArgs& args);
+std::unique_ptr<Op> create_sigmoid(const OpArgs& args);
+std::unique_ptr<Op> create_tanh(const OpArgs& args);
 std::unique_ptr<Op> create_max_pool(const OpArgs& args);
 std::unique_ptr<Op> create_average_pool(const OpArgs& args);
 std::unique_ptr<Op> create_global_average_pool(const OpArgs& args);
@@ -30,5 +32,6 @@ std::unique_ptr<Op> create_concat(const OpArgs& args);
 std::unique_ptr<Op> create_reshape(const OpArgs& args);
 std::unique_ptr<Op> create_transpose(const OpArgs& args);
 std::unique_ptr<Op> create_softmax(const OpArgs& args);
+std::unique_ptr<Op> create_log_softmax(const OpArgs& args);
 
 }  // namespace xnorinfer

@@ -1,4 +1,4 @@
-// Softmax over one axis (opset-13 semantics), max-subtracted for range safety.
+// Softmax and LogSoftmax over one axis (opset-13 semantics), max-subtracted for range safety.
 #include <cmath>
 
 #include "xnorinfer/base/parallel.h"
@@ -10,7 +10,7 @@ namespace {
 
 class Softmax final : public Op {
  public:
-  explicit Softmax(const OpArgs& args) : check_(args.node) {
+  Softmax(const OpArgs& args, bool log) : check_(args.node), log_(log) {
     check_.input_count(1, 1);
     check_.output_count(1, 1);
     axis_ = args.node.attrs.get_int("axis");
@@ -38,21 +38,25 @@ class Softmax final : public Op {
       float peak = -INFINITY;
       for (int64_t i = 0; i < n; ++i) peak = std::fmax(peak, x[i * inner]);
       float sum = 0.0f;
-      for (int64_t i = 0; i < n; ++i) {
-        y[i * inner] = std::exp(x[i * inner] - peak);
-        sum += y[i * inner];
+      for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i * inner] - peak);
+      if (log_) {
+        const float log_sum = std::log(sum);
+        for (int64_t i = 0; i < n; ++i) y[i * inner] = (x[i * inner] - peak) - log_sum;
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i * inner] = std::exp(x[i * inner] - peak) / sum;
       }
-      for (int64_t i = 0; i < n; ++i) y[i * inner] /= sum;
     });
   }
 
  private:
   NodeChecker check_;
   int64_t axis_ = 0;
+  bool log_;
 };
 
 }  // namespace
 
-std::unique_ptr<Op> create_softmax(const OpArgs& a) { return std::make_unique<Softmax>(a); }
+std::unique_ptr<Op> create_softmax(const OpArgs& a) { return std::make_unique<Softmax>(a, false); }
+std::unique_ptr<Op> create_log_softmax(const OpArgs& a) { return std::make_unique<Softmax>(a, true); }
 
 }  // namespace xnorinfer

@@ -1,5 +1,5 @@
 // Element-wise float ops with per-channel or scalar parameters: ChannelAffine, Relu, PRelu,
-// Clip, Sign. Channels are the last axis (NHWC).
+// Clip, Sign, Sigmoid, Tanh. Channels are the last axis (NHWC).
 #include <algorithm>
 #include <cmath>
 
@@ -12,7 +12,7 @@ namespace {
 
 constexpr int64_t kElemsPerTask = 1 << 14;
 
-enum class Kind { kAffine, kRelu, kPRelu, kClip, kSign };
+enum class Kind { kAffine, kRelu, kPRelu, kClip, kSign, kSigmoid, kTanh };
 
 class Unary final : public Op {
  public:
@@ -81,6 +81,10 @@ class Unary final : public Op {
         return v < min_ ? min_ : (v > max_ ? max_ : v);
       case Kind::kSign:
         return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v);  // keeps 0, -0 and NaN as ONNX does
+      case Kind::kSigmoid:
+        return 1.0f / (1.0f + std::exp(-v));
+      case Kind::kTanh:
+        return std::tanh(v);
     }
     return v;
   }
@@ -99,5 +103,7 @@ std::unique_ptr<Op> create_relu(const OpArgs& a) { return std::make_unique<Unary
 std::unique_ptr<Op> create_prelu(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kPRelu); }
 std::unique_ptr<Op> create_clip(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kClip); }
 std::unique_ptr<Op> create_sign(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kSign); }
+std::unique_ptr<Op> create_sigmoid(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kSigmoid); }
+std::unique_ptr<Op> create_tanh(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kTanh); }
 
 }  // namespace xnorinfer

@@ -1,0 +1,22 @@
+#include "xnorinfer/kernels/peak/peak.h"
+
+#include "xnorinfer/base/errors.h"
+
+namespace xnorinfer {
+
+int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
+  switch (isa) {
+#ifdef XI_HAVE_AVX512
+    case Isa::kAvx512Vpopcnt:
+      return xor_popcount_loop__avx512vpopcnt(iterations);
+#endif
+#ifdef XI_HAVE_AVX2
+    case Isa::kAvx2:
+      return xor_popcount_loop__avx2(iterations);
+#endif
+    default:
+      throw InvalidArgument(std::string("no XOR-popcount peak loop for ISA ") + to_string(isa));
+  }
+}
+
+}  // namespace xnorinfer
