@@ -172,3 +172,24 @@ def test_validation_errors(name):
     g.add_output("y")
     with pytest.raises(_core.InvalidModel, match="node 'dense'"):
         _core.Session(g, 1, "scalar").run([np.ones((1, 2, 3, 8), np.float32)])
+
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_packed_output_thresholds_are_exact_at_ties(seed):
+    """The engine turns the packed output's float test into integer thresholds; they must agree
+    with ``((dot * scale + bias) + out_offset) < 0`` in float32 even where the sum is exactly 0,
+    for negative, zero and positive scales."""
+    rng = np.random.default_rng(seed)
+    batch, c, o = 9, 37, 70
+    x = random_activations(rng, (batch, c))
+    w_pm1, words = random_dense_weights(rng, o, 1, c)
+    scale = rng.choice([-0.75, -0.1, 0.0, 0.1, 0.3, 1.0], size=o).astype(np.float32)
+    bias = rng.standard_normal(o).astype(np.float32)
+    dots = numpy_ops.dense(numpy_ops.sign_binarize(x), w_pm1.reshape(o, -1)).astype(np.float32)
+    out_offset = rng.standard_normal(o).astype(np.float32)
+    ties = rng.random(o) < 0.5  # these channels sum to exactly 0 for sample 0
+    out_offset[ties] = -(dots[0, ties] * scale[ties] + bias[ties])
+    [p] = run_everywhere(dense_graph((), c, words, scale, bias, out_offset, probe=True), [x])
+    negative = (dots * scale + bias) + out_offset < 0
+    np.testing.assert_array_equal((p[:, -1:] - p[:, :-1]) / 2, np.where(negative, -1.0, 1.0))

@@ -23,6 +23,12 @@ const Entry<BconvFn> kBconv[] = {
 #undef XI_BCONV
 };
 
+const Entry<OutputKernels> kOutput[] = {
+#define XI_OUTPUT(to_float, to_bits, isa) {{"output", #to_float, Isa::isa, 0, 0}, {&to_float, &to_bits}},
+#include "xnorinfer/kernels/output/output.inc"
+#undef XI_OUTPUT
+};
+
 const Entry<SgemmFn> kSgemm[] = {
 #define XI_SGEMM(fn, isa, mr, nr) {{"sgemm", #fn, Isa::isa, mr, nr}, &fn},
 #include "xnorinfer/kernels/sgemm/sgemm.inc"
@@ -70,25 +76,14 @@ std::vector<KernelInfo> list_kernels() {
   std::vector<KernelInfo> out;
   append(kBitpack, out);
   append(kBconv, out);
+  append(kOutput, out);
   append(kSgemm, out);
   return out;
 }
 
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
-BconvKernel select_bconv(Isa ceiling, int64_t out_channels) {
-  const Isa tier = select_entry(kBconv, ceiling).info.isa;
-  const Entry<BconvFn>* best = nullptr;
-  for (const auto& e : kBconv) {
-    if (e.info.isa != tier) continue;
-    const bool fits = e.info.nr <= out_channels;
-    const bool best_fits = best && best->info.nr <= out_channels;
-    if (!best || (fits && (!best_fits || e.info.nr > best->info.nr)) ||
-        (!fits && !best_fits && e.info.nr < best->info.nr)) {
-      best = &e;
-    }
-  }
-  return to_bconv(*best);
-}
+BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
+OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
 SgemmFn select_sgemm(Isa ceiling) { return select(kSgemm, ceiling); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }

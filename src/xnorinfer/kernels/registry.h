@@ -7,16 +7,22 @@
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
+#include "xnorinfer/kernels/output/output.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "sgemm"
+  const char* family;  // "bitpack", "bconv", "output", "sgemm"
   const char* name;
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
   int nr;  // for bconv: output channels per block
+};
+
+struct OutputKernels {
+  DotToFloatFn to_float;
+  DotToBitsFn to_bits;
 };
 
 struct BconvKernel {
@@ -30,9 +36,8 @@ std::vector<KernelInfo> list_kernels();
 
 // The widest kernel whose ISA is <= `ceiling`.
 BitpackFn select_bitpack(Isa ceiling);
-// The bconv kernel for `ceiling`'s widest tier: of that tier's kernels, the one with the
-// largest channel block not wider than `out_channels` (so blocks are not mostly padding).
-BconvKernel select_bconv(Isa ceiling, int64_t out_channels);
+BconvKernel select_bconv(Isa ceiling);
+OutputKernels select_output(Isa ceiling);
 SgemmFn select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.

@@ -25,11 +25,11 @@ namespace {
 
 // Output pixels per task: this many kernel calls per weight block, so a block is reused from
 // L1 across the tile.
-constexpr int64_t kKernelCallsPerTile = 8;
+constexpr int64_t kKernelCallsPerTile = 4;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
 
-enum Input { kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias };
+enum Input { kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias };  // docs/ir.md
 
 class BinaryConv2d final : public Op {
  public:
@@ -60,32 +60,20 @@ class BinaryConv2d final : public Op {
                   ") must be a positive multiple of group (" + std::to_string(group_) + ")");
     }
     bits_per_group_ = in_channels_ / group_;
-    kernel_ = select_bconv(args.isa, out_channels_ / group_);
+    kernel_ = select_bconv(args.isa);
     weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
                                     bits_per_group_, kernel_.nb);
     words_aligned_groups_ = group_ == 1 || bits_per_group_ % kBitsPerWord == 0;
     tile_pixels_ = kernel_.mr * kKernelCallsPerTile;
     counts_stride_ = group_ * weights_.blocks_per_group * weights_.block;
 
-    transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
-    transform_.bias = check_.float_vector(args, kBias, out_channels_, "bias");
-    const std::string output = a.get_string("output", "float");
-    if (output != "float" && output != "bits") check_.fail("output must be 'float' or 'bits'");
-    if ((output == "bits") != check_.has_input(kOutOffset)) {
-      check_.fail("out_offset must be given exactly when output is 'bits'");
-    }
-    if (output == "bits") {
-      transform_.out_offset = check_.float_vector(args, kOutOffset, out_channels_, "out_offset");
-    }
     with_kmap_ = check_.has_input(kKmapSrc);
     if (with_kmap_) {
       if (args.constants[kKmapSrc]) check_.fail("kmap_src must be a computed value");
-      transform_.post_scale = check_.float_vector(args, kPostScale, out_channels_, "post_scale");
-      transform_.post_bias = check_.float_vector(args, kPostBias, out_channels_, "post_bias");
       kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
-    } else if (check_.has_input(kPostScale) || check_.has_input(kPostBias)) {
-      check_.fail("post_scale/post_bias are only used with kmap_src");
     }
+    transform_ = make_output_transform(check_, args, out_channels_,
+                                       geom_.kh * geom_.kw * bits_per_group_, with_kmap_);
     pad_words_.assign(static_cast<size_t>(weights_.words_per_tap), 0);
     if (pad_value_ == -1) {
       std::fill(pad_words_.begin(), pad_words_.end(), ~Word{0});
@@ -109,7 +97,7 @@ class BinaryConv2d final : public Op {
         check_.fail("kmap_src must be [N, H, W, 1] of the input, got " + to_string(k.shape));
       }
     }
-    const DType out_dtype = transform_.out_offset ? DType::kBits : DType::kFloat32;
+    const DType out_dtype = transform_.packed() ? DType::kBits : DType::kFloat32;
     return {{out_dtype, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}}};
   }
 
@@ -270,9 +258,9 @@ class BinaryConv2d final : public Op {
           pad_value_ == 0 && !win.inside ? correct_border(win, h, w, c) : all_products;
       const float k = kmap_src ? kmap_value(*kmap_src, n, win) : 0.0f;
       const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
-      transform_.write(c, products, out_channels_, k,
-                       transform_.out_offset ? nullptr : y.f32() + pixel * out_channels_,
-                       transform_.out_offset ? y.words() + pixel * y_words : nullptr);
+      transform_.write(c, products, 0, out_channels_, k,
+                       transform_.packed() ? nullptr : y.f32() + pixel * out_channels_,
+                       transform_.packed() ? y.words() + pixel * y_words : nullptr);
     }
   }
 

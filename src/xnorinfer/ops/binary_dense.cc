@@ -17,7 +17,7 @@ namespace {
 // between threads, and a whole number of kernel blocks (every nb divides 64).
 constexpr int64_t kChannelsPerTask = 64;
 
-enum Input { kX, kWeight, kScale, kBias, kOutOffset };
+enum Input { kX, kWeight };  // then scale, bias, out_offset: see make_output_transform
 
 class BinaryDense final : public Op {
  public:
@@ -31,19 +31,11 @@ class BinaryDense final : public Op {
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];
-    kernel_ = select_bconv(args.isa, out_channels_);
+    kernel_ = select_bconv(args.isa);
     // Viewed as a 1x1 convolution over one "tap" of groups_in_ * words_for_bits(C) words.
     weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_, kernel_.nb);
-    transform_.scale = check_.float_vector(args, kScale, out_channels_, "scale");
-    transform_.bias = check_.float_vector(args, kBias, out_channels_, "bias");
-    const std::string output = a.get_string("output", "float");
-    if (output != "float" && output != "bits") check_.fail("output must be 'float' or 'bits'");
-    if ((output == "bits") != check_.has_input(kOutOffset)) {
-      check_.fail("out_offset must be given exactly when output is 'bits'");
-    }
-    if (output == "bits") {
-      transform_.out_offset = check_.float_vector(args, kOutOffset, out_channels_, "out_offset");
-    }
+    transform_ = make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_,
+                                       /*with_kmap=*/false);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -57,7 +49,7 @@ class BinaryDense final : public Op {
                   std::to_string(in_channels_) + "] with " + std::to_string(groups_in_) +
                   " positions between batch and channels");
     }
-    return {{transform_.out_offset ? DType::kBits : DType::kFloat32, {x.shape[0], out_channels_}}};
+    return {{transform_.packed() ? DType::kBits : DType::kFloat32, {x.shape[0], out_channels_}}};
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
@@ -75,7 +67,7 @@ class BinaryDense final : public Op {
     const int32_t products = static_cast<int32_t>(groups_in_ * in_channels_);
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int thread) {
       const Word** rows = reinterpret_cast<const Word**>(ctx.thread_scratch(thread));
-      int32_t* dots = reinterpret_cast<int32_t*>(rows + batch);
+      int32_t* counts = reinterpret_cast<int32_t*>(rows + batch);
       for (int64_t n = 0; n < batch; ++n) rows[n] = x.words() + n * x_words;
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_channels_ - o0);
@@ -84,19 +76,15 @@ class BinaryDense final : public Op {
         for (int64_t n = 0; n < batch; n += kernel_.mr) {
           // The whole sample is one tap of k_words words.
           kernel_.fn(std::min<int64_t>(kernel_.mr, batch - n), 1, x_words, rows + n, block,
-                     dots + n * kChannelsPerTask + b * weights_.block, kChannelsPerTask);
+                     counts + n * kChannelsPerTask + b * weights_.block, kChannelsPerTask);
         }
       }
-      OutputTransform shifted = transform_;
-      shifted.scale += o0;
-      shifted.bias += o0;
-      if (shifted.out_offset) shifted.out_offset += o0;
       for (int64_t n = 0; n < batch; ++n) {
-        shifted.write(dots + n * kChannelsPerTask, products, count, 0.0f,
-                      shifted.out_offset ? nullptr : out[0]->f32() + n * out_channels_ + o0,
-                      shifted.out_offset
-                          ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
-                          : nullptr);
+        transform_.write(counts + n * kChannelsPerTask, products, o0, count, 0.0f,
+                         transform_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0,
+                         transform_.packed()
+                             ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
+                             : nullptr);
       }
     });
   }

@@ -7,53 +7,57 @@
 //   bit  = (v + out_offset[o]) < 0                      packed output (BatchNorm + Sign fused)
 //
 // Each step is a separate float multiply or add (kernels build with -ffp-contract=off), so
-// every ISA path and thread count rounds identically.
+// every ISA path and thread count rounds identically. Without the K map, the packed output's
+// float test is a monotone function of the integer dot, so it is replaced, exactly, by
+// per-channel integer thresholds found once at creation (`bit = dot < below || dot > above`).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "xnorinfer/base/bits.h"
+#include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/kernels/output/output.h"
+#include "xnorinfer/ops/op_util.h"
 
 namespace xnorinfer {
 
-struct OutputTransform {
-  const float* scale = nullptr;
-  const float* bias = nullptr;
-  const float* post_scale = nullptr;  // non-null exactly when the K map is used
-  const float* post_bias = nullptr;
-  const float* out_offset = nullptr;  // non-null exactly for packed output
+class OutputTransform {
+ public:
+  OutputTransform() = default;
+  // Pointers are per-channel vectors of `channels` floats that outlive the transform;
+  // post_scale/post_bias only with the K map, out_offset only for packed output.
+  // `max_products` bounds |dot|.
+  OutputTransform(Isa isa, int64_t channels, int64_t max_products, const float* scale,
+                  const float* bias, const float* post_scale, const float* post_bias,
+                  const float* out_offset);
 
-  // Writes channels [0, count) of one output position from its counts of differing bits:
-  // dot = products - 2 * count. One branch-free loop per mode, so each vectorizes.
-  void write(const int32_t* counts, int32_t products, int64_t count, float k, float* out_f32,
-             Word* out_bits) const {
-    if (out_offset == nullptr && post_scale == nullptr) {
-      for (int64_t o = 0; o < count; ++o) {
-        out_f32[o] = static_cast<float>(products - 2 * counts[o]) * scale[o] + bias[o];
-      }
-      return;
-    }
-    if (out_offset == nullptr) {
-      for (int64_t o = 0; o < count; ++o) out_f32[o] = value(o, products - 2 * counts[o], k);
-      return;
-    }
-    for (int64_t w = 0; w < words_for_bits(count); ++w) {
-      Word word = 0;
-      const int64_t end = count - w * kBitsPerWord < kBitsPerWord ? count : (w + 1) * kBitsPerWord;
-      for (int64_t o = w * kBitsPerWord; o < end; ++o) {
-        word |= Word{value(o, products - 2 * counts[o], k) + out_offset[o] < 0.0f}
-                << (o % kBitsPerWord);
-      }
-      out_bits[w] = word;
-    }
-  }
+  bool packed() const { return out_offset_ != nullptr; }
+
+  // Writes channels [first, first + n) of one output position from its counts of differing
+  // bits (counts[0] belongs to channel `first`): dot = products - 2 * count. `k` is the K map
+  // value at this position (ignored without the K map). For packed output, `first` must be a
+  // multiple of 64 and out_bits points at the word holding channel `first`.
+  void write(const int32_t* counts, int32_t products, int64_t first, int64_t n, float k,
+             float* out_f32, Word* out_bits) const;
 
  private:
-  float value(int64_t o, int32_t dot, float k) const {
-    float v = static_cast<float>(dot) * scale[o] + bias[o];
-    if (post_scale) v = (v * k) * post_scale[o] + post_bias[o];
-    return v;
-  }
+  float value(int64_t o, int32_t dot, float k) const;
+
+  const float* scale_ = nullptr;
+  const float* bias_ = nullptr;
+  const float* post_scale_ = nullptr;
+  const float* post_bias_ = nullptr;
+  const float* out_offset_ = nullptr;
+  std::vector<int32_t> below_, above_;
+  DotToFloatFn to_float_ = nullptr;
+  DotToBitsFn to_bits_ = nullptr;
 };
+
+// The transform of a BinaryConv2d / BinaryDense node, from its inputs scale (2), bias (3),
+// out_offset (4, exactly when attr output is "bits") and, with the K map, post_scale (6) and
+// post_bias (7); see docs/ir.md.
+OutputTransform make_output_transform(const NodeChecker& check, const OpArgs& args,
+                                      int64_t channels, int64_t max_products, bool with_kmap);
 
 }  // namespace xnorinfer

@@ -1,6 +1,6 @@
-// AVX-512 VPOPCNTDQ indirect binary convolution: 6 pixels x 32 output channels or 3 pixels x
-// 64 (24 zmm accumulators either way). One 64-bit lane per output channel: the pixel's word is
-// broadcast, XORed with 8 channels' words, VPOPCNTQ, added into the lane.
+// AVX-512 VPOPCNTDQ indirect binary convolution: 6 pixels x 32 output channels (24 zmm
+// accumulators, the 4 weight vectors of a step stay in registers). One 64-bit lane per output
+// channel: the pixel's word is broadcast, XORed with 8 channels' words, VPOPCNTQ, added.
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
@@ -8,7 +8,9 @@
 namespace xnorinfer {
 namespace {
 
-template <int MR, int kNr>  // kNr: zmm (8 output channels each) per pixel row
+constexpr int kNr = 4;  // zmm (8 output channels each) per pixel row
+
+template <int MR>
 void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, int32_t* counts,
           int64_t counts_stride) {
   __m512i acc[MR][kNr];
@@ -42,21 +44,12 @@ void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, 
 void bconv_ukernel_6x32__avx512vpopcnt(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
                                        const Word* weights, int32_t* counts, int64_t counts_stride) {
   switch (mr) {
-    case 6: return tile<6, 4>(taps, wpt, a, weights, counts, counts_stride);
-    case 5: return tile<5, 4>(taps, wpt, a, weights, counts, counts_stride);
-    case 4: return tile<4, 4>(taps, wpt, a, weights, counts, counts_stride);
-    case 3: return tile<3, 4>(taps, wpt, a, weights, counts, counts_stride);
-    case 2: return tile<2, 4>(taps, wpt, a, weights, counts, counts_stride);
-    default: return tile<1, 4>(taps, wpt, a, weights, counts, counts_stride);
-  }
-}
-
-void bconv_ukernel_3x64__avx512vpopcnt(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
-                                       const Word* weights, int32_t* counts, int64_t counts_stride) {
-  switch (mr) {
-    case 3: return tile<3, 8>(taps, wpt, a, weights, counts, counts_stride);
-    case 2: return tile<2, 8>(taps, wpt, a, weights, counts, counts_stride);
-    default: return tile<1, 8>(taps, wpt, a, weights, counts, counts_stride);
+    case 6: return tile<6>(taps, wpt, a, weights, counts, counts_stride);
+    case 5: return tile<5>(taps, wpt, a, weights, counts, counts_stride);
+    case 4: return tile<4>(taps, wpt, a, weights, counts, counts_stride);
+    case 3: return tile<3>(taps, wpt, a, weights, counts, counts_stride);
+    case 2: return tile<2>(taps, wpt, a, weights, counts, counts_stride);
+    default: return tile<1>(taps, wpt, a, weights, counts, counts_stride);
   }
 }
 
