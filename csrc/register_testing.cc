@@ -12,6 +12,7 @@
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/kernels/peak/peak.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/float_weights.h"
 
 namespace py = pybind11;
 
@@ -82,15 +83,23 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
   return c;
 }
 
-// a [m, k] @ b [k, n] with the kernel's summation order.
+// a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first).
 Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
   require_rank2(a, "a");
   require_rank2(b, "b");
   if (a.shape(1) != b.shape(0)) throw InvalidArgument("a's columns must equal b's rows");
   const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
-  const SgemmFn fn = kernel == "ref" ? &sgemm_ref : find_sgemm(kernel);
   Floats c({m, n});
-  fn(m, n, k, a.data(), k, b.data(), n, c.mutable_data(), n);
+  if (kernel == "ref") {
+    sgemm_ref(m, n, k, a.data(), k, b.data(), n, c.mutable_data(), n);
+    return c;
+  }
+  const SgemmKernel sgemm = find_sgemm(kernel);
+  std::vector<float> rows(static_cast<size_t>(n * k));  // B transposed: one row per column
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) rows[j * k + p] = b.data()[p * n + j];
+  const PackedFloatWeights panels = pack_float_weights(rows.data(), n, k, sgemm.nr);
+  sgemm.fn(m, n, k, a.data(), k, panels.from(0), c.mutable_data(), n);
   return c;
 }
 

@@ -1,7 +1,7 @@
 """Float GEMM kernels: every registered kernel bit-identical to ``ref``, and close to NumPy.
 
 Contract (kernels/sgemm/sgemm.h): ``c[i, j] = sum_p a[i, p] * b[p, j]`` accumulated from 0 in
-increasing ``p`` with separate multiply and add (no FMA), so every variant rounds identically.
+increasing ``p``, one fused multiply-add per step, so every variant rounds identically.
 """
 
 from __future__ import annotations
@@ -50,17 +50,18 @@ def test_random_matches_ref_and_numpy(kernel, m, n):
 
 
 @pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
-def test_ref_is_sequential_float32_sum(kernel):
+def test_ref_is_sequential_float32_fma(kernel):
     """Operands chosen so the summation order changes the float32 result: the kernels must
-    accumulate in increasing p, like ref and a plain Python loop."""
+    accumulate in increasing p with one rounding per step, like ref and a plain loop."""
     require_isa(kernel)
     rng = np.random.default_rng(11)
     m, n, k = 5, 2 * kernel["nr"] + 1, 33
     a = (rng.standard_normal((m, k)) * 10.0 ** rng.integers(-4, 5, size=(m, k))).astype(np.float32)
     b = rng.standard_normal((k, n)).astype(np.float32)
     expected = np.zeros((m, n), np.float32)
-    for p in range(k):  # float32 multiply, then float32 add: no FMA, in p order
-        expected = expected + a[:, p:p + 1] * b[p:p + 1, :]
+    for p in range(k):  # fma in p order: the float32 product is exact in float64, one rounding
+        product = a[:, p:p + 1].astype(np.float64) * b[p:p + 1, :]
+        expected = (product + expected).astype(np.float32)
     assert_bit_identical(_core.testing.sgemm("ref", a, b), expected)
     assert_bit_identical(_core.testing.sgemm(kernel["name"], a, b), expected)
 

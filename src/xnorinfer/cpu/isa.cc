@@ -16,7 +16,7 @@ bool cpu_has(Isa isa) {
     case Isa::kAvx2:
       return f.avx2 && f.fma && f.popcnt;
     case Isa::kAvx512Vpopcnt:
-      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vpopcntdq && f.popcnt;
+      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vpopcntdq && f.fma && f.popcnt;
   }
   return false;
 }

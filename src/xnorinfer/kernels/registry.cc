@@ -64,6 +64,7 @@ Fn find(const Entry<Fn> (&table)[N], const std::string& name) {
 }
 
 BconvKernel to_bconv(const Entry<BconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
+SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 
 template <typename Fn, size_t N>
 void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
@@ -84,10 +85,10 @@ std::vector<KernelInfo> list_kernels() {
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
 BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
-SgemmFn select_sgemm(Isa ceiling) { return select(kSgemm, ceiling); }
+SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, ceiling)); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
 BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBconv, name)); }
-SgemmFn find_sgemm(const std::string& name) { return find(kSgemm, name); }
+SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
 
 }  // namespace xnorinfer

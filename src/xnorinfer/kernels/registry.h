@@ -25,6 +25,11 @@ struct OutputKernels {
   DotToBitsFn to_bits;
 };
 
+struct SgemmKernel {
+  SgemmFn fn;
+  int nr;  // columns per packed B panel
+};
+
 struct BconvKernel {
   BconvFn fn;
   int mr;
@@ -38,11 +43,11 @@ std::vector<KernelInfo> list_kernels();
 BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
-SgemmFn select_sgemm(Isa ceiling);
+SgemmKernel select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.
 BitpackFn find_bitpack(const std::string& name);
 BconvKernel find_bconv(const std::string& name);
-SgemmFn find_sgemm(const std::string& name);
+SgemmKernel find_sgemm(const std::string& name);
 
 }  // namespace xnorinfer

@@ -50,10 +50,35 @@ class BroadcastBinary final : public Op {
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
+    switch (kind_) {
+      case Kind::kAdd:
+        return run_kind<Kind::kAdd>(in, out, ctx);
+      case Kind::kSub:
+        return run_kind<Kind::kSub>(in, out, ctx);
+      case Kind::kMul:
+        return run_kind<Kind::kMul>(in, out, ctx);
+      case Kind::kDiv:
+        return run_kind<Kind::kDiv>(in, out, ctx);
+    }
+  }
+
+ private:
+  template <Kind K>
+  static float apply(float a, float b) {
+    if constexpr (K == Kind::kAdd) return a + b;
+    if constexpr (K == Kind::kSub) return a - b;
+    if constexpr (K == Kind::kMul) return a * b;
+    return a / b;
+  }
+
+  // The kind is a template argument so each inner loop below is branch-free and vectorizes.
+  template <Kind K>
+  void run_kind(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+                const RunContext& ctx) const {
     const Shape& ys = out[0]->shape();
     const size_t rank = ys.size();
     if (rank == 0) {
-      out[0]->f32()[0] = apply(in[0]->f32()[0], in[1]->f32()[0]);
+      out[0]->f32()[0] = apply<K>(in[0]->f32()[0], in[1]->f32()[0]);
       return;
     }
     const std::vector<int64_t> sa = broadcast_strides(in[0]->shape(), rank);
@@ -72,25 +97,20 @@ class BroadcastBinary final : public Op {
       const float* b = in[1]->f32() + ob;
       float* y = out[0]->f32() + row * inner;
       const int64_t ia = sa[rank - 1], ib = sb[rank - 1];
-      for (int64_t i = 0; i < inner; ++i) y[i] = apply(a[i * ia], b[i * ib]);
+      // Contiguous or broadcast inner rows get their own loops, so they vectorize.
+      if (ia == 1 && ib == 1) {
+        for (int64_t i = 0; i < inner; ++i) y[i] = apply<K>(a[i], b[i]);
+      } else if (ia == 1 && ib == 0) {
+        for (int64_t i = 0; i < inner; ++i) y[i] = apply<K>(a[i], b[0]);
+      } else if (ia == 0 && ib == 1) {
+        for (int64_t i = 0; i < inner; ++i) y[i] = apply<K>(a[0], b[i]);
+      } else {
+        for (int64_t i = 0; i < inner; ++i) y[i] = apply<K>(a[i * ia], b[i * ib]);
+      }
     });
   }
 
  private:
-  float apply(float a, float b) const {
-    switch (kind_) {
-      case Kind::kAdd:
-        return a + b;
-      case Kind::kSub:
-        return a - b;
-      case Kind::kMul:
-        return a * b;
-      case Kind::kDiv:
-        return a / b;
-    }
-    return a;
-  }
-
   NodeChecker check_;
   Kind kind_;
 };

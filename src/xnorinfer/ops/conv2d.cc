@@ -68,10 +68,12 @@ class Conv2d final : public Op {
            const RunContext& ctx) const override {
     const int64_t oc = core_->out_channels();
     core_->run(*in[0], *out[0], ctx, [&](float* y, int64_t rows) {
-      if (scale_) {
-        for (int64_t i = 0; i < rows * oc; ++i) y[i] = y[i] * scale_[i % oc] + bias_[i % oc];
-      } else if (bias_) {
-        for (int64_t i = 0; i < rows * oc; ++i) y[i] += bias_[i % oc];
+      for (int64_t r = 0; r < rows; ++r, y += oc) {
+        if (scale_) {
+          for (int64_t o = 0; o < oc; ++o) y[o] = y[o] * scale_[o] + bias_[o];
+        } else if (bias_) {
+          for (int64_t o = 0; o < oc; ++o) y[o] += bias_[o];
+        }
       }
     });
   }

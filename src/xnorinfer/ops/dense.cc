@@ -1,10 +1,12 @@
 // Dense (float) and BwnDense (float activations, ±1 weights scaled per output channel):
 // y[n, o] = sum_k x[n, k] * W[o, k] (then * scale[o]) + bias[o], through the float GEMM.
 #include <algorithm>
+#include <vector>
 
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/op_util.h"
 
 namespace xnorinfer {
@@ -15,6 +17,7 @@ constexpr int64_t kChannelsPerTask = 64;
 class Dense final : public Op {
  public:
   Dense(const OpArgs& args, bool bwn) : check_(args.node), sgemm_(select_sgemm(args.isa)) {
+    static_assert(kChannelsPerTask % 32 == 0, "tasks must start on a GEMM panel");
     check_.output_count(1, 1);
     if (bwn) {
       check_.input_count(4, 4);
@@ -28,13 +31,14 @@ class Dense final : public Op {
                     std::to_string(w.info.storage_bytes() / 8) + " words");
       }
       out_features_ = w.shape()[0];
-      weights_kxo_.resize(static_cast<size_t>(in_features_ * out_features_));
+      std::vector<float> signs(static_cast<size_t>(in_features_ * out_features_));
       for (int64_t o = 0; o < out_features_; ++o) {
         for (int64_t k = 0; k < in_features_; ++k) {
           const Word word = w.words()[o * words + k / kBitsPerWord];
-          weights_kxo_[k * out_features_ + o] = (word >> (k % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
+          signs[o * in_features_ + k] = (word >> (k % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
         }
       }
+      weights_ = pack_float_weights(signs.data(), out_features_, in_features_, sgemm_.nr);
       scale_ = check_.float_vector(args, 2, out_features_, "scale");
       bias_ = check_.float_vector(args, 3, out_features_, "bias");
     } else {
@@ -43,10 +47,7 @@ class Dense final : public Op {
       check_.rank(w.info, 2, "weight");
       out_features_ = w.shape()[0];
       in_features_ = w.shape()[1];
-      weights_kxo_.resize(static_cast<size_t>(in_features_ * out_features_));
-      for (int64_t o = 0; o < out_features_; ++o)
-        for (int64_t k = 0; k < in_features_; ++k)
-          weights_kxo_[k * out_features_ + o] = w.f32()[o * in_features_ + k];
+      weights_ = pack_float_weights(w.f32(), out_features_, in_features_, sgemm_.nr);
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_features_, "bias");
     }
   }
@@ -70,8 +71,8 @@ class Dense final : public Op {
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_features_ - o0);
       float* y = out[0]->f32();
-      sgemm_(batch, count, in_features_, in[0]->f32(), in_features_, weights_kxo_.data() + o0,
-             out_features_, y + o0, out_features_);
+      sgemm_.fn(batch, count, in_features_, in[0]->f32(), in_features_, weights_.from(o0), y + o0,
+                out_features_);
       for (int64_t n = 0; n < batch; ++n) {
         float* row = y + n * out_features_;
         for (int64_t o = o0; o < o0 + count; ++o) {
@@ -84,9 +85,9 @@ class Dense final : public Op {
 
  private:
   NodeChecker check_;
-  SgemmFn sgemm_;
+  SgemmKernel sgemm_;
   int64_t in_features_ = 0, out_features_ = 0;
-  std::vector<float> weights_kxo_;
+  PackedFloatWeights weights_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;
 };

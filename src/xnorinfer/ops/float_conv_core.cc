@@ -1,8 +1,7 @@
 #include "xnorinfer/ops/float_conv_core.h"
 
-#include <cstring>
+#include <algorithm>
 
-#include "xnorinfer/kernels/registry.h"
 
 namespace xnorinfer {
 
@@ -24,12 +23,9 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
             geom.pad_top == 0 && geom.pad_left == 0 && geom.pad_bottom == 0 &&
             geom.pad_right == 0 && group == 1;
   const int64_t og = out_channels / group;
-  weights_kxo_.resize(static_cast<size_t>(group * k_per_group_ * og));
-  for (int64_t o = 0; o < out_channels; ++o) {
-    const int64_t g = o / og;
-    for (int64_t k = 0; k < k_per_group_; ++k) {
-      weights_kxo_[(g * k_per_group_ + k) * og + (o % og)] = weights_ohwi[o * k_per_group_ + k];
-    }
+  for (int64_t g = 0; g < group; ++g) {
+    weights_.push_back(pack_float_weights(weights_ohwi + g * og * k_per_group_, og, k_per_group_,
+                                          sgemm_.nr));
   }
 }
 
@@ -57,30 +53,44 @@ void FloatConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, 
   float* y_tile = y.f32() + (n * ys[1] * ys[2] + p0) * out_channels_;
   if (direct_) {
     const float* x_tile = x.f32() + (n * xs[1] * xs[2] + p0) * in_channels_;
-    sgemm_(count, og, k_per_group_, x_tile, in_channels_, weights_kxo_.data(), og, y_tile,
-           out_channels_);
+    sgemm_.fn(count, og, k_per_group_, x_tile, in_channels_, weights_[0].from(0), y_tile,
+              out_channels_);
     return;
   }
   for (int64_t g = 0; g < group_; ++g) {
     for (int64_t p = 0; p < count; ++p) {
       const int64_t oy = (p0 + p) / ys[2], ox = (p0 + p) % ys[2];
       float* row = cols + p * k_per_group_;
+      const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
+      // With one group and no dilation, a window row inside the image is one contiguous run of
+      // kw * C floats: copy it at once (the stem's 3-channel taps would be 12-byte copies).
+      const bool contiguous_rows = group_ == 1 && geom_.dilation_w == 1 && x0 >= 0 &&
+                                   x0 + geom_.kw <= xs[2];
       for (int64_t ky = 0; ky < geom_.kh; ++ky) {
         const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
+        float* dst_row = row + ky * geom_.kw * cg;
+        if (iy < 0 || iy >= xs[1]) {
+          std::fill(dst_row, dst_row + geom_.kw * cg, 0.0f);
+          continue;
+        }
+        const float* src_row = x.f32() + (n * xs[1] + iy) * xs[2] * in_channels_ + g * cg;
+        if (contiguous_rows) {
+          std::copy(src_row + x0 * in_channels_, src_row + (x0 + geom_.kw) * in_channels_, dst_row);
+          continue;
+        }
         for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-          const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
-          float* dst = row + (ky * geom_.kw + kx) * cg;
-          if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) {
-            std::memset(dst, 0, cg * sizeof(float));
+          const int64_t ix = x0 + kx * geom_.dilation_w;
+          float* dst = dst_row + kx * cg;
+          if (ix < 0 || ix >= xs[2]) {
+            std::fill(dst, dst + cg, 0.0f);
           } else {
-            std::memcpy(dst, x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * in_channels_ + g * cg,
-                        cg * sizeof(float));
+            std::copy(src_row + ix * in_channels_, src_row + ix * in_channels_ + cg, dst);
           }
         }
       }
     }
-    sgemm_(count, og, k_per_group_, cols, k_per_group_, weights_kxo_.data() + g * k_per_group_ * og,
-           og, y_tile + g * og, out_channels_);
+    sgemm_.fn(count, og, k_per_group_, cols, k_per_group_, weights_[g].from(0), y_tile + g * og,
+              out_channels_);
   }
 }
 

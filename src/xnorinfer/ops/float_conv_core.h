@@ -1,12 +1,14 @@
 // Float convolution shared by Conv2d and BwnConv2d: NHWC input, im2col tiles through the float
-// GEMM kernel, weights transposed once at creation into per-group [K, O/group] blocks.
+// GEMM kernel, weights packed once at creation into each group's GEMM panels.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+
 #include "xnorinfer/base/tensor.h"
-#include "xnorinfer/kernels/sgemm/sgemm.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/conv_geometry.h"
 #include "xnorinfer/ops/op_util.h"
 
@@ -36,8 +38,8 @@ class FloatConvCore {
   ConvGeometry geom_;
   int64_t group_, in_channels_, out_channels_, k_per_group_;
   bool direct_;  // 1x1, stride 1, no padding, one group: the input is already the GEMM operand
-  std::vector<float> weights_kxo_;  // group x K x (O/group)
-  SgemmFn sgemm_;
+  SgemmKernel sgemm_;
+  std::vector<PackedFloatWeights> weights_;  // one per group
 };
 
 }  // namespace xnorinfer

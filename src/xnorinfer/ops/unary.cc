@@ -10,7 +10,7 @@
 namespace xnorinfer {
 namespace {
 
-constexpr int64_t kElemsPerTask = 1 << 14;
+constexpr int64_t kRowsPerTask = 256;
 
 enum class Kind { kAffine, kRelu, kPRelu, kClip, kSign, kSigmoid, kTanh };
 
@@ -55,38 +55,49 @@ class Unary final : public Op {
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
-    const int64_t total = num_elements(in[0]->shape());
     const int64_t channels = in[0]->shape().empty() ? 1 : in[0]->shape().back();
-    const float* x = in[0]->f32();
-    float* y = out[0]->f32();
-    const int64_t tasks = (total + kElemsPerTask - 1) / kElemsPerTask;
+    const int64_t rows = in[0]->info.num_rows();
+    const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
-      const int64_t end = std::min(total, (task + 1) * kElemsPerTask);
-      for (int64_t i = task * kElemsPerTask; i < end; ++i) y[i] = apply(x[i], i % channels);
+      const int64_t end = std::min(rows, (task + 1) * kRowsPerTask);
+      for (int64_t r = task * kRowsPerTask; r < end; ++r) {
+        apply_row(in[0]->f32() + r * channels, channels, out[0]->f32() + r * channels);
+      }
     });
   }
 
  private:
-  float apply(float v, int64_t c) const {
+  // One row of `n` channels; a loop per kind so each vectorizes.
+  void apply_row(const float* x, int64_t n, float* y) const {
     switch (kind_) {
-      case Kind::kAffine:
-        return v * scale_->f32()[c] + bias_->f32()[c];
+      case Kind::kAffine: {
+        const float* scale = scale_->f32();
+        const float* bias = bias_->f32();
+        for (int64_t c = 0; c < n; ++c) y[c] = x[c] * scale[c] + bias[c];
+        return;
+      }
       case Kind::kRelu:
-        return v < 0.0f ? 0.0f : v;
+        for (int64_t c = 0; c < n; ++c) y[c] = x[c] < 0.0f ? 0.0f : x[c];
+        return;
       case Kind::kPRelu: {
-        const float slope = num_elements(scale_->shape()) == 1 ? scale_->f32()[0] : scale_->f32()[c];
-        return v < 0.0f ? v * slope : v;
+        const float* slope = scale_->f32();
+        const bool shared = num_elements(scale_->shape()) == 1;
+        for (int64_t c = 0; c < n; ++c) y[c] = x[c] < 0.0f ? x[c] * slope[shared ? 0 : c] : x[c];
+        return;
       }
       case Kind::kClip:
-        return v < min_ ? min_ : (v > max_ ? max_ : v);
-      case Kind::kSign:
-        return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v);  // keeps 0, -0 and NaN as ONNX does
+        for (int64_t c = 0; c < n; ++c) y[c] = x[c] < min_ ? min_ : (x[c] > max_ ? max_ : x[c]);
+        return;
+      case Kind::kSign:  // keeps 0, -0 and NaN as ONNX does
+        for (int64_t c = 0; c < n; ++c) y[c] = x[c] > 0.0f ? 1.0f : (x[c] < 0.0f ? -1.0f : x[c]);
+        return;
       case Kind::kSigmoid:
-        return 1.0f / (1.0f + std::exp(-v));
+        for (int64_t c = 0; c < n; ++c) y[c] = 1.0f / (1.0f + std::exp(-x[c]));
+        return;
       case Kind::kTanh:
-        return std::tanh(v);
+        for (int64_t c = 0; c < n; ++c) y[c] = std::tanh(x[c]);
+        return;
     }
-    return v;
   }
 
   NodeChecker check_;

@@ -1,33 +1,25 @@
-// The register-tiled float GEMM shared by every sgemm variant. Each ISA's .cc includes it and
-// is compiled with that ISA's flags, so the compiler vectorizes the j loop for that width. The
-// arithmetic is identical in every variant (k order, no FMA), only the vector width differs.
+// The register-tiled float GEMM of the scalar and AVX2 variants. Each ISA's .cc includes it and
+// is compiled with that ISA's flags, so the compiler vectorizes the j loop for that width (with
+// -mfma, std::fma becomes vfmadd; without, glibc's fma, which uses the FMA unit when the CPU has
+// one). The arithmetic is identical in every variant (k order, fused multiply-add).
 // Internal linkage (anonymous namespace): no variant's code can leak into another's.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace xnorinfer {
 namespace {
 
 template <int MR, int NR>
-inline void sgemm_tile(int64_t k, const float* a, int64_t a_stride, const float* b,
-                       int64_t b_stride, float* c, int64_t c_stride, int rows, int cols) {
+inline void sgemm_tile(int64_t k, const float* a, int64_t a_stride, const float* panel, float* c,
+                       int64_t c_stride, int rows, int cols) {
   float acc[MR][NR] = {};
-  if (cols == NR) {
-    for (int64_t p = 0; p < k; ++p) {
-      const float* bp = b + p * b_stride;
-      for (int i = 0; i < MR; ++i) {
-        const float av = i < rows ? a[i * a_stride + p] : 0.0f;
-        for (int j = 0; j < NR; ++j) acc[i][j] += av * bp[j];
-      }
-    }
-  } else {
-    for (int64_t p = 0; p < k; ++p) {
-      const float* bp = b + p * b_stride;
-      for (int i = 0; i < rows; ++i) {
-        const float av = a[i * a_stride + p];
-        for (int j = 0; j < cols; ++j) acc[i][j] += av * bp[j];
-      }
+  for (int64_t p = 0; p < k; ++p) {
+    const float* bp = panel + p * NR;  // zero-padded past the last column
+    for (int i = 0; i < MR; ++i) {
+      const float av = i < rows ? a[i * a_stride + p] : 0.0f;
+      for (int j = 0; j < NR; ++j) acc[i][j] = std::fma(av, bp[j], acc[i][j]);
     }
   }
   for (int i = 0; i < rows; ++i)
@@ -36,13 +28,14 @@ inline void sgemm_tile(int64_t k, const float* a, int64_t a_stride, const float*
 
 template <int MR, int NR>
 inline void sgemm_tiled(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_stride,
-                        const float* b, int64_t b_stride, float* c, int64_t c_stride) {
-  for (int64_t i = 0; i < m; i += MR) {
-    const int rows = static_cast<int>(m - i < MR ? m - i : MR);
-    for (int64_t j = 0; j < n; j += NR) {
-      const int cols = static_cast<int>(n - j < NR ? n - j : NR);
-      sgemm_tile<MR, NR>(k, a + i * a_stride, a_stride, b + j, b_stride, c + i * c_stride + j,
-                         c_stride, rows, cols);
+                        const float* b_panels, float* c, int64_t c_stride) {
+  for (int64_t j = 0; j < n; j += NR) {
+    const int cols = static_cast<int>(n - j < NR ? n - j : NR);
+    const float* panel = b_panels + (j / NR) * k * NR;
+    for (int64_t i = 0; i < m; i += MR) {
+      const int rows = static_cast<int>(m - i < MR ? m - i : MR);
+      sgemm_tile<MR, NR>(k, a + i * a_stride, a_stride, panel, c + i * c_stride + j, c_stride,
+                         rows, cols);
     }
   }
 }
