@@ -10,10 +10,19 @@
 
 namespace xnorinfer {
 
+// One run's working memory: the arena and every value's tensor view into it, built once and
+// pooled, so a run with a planned shape allocates nothing.
+struct Session::Workspace {
+  AlignedBuffer arena;
+  std::vector<Tensor> tensors;                        // per value slot
+  std::vector<std::vector<const Tensor*>> node_inputs;  // per node, nullptr for absent inputs
+  std::vector<std::vector<Tensor*>> node_outputs;
+};
+
 struct Session::CachedPlan {
   Plan plan;
   std::vector<Shape> output_shapes;
-  std::vector<std::unique_ptr<AlignedBuffer>> free_arenas;  // guarded by Session::mutex_
+  std::vector<std::unique_ptr<Workspace>> free_workspaces;  // guarded by Session::mutex_
 };
 
 namespace {
@@ -172,62 +181,68 @@ std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes
   return plan_for(input_shapes).output_shapes;
 }
 
-void Session::run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
-                  const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
-  CachedPlan* cached;
-  std::unique_ptr<AlignedBuffer> arena;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    cached = &plan_for(input_shapes);
-    if (!cached->free_arenas.empty()) {
-      arena = std::move(cached->free_arenas.back());
-      cached->free_arenas.pop_back();
+std::unique_ptr<Session::Workspace> Session::make_workspace(const Plan& plan) const {
+  auto ws = std::make_unique<Workspace>();
+  ws->arena = AlignedBuffer(static_cast<size_t>(plan.arena_bytes) +
+                            plan.scratch_per_thread * num_threads_);
+  ws->tensors.resize(plan.infos.size());
+  for (size_t s = 0; s < ws->tensors.size(); ++s) {
+    if (constant_of_slot_[s]) {
+      ws->tensors[s] = *constant_of_slot_[s];
+    } else if (plan.offsets[s] >= 0) {
+      ws->tensors[s] = Tensor{plan.infos[s], ws->arena.data() + plan.offsets[s]};
     }
   }
-  const Plan& plan = cached->plan;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    std::vector<const Tensor*> in;
+    std::vector<Tensor*> out;
+    for (int s : node_inputs_[i]) in.push_back(s < 0 ? nullptr : &ws->tensors[s]);
+    for (int s : node_outputs_[i]) out.push_back(s < 0 ? nullptr : &ws->tensors[s]);
+    ws->node_inputs.push_back(std::move(in));
+    ws->node_outputs.push_back(std::move(out));
+  }
+  return ws;
+}
+
+void Session::run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
+                  const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
   if (inputs.size() != graph_->inputs().size() || outputs.size() != output_slots_.size()) {
     throw InvalidArgument("run() got the wrong number of input or output buffers");
   }
-  if (!arena) {
-    arena = std::make_unique<AlignedBuffer>(
-        static_cast<size_t>(plan.arena_bytes) + plan.scratch_per_thread * num_threads_);
-  }
-
-  std::vector<Tensor> tensors(plan.infos.size());
-  for (size_t s = 0; s < tensors.size(); ++s) {
-    if (constant_of_slot_[s]) {
-      tensors[s] = *constant_of_slot_[s];
-    } else if (plan.offsets[s] >= 0) {
-      tensors[s] = Tensor{plan.infos[s], arena->data() + plan.offsets[s]};
+  CachedPlan* cached;
+  std::unique_ptr<Workspace> ws;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cached = &plan_for(input_shapes);
+    if (!cached->free_workspaces.empty()) {
+      ws = std::move(cached->free_workspaces.back());
+      cached->free_workspaces.pop_back();
     }
   }
+  const Plan& plan = cached->plan;
+  if (!ws) ws = make_workspace(plan);
+
   for (size_t i = 0; i < inputs.size(); ++i) {
-    std::memcpy(tensors[i].data, inputs[i], plan.infos[i].storage_bytes());
+    std::memcpy(ws->tensors[i].data, inputs[i], plan.infos[i].storage_bytes());
   }
   RunContext ctx;
   ctx.num_threads = num_threads_;
-  ctx.scratch = arena->data() + plan.arena_bytes;
+  ctx.scratch = ws->arena.data() + plan.arena_bytes;
   ctx.scratch_per_thread = plan.scratch_per_thread;
-  std::vector<const Tensor*> in;
-  std::vector<Tensor*> out;
   for (size_t i = 0; i < ops_.size(); ++i) {
-    in.clear();
-    out.clear();
-    for (int s : node_inputs_[i]) in.push_back(s < 0 ? nullptr : &tensors[s]);
-    for (int s : node_outputs_[i]) out.push_back(s < 0 ? nullptr : &tensors[s]);
     const auto start = std::chrono::steady_clock::now();
-    ops_[i]->run(in, out, ctx);
+    ops_[i]->run(ws->node_inputs[i], ws->node_outputs[i], ctx);
     if (node_seconds) {
       node_seconds->push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
   for (size_t j = 0; j < outputs.size(); ++j) {
-    const Tensor& t = tensors[output_slots_[j]];
+    const Tensor& t = ws->tensors[output_slots_[j]];
     std::memcpy(outputs[j], t.data, t.info.storage_bytes());
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  cached->free_arenas.push_back(std::move(arena));
+  cached->free_workspaces.push_back(std::move(ws));
 }
 
 }  // namespace xnorinfer

@@ -1,6 +1,7 @@
-// Session: a graph's ops created once for an ISA, plans cached per input shape, and arenas
-// pooled so that concurrent runs never share scratch memory. Safe to call run() from several
-// threads at once.
+// Session: a graph's ops created once for an ISA, plans cached per input shape, and workspaces
+// (arena + tensor views) pooled so that concurrent runs never share scratch memory and a run
+// with an already planned shape allocates nothing. Safe to call run() from several threads at
+// once.
 #pragma once
 
 #include <map>
@@ -43,7 +44,9 @@ class Session {
 
  private:
   struct CachedPlan;
+  struct Workspace;
   CachedPlan& plan_for(const std::vector<Shape>& input_shapes);
+  std::unique_ptr<Workspace> make_workspace(const Plan& plan) const;
   std::unique_ptr<CachedPlan> make_plan(const std::vector<Shape>& input_shapes) const;
 
   std::shared_ptr<const Graph> graph_;

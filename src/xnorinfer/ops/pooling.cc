@@ -1,4 +1,7 @@
-// MaxPool, AveragePool and GlobalAveragePool on float NHWC tensors (ONNX semantics).
+// MaxPool, AveragePool and GlobalAveragePool on float NHWC tensors (ONNX semantics). MaxPool
+// also pools packed bits: the max of ±1 values is -1 only when all are -1, so with bit 1 = -1
+// it is the AND of the window's words (and since binarizing is monotone,
+// Sign(MaxPool(x)) == MaxPool(Sign(x))).
 #include <algorithm>
 #include <cmath>
 
@@ -23,10 +26,10 @@ class Pool final : public Op {
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
-    check_.dtype(x, DType::kFloat32, "input");
+    if (!is_max_ || x.dtype != DType::kBits) check_.dtype(x, DType::kFloat32, "input");
     check_.rank(x, 4, "input");
     geom_.check_input(check_, x.shape[1], x.shape[2]);
-    return {{DType::kFloat32, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), x.shape[3]}}};
+    return {{x.dtype, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), x.shape[3]}}};
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -37,13 +40,34 @@ class Pool final : public Op {
     parallel_for(ys[0] * ys[1], ctx.num_threads, [&](int64_t row, int) {
       const int64_t n = row / ys[1], oy = row % ys[1];
       for (int64_t ox = 0; ox < ys[2]; ++ox) {
-        float* y = out[0]->f32() + ((n * ys[1] + oy) * ys[2] + ox) * c;
-        pool_pixel(*in[0], n, oy, ox, y);
+        const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
+        if (in[0]->info.dtype == DType::kBits) {
+          and_pixel(*in[0], n, oy, ox, out[0]->words() + pixel * words_for_bits(c));
+        } else {
+          pool_pixel(*in[0], n, oy, ox, out[0]->f32() + pixel * c);
+        }
       }
     });
   }
 
  private:
+  // Packed max: the AND of the words of the window's taps inside the image.
+  void and_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, Word* y) const {
+    const Shape& xs = x.shape();
+    const int64_t words = words_for_bits(xs[3]);
+    std::fill(y, y + words, ~Word{0});
+    for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+      const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
+      for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+        const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
+        if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) continue;
+        const Word* src = x.words() + ((n * xs[1] + iy) * xs[2] + ix) * words;
+        for (int64_t w = 0; w < words; ++w) y[w] &= src[w];
+      }
+    }
+    y[words - 1] &= low_bits_mask(xs[3] - (words - 1) * kBitsPerWord);  // tail bits stay 0
+  }
+
   void pool_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* y) const {
     const Shape& xs = x.shape();
     const int64_t c = xs[3];
