@@ -270,13 +270,140 @@ def test_inexact_ste_cancellation_is_not_a_binarizer(run_graph):
     assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
 
 
-def test_where_greater_maps_zero_to_minus_one_and_stays_float(run_graph):
+def cast_comparison(compare: str, threshold: str, arithmetic: list[onnx.NodeProto],
+                    negate: bool = False) -> list[onnx.NodeProto]:
+    """``compare(x, threshold)`` (under a Not when ``negate``) cast to float as 'indicator',
+    then ``arithmetic`` producing 's'."""
+    condition = [helper.make_node(compare, ["x", threshold], ["condition"], name="compare")]
+    if negate:
+        condition = [helper.make_node(compare, ["x", threshold], ["inverse"], name="compare"),
+                     helper.make_node("Not", ["inverse"], ["condition"], name="not")]
+    cast = helper.make_node("Cast", ["condition"], ["indicator"], name="cast", to=1)
+    return [*condition, cast, *arithmetic]
+
+
+CAST_BINARIZERS = {  # name: (nodes making 's' from 'x', opset, offset the pack must get)
+    "ge_times_2_minus_1": (cast_comparison("GreaterOrEqual", "zero", [
+        helper.make_node("Mul", ["indicator", "two"], ["doubled"], name="mul"),
+        helper.make_node("Sub", ["doubled", "one"], ["s"], name="sub")]), 13, None),
+    "1_minus_2_times_lt": (cast_comparison("Less", "zero", [
+        helper.make_node("Mul", ["two", "indicator"], ["doubled"], name="mul"),
+        helper.make_node("Sub", ["one", "doubled"], ["s"], name="sub")]), 13, None),
+    "opset11_not_less": (cast_comparison("Less", "zero", [
+        helper.make_node("Mul", ["indicator", "two"], ["doubled"], name="mul"),
+        helper.make_node("Sub", ["doubled", "one"], ["s"], name="sub")], negate=True), 11, None),
+    "neg_of_lt_arithmetic": (cast_comparison("Less", "zero", [
+        helper.make_node("Add", ["indicator", "indicator_minus_half"], ["centered"], name="add"),
+        helper.make_node("Div", ["centered", "half"], ["scaled"], name="div"),
+        helper.make_node("Neg", ["scaled"], ["s"], name="neg")]), 13, None),
+    "ge_threshold": (cast_comparison("GreaterOrEqual", "quarter", [
+        helper.make_node("Mul", ["indicator", "two"], ["doubled"], name="mul"),
+        helper.make_node("Sub", ["doubled", "one"], ["s"], name="sub")]), 13, -0.25),
+}
+
+
+@pytest.mark.parametrize("spelling", list(CAST_BINARIZERS))
+def test_cast_comparison_arithmetic_is_a_binarizer(spelling, run_graph):
+    """``(x >= t).float() * 2 - 1`` and its relatives map x >= t to +1 (0 included when t = 0,
+    as the engine does): the conv is binary and an exact 0 gives onnxruntime's result."""
+    nodes, opset, offset = CAST_BINARIZERS[spelling]
     rng = np.random.default_rng(RNG_SEED)
     constants = {"w": binary_weight(rng, (6, 4, 3, 3)), "zero": np.float32(0),
-                 "one": np.float32(1), "minus_one": np.float32(-1)}
+                 "quarter": np.float32(0.25), "one": np.float32(1), "two": np.float32(2),
+                 "half": np.float32(0.5), "indicator_minus_half": np.float32(-0.5)}
+    model = make_model([*nodes, conv_node("s", "w", "y")], {"x": [2, 4, 6, 6]}, ["y"],
+                       constants, opset=opset)
+    result = convert(model, allow_float=False)
+    assert result.report.layer_counts() == {"binary": 1, "bwn": 0, "float": 0}
+    (pack,) = [n for n in result.graph.nodes if n.op == "BinarizePack"]
+    if offset is None:
+        assert len(pack.inputs) == 1
+    else:
+        np.testing.assert_array_equal(result.graph.constants[pack.inputs[1]], [offset] * 4)
+    feeds = random_feeds(model)
+    feeds["x"][0, 0, :2] = 0.0
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_expanded_bias_with_dynamic_batch_becomes_a_pack_offset(run_graph):
+    """ReActNet's ``x + bias.expand_as(x)`` with a dynamic batch: ``Expand(b, Shape(x))`` cannot
+    fold, and is skipped; the bias becomes the BinarizePack offset (no Add is emitted)."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"b": rng.normal(0, 0.3, (1, 4, 1, 1)).astype(np.float32),
+                 "w": binary_weight(rng, (6, 4, 3, 3))}
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Expand", ["b", "shape"], ["expanded"], name="expand_as"),
+        helper.make_node("Add", ["x", "expanded"], ["shifted"], name="move"),
+        helper.make_node("Sign", ["shifted"], ["s"], name="sign"),
+        conv_node("s", "w", "y"),
+    ]
+    model = make_model(nodes, {"x": ["batch", 4, 6, 6]}, ["y"], constants)
+    result = convert(model)
+    assert [n.op for n in result.graph.nodes] == ["Transpose", "BinarizePack", "BinaryConv2d",
+                                                  "Transpose"]
+    feeds = random_feeds(model, batch=3)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_batch_sized_broadcast_constant_is_read_per_channel(run_graph):
+    """A per-channel bias that the exporter materialized to the activation's full static shape
+    ``[N, C, H, W]`` is read as ``[1, C, 1, 1]``: it folds into the binary conv's bias."""
+    rng = np.random.default_rng(RNG_SEED)
+    bias = rng.normal(0, 0.3, (1, 6, 1, 1)).astype(np.float32)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)),
+                 "expanded": np.ascontiguousarray(np.broadcast_to(bias, (2, 6, 5, 5)))}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             conv_node("s", "w", "c"),
+             helper.make_node("Add", ["c", "expanded"], ["y"], name="move")]
+    model = make_model(nodes, {"x": [2, 4, 5, 5]}, ["y"], constants)
+    result = convert(model)
+    assert "Add" not in [n.op for n in result.graph.nodes]
+    assert max(a.size for a in result.graph.constants.values()) < 2 * 6 * 5 * 5
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_hardtanh_into_binary_weights_gets_the_binarynet_note(run_graph):
+    """BinaryNet.pytorch binarizes ``input.data``, which the exporter drops: the ONNX graph is
+    Hardtanh -> layer with ±1 weights. It runs as BWN, as ONNX says, with a note saying why."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"minus_one": np.float32(-1), "one": np.float32(1),
+                 "w": np.sign(binary_weight(rng, (70, 9)))}
+    nodes = [helper.make_node("Clip", ["x", "minus_one", "one"], ["h"], name="hardtanh"),
+             helper.make_node("Flatten", ["h"], ["f"], name="flatten"),
+             helper.make_node("MatMul", ["f", "w"], ["y"], name="fc")]
+    model = make_model(nodes, {"x": [2, 70, 1]}, ["y"], constants, opset=11)
+    result = convert(model)
+    assert result.report.layer_counts() == {"binary": 0, "bwn": 1, "float": 0}
+    (note,) = result.report.notes
+    assert "layer 'fc' has binary weights" in note and "input.data" in note
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_binarynet_fixture_gets_the_binarynet_note():
+    result = convert(FIXTURES / "binarynet_vgg_legacy11" / "model.onnx")
+    assert len(result.report.notes) == 1
+    assert "layers '/features/features.3/Conv', " in result.report.notes[0]
+
+
+@pytest.mark.parametrize("spelling", ["where", "cast_arithmetic"])
+def test_greater_than_zero_maps_zero_to_minus_one_and_stays_float(spelling, run_graph):
+    """``Where(x > 0, 1, -1)`` and ``Cast(x > 0) * 2 - 1`` give -1 at an exact 0."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)), "zero": np.float32(0),
+                 "one": np.float32(1), "minus_one": np.float32(-1), "two": np.float32(2)}
+    if spelling == "where":
+        binarizer = [helper.make_node("Where", ["positive", "one", "minus_one"], ["s"],
+                                      name="where")]
+    else:
+        binarizer = [helper.make_node("Cast", ["positive"], ["indicator"], name="cast", to=1),
+                     helper.make_node("Mul", ["indicator", "two"], ["doubled"], name="mul"),
+                     helper.make_node("Sub", ["doubled", "one"], ["s"], name="sub")]
     nodes = [
         helper.make_node("Greater", ["x", "zero"], ["positive"], name="greater"),
-        helper.make_node("Where", ["positive", "one", "minus_one"], ["s"], name="where"),
+        *binarizer,
         conv_node("s", "w", "y"),
     ]
     model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants)
@@ -325,11 +452,15 @@ def test_sign_after_relu_gets_the_sign_zero_note(run_graph):
     assert any("sign(0)" in note and "relu" in note for note in result.report.notes)
 
 
-def test_sign_of_a_binary_conv_without_bias_gets_the_sign_zero_note():
+@pytest.mark.parametrize("leaky_relu", [False, True], ids=["direct", "through_leaky_relu"])
+def test_sign_of_a_binary_conv_without_bias_gets_the_sign_zero_note(leaky_relu):
+    """The binary conv's exact zeros reach the Sign directly or through a LeakyRelu (0 -> 0)."""
     rng = np.random.default_rng(RNG_SEED)
+    between = [helper.make_node("LeakyRelu", ["c"], ["r"], name="leaky", alpha=0.1)]
     nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
              conv_node("s", "w1", "c"),
-             helper.make_node("Sign", ["c"], ["s2"], name="sign2"),
+             *(between if leaky_relu else []),
+             helper.make_node("Sign", ["r" if leaky_relu else "c"], ["s2"], name="sign2"),
              conv_node("s2", "w2", "y")]
     constants = {"w1": binary_weight(rng, (6, 4, 3, 3)), "w2": binary_weight(rng, (6, 6, 3, 3))}
     model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants)
@@ -351,6 +482,120 @@ def test_output_file_and_report(tmp_path, capsys):
     assert "BinaryConv2d" in capsys.readouterr().out
 
 
+# --- awkward graphs -------------------------------------------------------------------------
+
+def edge_two_inputs():
+    rng = np.random.default_rng(RNG_SEED)
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"), conv_node("s", "w", "c"),
+             helper.make_node("Add", ["c", "skip"], ["y"], name="add")]
+    return make_model(nodes, {"x": [2, 4, 5, 5], "skip": [2, 6, 5, 5]}, ["y"],
+                      {"w": binary_weight(rng, (6, 4, 3, 3))}), 1
+
+
+def edge_binary_conv_max_pool_batchnorm_sign():
+    """The BatchNorm (one negative scale) cannot fold into the conv across the MaxPool; it
+    becomes the next binarizer's threshold."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w1": binary_weight(rng, (6, 4, 3, 3)), "w2": binary_weight(rng, (5, 6, 3, 3)),
+                 "gamma": np.float32([1.2, -0.7, 0.9, 1.1, 0.8, 1.3]),
+                 "beta": rng.normal(0, 1, 6).astype(np.float32),
+                 "mean": rng.normal(0, 1, 6).astype(np.float32),
+                 "var": rng.uniform(0.5, 2, 6).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"), conv_node("s", "w1", "c"),
+             helper.make_node("MaxPool", ["c"], ["p"], name="pool", kernel_shape=[2, 2],
+                              strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["p", "gamma", "beta", "mean", "var"],
+                              ["bn"], name="bn"),
+             helper.make_node("Sign", ["bn"], ["s2"], name="sign2"), conv_node("s2", "w2", "y")]
+    return make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants), 2
+
+
+def edge_gemm_trans_b_0():
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (9, 70)).T.copy(),
+                 "b": rng.normal(0, 1, 9).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Gemm", ["s", "w", "b"], ["y"], name="fc", transB=0)]
+    return make_model(nodes, {"x": [2, 70]}, ["y"], constants), 1
+
+
+def edge_opset11_attribute_forms():
+    """Opset 11: Clip bounds as inputs (max absent), Pad without a value, ReduceMean, Squeeze
+    and Unsqueeze with axes attributes, LogSoftmax's default axis 1."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"minus_one": np.float32(-1), "one": np.float32(1),
+                 "pads": np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64),
+                 "w": binary_weight(rng, (6, 4, 3, 3))}
+    nodes = [
+        helper.make_node("Clip", ["x", "minus_one", "one"], ["c"], name="hardtanh"),
+        helper.make_node("Clip", ["c", "minus_one", ""], ["c2"], name="clip_min_only"),
+        helper.make_node("Sign", ["c2"], ["s"], name="sign"),
+        helper.make_node("Pad", ["s", "pads"], ["p"], name="pad", mode="constant"),
+        helper.make_node("Conv", ["p", "w"], ["conv"], name="conv", kernel_shape=[3, 3]),
+        helper.make_node("ReduceMean", ["conv"], ["gap"], name="gap", axes=[2, 3]),
+        helper.make_node("Squeeze", ["gap"], ["squeezed"], name="squeeze", axes=[2, 3]),
+        helper.make_node("Unsqueeze", ["squeezed"], ["u"], name="unsqueeze", axes=[2]),
+        helper.make_node("Flatten", ["u"], ["f"], name="flatten"),
+        helper.make_node("LogSoftmax", ["f"], ["y"], name="log_softmax"),
+    ]
+    return make_model(nodes, {"x": [2, 4, 5, 5]}, ["y"], constants, opset=11), 1
+
+
+def edge_reshape_static_batch_minus_one():
+    """``x.view(2, -1)`` with a static batch of 2 into a binary dense layer."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (6, 4, 3, 3)), "shape": np.array([2, -1], np.int64),
+                 "b": rng.uniform(0.1, 0.9, (1, 6, 1, 1)).astype(np.float32),
+                 "fc": binary_weight(rng, (7, 6 * 5 * 5))}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"), conv_node("s", "w", "c0"),
+             helper.make_node("Add", ["c0", "b"], ["c"], name="bias"),
+             helper.make_node("Reshape", ["c", "shape"], ["flat"], name="view"),
+             helper.make_node("Sign", ["flat"], ["s2"], name="sign2"),
+             helper.make_node("Gemm", ["s2", "fc"], ["y"], name="fc", transB=1)]
+    return make_model(nodes, {"x": [2, 4, 5, 5]}, ["y"], constants), 2
+
+
+def edge_float_heads():
+    """Sigmoid, Tanh, LogSoftmax over the channels of an NCHW tensor (opset 13) and of a
+    flattened one."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": rng.standard_normal((6, 4, 3, 3)).astype(np.float32),
+                 "fc": rng.standard_normal((6 * 5 * 5, 7)).astype(np.float32)}
+    nodes = [conv_node("x", "w", "c"),
+             helper.make_node("Sigmoid", ["c"], ["gate"], name="sigmoid"),
+             helper.make_node("Tanh", ["c"], ["t"], name="tanh"),
+             helper.make_node("Mul", ["gate", "t"], ["gated"], name="gated"),
+             helper.make_node("LogSoftmax", ["gated"], ["channels"], name="channel_log_softmax",
+                              axis=1),
+             helper.make_node("Flatten", ["channels"], ["f"], name="flatten"),
+             helper.make_node("MatMul", ["f", "fc"], ["logits"], name="fc"),
+             helper.make_node("LogSoftmax", ["logits"], ["y"], name="log_softmax", axis=1)]
+    return make_model(nodes, {"x": [2, 4, 5, 5]}, ["y"], constants, opset=13), 0
+
+
+def edge_output_is_an_input():
+    """A graph output that is the graph input itself (declared without a shape)."""
+    rng = np.random.default_rng(RNG_SEED)
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"), conv_node("s", "w", "y")]
+    return make_model(nodes, {"x": ["batch", 4, 5, 5]}, ["y", "x"],
+                      {"w": binary_weight(rng, (6, 4, 3, 3))}), 1
+
+
+EDGE_CASES = {f.__name__.removeprefix("edge_"): f for f in [
+    edge_two_inputs, edge_binary_conv_max_pool_batchnorm_sign, edge_gemm_trans_b_0,
+    edge_opset11_attribute_forms, edge_reshape_static_batch_minus_one, edge_float_heads,
+    edge_output_is_an_input]}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_awkward_graph_matches_onnxruntime(case, run_graph):
+    model, binary_layers = EDGE_CASES[case]()
+    result = convert(model, allow_float=False)
+    assert result.report.layer_counts()["binary"] == binary_layers
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
 # --- conversion errors ----------------------------------------------------------------------
 
 def test_unsupported_op_names_node_op_and_opset():
@@ -369,6 +614,26 @@ def test_matmul_with_a_computed_second_input_is_an_error():
     nodes = [helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")]
     model = make_model(nodes, {"a": [2, 3], "b": [3, 4]}, ["y"])
     with pytest.raises(ConversionError, match=r"node 'mm' \(MatMul, opset 17\).*constant"):
+        convert(model)
+
+
+def test_matmul_with_the_constant_first_is_an_error():
+    weight = np.ones((4, 5), np.float32)
+    model = make_model([helper.make_node("MatMul", ["w", "x"], ["y"], name="mm")], {"x": [5, 3]},
+                       ["y"], {"w": weight})
+    with pytest.raises(ConversionError,
+                       match=r"node 'mm' \(MatMul, opset 17\): its first input is the constant"):
+        convert(model)
+
+
+def test_integer_input_is_an_error():
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["ids"], ["y"], name="cast", to=1)], "ids",
+        [helper.make_tensor_value_info("ids", onnx.TensorProto.INT64, [2, 5])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 5])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ConversionError, match=r"^input 'ids' has type INT64; the engine takes "
+                                              r"float32 inputs only"):
         convert(model)
 
 

@@ -68,8 +68,8 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     with _progress_callback(progress, len(onnx_graph.nodes)) as on_node:
         lowering = Lowering(onnx_graph, allow_float=allow_float, on_node=on_node)
         builder = lowering.run()
-    outputs = [ir.ValueInfo(name, builder.values[name].shape, "float32")
-               for name in onnx_graph.outputs]
+    values = {info.name: info for info in builder.inputs} | builder.values
+    outputs = [ir.ValueInfo(name, values[name].shape, "float32") for name in onnx_graph.outputs]
     graph = ir.Graph(builder.inputs, outputs, builder.nodes, builder.constants, builder.values)
     run_fusions(graph, lowering.keep_float_by_name)
     report = build_report(onnx_graph, graph, lowering.float_reasons, lowering.notes)

@@ -5,7 +5,8 @@ Exporters often leave the weight binarization as a subgraph on a latent float in
 turns it into the constant weight the binary-layer patterns look at. ``Shape`` of a tensor with a
 dynamic batch folds too, with a sentinel standing for the batch size, so that the common
 ``x.view(x.size(0), -1)`` export (Shape, Gather, Unsqueeze, Concat, Reshape) becomes a Reshape
-that copies dim 0.
+that copies dim 0. Last, an operand that was only expanded to the other operand's shape
+(``x + bias.expand_as(x)``) is read in its small form (:func:`unmaterialize_broadcasts`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from xnorinfer.onnx.onnx_graph import attr, node_error
+from xnorinfer.onnx.onnx_graph import attr, broadcasts_into, node_error
 
 # Stands for the dynamic batch size inside folded shape arithmetic; a prime no model uses.
 BATCH_SENTINEL = 1_000_003
@@ -26,6 +27,9 @@ BATCH_SENTINEL = 1_000_003
 # Anything else fed a batch-dependent shape (Expand, ConstantOfShape, arithmetic) stays a node.
 SHAPE_MOVING_OPS = frozenset(
     {"Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Identity", "Reshape"})
+
+# Elementwise ops that broadcast their two operands numpy-style.
+BROADCASTING_OPS = frozenset({"Add", "Sub", "Mul", "Div"})
 
 NONDETERMINISTIC_OPS = frozenset(
     {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
@@ -86,7 +90,55 @@ def fold_constants(model: onnx.ModelProto, shapes: dict[str, tuple[int, ...] | N
                 if depends_on_batch:
                     batch_dependent.add(name)
     kept = [_copy_batch_to_reshape(node, constants, batch_dependent, opset) for node in kept]
+    unmaterialize_broadcasts(kept, constants, shapes)
     return Folded(kept, constants, batch_dependent)
+
+
+def unmaterialize_broadcasts(nodes: list[onnx.NodeProto], constants: dict[str, np.ndarray],
+                             shapes: dict[str, tuple[int, ...] | None]) -> None:
+    """Let each broadcasting op read the smallest form of a constant operand that the other
+    operand's shape covers: an ``Expand`` of a constant is skipped, and a constant that repeats
+    along an axis keeps one slice of it.
+
+    ReActNet's ``x + bias.expand_as(x)`` exports as ``Expand(bias, Shape(x))``: with a static
+    batch it folds to a batch-sized constant that pins the graph to that batch and hides the
+    per-channel bias from the fusions; with a dynamic batch it does not fold at all. The dynamo
+    exporter materializes small ones itself.
+    """
+    producer = {out: node for node in nodes for out in node.output if out}
+    for node in nodes:
+        if node.op_type not in BROADCASTING_OPS:
+            continue
+        for index, other in ((0, node.input[1]), (1, node.input[0])):
+            other_shape = shapes.get(other)
+            if other in constants or other_shape is None:
+                continue
+            name = node.input[index]
+            source = _expanded_constant(producer.get(name), constants)
+            if source and shapes.get(name) is not None and broadcasts_into(shapes[name], other_shape):
+                node.input[index] = name = source
+            if name in constants and broadcasts_into(constants[name].shape, other_shape):
+                small = _one_slice_per_repeated_axis(constants[name])
+                if small.shape != constants[name].shape:
+                    node.input[index] = f"{name}:unbroadcast"
+                    constants[node.input[index]] = small
+
+
+def _expanded_constant(node: onnx.NodeProto | None, constants: dict[str, np.ndarray]) -> str:
+    """The constant that ``node`` expands when it is an ``Expand`` of one, else ""."""
+    if node is not None and node.op_type == "Expand" and node.input[0] in constants:
+        return node.input[0]
+    return ""
+
+
+def _one_slice_per_repeated_axis(value: np.ndarray) -> np.ndarray:
+    """``value`` with every axis along which it repeats one slice reduced to size 1."""
+    for axis, size in enumerate(value.shape):
+        if size > 1:
+            first = value.take([0], axis=axis)
+            if (value == first).all():
+                value = first
+    return value
 
 
 def _evaluate(node: onnx.NodeProto, constants: dict[str, np.ndarray], batch_dependent: set[str],

@@ -56,6 +56,7 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
     onnx_bytes = proto.ByteSize()
     onnx_param_bytes = sum(numpy_helper.to_array(t).nbytes for t in proto.graph.initializer)
     _apply_input_shapes(proto.graph, input_shapes or {})
+    _declare_input_outputs_like_inputs(proto.graph)
     graph_inputs = _graph_inputs(proto.graph)
     _check_inputs(proto.graph, graph_inputs)
 
@@ -141,6 +142,15 @@ def _apply_input_shapes(graph: onnx.GraphProto, input_shapes: InputShapes) -> No
         graph.ClearField("value_info")
 
 
+def _declare_input_outputs_like_inputs(graph: onnx.GraphProto) -> None:
+    """Give a graph output that is a graph input the input's type: declared without a shape,
+    it would make ONNX shape inference forget the input's shape."""
+    by_name = {inp.name: inp for inp in graph.input}
+    for out in graph.output:
+        if out.name in by_name:
+            out.type.CopyFrom(by_name[out.name].type)
+
+
 def _check_inputs(graph: onnx.GraphProto, graph_inputs: list[str]) -> None:
     by_name = {inp.name: inp for inp in graph.input}
     for name in graph_inputs:
@@ -148,7 +158,7 @@ def _check_inputs(graph: onnx.GraphProto, graph_inputs: list[str]) -> None:
         if tensor_type.elem_type != TensorProto.FLOAT:
             type_name = TensorProto.DataType.Name(tensor_type.elem_type)
             raise ConversionError(f"input '{name}' has type {type_name}; the engine takes "
-                                  "float32 inputs")
+                                  "float32 inputs only (no integer inputs such as token ids)")
         if not tensor_type.HasField("shape"):
             raise ConversionError(f"input '{name}' has no declared shape; give one with "
                                   f"convert(..., input_shapes={{'{name}': [...]}})")

@@ -34,15 +34,23 @@ Rule = Callable[["Lowering", onnx.NodeProto], list[State]]
 RULES: dict[str, Rule] = {
     **lower_layers.RULES, **lower_elementwise.RULES, **lower_shape.RULES, **lower_pool.RULES}
 
-# Ops through which an input that is often exactly 0 stays often exactly 0.
+# Ops through which an input that is often exactly 0 stays often exactly 0 (and a real-valued
+# one stays real-valued).
 _ZERO_PRESERVING_OPS = frozenset({
     "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-    "MaxPool", "AveragePool", "GlobalAveragePool", "Concat"})
+    "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "LeakyRelu", "PRelu"})
 
 SIGN_ZERO_NOTE = (
     "sign(0): ONNX Sign(0) = 0, but the engine binarizes 0 to +1 (bit = x < 0). The input of "
     "binarizer '{node}' comes from {producer} and can be exactly 0, so results can differ from "
     "onnxruntime where it is.")
+
+HARDTANH_INPUT_NOTE = (
+    "{layers} binary weights but real-valued input from a Hardtanh (Clip -1..1) with no "
+    "binarizer in between, so it runs as BWN, as the ONNX model computes. If the "
+    "PyTorch model binarizes activations by assigning `input.data = input.data.sign()` "
+    "(BinaryNet.pytorch), the ONNX exporter dropped that: binarize with `torch.sign(input)` or "
+    "a straight-through estimator and export again.")
 
 
 class Lowering:
@@ -60,6 +68,7 @@ class Lowering:
         self.float_reasons: dict[str, str] = {}  # ONNX node name -> why it stayed float
         self.notes: list[str] = []
         self.abs_mean_values: set[str] = set()   # engine values that are BinarizePack A maps
+        self.hardtanh_input_layers: list[str] = []  # for HARDTANH_INPUT_NOTE
         self._on_node = on_node or (lambda: None)
 
     # --- driver ---------------------------------------------------------------------------
@@ -75,6 +84,11 @@ class Lowering:
                 self._lower(node)
             self._on_node()
         self._bind_outputs()
+        if self.hardtanh_input_layers:
+            names = ", ".join(f"'{name}'" for name in self.hardtanh_input_layers)
+            plural = len(self.hardtanh_input_layers) > 1
+            layers = f"layers {names} have" if plural else f"layer {names} has"
+            self.notes.append(HARDTANH_INPUT_NOTE.format(layers=layers))
         return self.builder
 
     def _needed_nodes(self) -> set[str]:
@@ -129,6 +143,8 @@ class Lowering:
         """Give every graph output a float32 engine value in ONNX layout, named as in ONNX."""
         finals = []
         for name in self.graph.outputs:
+            if name in self.graph.inputs:
+                continue  # the engine hands the input value itself back
             node = self.graph.producer[name]
             finals.append((name, node, to_same(self.builder, self.tensor(name, node), node.name)))
         renamed: dict[str, str] = {}
@@ -271,6 +287,14 @@ class Lowering:
         onnx_shape = self.graph.shape(node.output[0])
         return Tensor(value, x.layout, onnx_shape, tuple(self.builder.values[value].shape))
 
+    def note_hardtanh_input(self, node: onnx.NodeProto) -> None:
+        """Remember a layer with binary weights whose float input comes from a Hardtanh: the
+        trace BinaryNet.pytorch's untraced ``input.data = sign(input.data)`` leaves."""
+        producer = _first_producer_beyond(self.graph, node.input[0], _ZERO_PRESERVING_OPS)
+        if (producer is not None and producer.op_type == "Clip"
+                and clip_bounds(self.graph, producer) == (-1.0, 1.0)):
+            self.hardtanh_input_layers.append(node.name)
+
     def _note_sign_of_zero(self, binarized: Binarized) -> None:
         producer = _zero_making_producer(self.graph, self.binarizers, binarized)
         if producer is None:
@@ -287,19 +311,26 @@ def _zero_making_producer(graph: OnnxGraph, binarizers: dict[str, Binarizer],
     whenever half the products are -1). None when nothing does."""
     if binarized.offset is not None:
         return None
-    node = graph.producer.get(binarized.onnx_source)
-    while node is not None:
-        if node.op_type == "Relu":
-            return f"Relu node '{node.name}'"
-        if node.op_type == "Clip" and clip_bounds(graph, node)[0] == 0:
-            return f"Clip node '{node.name}' (min 0)"
-        if (node.op_type in ("Conv", "Gemm", "MatMul") and node.input[0] in binarizers
-                and not (len(node.input) > 2 and node.input[2])):
-            return f"binary layer '{node.name}', which has no bias,"
-        if node.op_type not in _ZERO_PRESERVING_OPS:
-            return None
-        node = graph.producer.get(node.input[0])
+    node = _first_producer_beyond(graph, binarized.onnx_source, _ZERO_PRESERVING_OPS)
+    if node is None:
+        return None
+    if node.op_type == "Relu":
+        return f"Relu node '{node.name}'"
+    if node.op_type == "Clip" and clip_bounds(graph, node)[0] == 0:
+        return f"Clip node '{node.name}' (min 0)"
+    if (node.op_type in ("Conv", "Gemm", "MatMul") and node.input[0] in binarizers
+            and not (len(node.input) > 2 and node.input[2])):
+        return f"binary layer '{node.name}', which has no bias,"
     return None
+
+
+def _first_producer_beyond(graph: OnnxGraph, name: str, ops: frozenset[str]
+                           ) -> onnx.NodeProto | None:
+    """Going up from tensor ``name`` along first inputs, the first producer not in ``ops``."""
+    node = graph.producer.get(name)
+    while node is not None and node.op_type in ops:
+        node = graph.producer.get(node.input[0])
+    return node
 
 
 def _rename_value(builder: GraphBuilder, old: str, new: str) -> None:

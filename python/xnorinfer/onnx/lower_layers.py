@@ -28,7 +28,7 @@ from xnorinfer.onnx.weights import (WeightVerdict, analyze_weights, pack_conv_we
 if TYPE_CHECKING:
     from xnorinfer.onnx.lower import Lowering
 
-ZERO_TO_MINUS_ONE = ("its binarizer maps 0 to -1 (a Where(x > t) form); the engine's "
+ZERO_TO_MINUS_ONE = ("its binarizer maps 0 to -1 (a strict comparison x > t); the engine's "
                      "binarization maps 0 to +1")
 
 
@@ -86,6 +86,8 @@ def lower_conv(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
         ctx.keep_float(node, reason)
     elif verdict.looks_binary:
         ctx.keep_float(node, verdict.reason)
+    elif verdict.binary:
+        ctx.note_hardtanh_input(node)
     if pad_value != 0:
         raise ctx.error(node, f"a Pad with value {pad_value:g} before a float conv cannot be "
                               "folded (the engine pads float convs with zeros)")
@@ -187,6 +189,10 @@ def lower_gemm(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
 
 
 def lower_matmul(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
+    if ctx.graph.is_const(node.input[0]) and not ctx.graph.is_const(node.input[1]):
+        raise ctx.error(node, "its first input is the constant (W @ x); the engine has MatMul "
+                              "only as x @ W with a constant W (a Dense layer): write the layer "
+                              "as F.linear(x, W) or x @ W.T and export again")
     if not ctx.graph.is_const(node.input[1]):
         raise ctx.error(node, "the engine has MatMul only with a constant second input "
                               "(a Dense layer)")
@@ -208,6 +214,8 @@ def _dense(ctx: Lowering, node: onnx.NodeProto, weight: np.ndarray,
         ctx.keep_float(node, reason)
     elif verdict.looks_binary:
         ctx.keep_float(node, verdict.reason)
+    elif verdict.binary:
+        ctx.note_hardtanh_input(node)
     x = ctx.tensor(node.input[0], node)
     order = slice(None)
     if x.layout == FLAT_NHWC:

@@ -79,6 +79,13 @@ def attr(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
     return default
 
 
+def broadcasts_into(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """True when broadcasting ``small`` against ``shape`` leaves ``shape`` unchanged."""
+    if len(small) > len(shape):
+        return False
+    return all(s in (1, d) for s, d in zip(reversed(small), reversed(shape)))
+
+
 def optional_input(node: onnx.NodeProto, index: int) -> str:
     """The name of input ``index``, or "" when the node does not give it."""
     return node.input[index] if index < len(node.input) else ""

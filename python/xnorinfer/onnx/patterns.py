@@ -9,6 +9,8 @@ A binarizer turns ``x`` into ±1 by the sign of ``x + offset``. The forms export
   one binarizer, e.g. ``x + (Sign(x) - x)`` or ``Sign(x) - Clip(x) + Clip(x)`` (terms cancel
   when they are the same tensor or identical subgraphs of the same inputs);
 - ``Where(x >= t, 1, -1)`` and its ``Greater``/``Less``/``LessOrEqual``/``Not`` variants;
+- the same comparison cast to float and mapped to ±1 by constant arithmetic:
+  ``Cast(x >= 0) * 2 - 1``, ``1 - 2 * Cast(x < 0)``;
 - a ``Clip`` with min < 0 < max directly under a ``Sign`` (does not change the sign), and an
   ``Add``/``Sub`` of a constant under a ``Sign`` (ReActNet's RSign: it becomes the offset).
 """
@@ -23,7 +25,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from xnorinfer.onnx.onnx_graph import OnnxGraph, attr, optional_input
+from xnorinfer.onnx.onnx_graph import OnnxGraph, attr, broadcasts_into, optional_input
 
 STRUCTURE_DEPTH = 6  # how deep two subgraphs are compared when deciding that terms cancel
 
@@ -32,6 +34,8 @@ _SWAPPED = {"Greater": "Less", "GreaterOrEqual": "LessOrEqual", "Less": "Greater
             "LessOrEqual": "GreaterOrEqual"}
 _NEGATED = {"Greater": "LessOrEqual", "GreaterOrEqual": "Less", "Less": "GreaterOrEqual",
             "LessOrEqual": "Greater"}
+# Arithmetic by constants that maps a comparison cast to float (0 or 1) to ±1.
+_ARITHMETIC = ("Add", "Sub", "Mul", "Div", "Neg")
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,8 +64,10 @@ def find_binarizers(graph: OnnxGraph) -> dict[str, Binarizer]:
     for node in graph.nodes:
         if node.op_type == "Sign":
             match = _match_sign(graph, node, found)
-        elif node.op_type in ("Add", "Sub"):
-            match = _match_ste_tree(graph, node, found, keys)
+        elif node.op_type in _ARITHMETIC:
+            match = _match_cast_comparison(graph, node)
+            if match is None and node.op_type in ("Add", "Sub"):
+                match = _match_ste_tree(graph, node, found, keys)
         elif node.op_type == "Where":
             match = _match_where(graph, node)
         else:
@@ -174,16 +180,9 @@ def _constant_operand(graph: OnnxGraph, node: onnx.NodeProto) -> tuple[str, np.n
     else:
         return None
     shape = graph.shapes.get(variable)
-    if shape is None or not _broadcasts_into(const.shape, shape):
+    if shape is None or not broadcasts_into(const.shape, shape):
         return None
     return variable, const
-
-
-def _broadcasts_into(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
-    """True when broadcasting ``small`` against ``shape`` leaves ``shape`` unchanged."""
-    if len(small) > len(shape):
-        return False
-    return all(s in (1, d) for s, d in zip(reversed(small), reversed(shape)))
 
 
 def _match_ste_tree(graph: OnnxGraph, root: onnx.NodeProto, found: dict[str, Binarizer],
@@ -218,14 +217,69 @@ def _match_ste_tree(graph: OnnxGraph, root: onnx.NodeProto, found: dict[str, Bin
 
 
 def _match_where(graph: OnnxGraph, node: onnx.NodeProto) -> Binarizer | None:
-    """``Where(compare(x, t), +1, -1)`` (or -1, +1) as "+1 when x >= t" or "+1 when x > t"."""
+    """``Where(compare(x, t), +1, -1)`` (or -1, +1)."""
     condition, if_true, if_false = node.input
     output_shape = graph.shapes.get(node.output[0])
     true_value = _uniform_value(graph, if_true, output_shape)
     false_value = _uniform_value(graph, if_false, output_shape)
+    return _match_condition(graph, condition, true_value, false_value, [node.name])
+
+
+def _match_cast_comparison(graph: OnnxGraph, node: onnx.NodeProto) -> Binarizer | None:
+    """``scale * Cast(compare(x, t)) + shift`` written as a chain of Mul/Div/Add/Sub/Neg by
+    constants, e.g. ``(x >= 0).float() * 2 - 1``: the same as ``Where(compare, scale + shift,
+    shift)``."""
+    scale, shift = 1.0, 0.0  # node output = scale * (current tensor) + shift
+    nodes = []
+    current = node
+    while current.op_type in _ARITHMETIC:
+        nodes.append(current.name)
+        if current.op_type == "Neg":
+            inner, scale = current.input[0], -scale
+        else:
+            split = _uniform_operand(graph, current)
+            if split is None:
+                return None
+            inner, value, value_first = split
+            if current.op_type == "Mul":
+                scale *= value
+            elif current.op_type == "Div" and not value_first and value != 0:
+                scale /= value
+            elif current.op_type == "Add":
+                shift += scale * value
+            elif current.op_type == "Sub" and value_first:  # c - t
+                shift, scale = shift + scale * value, -scale
+            elif current.op_type == "Sub":  # t - c
+                shift -= scale * value
+            else:
+                return None  # c / t, or a division by 0
+        current = graph.producer.get(inner)
+        if current is None:
+            return None
+    if current.op_type != "Cast":
+        return None
+    nodes.append(current.name)
+    return _match_condition(graph, current.input[0], scale + shift, shift, nodes)
+
+
+def _uniform_operand(graph: OnnxGraph, node: onnx.NodeProto) -> tuple[str, float, bool] | None:
+    """For a binary op with one uniform operand: (the other input, the value, whether the
+    uniform operand comes first)."""
+    first, second = node.input
+    shape = graph.shapes.get(node.output[0])
+    for uniform, other, uniform_first in ((second, first, False), (first, second, True)):
+        value = _uniform_value(graph, uniform, shape)
+        if value is not None and graph.shapes.get(other) == shape:
+            return other, value, uniform_first
+    return None
+
+
+def _match_condition(graph: OnnxGraph, condition: str, true_value: float | None,
+                     false_value: float | None, nodes: list[str]) -> Binarizer | None:
+    """±1 chosen by ``compare(x, t)`` under any number of ``Not``: "+1 when x >= t" or "+1 when
+    x > t". ``nodes`` are the binarizer's nodes above the condition, outermost first."""
     if {true_value, false_value} != {1.0, -1.0}:
         return None
-    nodes = [node.name]
     negations = 0 if true_value == 1.0 else 1
     compare = graph.producer.get(condition)
     while compare is not None and compare.op_type == "Not":
@@ -256,8 +310,8 @@ def _uniform_value(graph: OnnxGraph, name: str, shape: tuple[int, ...] | None) -
     Expand/ConstantOfShape/Neg/Cast of one (the dynamo exporter's ``torch.where`` branches)."""
     if shape is None or graph.shapes.get(name) is None:
         return None
-    if not _broadcasts_into(tuple(max(d, 1) for d in graph.shapes[name]),
-                            tuple(max(d, 1) for d in shape)):
+    if not broadcasts_into(tuple(max(d, 1) for d in graph.shapes[name]),
+                           tuple(max(d, 1) for d in shape)):
         return None
     if graph.is_const(name):
         flat = np.asarray(graph.constants[name], dtype=np.float64).reshape(-1)
@@ -268,8 +322,10 @@ def _uniform_value(graph: OnnxGraph, name: str, shape: tuple[int, ...] | None) -
     if node.op_type == "ConstantOfShape":
         value = attr(node, "value")
         return float(numpy_helper.to_array(value).reshape(-1)[0]) if value else 0.0
+    if node.op_type not in ("Expand", "Neg", "Cast", "Identity"):
+        return None
     inner = _uniform_value(graph, node.input[0], graph.shapes.get(node.input[0]))
-    if inner is None or node.op_type not in ("Expand", "Neg", "Cast", "Identity"):
+    if inner is None:
         return None
     return -inner if node.op_type == "Neg" else inner
 
