@@ -659,3 +659,17 @@ def test_a_file_that_is_not_onnx_is_an_error(tmp_path):
     path.write_bytes(b"garbage data here")
     with pytest.raises(ConversionError, match="cannot read ONNX model"):
         convert(path)
+
+
+@pytest.mark.parametrize("name", ["bireal_resnet", "bireal_official_legacy13"])
+def test_real_valued_shortcuts_fuse_into_the_binary_convs(name):
+    """Bi-Real blocks (BN(binary conv) + shortcut, then the next Sign) become one BinaryConv2d
+    each, with the shortcut as its residual and the sum's bits as its second output: no
+    standalone Add or BinarizePack is left after the stem's."""
+    graph = convert(FIXTURES / name / "model.onnx").graph
+    ops = [n.op for n in graph.nodes]
+    assert "Add" not in ops
+    assert ops.count("BinarizePack") == 1
+    convs = [n for n in graph.nodes if n.op == "BinaryConv2d"]
+    assert all(len(n.inputs) > 8 and n.inputs[8] for n in convs)
+    assert sum(len(n.outputs) == 2 for n in convs) == len(convs) - 1  # the last feeds the head

@@ -499,3 +499,54 @@ def test_bits_graph_output_rejected():
     g.add_output("xb")
     with pytest.raises(_core.InvalidModel, match="'xb' must be float32"):
         _core.Session(g, 1, "scalar").run([np.ones((1, 3, 3, 8), np.float32)])
+
+
+@pytest.mark.parametrize("case", EPILOGUE_CASES, ids=[epilogue_id(c) for c in EPILOGUE_CASES])
+def test_residual_and_sum_bits(case):
+    """A real-valued shortcut fused into the conv: y = (dot * scale + bias) + residual, and the
+    second output holds bits of (y + sum_offset) < 0, read back through a probe."""
+    rng = np.random.default_rng(case["seed"] + 3)
+    x = random_activations(rng, (case["batch"], case["h"], case["w"], case["c"]))
+    w_pm1, words = random_weights(rng, case["o"], case["k"], case["k"], case["c"] // case["group"])
+    scale = rng.uniform(-1.0, 1.0, case["o"]).astype(np.float32)
+    bias = rng.standard_normal(case["o"]).astype(np.float32)
+    dots = reference_dots(case, x, w_pm1).astype(np.float32)
+    residual = rng.standard_normal(dots.shape).astype(np.float32)
+    sum_offset = rng.standard_normal(case["o"]).astype(np.float32)
+    g = _core.Graph()
+    g.add_input("x", list(x.shape))
+    g.add_input("r", list(residual.shape))
+    g.add_node("pack", "BinarizePack", ["x"], ["xb"], {})
+    for name, value in [("w", words), ("scale", scale), ("bias", bias), ("sum_offset", sum_offset)]:
+        g.add_constant(name, value)
+    g.add_node("bconv", "BinaryConv2d",
+               ["xb", "w", "scale", "bias", "", "", "", "", "r", "sum_offset"], ["y", "yb"],
+               conv_attrs(case))
+    add_bits_probe(g, "yb", case["o"], "probe", spatial=True)
+    g.add_output("y")
+    g.add_output("probe")
+    y, probe = run_everywhere(g, [x, residual])
+    expected = (dots * scale + bias) + residual
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(decode_probe(probe),
+                                  np.where(expected + sum_offset < 0, -1.0, 1.0))
+
+
+@pytest.mark.parametrize("inputs, outputs, match", [
+    (["xb", "w", "s", "b", "t", "", "", "", "r"], ["y"], "residual is added to a float output"),
+    (["xb", "w", "s", "b", "", "", "", "", "", "t"], ["y"], "second .packed. output needs"),
+    (["xb", "w", "s", "b"], ["y", "yb"], "second .packed. output needs"),
+])
+def test_residual_validation(inputs, outputs, match):
+    g = _core.Graph()
+    g.add_input("x", [1, 4, 4, 8])
+    g.add_input("r", [1, 4, 4, 4])
+    g.add_node("pack", "BinarizePack", ["x"], ["xb"], {})
+    g.add_constant("w", pack_bits(np.zeros((4, 3, 3, 8), bool)))
+    for name in ("s", "b", "t"):
+        g.add_constant(name, np.ones(4, np.float32))
+    attrs = {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "in_channels": 8,
+             "output": "bits" if "t" in inputs[:5] else "float"}
+    g.add_node("bconv", "BinaryConv2d", inputs, outputs, attrs)
+    with pytest.raises(_core.InvalidModel, match=match):
+        _core.Session(g, 1, "scalar")

@@ -84,7 +84,7 @@ def _epilogue(attrs: dict, dot: np.ndarray, scale, bias, out_offset, kmap=None,
 
 
 def binary_conv2d(attrs: dict, x, weight, scale, bias, out_offset=None, kmap_src=None,
-                  post_scale=None, post_bias=None):
+                  post_scale=None, post_bias=None, residual=None, sum_offset=None):
     channels, group = attrs["in_channels"], attrs["group"]
     a = unpack_pm1(x, channels)
     w = unpack_pm1(weight, channels // group)
@@ -95,7 +95,10 @@ def binary_conv2d(attrs: dict, x, weight, scale, bias, out_offset=None, kmap_src
     if kmap_src is not None:
         box = numpy_ops.box_sum_nhwc(kmap_src, attrs["kernel_shape"], **geometry)
         kmap = _f32(attrs["kmap_kernel_value"] * box)
-    return [_epilogue(attrs, dot, scale, bias, out_offset, kmap, post_scale, post_bias)]
+    y = _epilogue(attrs, dot, scale, bias, out_offset, kmap, post_scale, post_bias)
+    if residual is not None:
+        y = y + _f32(residual)
+    return [y, pack_threshold(y, sum_offset) if sum_offset is not None else None]
 
 
 def binary_dense(attrs: dict, x, weight, scale, bias, out_offset=None):

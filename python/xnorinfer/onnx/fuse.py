@@ -8,6 +8,10 @@
   ``abs_mean`` of the BinarizePack feeding the binary conv becomes the conv's K map.
 - :func:`fuse_bits_output`: a binary layer whose float output only feeds BinarizePacks with one
   offset writes bits through ``out_offset`` instead.
+- :func:`fuse_residual`: ``Add(BinaryConv2d(x), shortcut)`` (a real-valued shortcut, Bi-Real
+  and ReActNet style) becomes the conv's ``residual`` input, added in the conv's own pass.
+- :func:`fuse_sum_bits`: a binary conv whose float output also feeds BinarizePacks writes their
+  bits as its second output (``sum_offset``), so the sum is binarized while it is still hot.
 - :func:`remove_dead_nodes`: drops what no graph output needs.
 """
 
@@ -33,6 +37,10 @@ def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
         pass
     while fuse_bits_output(graph):
         pass
+    while fuse_residual(graph):
+        pass
+    while fuse_sum_bits(graph):
+        pass
     remove_dead_nodes(graph)
 
 
@@ -41,7 +49,8 @@ def fold_affine(graph: ir.Graph) -> bool:
     consumers = graph.consumers_of()
     outputs = {v.name for v in graph.outputs}
     for layer in graph.nodes:
-        if layer.op not in SCALED_LAYERS + FLOAT_LAYERS or layer.attrs.get("output") == "bits":
+        if (layer.op not in SCALED_LAYERS + FLOAT_LAYERS or layer.attrs.get("output") == "bits"
+                or _has_residual(layer)):
             continue
         value = layer.outputs[0]
         users = consumers.get(value, [])
@@ -178,35 +187,110 @@ def fuse_bits_output(graph: ir.Graph) -> bool:
     consumers = graph.consumers_of()
     outputs = {v.name for v in graph.outputs}
     for layer in graph.nodes:
-        if layer.op not in ("BinaryConv2d", "BinaryDense") or layer.attrs["output"] != "float":
+        if (layer.op not in ("BinaryConv2d", "BinaryDense") or layer.attrs["output"] != "float"
+                or _has_residual(layer) or len(layer.outputs) > 1):
             continue
         value = layer.outputs[0]
         packs = consumers.get(value, [])
         if value in outputs or not packs or any(
                 p.op != "BinarizePack" or len(p.outputs) > 1 for p in packs):
             continue
-        offsets = [_pack_offset(graph, p) for p in packs]
-        if any(o is not None for o in offsets) and not all(
-                o is not None and np.array_equal(o, offsets[0]) for o in offsets):
+        offset = _common_offset(graph, packs, graph.values[value].shape[-1])
+        if offset is None:
             continue
-        channels = graph.values[value].shape[-1]
-        offset = offsets[0] if offsets[0] is not None else np.zeros(channels, np.float32)
-        inputs = (layer.inputs + [""] * 8)[:8]
-        inputs[4] = _new_constant(graph, layer, "out_offset", offset)
-        while inputs[-1] == "":
-            inputs.pop()
-        layer.inputs = inputs
+        _set_input(graph, layer, 4, "out_offset", offset)
         layer.attrs["output"] = "bits"
-        bits = packs[0].outputs[0]
-        for extra in packs[1:]:
-            _rename_input(graph, extra.outputs[0], bits)
-        for pack in packs:
-            layer.attrs["source"] = _merge_sources(layer, pack)
-            graph.nodes.remove(pack)
+        bits = _absorb_packs(graph, layer, packs)
         del graph.values[value]
         layer.outputs = [bits]
         return True
     return False
+
+
+def fuse_residual(graph: ir.Graph) -> bool:
+    """Fuse one ``Add(BinaryConv2d(x), shortcut)`` into the conv; True when done.
+
+    The conv moves down to the Add's place first (its only consumer), so a shortcut computed
+    after it in node order (a downsample branch) is ready when it runs.
+    """
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for conv in graph.nodes:
+        value = conv.outputs[0]
+        users = consumers.get(value, [])
+        if not (conv.op == "BinaryConv2d" and conv.attrs["output"] == "float" and len(users) == 1
+                and users[0].op == "Add" and not _has_residual(conv) and len(conv.outputs) == 1
+                and value not in outputs):
+            continue
+        add = users[0]
+        shortcut = add.inputs[1] if add.inputs[0] == value else add.inputs[0]
+        if shortcut == value or _shape(graph, shortcut) != _shape(graph, value):
+            continue
+        graph.nodes.remove(conv)
+        graph.nodes.insert(graph.nodes.index(add), conv)
+        _set_input(graph, conv, 8, None, shortcut)
+        _absorb(graph, conv, add)
+        return True
+    return False
+
+
+def fuse_sum_bits(graph: ir.Graph) -> bool:
+    """Let one binary conv with a float output also write its BinarizePack consumers' bits."""
+    consumers = graph.consumers_of()
+    for conv in graph.nodes:
+        if conv.op != "BinaryConv2d" or conv.attrs["output"] != "float" or len(conv.outputs) > 1:
+            continue
+        value = conv.outputs[0]
+        packs = [n for n in consumers.get(value, [])
+                 if n.op == "BinarizePack" and len(n.outputs) == 1]
+        offset = _common_offset(graph, packs, graph.values[value].shape[-1]) if packs else None
+        if offset is None:
+            continue
+        _set_input(graph, conv, 9, "sum_offset", offset)
+        conv.outputs = [value, _absorb_packs(graph, conv, packs)]
+        return True
+    return False
+
+
+def _has_residual(layer: ir.Node) -> bool:
+    return len(layer.inputs) > 8 and bool(layer.inputs[8])
+
+
+def _shape(graph: ir.Graph, name: str) -> list[int] | None:
+    for value in graph.inputs:
+        if value.name == name:
+            return list(value.shape)
+    info = graph.values.get(name)
+    return list(info.shape) if info is not None and info.dtype == "float32" else None
+
+
+def _common_offset(graph: ir.Graph, packs: list[ir.Node], channels: int) -> np.ndarray | None:
+    """The one offset all ``packs`` binarize with (zeros when they have none), or None."""
+    offsets = [_pack_offset(graph, p) for p in packs]
+    if any(o is not None for o in offsets) and not all(
+            o is not None and np.array_equal(o, offsets[0]) for o in offsets):
+        return None
+    return offsets[0] if offsets[0] is not None else np.zeros(channels, np.float32)
+
+
+def _absorb_packs(graph: ir.Graph, layer: ir.Node, packs: list[ir.Node]) -> str:
+    """Remove ``packs`` (all binarizing the same way); returns the one bits value left."""
+    bits = packs[0].outputs[0]
+    for extra in packs[1:]:
+        _rename_input(graph, extra.outputs[0], bits)
+        graph.values.pop(extra.outputs[0], None)
+    for pack in packs:
+        layer.attrs["source"] = _merge_sources(layer, pack)
+        graph.nodes.remove(pack)
+    return bits
+
+
+def _set_input(graph: ir.Graph, node: ir.Node, index: int, hint: str | None, value) -> None:
+    """Set optional input ``index`` of ``node``: a new constant from an array (named after
+    ``hint``), or an existing value's name (``hint`` None)."""
+    inputs = node.inputs + [""] * max(0, index + 1 - len(node.inputs))
+    inputs[index] = value if hint is None else _new_constant(graph, node, hint, value)
+    node.inputs = inputs
 
 
 def _pack_offset(graph: ir.Graph, pack: ir.Node) -> np.ndarray | None:

@@ -8,6 +8,10 @@
 // counts) is subtracted again, and only valid taps count toward the number of products.
 //
 // Groups whose channels do not start on a word boundary are first gathered into aligned rows.
+//
+// Real-valued shortcuts (Bi-Real, ReActNet): a `residual` input is added to the float output in
+// the same pass, and a second output can hold the sum's packed signs for the next binary layer,
+// so the block's float sum is written once and never re-read to be binarized.
 #include <algorithm>
 #include <cstring>
 
@@ -29,15 +33,17 @@ constexpr int64_t kKernelCallsPerTile = 4;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
 
-enum Input { kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias };  // docs/ir.md
+enum Input {  // docs/ir.md
+  kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias, kResidual, kSumOffset
+};
 
 class BinaryConv2d final : public Op {
  public:
   explicit BinaryConv2d(const OpArgs& args)
       : check_(args.node), geom_(ConvGeometry::parse(args.node)), kernel_{} {
     const AttrMap& a = args.node.attrs;
-    check_.input_count(4, 8);
-    check_.output_count(1, 1);
+    check_.input_count(4, 10);
+    check_.output_count(1, 2);
     group_ = a.get_int("group", 1);
     in_channels_ = a.get_int("in_channels");
     pad_value_ = a.get_int("pad_value", 0);
@@ -74,6 +80,18 @@ class BinaryConv2d final : public Op {
     }
     transform_ = make_output_transform(check_, args, out_channels_,
                                        geom_.kh * geom_.kw * bits_per_group_, with_kmap_);
+    with_residual_ = check_.has_input(kResidual);
+    if (with_residual_ && (transform_.packed() || args.constants[kResidual])) {
+      check_.fail("a residual is added to a float output, from a computed value");
+    }
+    const bool sum_bits = args.node.outputs.size() == 2 && !args.node.outputs[1].empty();
+    if (sum_bits != check_.has_input(kSumOffset) || (sum_bits && transform_.packed())) {
+      check_.fail("a second (packed) output needs sum_offset and a float first output");
+    }
+    if (sum_bits) {
+      sum_offset_ = check_.float_vector(args, kSumOffset, out_channels_, "sum_offset");
+      bitpack_ = select_bitpack(args.isa);
+    }
     pad_words_.assign(static_cast<size_t>(weights_.words_per_tap), 0);
     if (pad_value_ == -1) {
       std::fill(pad_words_.begin(), pad_words_.end(), ~Word{0});
@@ -97,8 +115,17 @@ class BinaryConv2d final : public Op {
         check_.fail("kmap_src must be [N, H, W, 1] of the input, got " + to_string(k.shape));
       }
     }
-    const DType out_dtype = transform_.packed() ? DType::kBits : DType::kFloat32;
-    return {{out_dtype, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}}};
+    const Shape out_shape = {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_};
+    if (with_residual_) {
+      check_.dtype(*in[kResidual], DType::kFloat32, "residual");
+      if (in[kResidual]->shape != out_shape) {
+        check_.fail("residual must have the output's shape " + to_string(out_shape) + ", got " +
+                    to_string(in[kResidual]->shape));
+      }
+    }
+    std::vector<TensorInfo> out = {{transform_.packed() ? DType::kBits : DType::kFloat32, out_shape}};
+    if (sum_offset_) out.push_back({DType::kBits, out_shape});
+    return out;
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
@@ -118,8 +145,7 @@ class BinaryConv2d final : public Op {
     parallel_for(xs[0] * tiles_per_image, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t n = task / tiles_per_image;
       const int64_t p0 = (task % tiles_per_image) * tile_pixels_;
-      run_tile(*in[kX], with_kmap_ ? in[kKmapSrc] : nullptr, *out[0], n, p0,
-               std::min(tile_pixels_, pixels - p0), ctx.thread_scratch(thread));
+      run_tile(in, out, n, p0, std::min(tile_pixels_, pixels - p0), ctx.thread_scratch(thread));
     });
   }
 
@@ -218,8 +244,11 @@ class BinaryConv2d final : public Op {
     return static_cast<int32_t>(valid_taps * bits_per_group_);
   }
 
-  void run_tile(const Tensor& x, const Tensor* kmap_src, Tensor& y, int64_t n, int64_t p0,
-                int64_t count, uint8_t* scratch) const {
+  void run_tile(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out, int64_t n,
+                int64_t p0, int64_t count, uint8_t* scratch) const {
+    const Tensor& x = *in[kX];
+    const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
+    Tensor& y = *out[0];
     const int64_t taps = weights_.taps;
     const Word** ptrs = reinterpret_cast<const Word**>(scratch);
     Word* gathered = reinterpret_cast<Word*>(ptrs + tile_pixels_ * taps);
@@ -258,9 +287,17 @@ class BinaryConv2d final : public Op {
           pad_value_ == 0 && !win.inside ? correct_border(win, h, w, c) : all_products;
       const float k = kmap_src ? kmap_value(*kmap_src, n, win) : 0.0f;
       const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
-      transform_.write(c, products, 0, out_channels_, k,
-                       transform_.packed() ? nullptr : y.f32() + pixel * out_channels_,
+      float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_;
+      transform_.write(c, products, 0, out_channels_, k, y_row,
                        transform_.packed() ? y.words() + pixel * y_words : nullptr);
+      if (with_residual_) {
+        const float* r = in[kResidual]->f32() + pixel * out_channels_;
+        for (int64_t o = 0; o < out_channels_; ++o) y_row[o] += r[o];
+      }
+      if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
+        bitpack_(y_row, 1, out_channels_, out_channels_, sum_offset_,
+                 out[1]->words() + pixel * y_words, y_words, nullptr);
+      }
     }
   }
 
@@ -275,6 +312,9 @@ class BinaryConv2d final : public Op {
   std::vector<Word> pad_words_;
   OutputTransform transform_;
   bool with_kmap_ = false;
+  bool with_residual_ = false;
+  const float* sum_offset_ = nullptr;  // non-null when the second (packed) output is written
+  BitpackFn bitpack_ = nullptr;
   float kmap_kernel_value_ = 0.0f;
 };
 
