@@ -142,14 +142,35 @@ class BinaryConv2d final : public Op {
     const Shape& ys = out[0]->shape();
     const int64_t pixels = ys[1] * ys[2];
     const int64_t tiles_per_image = (pixels + tile_pixels_ - 1) / tile_pixels_;
-    parallel_for(xs[0] * tiles_per_image, ctx.num_threads, [&](int64_t task, int thread) {
-      const int64_t n = task / tiles_per_image;
-      const int64_t p0 = (task % tiles_per_image) * tile_pixels_;
-      run_tile(in, out, n, p0, std::min(tile_pixels_, pixels - p0), ctx.thread_scratch(thread));
+    const int64_t tiles = xs[0] * tiles_per_image;
+    const int64_t chunk = channel_chunk(tiles, ctx.num_threads);
+    const int64_t chunks = (out_channels_ + chunk - 1) / chunk;
+    parallel_for(tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
+      const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
+      const int64_t n = tile / tiles_per_image;
+      const int64_t p0 = (tile % tiles_per_image) * tile_pixels_;
+      run_tile(in, out, n, p0, std::min(tile_pixels_, pixels - p0),
+               {o0, std::min(o0 + chunk, out_channels_)}, ctx.thread_scratch(thread));
     });
   }
 
  private:
+  struct Channels {
+    int64_t begin, end;
+  };
+
+  // Output channels per task. Small images (the deep layers) have few pixel tiles, so their
+  // channels are split too, until every thread has several tasks. A chunk is a whole number of
+  // 64-channel words (and so of kernel blocks), so packed outputs never share a word between
+  // tasks; with groups, a task keeps all channels. Results do not depend on the split.
+  int64_t channel_chunk(int64_t tiles, int num_threads) const {
+    constexpr int64_t kTasksPerThread = 4;
+    const int64_t wanted = kTasksPerThread * num_threads;
+    if (group_ > 1 || tiles >= wanted) return out_channels_;
+    const int64_t chunks = std::min((wanted + tiles - 1) / tiles, words_for_bits(out_channels_));
+    return round_up((out_channels_ + chunks - 1) / chunks, kBitsPerWord);
+  }
+
   // Where output pixel (oy, ox)'s window starts in the input, and whether it lies wholly
   // inside (no padded tap).
   struct Window {
@@ -231,21 +252,23 @@ class BinaryConv2d final : public Op {
 
   // Counts of differing bits for one border pixel with zero padding, minus what its padded
   // taps added (a +1 pattern against the weights counts their -1s), and its valid products.
-  int32_t correct_border(const Window& win, int64_t h, int64_t w, int32_t* counts) const {
+  int32_t correct_border(const Window& win, int64_t h, int64_t w, Channels channels,
+                         int32_t* counts) const {
     int64_t valid_taps = weights_.taps;
     for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
       for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
         if (tap_valid(win, ky, kx, h, w)) continue;
         --valid_taps;
         const int32_t* pop = weights_.tap_popcount.data() + t;
-        for (int64_t o = 0; o < out_channels_; ++o) counts[o] -= pop[o * weights_.taps];
+        for (int64_t o = channels.begin; o < channels.end; ++o) counts[o] -= pop[o * weights_.taps];
       }
     }
     return static_cast<int32_t>(valid_taps * bits_per_group_);
   }
 
+  // Output pixels [p0, p0 + count) of image n, for the given output channels.
   void run_tile(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out, int64_t n,
-                int64_t p0, int64_t count, uint8_t* scratch) const {
+                int64_t p0, int64_t count, Channels channels, uint8_t* scratch) const {
     const Tensor& x = *in[kX];
     const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
     Tensor& y = *out[0];
@@ -257,7 +280,10 @@ class BinaryConv2d final : public Op {
     int32_t* pixel_counts = counts + tile_pixels_ * counts_stride_;
     for (int64_t g = 0; g < group_; ++g) {
       point_taps(x, n, p0, count, g, ptrs, gathered);
-      for (int64_t b = 0; b < weights_.blocks_per_group; ++b) {
+      const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
+      const int64_t end_block = group_ > 1 ? weights_.blocks_per_group
+                                           : (channels.end + weights_.block - 1) / weights_.block;
+      for (int64_t b = first_block; b < end_block; ++b) {
         const Word* block = weights_.block_data(g, b);
         int32_t* block_counts = counts + (g * weights_.blocks_per_group + b) * weights_.block;
         for (int64_t s = 0; s < count; s += kernel_.mr) {
@@ -272,31 +298,36 @@ class BinaryConv2d final : public Op {
     const int64_t group_stride = weights_.blocks_per_group * weights_.block;
     const int64_t y_words = words_for_bits(out_channels_);
     const int32_t all_products = static_cast<int32_t>(taps * bits_per_group_);
+    const int64_t o0 = channels.begin, width = channels.end - channels.begin;
     int64_t oy = p0 / ys[2], ox = p0 % ys[2];
     for (int64_t p = 0; p < count; ++p, ox = ox + 1 == ys[2] ? 0 : ox + 1, oy += ox == 0) {
       const Window win = window(oy, ox, h, w);
       // Each group's block-padded counts, gathered into one row of out_channels.
       int32_t* c = counts + p * counts_stride_;
-      if (group_ > 1 || (pad_value_ == 0 && !win.inside)) {
+      if (group_ > 1) {
         for (int64_t g = 0; g < group_; ++g) {
           std::memcpy(pixel_counts + g * og, c + g * group_stride, og * sizeof(int32_t));
         }
         c = pixel_counts;
+      } else if (pad_value_ == 0 && !win.inside) {
+        std::memcpy(pixel_counts + o0, c + o0, width * sizeof(int32_t));
+        c = pixel_counts;
       }
       const int32_t products =
-          pad_value_ == 0 && !win.inside ? correct_border(win, h, w, c) : all_products;
+          pad_value_ == 0 && !win.inside ? correct_border(win, h, w, channels, c) : all_products;
       const float k = kmap_src ? kmap_value(*kmap_src, n, win) : 0.0f;
       const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
-      float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_;
-      transform_.write(c, products, 0, out_channels_, k, y_row,
-                       transform_.packed() ? y.words() + pixel * y_words : nullptr);
+      float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
+      Word* bits_row =
+          transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
+      transform_.write(c + o0, products, o0, width, k, y_row, bits_row);
       if (with_residual_) {
-        const float* r = in[kResidual]->f32() + pixel * out_channels_;
-        for (int64_t o = 0; o < out_channels_; ++o) y_row[o] += r[o];
+        const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
+        for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];
       }
       if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
-        bitpack_(y_row, 1, out_channels_, out_channels_, sum_offset_,
-                 out[1]->words() + pixel * y_words, y_words, nullptr);
+        bitpack_(y_row, 1, width, width, sum_offset_ + o0,
+                 out[1]->words() + pixel * y_words + o0 / kBitsPerWord, y_words, nullptr);
       }
     }
   }
