@@ -7,37 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine_runs import run_everywhere, random_activations
 from reference import numpy_ops
 from xnorinfer import _core
 from xnorinfer.bitpack import pack_bits, packed_words
 
-ISAS = _core.available_isas()
-THREADS = (1, 3)
 WIDTHS = [1, 63, 64, 65, 130, 1000]
-
-
-def run_everywhere(graph: _core.Graph, feeds: list[np.ndarray]) -> list[np.ndarray]:
-    """Runs on every available ISA at 1 and 3 threads; asserts bit-identical outputs."""
-    feeds = [np.ascontiguousarray(f, dtype=np.float32) for f in feeds]
-    baseline = None
-    for isa in ISAS:
-        for threads in THREADS:
-            outputs = _core.Session(graph, threads, isa).run(feeds)
-            if baseline is None:
-                baseline, base_key = outputs, (isa, threads)
-                continue
-            for out, base in zip(outputs, baseline):
-                np.testing.assert_array_equal(out.view(np.uint32), base.view(np.uint32),
-                                              err_msg=f"{isa} x{threads} differs from {base_key}")
-    return baseline
-
-
-def random_activations(rng: np.random.Generator, shape) -> np.ndarray:
-    x = rng.standard_normal(shape).astype(np.float32)
-    u = rng.random(shape)
-    x[u < 0.05] = 0.0
-    x[(u >= 0.05) & (u < 0.1)] = -0.0
-    return x
 
 
 def dense_graph(middle: tuple[int, ...], c: int, words: np.ndarray, scale, bias,
@@ -172,7 +147,6 @@ def test_validation_errors(name):
     g.add_output("y")
     with pytest.raises(_core.InvalidModel, match="node 'dense'"):
         _core.Session(g, 1, "scalar").run([np.ones((1, 2, 3, 8), np.float32)])
-
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

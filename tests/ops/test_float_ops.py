@@ -9,35 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from engine_runs import ISAS, run_everywhere
 from reference import numpy_ops
 from xnorinfer import _core
 from xnorinfer.bitpack import pack_bits
-
-ISAS = _core.available_isas()
-THREADS = (1, 3)
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def run_everywhere(graph: _core.Graph, feeds: list[np.ndarray]) -> list[np.ndarray]:
-    """Runs on every available ISA at 1 and 3 threads; asserts every result is bit-identical
-    to scalar at 1 thread, and returns that one."""
-    feeds = [np.ascontiguousarray(f, dtype=np.float32) for f in feeds]
-    baseline = None
-    for isa in ISAS:
-        for threads in THREADS:
-            outputs = _core.Session(graph, threads, isa).run(feeds)
-            if baseline is None:
-                baseline, base_key = outputs, (isa, threads)
-                continue
-            for out, base in zip(outputs, baseline):
-                assert out.shape == base.shape
-                np.testing.assert_array_equal(out.view(np.uint32), base.view(np.uint32),
-                                              err_msg=f"{isa} x{threads} differs from {base_key}")
-    return baseline
 
 
 def run_op(op: str, inputs: list, attrs: dict | None = None, static_batch: bool = False) -> np.ndarray:
