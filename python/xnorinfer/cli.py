@@ -1,4 +1,4 @@
-"""The ``xnorinfer`` command: convert, run, inspect, info, demo."""
+"""The ``xnorinfer`` command: convert, run, inspect, info, demo, bench."""
 
 from __future__ import annotations
 
@@ -61,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     p.add_argument("--keep", metavar="DIR", help="keep the converted model in DIR")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("bench", help="time a model against onnxruntime fp32, per layer and total")
+    p.add_argument("model", nargs="?", default=None,
+                   help="ONNX model, or a built-in network: bireal18, xnor_alexnet (default: the "
+                        "bundled digits BNN)")
+    p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    p.add_argument("--batch", type=int, default=1, help="batch size of the timed runs (default 1)")
+    p.add_argument("--repeats", type=int, default=10,
+                   help="interleaved timing rounds and profiled runs (default 10)")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="[NAME=]FILE",
+                   help="inputs of the agreement check, as for 'run' (default: random N(0,1))")
+    p.add_argument("--png", help="write a bar chart of latency and speedup (needs matplotlib)")
+    p.set_defaults(handler=_bench)
     return parser
 
 
@@ -153,6 +166,22 @@ def _demo(args: argparse.Namespace) -> int:
     from xnorinfer.demo import run_demo
 
     return run_demo(num_threads=args.threads, keep_dir=args.keep)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from xnorinfer.bench import run_bench
+
+    feed = None
+    if args.input:
+        import onnx
+
+        if args.model is None or not Path(args.model).is_file():
+            raise ValueError("--input needs an ONNX model file")
+        graph = onnx.load(args.model, load_external_data=False).graph
+        initializers = {t.name for t in graph.initializer}
+        feed = _load_inputs(args.input, [i.name for i in graph.input if i.name not in initializers])
+    return run_bench(args.model, num_threads=args.threads, batch=args.batch, repeats=args.repeats,
+                     png=args.png, check_feed=feed)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 // Parallel loops over independent work items (output tiles). Work is never split inside a
-// reduction, so results do not depend on the thread count.
+// reduction, so results do not depend on the thread count. Items are handed out dynamically:
+// on a shared machine a descheduled thread then delays only the item it holds, instead of a
+// whole static share of the loop.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,7 @@ template <typename Fn>
 void parallel_for(int64_t count, int num_threads, const Fn& fn) {
 #ifdef _OPENMP
   if (num_threads > 1 && count > 1) {
-#pragma omp parallel for num_threads(num_threads) schedule(static)
+#pragma omp parallel for num_threads(num_threads) schedule(dynamic)
     for (int64_t i = 0; i < count; ++i) fn(i, omp_get_thread_num());
     return;
   }

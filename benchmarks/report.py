@@ -1,0 +1,271 @@
+#!/usr/bin/env python
+"""The benchmark report: every per-layer and end-to-end comparison in one process, interleaved.
+
+    python benchmarks/report.py                 # full run (several minutes)
+    python benchmarks/report.py --quick         # a short run while developing
+    python benchmarks/report.py --render results/latest.json   # tables again, no run
+
+For each layer shape and thread count, every contender (ours on each ISA path, onnxruntime fp32,
+numpy's GEMM, OpenVINO's BinaryConvolution when installed) runs round-robin, so ratios come from
+the same minutes of the same machine; times are medians over all rounds. The XOR-popcount peak is
+measured before and after the layers (the higher is kept). Then each network is built, converted
+and verified, and ours, onnxruntime fp32 (on the float version) and OpenVINO (on the binary
+network, when installed) are timed the same way.
+
+Prints rich tables and writes ``results/latest.json`` (everything) and ``results/latest.md``
+(the tables, for the README) next to this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import layers
+import models
+import openvino_peer
+from xnorinfer import _core, bench_networks, console
+from xnorinfer.bench_profile import engine_node_seconds
+from xnorinfer.bench_timing import (blas_threads, interleaved_medians, machine_info,
+                                    peak_binary_macs_per_second)
+
+RESULTS = Path(__file__).with_name("results")
+MB = 1024 * 1024
+# The peak loop on N threads below this fraction of N times its 1-thread rate means busy cores.
+BUSY_SCALING = 0.8
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.render:
+        results = json.loads(args.render.read_text())
+    else:
+        results = run_all(args)
+    sections = _tables(results)
+    for title, columns, rows in sections:
+        console.table(title, columns, rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
+    (args.out / "latest.md").write_text(_markdown(results, sections))
+    console.info(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
+    return 0
+
+
+def run_all(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the benchmarks the arguments select; returns the results (as written to JSON)."""
+    if args.quick:
+        args.repeats, args.calls, args.batches = 2, 2, [1]
+    results: dict[str, Any] = {
+        "machine": machine_info(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
+        "peaks": [], "layers": [], "models": []}
+    console.info(f"{results['machine']['cpu']}; ISA paths {_core.available_isas()}; "
+                 f"threads {args.threads}; {args.repeats} rounds")
+    if not args.skip_layers:
+        results["peaks"], results["layers"] = run_layers(args.threads, args.repeats, args.calls)
+    if not args.skip_models:
+        results["models"] = run_models(args.networks, args.batches, args.threads, args.repeats)
+    return results
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument("--calls", type=int, default=5,
+                        help="timed calls per contender and round, per layer (default 5)")
+    parser.add_argument("--threads", type=int, nargs="+", default=list(layers.THREADS))
+    parser.add_argument("--batches", type=int, nargs="+", default=list(models.BATCHES))
+    parser.add_argument("--networks", nargs="+", default=list(bench_networks.NETWORKS),
+                        choices=list(bench_networks.NETWORKS))
+    parser.add_argument("--skip-layers", action="store_true")
+    parser.add_argument("--skip-models", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 rounds of 2 calls, batch 1 only: a smoke run, not a result")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="run nothing: print and write the tables of a results JSON file")
+    return parser
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def run_layers(threads_list: Sequence[int], repeats: int, calls: int
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Time every layer case with every contender; returns (peaks, layer rows)."""
+    isas = list(_core.available_isas())
+    peaks, rows = [], []
+    for threads in threads_list:
+        with blas_threads(threads):
+            before = {isa: peak_binary_macs_per_second(isa, threads) for isa in isas}
+            for case in layers.CASES:
+                console.info(f"layer {case}, {threads} thread(s)")
+                contenders = {f"xnorinfer {isa}": layers.ours(case, isa, threads) for isa in isas}
+                contenders["onnxruntime fp32"] = layers.onnxruntime(case, threads)
+                contenders["numpy GEMM fp32"] = layers.numpy_gemm(case)
+                if openvino_peer.available():
+                    contenders["openvino binary"] = openvino_peer.openvino(case, threads)
+                seconds = interleaved_medians(contenders, repeats, calls)
+                rows.append({"layer": str(case), "threads": threads, "macs": case.macs,
+                             "seconds": seconds})
+            after = {isa: peak_binary_macs_per_second(isa, threads) for isa in isas}
+        for isa in isas:
+            if before[isa]:
+                peaks.append({"isa": isa, "threads": threads,
+                              "macs_per_s": max(before[isa], after[isa]),
+                              "min_macs_per_s": min(before[isa], after[isa])})
+    return peaks, rows
+
+
+def run_models(networks: Sequence[str], batches: Sequence[int], threads_list: Sequence[int],
+               repeats: int) -> list[dict[str, Any]]:
+    """Build, convert, verify and time every network; returns one row per (net, batch, threads)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in networks:
+            console.info(f"building, converting and verifying {name}")
+            net = models.prepare(name, Path(tmp) / name)
+            for threads in threads_list:
+                for batch in batches:
+                    console.info(f"{name}, batch {batch}, {threads} thread(s)")
+                    rows.append(_model_row(net, batch, threads, repeats))
+    return rows
+
+
+def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
+               repeats: int) -> dict[str, Any]:
+    contenders = {"xnorinfer": models.ours(net, batch, threads),
+                  "onnxruntime fp32": models.onnxruntime_float(net, batch, threads)}
+    if openvino_peer.available():
+        contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
+    # The peak loop just before, to tell when other work had the cores.
+    peak = peak_binary_macs_per_second(_core.available_isas()[-1], threads, seconds=0.1)
+    seconds = interleaved_medians(contenders, repeats)
+    node_seconds = engine_node_seconds(net.graph, [models.random_input(batch)], threads, repeats)
+    rss = {"xnorinfer": models.peak_rss("xnorinfer", net.xnor, batch, threads),
+           "onnxruntime fp32": models.peak_rss("onnxruntime", net.float_onnx, batch, threads)}
+    return {"network": net.spec.name, "description": net.spec.description, "batch": batch,
+            "threads": threads, "seconds": seconds, "peak_macs_per_s": peak,
+            "time_shares": models.time_shares(net.graph, node_seconds), "rss": rss,
+            "sizes": net.sizes()}
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def _tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    sections = []
+    peaks = {(p["isa"], p["threads"]): p["macs_per_s"] for p in results["peaks"]}
+    low_peaks = {(p["isa"], p["threads"]): p.get("min_macs_per_s", p["macs_per_s"])
+                 for p in results["peaks"]}
+    isa = results["machine"]["isa_available"][-1]
+    for threads in sorted({row["threads"] for row in results["layers"]}):
+        rows = [r for r in results["layers"] if r["threads"] == threads]
+        title, columns, table = _layer_table(rows, threads, isa, peaks.get((isa, threads)))
+        sections.append((title + _busy_warning(low_peaks, isa, threads), columns, table))
+    if results["models"]:
+        sections.append(_model_table(results["models"]))
+        sections.append(_size_table(results["models"]))
+    return sections
+
+
+def _layer_table(rows: list[dict[str, Any]], threads: int, isa: str, peak: float | None
+                 ) -> tuple[str, list[str], list[list[str]]]:
+    """One row per layer; ratios, GMAC/s and % of peak are of ours on the widest ISA path."""
+    contenders = list(rows[0]["seconds"])
+    ours = f"xnorinfer {isa}"
+    columns = ["layer"] + [f"{c} µs" for c in contenders] + [
+        f"{isa}: speedup vs ORT", "vs OpenVINO", "GMAC/s", "% of peak"]
+    table = []
+    for row in rows:
+        s = row["seconds"]
+        rate = row["macs"] / s[ours]
+        table.append([row["layer"]] + [f"{s[c] * 1e6:.1f}" for c in contenders] + [
+            f"{s['onnxruntime fp32'] / s[ours]:.1f}x",
+            f"{s['openvino binary'] / s[ours]:.2f}x" if "openvino binary" in s else "-",
+            f"{rate / 1e9:.0f}", f"{rate / peak:.0%}" if peak else "-"])
+    title = (f"Binary layers, batch 1, {threads} thread(s): ours = the binary node alone "
+             f"(packed input to float output); {isa} XOR-popcount peak "
+             f"{f'{peak / 1e9:.0f} GMAC/s' if peak else 'n/a'}")
+    return title, columns, table
+
+
+def _busy_warning(peaks: dict[tuple[str, int], float], isa: str, threads: int) -> str:
+    """A warning for the title when the peak loop (its slower run, before or after the layers)
+    did not scale with threads: other work had the cores."""
+    one, many = peaks.get((isa, 1)), peaks.get((isa, threads))
+    if threads == 1 or not one or not many or many >= BUSY_SCALING * threads * one:
+        return ""
+    return (f". WARNING: the peak loop ran only {many / one:.2f}x faster on {threads} threads "
+            f"than on 1: other work had the cores, so these numbers are not meaningful")
+
+
+def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
+    columns = ["network", "batch", "threads", "ours ms", "ORT fp32 ms (float net)", "speedup",
+               "OpenVINO binary ms", "vs OpenVINO", "ours images/s",
+               "ours: binary / float conv+dense / other", "peak RSS ours MB", "peak RSS ORT MB"]
+    table = []
+    for row in rows:
+        s, shares, rss = row["seconds"], row["time_shares"], row["rss"]
+        ours, ov = s["xnorinfer"], s.get("openvino binary")
+        table.append([
+            row["description"], str(row["batch"]), str(row["threads"]), f"{ours * 1e3:.2f}",
+            f"{s['onnxruntime fp32'] * 1e3:.2f}", f"{s['onnxruntime fp32'] / ours:.2f}x",
+            f"{ov * 1e3:.2f}" if ov else "-", f"{ov / ours:.2f}x" if ov else "-",
+            f"{row['batch'] / ours:.0f}",
+            " / ".join(f"{shares[k]:.0%}" for k in ("binary", "float_conv_dense", "other_float")),
+            f"{rss['xnorinfer']['peak_mb']:.0f}", f"{rss['onnxruntime fp32']['peak_mb']:.0f}"])
+    one_thread = {(r["network"], r["batch"]): r.get("peak_macs_per_s") for r in rows
+                  if r["threads"] == 1}
+    busy = sorted({r["threads"] for r in rows if r["threads"] > 1 and r.get("peak_macs_per_s")
+                   and one_thread.get((r["network"], r["batch"]))
+                   and r["peak_macs_per_s"] < BUSY_SCALING * r["threads"]
+                   * one_thread[r["network"], r["batch"]]})
+    warning = (f". WARNING: the peak loop did not scale to {', '.join(map(str, busy))} threads "
+               "before some rows: other work had the cores, those rows are not meaningful"
+               if busy else "")
+    return ("End to end, 224x224: ours on the converted binary network vs onnxruntime fp32 on "
+            "the float version (same architecture) and OpenVINO on the binary network" + warning,
+            columns, table)
+
+
+def _size_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
+    seen, table = set(), []
+    for row in rows:
+        if row["network"] in seen:
+            continue
+        seen.add(row["network"])
+        sizes = row["sizes"]
+        table.append([row["description"], f"{sizes['float_onnx_bytes'] / MB:.1f}",
+                      f"{sizes['binary_onnx_bytes'] / MB:.1f}", f"{sizes['xnor_bytes'] / MB:.2f}",
+                      f"{sizes['binary_onnx_bytes'] / sizes['xnor_bytes']:.1f}x"])
+    return ("Model files", ["network", "float ONNX MiB", "binary ONNX MiB", ".xnor MiB",
+                            "binary ONNX / .xnor"], table)
+
+
+def _markdown(results: dict[str, Any], sections: list[tuple[str, list[str], list[list[str]]]]
+              ) -> str:
+    machine = results["machine"]
+    build = machine["build"]
+    openvino = (machine["openvino"] or "not installed").split("-")[0]
+    lines = [f"Measured {results['started']} on {machine['cpu']} ({machine['logical_cpus']} "
+             f"logical CPUs; {' '.join(machine['cpu_flags'])}), xnorinfer {build['version']} "
+             f"({build['compiler']}, ISA paths {', '.join(machine['isa_available'])}), "
+             f"onnxruntime {machine['onnxruntime']}, OpenVINO {openvino}, numpy "
+             f"{machine['numpy']}; medians of {results['settings']['repeats']} interleaved rounds "
+             "(`python benchmarks/report.py`).", ""]
+    for title, columns, rows in sections:
+        lines += [f"**{title}**", "", "| " + " | ".join(columns) + " |",
+                  "|" + "|".join("---" for _ in columns) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Per-layer profiles of a converted model and of onnxruntime on its ONNX, on one row per layer.
+
+A *layer* is one conv/dense engine node (binary, BWN or float) with the engine nodes around it:
+the ``BinarizePack`` that feeds it, and the nodes after it up to the next layer (BatchNorm,
+pooling, residual adds, ...). The first layer also takes the nodes before it (the input
+transpose). onnxruntime's nodes are put on the same rows through the ONNX node names each engine
+node records in its ``source`` attribute; onnxruntime nodes that match no ONNX node (layout
+reorders it inserts) get a row of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from xnorinfer import _core, ir
+from xnorinfer.model_file import op_kind
+from xnorinfer.session import build_engine_graph
+
+LAYER_OPS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense", "Conv2d", "Dense")
+UNMATCHED = "(other onnxruntime nodes)"
+# onnxruntime's NCHWc layout transformer names a node after its output plus this suffix.
+_ORT_SUFFIXES = ("_nchwc",)
+
+
+@dataclass
+class Layer:
+    """One row of a per-layer profile.
+
+    Attributes
+    ----------
+    name : str
+        The layer's ONNX node name (its conv/dense node), or :data:`UNMATCHED`.
+    kind : str
+        ``"binary"``, ``"bwn"``, ``"float"``, or ``""`` for the unmatched row.
+    ops : list of str
+        Engine ops on this row, in execution order.
+    node_indices : list of int
+        Indices of those engine nodes in the graph.
+    onnx_nodes : set of str
+        ONNX node names the row's engine nodes came from.
+    gemm : tuple of int or None
+        ``(m, k, n, groups)`` of the layer's im2col GEMM, None when unknown.
+    """
+
+    name: str
+    kind: str
+    ops: list[str] = field(default_factory=list)
+    node_indices: list[int] = field(default_factory=list)
+    onnx_nodes: set[str] = field(default_factory=set)
+    gemm: tuple[int, int, int, int] | None = None
+
+
+def group_layers(graph: ir.Graph, batch: int) -> list[Layer]:
+    """Group a converted graph's nodes into layers (see the module docstring).
+
+    Parameters
+    ----------
+    graph : ir.Graph
+        A converted engine graph.
+    batch : int
+        Batch size the GEMM shapes are given for.
+
+    Returns
+    -------
+    list of Layer
+        In execution order, plus a final :data:`UNMATCHED` row with no engine nodes.
+    """
+    layers: list[Layer] = []
+    pending: list[int] = []
+    for index, node in enumerate(graph.nodes):
+        if node.op in LAYER_OPS:
+            sources = _sources(node)
+            layer = Layer(sources[0] if sources else node.name, op_kind(node.op),
+                          gemm=gemm_shape(graph, node, batch))
+            layer.node_indices = pending + [index]
+            layers.append(layer)
+            pending = []
+        elif node.op == "BinarizePack" or not layers:
+            pending.append(index)
+        else:
+            layers[-1].node_indices.append(index)
+    if pending:
+        if not layers:
+            layers.append(Layer("(graph)", "float"))
+        layers[-1].node_indices.extend(pending)
+    for layer in layers:
+        layer.ops = [graph.nodes[i].op for i in layer.node_indices]
+        layer.onnx_nodes = {s for i in layer.node_indices for s in _sources(graph.nodes[i])}
+    layers.append(Layer(UNMATCHED, ""))
+    return layers
+
+
+def gemm_shape(graph: ir.Graph, node: ir.Node, batch: int) -> tuple[int, int, int, int] | None:
+    """``(m, k, n, groups)`` of a conv/dense node's im2col GEMM at ``batch``; None if unknown.
+
+    ``k`` is the reduction length per group (kernel taps times input channels per group), so
+    the layer does ``m * k * n`` multiply-accumulates.
+    """
+    out = graph.values.get(node.outputs[0]) or next(
+        (v for v in graph.outputs if v.name == node.outputs[0]), None)
+    if out is None:
+        return None
+    shape = [batch if d == -1 else d for d in out.shape]
+    n = shape[-1]
+    weight = graph.constants.get(node.inputs[1])
+    if node.op in ("Conv2d", "BinaryConv2d", "BwnConv2d"):
+        kh, kw = node.attrs["kernel_shape"]
+        groups = int(node.attrs.get("group", 1))
+        if node.op == "Conv2d":
+            if weight is None:
+                return None
+            per_group = weight.shape[-1]
+        else:
+            per_group = int(node.attrs["in_channels"]) // groups
+        return int(np.prod(shape[:-1])), kh * kw * per_group, n, groups
+    if node.op == "Dense":
+        return (None if weight is None else (int(np.prod(shape[:-1])), weight.shape[1], n, 1))
+    k = int(node.attrs["in_channels"]) * int(node.attrs.get("groups_in", 1))
+    return int(np.prod(shape[:-1])), k, n, 1
+
+
+def engine_node_seconds(graph: ir.Graph, inputs: Sequence[np.ndarray], num_threads: int,
+                        repeats: int, isa: str | None = None) -> list[float]:
+    """Median wall time of every engine node over ``repeats`` runs (after one warm-up run).
+
+    Parameters
+    ----------
+    graph : ir.Graph
+        The converted graph.
+    inputs : sequence of numpy.ndarray
+        float32 inputs in graph input order, in the ONNX layout.
+    num_threads : int
+        Threads inside ops.
+    repeats : int
+        Profiled runs.
+    isa : str, optional
+        Kernel path; default as :class:`xnorinfer.InferenceSession`.
+
+    Returns
+    -------
+    list of float
+        Seconds per node, in graph order.
+    """
+    session = _core.Session(build_engine_graph(graph), num_threads, isa or "")
+    arrays = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
+    session.run_profiled(arrays)
+    runs = [session.run_profiled(arrays)[1] for _ in range(max(repeats, 1))]
+    return [statistics.median(column) for column in zip(*runs)]
+
+
+def ort_node_seconds(onnx_path: str | Path, feed: dict[str, np.ndarray], num_threads: int,
+                     repeats: int) -> dict[str, float]:
+    """Median time of every onnxruntime node, keyed by the ONNX node it comes from.
+
+    Runs the model ``repeats + 1`` times with onnxruntime's profiler on (the first run is a
+    warm-up and is dropped) and maps each optimized node to an original ONNX node by name or
+    by output value name; nodes that match none are keyed ``"<UNMATCHED>:<ort name>"``.
+
+    Returns
+    -------
+    dict of str to float
+        Seconds per ONNX node name (several onnxruntime nodes on one ONNX node are added).
+    """
+    import onnx
+
+    from xnorinfer.bench_timing import ort_session
+
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        optimized = str(Path(tmp) / "optimized.onnx")
+        session = ort_session(onnx_path, num_threads, profile_prefix=str(Path(tmp) / "ort"),
+                              optimized_model_path=optimized)
+        for _ in range(max(repeats, 1) + 1):
+            session.run(None, feed)
+        events = json.loads(Path(session.end_profiling()).read_text())
+        ort_outputs = _node_outputs(optimized)
+    durations: dict[str, list[float]] = defaultdict(list)
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            durations[event["name"].removesuffix("_kernel_time")].append(event["dur"] * 1e-6)
+    resolve = _onnx_node_resolver(model)
+    seconds: dict[str, float] = defaultdict(float)
+    for ort_name, values in durations.items():
+        onnx_node = resolve(ort_name, ort_outputs.get(ort_name, []))
+        key = onnx_node if onnx_node is not None else f"{UNMATCHED}:{ort_name}"
+        seconds[key] += statistics.median(values[1:] or values)
+    return dict(seconds)
+
+
+def fill_times(layers: list[Layer], engine_seconds: Sequence[float],
+               ort_seconds: dict[str, float]) -> list[dict[str, Any]]:
+    """Per-layer seconds of both engines.
+
+    Returns
+    -------
+    list of dict
+        One per layer: ``layer`` (the :class:`Layer`), ``ours`` and ``ort`` seconds
+        (``ort`` is None when onnxruntime ran nothing for it).
+    """
+    owner = {name: i for i, layer in enumerate(layers) for name in layer.onnx_nodes}
+    ort_per_layer: dict[int, float] = defaultdict(float)
+    for name, seconds in ort_seconds.items():
+        ort_per_layer[owner.get(name, len(layers) - 1)] += seconds
+    return [{"layer": layer,
+             "ours": sum(engine_seconds[i] for i in layer.node_indices),
+             "ort": ort_per_layer.get(i)} for i, layer in enumerate(layers)]
+
+
+def _sources(node: ir.Node) -> list[str]:
+    return [s.strip() for s in str(node.attrs.get("source", "")).split(",") if s.strip()]
+
+
+def _node_outputs(optimized_path: str) -> dict[str, list[str]]:
+    import onnx
+
+    if not Path(optimized_path).is_file():  # onnxruntime could not save it: match by name only
+        return {}
+    model = onnx.load(optimized_path, load_external_data=False)
+    return {node.name: list(node.output) for node in model.graph.node}
+
+
+def _onnx_node_resolver(model: Any):
+    names = {node.name for node in model.graph.node}
+    producer = {out: node.name for node in model.graph.node for out in node.output}
+
+    def resolve(ort_name: str, outputs: list[str]) -> str | None:
+        candidates = [ort_name, *outputs]
+        candidates += [c.removesuffix(s) for c in candidates for s in _ORT_SUFFIXES]
+        for candidate in candidates:
+            if candidate in names:
+                return candidate
+            if candidate in producer:
+                return producer[candidate]
+        return None
+
+    return resolve

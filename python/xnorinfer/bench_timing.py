@@ -1,0 +1,217 @@
+"""Timing helpers shared by ``xnorinfer bench`` and ``benchmarks/``: the machine description,
+onnxruntime sessions with a set thread count, BLAS thread limits, float GEMM timing, and
+interleaved medians (ratios from one run, never from runs at different times).
+
+Every timed callable here is a *measurement*: a function that runs the work once and returns
+the seconds to count, so a per-node time (from a profiler) and a wall time are handled alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import time
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+
+from xnorinfer import _core
+from xnorinfer.build import build_info
+
+Measurement = Callable[[], float]
+
+
+def wall(fn: Callable[[], object]) -> Measurement:
+    """A measurement that times one call of ``fn`` with ``time.perf_counter``."""
+    def measure() -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    return measure
+
+
+def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
+                        calls: int = 1) -> dict[str, float]:
+    """Median seconds of each measurement, taken round-robin so all share the same conditions.
+
+    Each of ``repeats`` rounds runs, for every measurement in a rotated order, one untimed
+    warm-up call then ``calls`` timed calls; the result is the median over all timed calls.
+
+    Parameters
+    ----------
+    measurements : mapping of str to callable
+        Name -> measurement (runs the work once, returns the seconds to count).
+    repeats : int
+        Rounds (at least 1).
+    calls : int
+        Timed calls per measurement and round.
+
+    Returns
+    -------
+    dict of str to float
+        Median seconds per name.
+    """
+    names = list(measurements)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(max(repeats, 1)):
+        shift = round_index % len(names) if names else 0
+        for name in names[shift:] + names[:shift]:
+            measurements[name]()
+            samples[name].extend(measurements[name]() for _ in range(calls))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# CPU flags (as /proc/cpuinfo names them) that decide which kernels and peers can run fast.
+RELEVANT_CPU_FLAGS = ("popcnt", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
+                      "avx512_vpopcntdq", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def _cpuinfo_field(name: str) -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(name):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    return _cpuinfo_field("model name") or platform.processor() or platform.machine()
+
+
+def machine_info() -> dict[str, Any]:
+    """What a benchmark ran on: CPU, cores, relevant CPU flags, xnorinfer build, versions.
+
+    Returns
+    -------
+    dict
+        JSON-able facts for result files and report headers.
+    """
+    flags = set((_cpuinfo_field("flags") or "").split())
+    info: dict[str, Any] = {
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "cpu_flags": [flag for flag in RELEVANT_CPU_FLAGS if flag in flags],
+        "isa_available": list(_core.available_isas()),
+        "build": build_info(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    for module in ("onnxruntime", "openvino"):
+        try:
+            info[module] = __import__(module).__version__
+        except ImportError:
+            info[module] = None
+    return info
+
+
+def ort_session(model: Any, num_threads: int, *, profile_prefix: str | None = None,
+                optimized_model_path: str | None = None) -> Any:
+    """An onnxruntime CPU session with ``num_threads`` intra-op threads and default optimizations.
+
+    Parameters
+    ----------
+    model : str, os.PathLike, bytes or onnx.ModelProto
+        The ONNX model.
+    num_threads : int
+        ``intra_op_num_threads``; inter-op parallelism is off (one thread).
+    profile_prefix : str, optional
+        Turn on onnxruntime's profiler, writing JSON with this prefix at ``end_profiling()``.
+    optimized_model_path : str, optional
+        Write the optimized graph (with onnxruntime's fused node names) there.
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = num_threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if profile_prefix:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
+    if optimized_model_path:
+        # Only the graph is wanted: weights go to a side file, so any model size can be saved.
+        options.optimized_model_filepath = optimized_model_path
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_file_name",
+            os.path.basename(optimized_model_path) + ".data")
+    if hasattr(model, "SerializeToString"):
+        model = model.SerializeToString()
+    elif not isinstance(model, bytes):
+        model = os.fspath(model)
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+@contextlib.contextmanager
+def blas_threads(num_threads: int) -> Iterator[bool]:
+    """Limit numpy's BLAS to ``num_threads`` while the block runs.
+
+    Yields True when the limit is in force (``threadpoolctl`` is installed), False when numpy's
+    BLAS keeps its own thread count.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield False
+        return
+    with threadpool_limits(limits=num_threads, user_api="blas"):
+        yield True
+
+
+def float_gemm(m: int, k: int, n: int, groups: int = 1, seed: int = 0) -> Callable[[], object]:
+    """numpy's float32 GEMM ``[groups, m, k] @ [groups, k, n/groups]``, ready to time.
+
+    The operands are made once; each call of the returned function runs the product alone
+    (into a preallocated output): the GEMM a float im2col convolution or dense layer of that
+    shape runs, without the im2col copy or anything else. Call it inside :func:`blas_threads`
+    to set its threads.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((groups, m, k), dtype=np.float32)
+    b = rng.standard_normal((groups, k, n // groups), dtype=np.float32)
+    out = np.empty((groups, m, n // groups), dtype=np.float32)
+    return lambda: np.matmul(a, b, out=out)
+
+
+def peak_binary_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2) -> float | None:
+    """The XOR-popcount ceiling: binary MACs per second of the register-resident loop.
+
+    Runs ``_core.testing.xor_popcount_loop`` on ``num_threads`` Python threads at once (the
+    loop releases the GIL) for about ``seconds``; the best of three tries.
+
+    Returns
+    -------
+    float or None
+        MACs per second over all threads; None when the ISA has no peak loop (scalar).
+    """
+    import threading
+
+    loop = _core.testing.xor_popcount_loop
+    try:
+        macs_per_iteration = loop(isa, 1000) / 1000
+    except (_core.InvalidArgument, _core.UnsupportedIsa):
+        return None
+    start = time.perf_counter()
+    loop(isa, 100_000)
+    iterations = max(int(100_000 * seconds / max(time.perf_counter() - start, 1e-6)), 1000)
+    best = 0.0
+    for _ in range(3):
+        threads = [threading.Thread(target=loop, args=(isa, iterations))
+                   for _ in range(num_threads)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+        best = max(best, macs_per_iteration * iterations * num_threads / elapsed)
+    return best
