@@ -21,6 +21,45 @@ FLOAT_OPS = (
 )
 ALL_OPS = BINARY_OPS + BWN_OPS + FLOAT_OPS
 
+# Attributes each op accepts (docs/ir.md), besides the informational INFO_ATTRS every op takes.
+# The model file refuses any other: a misspelt or foreign attribute would be silently ignored.
+INFO_ATTRS = ("source", "kind")
+_WINDOW_ATTRS = ("kernel_shape", "strides", "dilations", "pads")
+_CONV_ATTRS = _WINDOW_ATTRS + ("group",)
+OP_ATTRS: dict[str, tuple[str, ...]] = {
+    "BinarizePack": (),
+    "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value"),
+    "BinaryDense": ("in_channels", "groups_in", "output"),
+    "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value"),
+    "BwnDense": ("in_channels", "groups_in"),
+    "Conv2d": _CONV_ATTRS,
+    "Dense": (),
+    "ChannelAffine": (),
+    "Relu": (),
+    "PRelu": (),
+    "Clip": ("min", "max"),
+    "Sign": (),
+    "Sigmoid": (),
+    "Tanh": (),
+    "MaxPool": _WINDOW_ATTRS + ("ceil_mode",),
+    "AveragePool": ("kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad"),
+    "GlobalAveragePool": (),
+    "Add": (),
+    "Sub": (),
+    "Mul": (),
+    "Div": (),
+    "Concat": ("axis",),
+    "Reshape": ("shape",),
+    "Transpose": ("perm",),
+    "Softmax": ("axis",),
+    "LogSoftmax": ("axis",),
+}
+
+# Limits shared with the C++ engine (src/xnorinfer/graph/limits.h): the largest extent of any
+# tensor axis, and the most nodes a graph may have (planning is quadratic in the node count).
+MAX_EXTENT = 1 << 31
+MAX_NODES = 1 << 14
+
 
 @dataclass
 class ValueInfo:

@@ -59,6 +59,7 @@ _MIN_FILE_BYTES = _PREAMBLE.size + _TRAILER_BYTES
 # Constant dtypes in the file -> little-endian NumPy dtype they are stored as.
 _STORAGE_DTYPES = {"float32": np.dtype("<f4"), "uint64": np.dtype("<u8")}
 _MAX_RANK = 32  # NumPy 1.x's limit; keeps hostile shapes from costing time
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 _HEADER_KEYS = ("inputs", "outputs", "values", "nodes", "metadata", "constants")
 _VALUE_KEYS = ("name", "shape", "dtype")
@@ -611,17 +612,30 @@ def _node_from_json(node: Any, where: str) -> ir.Node:
 
 
 def _check_attr(value: Any, where: str) -> None:
-    """Attributes are int, float, str, list of int or list of float (docs/ir.md)."""
-    if _is_int(value) or isinstance(value, (float, str)):
+    """Attributes are int, float, str, list of int or list of float (docs/ir.md); ints are
+    64-bit, as the engine stores them."""
+    if _is_int(value):
+        _check_int64([value], where)
+        return
+    if isinstance(value, (float, str)):
         return
     if isinstance(value, list):
-        if all(_is_int(item) for item in value) or all(isinstance(i, float) for i in value):
+        if all(_is_int(item) for item in value):
+            _check_int64(value, where)
+            return
+        if all(isinstance(i, float) for i in value):
             return
         kinds = sorted({_json_type(item) for item in value})
         raise ModelError(f"invalid {where}: a list must hold only ints or only floats, got "
                          f"{', '.join(kinds)}")
     raise ModelError(f"invalid {where}: must be int, float, str, list of int or list of "
                      f"float, got {_json_type(value)}")
+
+
+def _check_int64(values: list[int], where: str) -> None:
+    for value in values:
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ModelError(f"invalid {where}: {value} does not fit in a 64-bit integer")
 
 
 def _check_shape(shape: list[Any], where: str, min_dim: int) -> list[int]:
@@ -637,6 +651,9 @@ def _check_shape(shape: list[Any], where: str, min_dim: int) -> list[int]:
                        else "a constant has no dynamic dimension")
             raise ModelError(f"invalid header: {where} shape {shape} has a negative "
                              f"dimension {dim} ({allowed})")
+        if dim > ir.MAX_EXTENT:
+            raise ModelError(f"invalid header: {where} shape has a dimension {dim}, more than "
+                             f"the engine's limit of {ir.MAX_EXTENT}")
     return list(shape)
 
 
@@ -684,8 +701,12 @@ def _json_type(value: Any) -> str:
 
 def _check_graph(graph: ir.Graph, constant_names: set[str]) -> None:
     """The graph rules of docs/ir.md that hold for every op."""
+    if len(graph.nodes) > ir.MAX_NODES:
+        raise ModelError(f"invalid graph: {len(graph.nodes)} nodes, more than the engine's "
+                         f"limit of {ir.MAX_NODES}")
     producer: dict[str, str] = {}
     for value in graph.inputs:
+        _check_input_shape(value)
         _claim(producer, value.name, "a graph input")
     for name in constant_names:
         _claim(producer, name, "a constant")
@@ -709,10 +730,24 @@ def _check_graph(graph: ir.Graph, constant_names: set[str]) -> None:
                              f"produces")
 
 
+def _check_input_shape(value: ir.ValueInfo) -> None:
+    """Graph inputs have positive extents; only dim 0 (the batch) may be dynamic (-1)."""
+    for axis, dim in enumerate(value.shape):
+        if dim == 0 or (dim == -1 and axis > 0):
+            raise ModelError(f"invalid graph: graph input '{value.name}' has shape "
+                             f"{value.shape}: extents must be positive, and only dim 0 may be "
+                             f"dynamic (-1)")
+
+
 def _check_node(node: ir.Node, producer: dict[str, str], later: dict[str, str],
                 seen_nodes: set[str]) -> None:
     if node.op not in ir.ALL_OPS:
         raise ModelError(f"invalid graph: node '{node.name}' has unknown op '{node.op}'")
+    unknown = sorted(set(node.attrs) - set(ir.OP_ATTRS[node.op]) - set(ir.INFO_ATTRS))
+    if unknown:
+        allowed = ", ".join(ir.OP_ATTRS[node.op] + ir.INFO_ATTRS)
+        raise ModelError(f"invalid graph: node '{node.name}' ({node.op}) has unknown "
+                         f"attribute(s) {', '.join(map(repr, unknown))} (it takes {allowed})")
     if node.name in seen_nodes:
         raise ModelError(f"invalid graph: node name '{node.name}' is used twice")
     seen_nodes.add(node.name)

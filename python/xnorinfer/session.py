@@ -51,6 +51,17 @@ def build_engine_graph(graph: ir.Graph) -> Any:
     return engine
 
 
+def _check_output_shapes(outputs: list[ir.ValueInfo], planned: list[list[int]]) -> None:
+    """The file's output shapes, which get_outputs() reports, must be what the graph computes
+    (-1, the dynamic batch, matches any extent)."""
+    for value, shape in zip(outputs, planned):
+        if len(shape) != len(value.shape) or any(d not in (-1, s)
+                                                 for d, s in zip(value.shape, shape)):
+            raise ModelError(f"the model's graph is invalid: graph output '{value.name}' is "
+                             f"declared with shape {value.shape} but computes {list(shape)} "
+                             f"at batch 1")
+
+
 class InferenceSession:
     """A loaded model, ready to run. Safe to call :meth:`run` from several threads at once.
 
@@ -83,8 +94,13 @@ class InferenceSession:
         try:
             engine_graph = build_engine_graph(graph)
             self._session = _core.Session(engine_graph, num_threads or 0, isa or "")
+            # Plan now (batch 1 for a dynamic batch): a graph whose shapes do not fit together
+            # is refused here, not at its first run.
+            planned = self._session.output_shapes([[1 if d == -1 else d for d in v.shape]
+                                                   for v in graph.inputs])
         except _core.InvalidModel as error:
             raise ModelError(f"the model's graph is invalid: {error}") from error
+        _check_output_shapes(graph.outputs, planned)
         self._inputs = [_node_arg(v) for v in graph.inputs]
         self._outputs = [_node_arg(v) for v in graph.outputs]
 
@@ -126,6 +142,18 @@ class InferenceSession:
         list of numpy.ndarray
             float32 arrays, in the order of ``output_names``.
 
+        Raises
+        ------
+        ValueError
+            Wrong input names, rank or shape, or a zero-size batch (a dynamic batch is any
+            positive size).
+        TypeError
+            An input that is not a float32 ``numpy.ndarray`` (float64 and integer arrays are
+            refused, not converted).
+        xnorinfer.OutOfMemory
+            The batch needs more working memory than this machine has (a MemoryError, raised
+            before anything is allocated).
+
         Notes
         -----
         Binary layers binarize with ``x < 0 -> -1``, else +1: 0, -0 and NaN become +1
@@ -133,7 +161,9 @@ class InferenceSession:
         """
         arrays = self._check_feed(input_feed)
         wanted = self._output_indices(output_names)
-        outputs = self._session.run(arrays)
+        # Plan before copying inputs: a batch too large for memory fails without allocating.
+        self._session.output_shapes([list(a.shape) for a in arrays])
+        outputs = self._session.run([np.ascontiguousarray(a) for a in arrays])
         return [outputs[i] for i in wanted]
 
     def _check_feed(self, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -155,7 +185,7 @@ class InferenceSession:
                 raise TypeError(f"input '{arg.name}' must be float32, got {array.dtype}: "
                                 "pass x.astype(np.float32)")
             self._check_shape(arg, array.shape)
-            arrays.append(np.ascontiguousarray(array))
+            arrays.append(array)
         return arrays
 
     @staticmethod

@@ -13,6 +13,7 @@ from pathlib import Path
 import onnx
 
 from xnorinfer import ir
+from xnorinfer.onnx.folding import BATCH_SENTINEL
 from xnorinfer.onnx.fuse import run_fusions
 from xnorinfer.onnx.loader import InputShapes, load_onnx
 from xnorinfer.onnx.lower import Lowering
@@ -69,7 +70,10 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         lowering = Lowering(onnx_graph, allow_float=allow_float, on_node=on_node)
         builder = lowering.run()
     values = {info.name: info for info in builder.inputs} | builder.values
-    outputs = [ir.ValueInfo(name, values[name].shape, "float32") for name in onnx_graph.outputs]
+    for info in builder.values.values():
+        info.shape = _dynamic_batch(info.shape)
+    outputs = [ir.ValueInfo(name, _dynamic_batch(values[name].shape), "float32")
+               for name in onnx_graph.outputs]
     graph = ir.Graph(builder.inputs, outputs, builder.nodes, builder.constants, builder.values)
     run_fusions(graph, lowering.keep_float_by_name)
     report = build_report(onnx_graph, graph, lowering.float_reasons, lowering.notes)
@@ -80,6 +84,12 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
 
         model_file.save(graph, Path(output_path))
     return ConversionResult(graph, report)
+
+
+def _dynamic_batch(shape: list[int]) -> list[int]:
+    """A shape that ONNX inferred from a folded batch-dependent constant holds the batch
+    sentinel as dim 0: it is the dynamic batch."""
+    return [-1 if axis == 0 and dim == BATCH_SENTINEL else dim for axis, dim in enumerate(shape)]
 
 
 def _producer(onnx_producer: str, opset: int) -> str:

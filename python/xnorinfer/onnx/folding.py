@@ -31,6 +31,10 @@ SHAPE_MOVING_OPS = frozenset(
 # Elementwise ops that broadcast their two operands numpy-style.
 BROADCASTING_OPS = frozenset({"Add", "Sub", "Mul", "Div"})
 
+# A folded constant larger than this stays a node: ConstantOfShape, Expand or Tile of a tiny
+# shape could otherwise make the converter allocate far more than the model file holds.
+MAX_FOLDED_ELEMENTS = 1 << 26
+
 NONDETERMINISTIC_OPS = frozenset(
     {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
      "Bernoulli"})
@@ -146,6 +150,9 @@ def _evaluate(node: onnx.NodeProto, constants: dict[str, np.ndarray], batch_depe
               ) -> list[np.ndarray] | None:
     """The node's outputs when they can be computed now, else None."""
     if node.op_type in NONDETERMINISTIC_OPS or any(a.g.node or a.graphs for a in node.attribute):
+        return None
+    if any(np.prod(shapes.get(name) or (), dtype=float) > MAX_FOLDED_ELEMENTS
+           for name in node.output):
         return None
     if node.op_type == "Shape" and node.input[0] not in constants:
         return _fold_shape(node, shapes.get(node.input[0]))

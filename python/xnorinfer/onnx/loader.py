@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from onnx import TensorProto, external_data_helper, helper, numpy_helper
 
+from xnorinfer import ir
 from xnorinfer.errors import ConversionError
 from xnorinfer.onnx.folding import fold_constants
 from xnorinfer.onnx.onnx_graph import OnnxGraph
@@ -45,16 +46,18 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
         data that is not loaded.
     """
     proto = _read(model)
+    _check_strings(proto)
     opset = default_opset(proto)
     if opset < MIN_OPSET:
         raise ConversionError(
             f"the model uses ONNX opset {opset}; the converter reads opset {MIN_OPSET} or newer "
             "(re-export it, or upgrade it with onnx.version_converter.convert_version)")
+    _check_onnx(proto)
     if proto.functions:
         proto = onnx.inliner.inline_local_functions(proto)
     _name_anonymous_nodes(proto.graph)
     onnx_bytes = proto.ByteSize()
-    onnx_param_bytes = sum(numpy_helper.to_array(t).nbytes for t in proto.graph.initializer)
+    onnx_param_bytes = _initializer_bytes(proto.graph)
     _apply_input_shapes(proto.graph, input_shapes or {})
     _declare_input_outputs_like_inputs(proto.graph)
     graph_inputs = _graph_inputs(proto.graph)
@@ -98,9 +101,70 @@ def _read(model: str | os.PathLike | onnx.ModelProto) -> onnx.ModelProto:
     if not path.is_file():
         raise ConversionError(f"no ONNX model at '{path}'")
     try:
-        return onnx.load(str(path), load_external_data=True)
-    except (OSError, ValueError, DecodeError) as error:
+        proto = onnx.load(str(path), load_external_data=True)
+    except (OSError, ValueError, DecodeError, onnx.checker.ValidationError) as error:
+        # ValidationError: external data that points outside the model's folder.
         raise ConversionError(f"cannot read ONNX model '{path}': {error}") from error
+    return proto
+
+
+def _check_strings(message: Message) -> None:
+    """Protobuf parses string fields without checking their UTF-8 and hands a bad one back as
+    bytes, which would fail wherever the converter first used it: refuse it here."""
+    for field, value in message.ListFields():
+        if field.type == field.TYPE_MESSAGE:
+            for item in [value] if isinstance(value, Message) else value:
+                _check_strings(item)
+        elif field.type == field.TYPE_STRING:
+            items = [value] if isinstance(value, (bytes, str)) else value
+            if any(isinstance(item, bytes) for item in items):
+                raise ConversionError(f"invalid ONNX model: a {message.DESCRIPTOR.name} has a "
+                                      f"'{field.name}' that is not valid UTF-8")
+
+
+def _check_onnx(proto: onnx.ModelProto) -> None:
+    """ONNX's checker on every node and initializer, then strict shape inference: wrong
+    attribute or tensor types, tensors whose data do not match their dims, and attributes out
+    of range are refused before the converter reads them. (``check_model`` as a whole would also
+    refuse graph outputs declared without a shape, which onnxruntime runs.)"""
+    _check_single_producers(proto.graph)
+    ctx = onnx.checker.C.CheckerContext()
+    ctx.ir_version = proto.ir_version
+    ctx.opset_imports = {entry.domain: entry.version for entry in proto.opset_import}
+    try:
+        for tensor in proto.graph.initializer:
+            onnx.checker.check_tensor(tensor, ctx)
+        for node in proto.graph.node:
+            onnx.checker.check_node(node, ctx)
+        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError,
+            ValueError) as error:  # ValueError: from onnx's C++, e.g. an unknown data type
+        raise ConversionError(f"invalid ONNX model: {error}") from None
+
+
+def _check_single_producers(graph: onnx.GraphProto) -> None:
+    """Every tensor has one producer: a node output may not redefine another name."""
+    produced = {inp.name for inp in graph.input} | {init.name for init in graph.initializer}
+    for node in graph.node:
+        for name in node.output:
+            if name in produced:
+                raise ConversionError(f"invalid ONNX model: tensor '{name}' (an output of node "
+                                      f"'{node.name}', {node.op_type}) is defined twice")
+            if name:
+                produced.add(name)
+
+
+def _initializer_bytes(graph: onnx.GraphProto) -> int:
+    """Total bytes of the initializers, each read once here so that one whose data does not
+    match its dims (which ONNX's checker lets through when the data is too long) is refused."""
+    total = 0
+    for tensor in graph.initializer:
+        try:
+            total += numpy_helper.to_array(tensor).nbytes
+        except (ValueError, TypeError) as error:
+            raise ConversionError(f"invalid ONNX model: initializer '{tensor.name}' cannot be "
+                                  f"read: {error}") from None
+    return total
 
 
 def _name_anonymous_nodes(graph: onnx.GraphProto) -> None:
@@ -163,6 +227,9 @@ def _check_inputs(graph: onnx.GraphProto, graph_inputs: list[str]) -> None:
             raise ConversionError(f"input '{name}' has no declared shape; give one with "
                                   f"convert(..., input_shapes={{'{name}': [...]}})")
         for i, dim in enumerate(tensor_type.shape.dim):
+            if dim.HasField("dim_value") and not 1 <= dim.dim_value <= ir.MAX_EXTENT:
+                raise ConversionError(f"input '{name}' dim {i} is {dim.dim_value}; the engine "
+                                      f"takes extents from 1 to {ir.MAX_EXTENT}")
             if i > 0 and not dim.HasField("dim_value"):
                 raise ConversionError(
                     f"input '{name}' dim {i} is symbolic ('{dim.dim_param}'); only dim 0 (the "

@@ -74,6 +74,11 @@ def lower_conv(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
     bias = ctx.optional_const(node, 2, "bias")
     state = ctx.state(node.input[0], node)
     geometry = conv_geometry(node, ctx.graph.shape(node.input[0])[2:], weight.shape[2:])
+    channels = ctx.graph.shape(node.input[0])[1]
+    if weight.ndim != 4 or channels != weight.shape[1] * geometry.group:
+        # ONNX shape inference does not check this.
+        raise ctx.error(node, f"its weight of shape {list(weight.shape)} does not fit an input "
+                              f"of {channels} channels in {geometry.group} group(s)")
     pad_value = 0.0
     if isinstance(state, Padded):
         geometry, pad_value = _fold_pad(ctx, node, state, geometry)

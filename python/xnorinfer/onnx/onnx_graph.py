@@ -75,7 +75,7 @@ def attr(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
     for attribute in node.attribute:
         if attribute.name == name:
             value = helper.get_attribute_value(attribute)
-            return value.decode() if isinstance(value, bytes) else value
+            return value.decode(errors="replace") if isinstance(value, bytes) else value
     return default
 
 

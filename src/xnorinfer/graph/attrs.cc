@@ -26,6 +26,22 @@ int64_t AttrMap::get_int(const std::string& key, int64_t fallback) const {
   return has(key) ? get_int(key) : fallback;
 }
 
+int64_t AttrMap::get_bounded_int(const std::string& key, int64_t min_value,
+                                 int64_t max_value) const {
+  const int64_t v = get_int(key);
+  if (v < min_value || v > max_value) {
+    throw InvalidModel("node '" + node_ + "': attribute '" + key + "' value " +
+                       std::to_string(v) + " is outside [" + std::to_string(min_value) + ", " +
+                       std::to_string(max_value) + "]");
+  }
+  return v;
+}
+
+int64_t AttrMap::get_bounded_int(const std::string& key, int64_t fallback, int64_t min_value,
+                                 int64_t max_value) const {
+  return has(key) ? get_bounded_int(key, min_value, max_value) : fallback;
+}
+
 double AttrMap::get_float(const std::string& key) const {
   const AttrValue& value = at(key);
   if (const auto* d = std::get_if<double>(&value)) return *d;

@@ -20,6 +20,10 @@ class AttrMap {
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   int64_t get_int(const std::string& key) const;
   int64_t get_int(const std::string& key, int64_t fallback) const;
+  // An int within [min_value, max_value]; the form with `fallback` is for optional attributes.
+  int64_t get_bounded_int(const std::string& key, int64_t min_value, int64_t max_value) const;
+  int64_t get_bounded_int(const std::string& key, int64_t fallback, int64_t min_value,
+                          int64_t max_value) const;
   double get_float(const std::string& key) const;  // an int attribute is accepted too
   double get_float(const std::string& key, double fallback) const;
   std::string get_string(const std::string& key) const;

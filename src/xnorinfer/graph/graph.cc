@@ -16,9 +16,13 @@ void Graph::define(const std::string& name, const char* what) {
 void Graph::add_input(const std::string& name, const Shape& shape, DType dtype) {
   define(name, "a graph input");
   if (dtype != DType::kFloat32) throw InvalidModel("graph input '" + name + "' must be float32");
-  for (int64_t d : shape) {
-    if (d < -1 || d > kMaxExtent) {
-      throw InvalidModel("graph input '" + name + "' has an invalid extent " + std::to_string(d));
+  for (size_t i = 0; i < shape.size(); ++i) {
+    // Only the batch may be dynamic; a zero extent could never be fed.
+    const int64_t d = shape[i];
+    if (d == 0 || d < -1 || d > kMaxExtent || (d == -1 && i > 0)) {
+      throw InvalidModel("graph input '" + name + "' has an invalid extent " + std::to_string(d) +
+                         " in shape " + to_string(shape) +
+                         " (extents are positive; only dim 0 may be -1, dynamic)");
     }
   }
   inputs_.push_back({name, dtype, shape});
@@ -27,6 +31,10 @@ void Graph::add_input(const std::string& name, const Shape& shape, DType dtype) 
 void Graph::add_constant(const std::string& name, const TensorInfo& info, const void* data,
                          size_t num_bytes) {
   define(name, "a constant");
+  if (info.dtype == DType::kBits && (info.shape.empty() || info.shape.back() < 1)) {
+    throw InvalidModel("packed constant '" + name + "' has shape " + to_string(info.shape) +
+                       ": it needs at least one word in its last axis");
+  }
   const int64_t expected = checked_storage_bytes(info, "constant '" + name + "'");
   if (static_cast<int64_t>(num_bytes) != expected) {
     throw InvalidModel("constant '" + name + "' has " + std::to_string(num_bytes) +
@@ -48,7 +56,10 @@ void Graph::add_node(NodeDef node) {
                          "', which is not a graph input, a constant or an earlier node's output");
     }
   }
-  if (node.outputs.empty()) throw InvalidModel("node '" + node.name + "' has no outputs");
+  // Ops always write their first output; only later ones may be left out ("").
+  if (node.outputs.empty() || node.outputs[0].empty()) {
+    throw InvalidModel("node '" + node.name + "' (" + node.op + ") needs a named first output");
+  }
   for (const std::string& out : node.outputs) {
     if (!out.empty()) define(out, "a node output");
   }

@@ -17,6 +17,7 @@
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/bit_copy.h"
@@ -44,11 +45,11 @@ class BinaryConv2d final : public Op {
     const AttrMap& a = args.node.attrs;
     check_.input_count(4, 10);
     check_.output_count(1, 2);
-    group_ = a.get_int("group", 1);
-    in_channels_ = a.get_int("in_channels");
+    group_ = a.get_bounded_int("group", 1, 1, kMaxExtent);
+    in_channels_ = a.get_bounded_int("in_channels", 1, kMaxExtent);
     pad_value_ = a.get_int("pad_value", 0);
     if (pad_value_ < -1 || pad_value_ > 1) check_.fail("pad_value must be -1, 0 or 1");
-    if (in_channels_ < 1 || group_ < 1 || in_channels_ % group_ != 0) {
+    if (in_channels_ % group_ != 0) {
       check_.fail("in_channels (" + std::to_string(in_channels_) +
                   ") must be a positive multiple of group (" + std::to_string(group_) + ")");
     }

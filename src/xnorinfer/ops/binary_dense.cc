@@ -5,6 +5,7 @@
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/op_registry.h"
@@ -25,9 +26,8 @@ class BinaryDense final : public Op {
     const AttrMap& a = args.node.attrs;
     check_.input_count(4, 5);
     check_.output_count(1, 1);
-    in_channels_ = a.get_int("in_channels");
-    groups_in_ = a.get_int("groups_in", 1);
-    if (in_channels_ < 1 || groups_in_ < 1) check_.fail("in_channels and groups_in must be >= 1");
+    in_channels_ = a.get_bounded_int("in_channels", 1, kMaxExtent);
+    groups_in_ = a.get_bounded_int("groups_in", 1, 1, kMaxExtent);
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];

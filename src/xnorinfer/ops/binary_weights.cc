@@ -7,6 +7,12 @@ namespace xnorinfer {
 BlockedBinaryWeights block_binary_weights(const NodeChecker& check, const Tensor& weights,
                                           int64_t out_channels, int64_t groups, int64_t taps,
                                           int64_t bits_per_tap, int64_t block) {
+  if (taps < 1 || bits_per_tap < 1 || taps > kMaxDotBits || bits_per_tap > kMaxDotBits ||
+      taps * bits_per_tap > kMaxDotBits) {
+    check.fail("a dot product over " + std::to_string(taps) + " taps x " +
+               std::to_string(bits_per_tap) + " bits is outside [1, " +
+               std::to_string(kMaxDotBits) + "] products");
+  }
   BlockedBinaryWeights p;
   p.out_channels = out_channels;
   p.groups = groups;

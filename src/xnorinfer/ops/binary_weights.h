@@ -32,8 +32,14 @@ struct BlockedBinaryWeights {
   }
 };
 
+// The most ±1 products one output may sum: the int32 counts, and the threshold search over
+// [-max, max] in output_transform.cc, stay in range.
+constexpr int64_t kMaxDotBits = int64_t{1} << 30;
+
 // `weights` holds out_channels rows of taps x words_for_bits(bits_per_tap) words. Bits past
 // bits_per_tap in each tap's last word are cleared (a hostile file cannot smuggle them in).
+// Fails unless taps * bits_per_tap is within [1, kMaxDotBits] and `weights` has exactly that
+// many words; checked before any size is computed from the attributes.
 BlockedBinaryWeights block_binary_weights(const NodeChecker& check, const Tensor& weights,
                                           int64_t out_channels, int64_t groups, int64_t taps,
                                           int64_t bits_per_tap, int64_t block);

@@ -2,6 +2,7 @@
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
 #include <optional>
 
+#include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/float_conv_core.h"
 #include "xnorinfer/ops/op_registry.h"
 
@@ -25,14 +26,14 @@ class Conv2d final : public Op {
   explicit Conv2d(const OpArgs& args, bool bwn) : check_(args.node) {
     const AttrMap& a = args.node.attrs;
     const ConvGeometry geom = ConvGeometry::parse(args.node);
-    const int64_t group = a.get_int("group", 1);
+    const int64_t group = a.get_bounded_int("group", 1, 1, kMaxExtent);
     check_.output_count(1, 1);
     if (bwn) {
       check_.input_count(4, 4);
       if (a.get_int("pad_value", 0) != 0) check_.fail("BwnConv2d pads with zeros only");
-      const int64_t in_channels = a.get_int("in_channels");
+      const int64_t in_channels = a.get_bounded_int("in_channels", 1, kMaxExtent);
       const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
-      if (w.shape().size() != 4 || group < 1 || in_channels % group != 0 ||
+      if (w.shape().size() != 4 || in_channels % group != 0 ||
           w.shape()[1] != geom.kh || w.shape()[2] != geom.kw ||
           w.info.last_axis_storage() != words_for_bits(in_channels / group)) {
         check_.fail("weight must be [O, KH, KW, words of in_channels/group], got " +

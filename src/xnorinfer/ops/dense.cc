@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/float_weights.h"
@@ -17,15 +18,15 @@ constexpr int64_t kChannelsPerTask = 64;
 class Dense final : public Op {
  public:
   Dense(const OpArgs& args, bool bwn) : check_(args.node), sgemm_(select_sgemm(args.isa)) {
-    static_assert(kChannelsPerTask % 32 == 0, "tasks must start on a GEMM panel");
+    static_assert(kChannelsPerTask % 64 == 0, "tasks must start on a GEMM panel (nr <= 64)");
     check_.output_count(1, 1);
     if (bwn) {
       check_.input_count(4, 4);
-      in_features_ = args.node.attrs.get_int("in_channels");
+      in_features_ = args.node.attrs.get_bounded_int("in_channels", 1, kMaxExtent);
       if (args.node.attrs.get_int("groups_in", 1) != 1) check_.fail("groups_in must be 1");
       const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
       const int64_t words = words_for_bits(in_features_);
-      if (in_features_ < 1 || w.shape().empty() ||
+      if (w.shape().empty() ||
           w.info.storage_bytes() != w.shape()[0] * words * static_cast<int64_t>(sizeof(Word))) {
         check_.fail("weight must be [O, 1, " + std::to_string(words) + "] words, got " +
                     std::to_string(w.info.storage_bytes() / 8) + " words");

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/op_util.h"
 
@@ -17,6 +18,9 @@ class Concat final : public Op {
   explicit Concat(const OpArgs& args) : check_(args.node) {
     check_.input_count(1, 1024);
     check_.output_count(1, 1);
+    for (size_t i = 0; i < args.node.inputs.size(); ++i) {
+      if (!check_.has_input(i)) check_.fail("input " + std::to_string(i) + " is empty");
+    }
     axis_ = args.node.attrs.get_int("axis");
     if (axis_ < 0 || axis_ >= kMaxRank) check_.fail("axis must be in [0, 8)");
   }
@@ -69,23 +73,29 @@ class Reshape final : public Op {
     if (shape_.size() > kMaxRank) check_.fail("shape has more than 8 axes");
     if (std::count(shape_.begin(), shape_.end(), -1) > 1) check_.fail("shape has more than one -1");
     for (int64_t d : shape_) {
-      if (d < -1) check_.fail("shape has a negative extent other than -1");
+      if (d < -1 || d > kMaxExtent) {
+        check_.fail("shape extent " + std::to_string(d) + " is outside [-1, " +
+                    std::to_string(kMaxExtent) + "]");
+      }
     }
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
     Shape out = shape_;
+    const int64_t total = num_elements(x.shape);
     int64_t known = 1, infer_axis = -1;
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i] == 0) {
         if (i >= x.shape.size()) check_.fail("shape copies axis " + std::to_string(i) + " the input lacks");
         out[i] = x.shape[i];
       }
-      if (out[i] == -1) infer_axis = static_cast<int64_t>(i);
-      else known *= out[i];
+      if (out[i] == -1) {
+        infer_axis = static_cast<int64_t>(i);
+      } else if (__builtin_mul_overflow(known, out[i], &known)) {
+        check_.fail("cannot reshape " + to_string(x.shape) + " to " + to_string(out));
+      }
     }
-    const int64_t total = num_elements(x.shape);
     if (infer_axis >= 0) {
       if (known == 0 || total % known != 0) check_.fail("cannot infer -1 reshaping " + to_string(x.shape));
       out[infer_axis] = total / known;
@@ -141,19 +151,25 @@ class Transpose final : public Op {
       out[0]->f32()[0] = in[0]->f32()[0];
       return;
     }
-    std::vector<int64_t> x_strides(rank, 1);
-    for (size_t i = rank - 1; i-- > 0;) x_strides[i] = x_strides[i + 1] * xs[i + 1];
-    const int64_t inner = ys[rank - 1];
-    const int64_t inner_stride = x_strides[perm_[rank - 1]];
-    const int64_t rows = num_elements(ys) / std::max<int64_t>(inner, 1);
+    // Walk the input in memory order (contiguous reads of its last axis) and scatter into the
+    // output: the NCHW -> NHWC transpose of an image reads whole rows instead of 3 floats.
+    int64_t y_strides[kMaxRank];
+    y_strides[rank - 1] = 1;
+    for (size_t i = rank - 1; i-- > 0;) y_strides[i] = y_strides[i + 1] * ys[i + 1];
+    int64_t stride_of_input_axis[kMaxRank];
+    for (size_t i = 0; i < rank; ++i) stride_of_input_axis[perm_[i]] = y_strides[i];
+    const int64_t inner = xs[rank - 1];
+    const int64_t inner_stride = stride_of_input_axis[rank - 1];
+    const int64_t rows = num_elements(xs) / std::max<int64_t>(inner, 1);
     parallel_for(rows, ctx.num_threads, [&](int64_t row, int) {
-      int64_t src = 0, rest = row;
+      int64_t dst = 0, rest = row;
       for (size_t axis = rank - 1; axis-- > 0;) {
-        src += (rest % ys[axis]) * x_strides[perm_[axis]];
-        rest /= ys[axis];
+        dst += (rest % xs[axis]) * stride_of_input_axis[axis];
+        rest /= xs[axis];
       }
-      float* y = out[0]->f32() + row * inner;
-      for (int64_t i = 0; i < inner; ++i) y[i] = in[0]->f32()[src + i * inner_stride];
+      const float* x = in[0]->f32() + row * inner;
+      float* y = out[0]->f32() + dst;
+      for (int64_t i = 0; i < inner; ++i) y[i * inner_stride] = x[i];
     });
   }
 

@@ -12,6 +12,9 @@
 namespace xnorinfer {
 namespace {
 
+// Pools have no weights, so nothing else in the file bounds their work per output value.
+constexpr int64_t kMaxPoolTaps = 4096;
+
 class Pool final : public Op {
  public:
   Pool(const OpArgs& args, bool is_max)
@@ -19,6 +22,14 @@ class Pool final : public Op {
     check_.input_count(1, 1);
     check_.output_count(1, 1);
     count_include_pad_ = args.node.attrs.get_int("count_include_pad", 0) != 0;
+    if (geom_.kh * geom_.kw > kMaxPoolTaps) {
+      check_.fail("windows over " + std::to_string(kMaxPoolTaps) + " taps are not supported");
+    }
+    // ONNX's rule: a window may not lie wholly in the padding.
+    if (std::max(geom_.pad_top, geom_.pad_bottom) >= geom_.kh ||
+        std::max(geom_.pad_left, geom_.pad_right) >= geom_.kw) {
+      check_.fail("pads must be smaller than the kernel");
+    }
     if (!is_max && (geom_.dilation_h != 1 || geom_.dilation_w != 1)) {
       check_.fail("AveragePool supports dilation 1 only");
     }
@@ -68,7 +79,7 @@ class Pool final : public Op {
     y[words - 1] &= low_bits_mask(xs[3] - (words - 1) * kBitsPerWord);  // tail bits stay 0
   }
 
-  void pool_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* y) const {
+  void pool_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* __restrict y) const {
     const Shape& xs = x.shape();
     const int64_t c = xs[3];
     std::fill(y, y + c, is_max_ ? -INFINITY : 0.0f);
@@ -82,9 +93,13 @@ class Pool final : public Op {
         if (iy < h_end_padded && ix < w_end_padded) ++window;
         if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) continue;
         ++inside;
-        const float* src = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
+        const float* __restrict src = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
         if (is_max_) {
-          for (int64_t i = 0; i < c; ++i) y[i] = std::isnan(src[i]) || src[i] > y[i] ? src[i] : y[i];
+          // NaN wins (v != v), as in ONNX; written as a select so the loop vectorizes.
+          for (int64_t i = 0; i < c; ++i) {
+            const float v = src[i];
+            y[i] = (v > y[i]) | (v != v) ? v : y[i];
+          }
         } else {
           for (int64_t i = 0; i < c; ++i) y[i] += src[i];
         }
