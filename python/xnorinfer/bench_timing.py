@@ -32,12 +32,18 @@ def wall(fn: Callable[[], object]) -> Measurement:
     return measure
 
 
+SETTLE_SECONDS = 0.05
+
+
 def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
                         calls: int = 1) -> dict[str, float]:
     """Median seconds of each measurement, taken round-robin so all share the same conditions.
 
     Each of ``repeats`` rounds runs, for every measurement in a rotated order, one untimed
     warm-up call then ``calls`` timed calls; the result is the median over all timed calls.
+    Between two measurements the process idles for ``SETTLE_SECONDS``: every engine's worker
+    threads (onnxruntime's, OpenVINO's, our OpenMP team) spin for a while after a run, and on a
+    2-core machine a spinning pool from the previous engine would take a core from the next.
 
     Parameters
     ----------
@@ -58,6 +64,7 @@ def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
     for round_index in range(max(repeats, 1)):
         shift = round_index % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
+            time.sleep(SETTLE_SECONDS)
             measurements[name]()
             samples[name].extend(measurements[name]() for _ in range(calls))
     return {name: statistics.median(values) for name, values in samples.items()}
