@@ -54,3 +54,13 @@ def test_larq_dynamic_batch(tmp_path, run_graph):
     expected = onnxruntime_outputs(path, feeds)["logits"]
     assert actual.shape == (5, 10)
     assert float(np.abs(actual - expected).max()) <= 1e-4 * float(np.abs(expected).max())
+
+
+def test_binary_heavy_model_file_is_over_20x_smaller(tmp_path):
+    """QuickNet (16 binary residual blocks) stores its binary weights as bits: the model file
+    is more than 20x smaller than the float ONNX it came from."""
+    path, _ = larq_model("larq_quicknet_small_32", tmp_path)
+    packed = tmp_path / "quicknet.xnor"
+    convert(path, packed)
+    ratio = path.stat().st_size / packed.stat().st_size
+    assert ratio > 20, f"only {ratio:.1f}x smaller"
