@@ -193,31 +193,37 @@ class BinaryConv2d final : public Op {
     return iy >= 0 && iy < h && ix >= 0 && ix < w;
   }
 
-  // Word offset of each tap from its window's corner (for windows wholly inside), in
-  // group g's words.
-  void tap_offsets(int64_t w, int64_t x_words, int64_t g, int64_t* offset) const {
+  // Calls visit(p, window, corner, tap_offset) for output pixels p0 .. p0 + count - 1 of image
+  // n, where corner points at the window's top-left input pixel (group g's first word) and
+  // tap_offset[t] is tap t's word offset from it when the window is wholly inside.
+  template <typename Visit>
+  void for_each_window(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
+                       const Visit& visit) const {
+    const Shape& xs = x.shape();
+    const int64_t h = xs[1], w = xs[2];
+    const int64_t x_words = words_for_bits(xs[3]);
+    const int64_t out_w = geom_.out_w(w);
+    const Word* image = x.words() + n * h * w * x_words;
     const int64_t group_word = words_aligned_groups_ ? g * bits_per_group_ / kBitsPerWord : 0;
+    int64_t tap_offset[kMaxTaps];
     for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky)
       for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t)
-        offset[t] = (ky * geom_.dilation_h * w + kx * geom_.dilation_w) * x_words + group_word;
+        tap_offset[t] = (ky * geom_.dilation_h * w + kx * geom_.dilation_w) * x_words + group_word;
+    int64_t oy = p0 / out_w, ox = p0 % out_w;
+    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
+      const Window win = window(oy, ox, h, w);
+      visit(p, win, image + (win.y0 * w + win.x0) * x_words, tap_offset);
+    }
   }
 
   // Pointer mode: points each (pixel, tap) of the tile at group g's words of the input pixel
   // it reads, or at the padding pattern.
   void point_taps(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
                   const Word** ptrs) const {
-    const Shape& xs = x.shape();
-    const int64_t h = xs[1], w = xs[2];
-    const int64_t x_words = words_for_bits(xs[3]);
-    const int64_t out_w = geom_.out_w(w);
+    const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t taps = weights_.taps;
-    const Word* image = x.words() + n * h * w * x_words;
-    int64_t tap_offset[kMaxTaps];
-    tap_offsets(w, x_words, g, tap_offset);
-    int64_t oy = p0 / out_w, ox = p0 % out_w;
-    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
-      const Window win = window(oy, ox, h, w);
-      const Word* corner = image + (win.y0 * w + win.x0) * x_words;
+    for_each_window(x, n, p0, count, g, [&](int64_t p, const Window& win, const Word* corner,
+                                            const int64_t* tap_offset) {
       const Word** row = ptrs + p * taps;
       for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
         for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
@@ -225,7 +231,7 @@ class BinaryConv2d final : public Op {
                                                                 : pad_words_.data();
         }
       }
-    }
+    });
   }
 
   // Row mode, for groups whose channels do not start on a word boundary: copies each pixel's
@@ -235,21 +241,11 @@ class BinaryConv2d final : public Op {
   // than the pointer reloads they save.)
   void gather_rows(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
                    const Word** ptrs, Word* rows) const {
-    const Shape& xs = x.shape();
-    const int64_t h = xs[1], w = xs[2];
-    const int64_t x_words = words_for_bits(xs[3]);
+    const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t wpt = weights_.words_per_tap;
-    const int64_t out_w = geom_.out_w(w);
-    const int64_t taps = weights_.taps;
-    const int64_t k_words = weights_.k_words();
-    const Word* image = x.words() + n * h * w * x_words;
-    int64_t tap_offset[kMaxTaps];
-    tap_offsets(w, x_words, g, tap_offset);
-    int64_t oy = p0 / out_w, ox = p0 % out_w;
-    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
-      const Window win = window(oy, ox, h, w);
-      const Word* corner = image + (win.y0 * w + win.x0) * x_words;
-      Word* row = rows + p * k_words;
+    for_each_window(x, n, p0, count, g, [&](int64_t p, const Window& win, const Word* corner,
+                                            const int64_t* tap_offset) {
+      Word* row = rows + p * weights_.k_words();
       ptrs[p] = row;
       for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
         for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
@@ -263,7 +259,7 @@ class BinaryConv2d final : public Op {
           }
         }
       }
-    }
+    });
   }
 
   // K = kmap_kernel_value * sum of the A map over the taps inside the image.
