@@ -7,7 +7,7 @@
 
 namespace xnorinfer {
 
-constexpr int64_t kFloatConvTilePixels = 96;  // a multiple of every sgemm kernel's mr (4, 6)
+constexpr int64_t kFloatConvTilePixels = 96;  // a multiple of every sgemm kernel's mr (4, 8)
 
 template <typename Epilogue>
 void FloatConvCore::run(const Tensor& x, Tensor& y, const RunContext& ctx,
