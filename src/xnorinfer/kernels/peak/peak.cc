@@ -15,6 +15,7 @@ int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
       return xor_popcount_loop__avx2(iterations);
 #endif
     default:
+      (void)iterations;  // only the SIMD loops use it; which exist depends on the build
       throw InvalidArgument(std::string("no XOR-popcount peak loop for ISA ") + to_string(isa));
   }
 }
