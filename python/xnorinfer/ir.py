@@ -26,10 +26,14 @@ ALL_OPS = BINARY_OPS + BWN_OPS + FLOAT_OPS
 INFO_ATTRS = ("source", "kind")
 _WINDOW_ATTRS = ("kernel_shape", "strides", "dilations", "pads")
 _CONV_ATTRS = _WINDOW_ATTRS + ("group",)
+# A binary layer's fused activation (docs/ir.md).
+_ACTIVATION_ATTRS = ("activation", "activation_min", "activation_max", "activation_slope")
+
 OP_ATTRS: dict[str, tuple[str, ...]] = {
     "BinarizePack": (),
-    "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value"),
-    "BinaryDense": ("in_channels", "groups_in", "output"),
+    "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value")
+    + _ACTIVATION_ATTRS,
+    "BinaryDense": ("in_channels", "groups_in", "output") + _ACTIVATION_ATTRS,
     "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value"),
     "BwnDense": ("in_channels", "groups_in"),
     "Conv2d": _CONV_ATTRS,

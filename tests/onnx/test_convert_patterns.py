@@ -673,3 +673,17 @@ def test_real_valued_shortcuts_fuse_into_the_binary_convs(name):
     convs = [n for n in graph.nodes if n.op == "BinaryConv2d"]
     assert all(len(n.inputs) > 8 and n.inputs[8] for n in convs)
     assert sum(len(n.outputs) == 2 for n in convs) == len(convs) - 1  # the last feeds the head
+
+
+def test_activations_after_binary_layers_run_in_their_epilogue():
+    """XNOR-Net's Conv -> ReLU and a PReLU head: the activation moves into the binary layer
+    (attr activation) and no standalone Relu / PRelu follows a binary layer."""
+    for name, kind in [("xnornet_alexnet_kmap", "relu"), ("bnn_heads_legacy11", "prelu")]:
+        graph = convert(FIXTURES / name / "model.onnx").graph
+        producers = graph.producer_of()
+        layers = [n for n in graph.nodes if n.op in ("BinaryConv2d", "BinaryDense")]
+        assert any(n.attrs.get("activation") == kind for n in layers), name
+        for node in graph.nodes:
+            if node.op in ("Relu", "PRelu"):
+                source = producers.get(node.inputs[0])
+                assert source is None or source.op not in ("BinaryConv2d", "BinaryDense"), name

@@ -167,3 +167,53 @@ def test_packed_output_thresholds_are_exact_at_ties(seed):
     [p] = run_everywhere(dense_graph((), c, words, scale, bias, out_offset, probe=True), [x])
     negative = (dots * scale + bias) + out_offset < 0
     np.testing.assert_array_equal((p[:, -1:] - p[:, :-1]) / 2, np.where(negative, -1.0, 1.0))
+
+
+@pytest.mark.parametrize("attrs, numpy_fn", [
+    ({"activation": "relu"}, lambda y: np.where(y < 0, np.float32(0), y)),
+    ({"activation": "clip", "activation_min": -1.0, "activation_max": 0.5},
+     lambda y: np.clip(y, np.float32(-1.0), np.float32(0.5))),
+    ({"activation": "prelu", "activation_slope": [0.25]}, lambda y: np.where(y < 0, y * np.float32(0.25), y)),
+    ({"activation": "prelu", "activation_slope": [0.1 * i for i in range(70)]},
+     lambda y: np.where(y < 0, y * np.float32([0.1 * i for i in range(70)]), y)),
+], ids=["relu", "clip", "prelu-shared", "prelu-per-channel"])
+def test_fused_activation(attrs, numpy_fn):
+    """A Relu / HardTanh / PRelu fused into the layer: applied to its float output, exactly as
+    the float op would, on every ISA and thread count."""
+    rng = np.random.default_rng(7)
+    c, o = 37, 70
+    x = random_activations(rng, (5, c))
+    w_pm1, words = random_dense_weights(rng, o, 1, c)
+    scale = rng.uniform(-1.0, 1.0, o).astype(np.float32)
+    bias = rng.standard_normal(o).astype(np.float32)
+    g = dense_graph((), c, words, scale, bias)
+    g2 = _core.Graph()  # the same graph with the activation attributes on the dense node
+    g2.add_input("x", [-1, c])
+    g2.add_node("pack", "BinarizePack", ["x"], ["xb"], {})
+    for name, value in [("w", words), ("scale", scale), ("bias", bias)]:
+        g2.add_constant(name, value)
+    g2.add_node("dense", "BinaryDense", ["xb", "w", "scale", "bias"], ["y"],
+                {"in_channels": c, "groups_in": 1, "output": "float", **attrs})
+    g2.add_output("y")
+    [plain] = run_everywhere(g, [x])
+    [fused] = run_everywhere(g2, [x])
+    np.testing.assert_array_equal(fused, numpy_fn(plain))
+
+
+@pytest.mark.parametrize("attrs, match", [
+    ({"activation": "gelu"}, "activation must be none, relu, clip or prelu"),
+    ({"activation": "prelu", "activation_slope": [0.1, 0.2]}, "activation_slope must have 1 or 4"),
+    ({"activation": "clip", "activation_min": 1.0, "activation_max": 0.0}, "must not exceed"),
+])
+def test_fused_activation_validation(attrs, match):
+    g = _core.Graph()
+    g.add_input("x", [1, 8])
+    g.add_node("pack", "BinarizePack", ["x"], ["xb"], {})
+    g.add_constant("w", pack_bits(np.zeros((4, 1, 8), bool)))
+    g.add_constant("s", np.ones(4, np.float32))
+    g.add_constant("b", np.zeros(4, np.float32))
+    g.add_node("dense", "BinaryDense", ["xb", "w", "s", "b"], ["y"],
+               {"in_channels": 8, "groups_in": 1, "output": "float", **attrs})
+    g.add_output("y")
+    with pytest.raises(_core.InvalidModel, match=match):
+        _core.Session(g, 1, "scalar")

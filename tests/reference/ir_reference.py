@@ -98,14 +98,30 @@ def binary_conv2d(attrs: dict, x, weight, scale, bias, out_offset=None, kmap_src
     y = _epilogue(attrs, dot, scale, bias, out_offset, kmap, post_scale, post_bias)
     if residual is not None:
         y = y + _f32(residual)
+    y = _activation(attrs, y)
     return [y, pack_threshold(y, sum_offset) if sum_offset is not None else None]
+
+
+def _activation(attrs: dict, y: np.ndarray) -> np.ndarray:
+    """A binary layer's fused activation, on its float output (docs/ir.md)."""
+    kind = attrs.get("activation", "none")
+    if kind == "relu":
+        return np.where(y < 0, np.float32(0), y)
+    if kind == "clip":
+        low = np.float32(attrs.get("activation_min", -np.inf))
+        high = np.float32(attrs.get("activation_max", np.inf))
+        return np.where(y < low, low, np.where(y > high, high, y))
+    if kind == "prelu":
+        return np.where(y < 0, y * _f32(attrs["activation_slope"]), y)
+    return y
 
 
 def binary_dense(attrs: dict, x, weight, scale, bias, out_offset=None):
     channels = attrs["in_channels"]
     a = unpack_pm1(x, channels).reshape(x.shape[0], -1)
     w = unpack_pm1(weight, channels).reshape(weight.shape[0], -1)
-    return [_epilogue(attrs, a @ w.T, scale, bias, out_offset)]
+    y = _epilogue(attrs, a @ w.T, scale, bias, out_offset)
+    return [y if attrs["output"] == "bits" else _activation(attrs, y)]
 
 
 def bwn_conv2d(attrs: dict, x, weight, scale, bias):

@@ -10,6 +10,8 @@
   offset writes bits through ``out_offset`` instead.
 - :func:`fuse_residual`: ``Add(BinaryConv2d(x), shortcut)`` (a real-valued shortcut, Bi-Real
   and ReActNet style) becomes the conv's ``residual`` input, added in the conv's own pass.
+- :func:`fuse_activation`: a Relu, Clip (HardTanh) or PRelu with a constant slope directly
+  after a binary layer's float output runs in the layer's epilogue.
 - :func:`fuse_sum_bits`: a binary conv whose float output also feeds BinarizePacks writes their
   bits as its second output (``sum_offset``), so the sum is binarized while it is still hot.
 - :func:`remove_dead_nodes`: drops what no graph output needs.
@@ -38,6 +40,8 @@ def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
     while fuse_bits_output(graph):
         pass
     while fuse_residual(graph):
+        pass
+    while fuse_activation(graph):
         pass
     while fuse_sum_bits(graph):
         pass
@@ -232,6 +236,41 @@ def fuse_residual(graph: ir.Graph) -> bool:
         _absorb(graph, conv, add)
         return True
     return False
+
+
+def fuse_activation(graph: ir.Graph) -> bool:
+    """Move one Relu / Clip / PRelu into the binary layer before it; True when done."""
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for layer in graph.nodes:
+        if (layer.op not in ("BinaryConv2d", "BinaryDense") or layer.attrs["output"] != "float"
+                or layer.attrs.get("activation", "none") != "none" or len(layer.outputs) > 1):
+            continue
+        value = layer.outputs[0]
+        users = consumers.get(value, [])
+        if value in outputs or len(users) != 1 or users[0].inputs[0] != value:
+            continue
+        attrs = _activation_attrs(graph, users[0], graph.values[value].shape[-1])
+        if attrs is None:
+            continue
+        layer.attrs.update(attrs)
+        _absorb(graph, layer, users[0])
+        return True
+    return False
+
+
+def _activation_attrs(graph: ir.Graph, node: ir.Node, channels: int) -> dict | None:
+    """``node`` as a fused activation's attributes, or None when it is not one."""
+    if node.op == "Relu":
+        return {"activation": "relu"}
+    if node.op == "Clip":
+        return {"activation": "clip", "activation_min": node.attrs["min"],
+                "activation_max": node.attrs["max"]}
+    if node.op == "PRelu" and node.inputs[1] in graph.constants:
+        slope = graph.constants[node.inputs[1]].reshape(-1)
+        if slope.size in (1, channels):
+            return {"activation": "prelu", "activation_slope": [float(v) for v in slope]}
+    return None
 
 
 def fuse_sum_bits(graph: ir.Graph) -> bool:

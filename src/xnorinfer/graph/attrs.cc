@@ -71,6 +71,13 @@ std::vector<int64_t> AttrMap::get_ints(const std::string& key) const {
   wrong_type(key, "a list of ints");
 }
 
+std::vector<double> AttrMap::get_floats(const std::string& key) const {
+  const AttrValue& value = at(key);
+  if (const auto* v = std::get_if<std::vector<double>>(&value)) return *v;
+  if (const auto* i = std::get_if<std::vector<int64_t>>(&value)) return {i->begin(), i->end()};
+  wrong_type(key, "a list of numbers");
+}
+
 std::vector<int64_t> AttrMap::get_ints(const std::string& key, size_t size, int64_t min_value,
                                        int64_t max_value) const {
   std::vector<int64_t> v = get_ints(key);

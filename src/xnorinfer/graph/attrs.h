@@ -29,6 +29,7 @@ class AttrMap {
   std::string get_string(const std::string& key) const;
   std::string get_string(const std::string& key, const std::string& fallback) const;
   std::vector<int64_t> get_ints(const std::string& key) const;
+  std::vector<double> get_floats(const std::string& key) const;  // a list of ints is accepted too
   // A list of exactly `size` ints, each within [min_value, max_value].
   std::vector<int64_t> get_ints(const std::string& key, size_t size, int64_t min_value,
                                 int64_t max_value) const;

@@ -11,8 +11,9 @@
 // rows; everything else is read in place through pointers.
 //
 // Real-valued shortcuts (Bi-Real, ReActNet): a `residual` input is added to the float output in
-// the same pass, and a second output can hold the sum's packed signs for the next binary layer,
-// so the block's float sum is written once and never re-read to be binarized.
+// the same pass, then an optional activation (activation.h), and a second output can hold the
+// result's packed signs for the next binary layer, so the block's float sum is written once and
+// never re-read to be binarized.
 #include <algorithm>
 #include <cstring>
 
@@ -20,6 +21,7 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/bit_copy.h"
 #include "xnorinfer/ops/conv_geometry.h"
@@ -83,6 +85,8 @@ class BinaryConv2d final : public Op {
     }
     transform_ = make_output_transform(check_, args, out_channels_,
                                        geom_.kh * geom_.kw * bits_per_group_, with_kmap_);
+    activation_ = Activation(check_, a, out_channels_);
+    if (!activation_.none() && transform_.packed()) check_.fail("an activation needs a float output");
     with_residual_ = check_.has_input(kResidual);
     if (with_residual_ && (transform_.packed() || args.constants[kResidual])) {
       check_.fail("a residual is added to a float output, from a computed value");
@@ -362,6 +366,7 @@ class BinaryConv2d final : public Op {
         const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
         for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];
       }
+      if (y_row) activation_.apply(y_row, o0, width);
       if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
         bitpack_(y_row, 1, width, width, sum_offset_ + o0,
                  out[1]->words() + pixel * y_words + o0 / kBitsPerWord, y_words, nullptr);
@@ -382,6 +387,7 @@ class BinaryConv2d final : public Op {
   OutputTransform transform_;
   bool with_kmap_ = false;
   bool with_residual_ = false;
+  Activation activation_;
   const float* sum_offset_ = nullptr;  // non-null when the second (packed) output is written
   BitpackFn bitpack_ = nullptr;
   float kmap_kernel_value_ = 0.0f;

@@ -7,6 +7,7 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/output_transform.h"
@@ -36,6 +37,8 @@ class BinaryDense final : public Op {
     weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_, kernel_.nb);
     transform_ = make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_,
                                        /*with_kmap=*/false);
+    activation_ = Activation(check_, a, out_channels_);
+    if (!activation_.none() && transform_.packed()) check_.fail("an activation needs a float output");
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -80,11 +83,12 @@ class BinaryDense final : public Op {
         }
       }
       for (int64_t n = 0; n < batch; ++n) {
-        transform_.write(counts + n * kChannelsPerTask, products, o0, count, 0.0f,
-                         transform_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0,
+        float* y = transform_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0;
+        transform_.write(counts + n * kChannelsPerTask, products, o0, count, 0.0f, y,
                          transform_.packed()
                              ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
                              : nullptr);
+        if (y) activation_.apply(y, o0, count);
       }
     });
   }
@@ -95,6 +99,7 @@ class BinaryDense final : public Op {
   int64_t in_channels_ = 0, groups_in_ = 1, out_channels_ = 0;
   BlockedBinaryWeights weights_;
   OutputTransform transform_;
+  Activation activation_;
 };
 
 }  // namespace
