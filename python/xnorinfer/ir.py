@@ -26,7 +26,7 @@ ALL_OPS = BINARY_OPS + BWN_OPS + FLOAT_OPS
 INFO_ATTRS = ("source", "kind")
 _WINDOW_ATTRS = ("kernel_shape", "strides", "dilations", "pads")
 _CONV_ATTRS = _WINDOW_ATTRS + ("group",)
-# A binary layer's fused activation (docs/ir.md).
+# A conv or dense layer's fused activation (docs/ir.md).
 _ACTIVATION_ATTRS = ("activation", "activation_min", "activation_max", "activation_slope")
 
 OP_ATTRS: dict[str, tuple[str, ...]] = {
@@ -34,10 +34,10 @@ OP_ATTRS: dict[str, tuple[str, ...]] = {
     "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value")
     + _ACTIVATION_ATTRS,
     "BinaryDense": ("in_channels", "groups_in", "output") + _ACTIVATION_ATTRS,
-    "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value"),
-    "BwnDense": ("in_channels", "groups_in"),
-    "Conv2d": _CONV_ATTRS,
-    "Dense": (),
+    "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value") + _ACTIVATION_ATTRS,
+    "BwnDense": ("in_channels", "groups_in") + _ACTIVATION_ATTRS,
+    "Conv2d": _CONV_ATTRS + _ACTIVATION_ATTRS,
+    "Dense": _ACTIVATION_ATTRS,
     "ChannelAffine": (),
     "Relu": (),
     "PRelu": (),

@@ -103,7 +103,7 @@ def binary_conv2d(attrs: dict, x, weight, scale, bias, out_offset=None, kmap_src
 
 
 def _activation(attrs: dict, y: np.ndarray) -> np.ndarray:
-    """A binary layer's fused activation, on its float output (docs/ir.md)."""
+    """A conv or dense layer's fused activation, on its float output (docs/ir.md)."""
     kind = attrs.get("activation", "none")
     if kind == "relu":
         return np.where(y < 0, np.float32(0), y)
@@ -128,12 +128,12 @@ def bwn_conv2d(attrs: dict, x, weight, scale, bias):
     group = attrs["group"]
     w = unpack_pm1(weight, attrs["in_channels"] // group)
     dot = numpy_ops.conv2d_nhwc(x, w, attrs["strides"], attrs["dilations"], attrs["pads"], group)
-    return [_f32(dot * scale + bias)]
+    return [_activation(attrs, _f32(dot * scale + bias))]
 
 
 def bwn_dense(attrs: dict, x, weight, scale, bias):
     w = unpack_pm1(weight, attrs["in_channels"]).reshape(weight.shape[0], -1)
-    return [_f32((x.astype(np.float64) @ w.T) * scale + bias)]
+    return [_activation(attrs, _f32((x.astype(np.float64) @ w.T) * scale + bias))]
 
 
 # --- float ops ------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def bwn_dense(attrs: dict, x, weight, scale, bias):
 def conv2d(attrs: dict, x, weight, bias=None):
     y = numpy_ops.conv2d_nhwc(x, weight, attrs["strides"], attrs["dilations"], attrs["pads"],
                               attrs["group"])
-    return [_f32(y if bias is None else y + bias)]
+    return [_activation(attrs, _f32(y if bias is None else y + bias))]
 
 
 def max_pool(attrs: dict, x):
@@ -167,7 +167,7 @@ OPS = {
     "BwnConv2d": bwn_conv2d,
     "BwnDense": bwn_dense,
     "Conv2d": conv2d,
-    "Dense": lambda attrs, x, w, b=None: [_f32(numpy_ops.dense(x, w, b))],
+    "Dense": lambda attrs, x, w, b=None: [_activation(attrs, _f32(numpy_ops.dense(x, w, b)))],
     "ChannelAffine": _elementwise(numpy_ops.channel_affine),
     "Relu": _elementwise(numpy_ops.relu),
     "PRelu": _elementwise(numpy_ops.prelu),

@@ -11,7 +11,7 @@
 - :func:`fuse_residual`: ``Add(BinaryConv2d(x), shortcut)`` (a real-valued shortcut, Bi-Real
   and ReActNet style) becomes the conv's ``residual`` input, added in the conv's own pass.
 - :func:`fuse_activation`: a Relu, Clip (HardTanh) or PRelu with a constant slope directly
-  after a binary layer's float output runs in the layer's epilogue.
+  after a conv or dense layer's float output runs in the layer's epilogue.
 - :func:`fuse_sum_bits`: a binary conv whose float output also feeds BinarizePacks writes their
   bits as its second output (``sum_offset``), so the sum is binarized while it is still hot.
 - :func:`remove_dead_nodes`: drops what no graph output needs.
@@ -239,11 +239,11 @@ def fuse_residual(graph: ir.Graph) -> bool:
 
 
 def fuse_activation(graph: ir.Graph) -> bool:
-    """Move one Relu / Clip / PRelu into the binary layer before it; True when done."""
+    """Move one Relu / Clip / PRelu into the layer before it; True when done."""
     consumers = graph.consumers_of()
     outputs = {v.name for v in graph.outputs}
     for layer in graph.nodes:
-        if (layer.op not in ("BinaryConv2d", "BinaryDense") or layer.attrs["output"] != "float"
+        if (layer.op not in SCALED_LAYERS + FLOAT_LAYERS or layer.attrs.get("output") == "bits"
                 or layer.attrs.get("activation", "none") != "none" or len(layer.outputs) > 1):
             continue
         value = layer.outputs[0]

@@ -1,8 +1,10 @@
-// Conv2d (float) and BwnConv2d (float activations, ±1 weights scaled per output channel).
+// Conv2d (float) and BwnConv2d (float activations, ±1 weights scaled per output channel), each
+// with an optional fused activation (activation.h).
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
 #include <optional>
 
 #include "xnorinfer/graph/limits.h"
+#include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/float_conv_core.h"
 #include "xnorinfer/ops/op_registry.h"
 
@@ -55,6 +57,7 @@ class Conv2d final : public Op {
       core_.emplace(check_, geom, group, w.shape()[3] * group, out_channels, w.f32(), args.isa);
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
     }
+    activation_ = Activation(check_, a, core_->out_channels());
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -75,6 +78,7 @@ class Conv2d final : public Op {
         } else if (bias_) {
           for (int64_t o = 0; o < oc; ++o) y[o] += bias_[o];
         }
+        activation_.apply(y, 0, oc);
       }
     });
   }
@@ -82,6 +86,7 @@ class Conv2d final : public Op {
  private:
   NodeChecker check_;
   std::optional<FloatConvCore> core_;
+  Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;
 };

@@ -1,4 +1,5 @@
-// Dense (float) and BwnDense (float activations, ±1 weights scaled per output channel):
+// Dense (float) and BwnDense (float activations, ±1 weights scaled per output channel), with an
+// optional fused activation (activation.h):
 // y[n, o] = sum_k x[n, k] * W[o, k] (then * scale[o]) + bias[o], through the float GEMM.
 #include <algorithm>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/op_util.h"
 
@@ -51,6 +53,7 @@ class Dense final : public Op {
       weights_ = pack_float_weights(w.f32(), out_features_, in_features_, sgemm_.nr);
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_features_, "bias");
     }
+    activation_ = Activation(check_, args.node.attrs, out_features_);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -80,6 +83,7 @@ class Dense final : public Op {
           if (scale_) row[o] = row[o] * scale_[o] + bias_[o];
           else if (bias_) row[o] += bias_[o];
         }
+        activation_.apply(row + o0, o0, count);
       }
     });
   }
@@ -89,6 +93,7 @@ class Dense final : public Op {
   SgemmKernel sgemm_;
   int64_t in_features_ = 0, out_features_ = 0;
   PackedFloatWeights weights_;
+  Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;
 };
