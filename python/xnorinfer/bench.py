@@ -27,8 +27,8 @@ from xnorinfer.bench_check import compare_with_onnxruntime
 from xnorinfer.bench_profile import (LAYER_OPS, UNMATCHED, Layer, engine_node_seconds,
                                      fill_times, group_layers, ort_node_seconds)
 from xnorinfer.bench_timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
-                                    ort_session, wall)
-from xnorinfer.demo import MODEL, TEST_SET, median_seconds
+                                    median_seconds, ort_session, wall)
+from xnorinfer.demo import MODEL, TEST_SET
 
 MIN_CHECK_BATCH = 8
 GEMM_NOTE = ("float GEMM = numpy's BLAS fp32 matmul on each conv/dense layer's im2col shape: "

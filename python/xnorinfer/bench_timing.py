@@ -32,6 +32,13 @@ def wall(fn: Callable[[], object]) -> Measurement:
     return measure
 
 
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn`` over ``repeats`` calls, after one warm-up call."""
+    fn()
+    measure = wall(fn)
+    return statistics.median(measure() for _ in range(repeats))
+
+
 SETTLE_SECONDS = 0.05
 
 

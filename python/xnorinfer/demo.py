@@ -7,41 +7,26 @@ set, and prints accuracy, agreement, file sizes and latency of both.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from xnorinfer import console
+from xnorinfer.bench_timing import median_seconds, ort_session
 
 EXAMPLES = Path(__file__).parent / "examples"
 MODEL = EXAMPLES / "digits_bnn.onnx"
 TEST_SET = EXAMPLES / "digits_test.npz"
 
 
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn`` over ``repeats`` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _onnxruntime_session(num_threads: int):
+    """onnxruntime on the float ONNX, or None when onnxruntime is not installed."""
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401
     except ImportError:
         return None
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
+    return ort_session(MODEL, num_threads)
 
 
 def run_demo(num_threads: int | None = None, keep_dir: str | None = None) -> int:

@@ -6,22 +6,11 @@
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/float_conv_core.h"
+#include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/op_registry.h"
 
 namespace xnorinfer {
 namespace {
-
-std::vector<float> unpack_signs(const Tensor& packed, int64_t rows, int64_t bits) {
-  const int64_t words = words_for_bits(bits);
-  std::vector<float> out(static_cast<size_t>(rows * bits));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < bits; ++c) {
-      const Word w = packed.words()[r * words + c / kBitsPerWord];
-      out[r * bits + c] = (w >> (c % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
-    }
-  }
-  return out;
-}
 
 class Conv2d final : public Op {
  public:

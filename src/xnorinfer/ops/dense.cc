@@ -34,13 +34,7 @@ class Dense final : public Op {
                     std::to_string(w.info.storage_bytes() / 8) + " words");
       }
       out_features_ = w.shape()[0];
-      std::vector<float> signs(static_cast<size_t>(in_features_ * out_features_));
-      for (int64_t o = 0; o < out_features_; ++o) {
-        for (int64_t k = 0; k < in_features_; ++k) {
-          const Word word = w.words()[o * words + k / kBitsPerWord];
-          signs[o * in_features_ + k] = (word >> (k % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
-        }
-      }
+      const std::vector<float> signs = unpack_signs(w, out_features_, in_features_);
       weights_ = pack_float_weights(signs.data(), out_features_, in_features_, sgemm_.nr);
       scale_ = check_.float_vector(args, 2, out_features_, "scale");
       bias_ = check_.float_vector(args, 3, out_features_, "bias");

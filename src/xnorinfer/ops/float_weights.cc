@@ -17,4 +17,16 @@ PackedFloatWeights pack_float_weights(const float* rows, int64_t n, int64_t k, i
   return p;
 }
 
+std::vector<float> unpack_signs(const Tensor& packed, int64_t rows, int64_t bits) {
+  const int64_t words = words_for_bits(bits);
+  std::vector<float> out(static_cast<size_t>(rows * bits));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < bits; ++c) {
+      const Word w = packed.words()[r * words + c / kBitsPerWord];
+      out[r * bits + c] = (w >> (c % kBitsPerWord)) & 1 ? -1.0f : 1.0f;
+    }
+  }
+  return out;
+}
+
 }  // namespace xnorinfer
