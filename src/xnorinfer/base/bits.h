@@ -18,9 +18,6 @@ constexpr int64_t kBitsPerWord = 64;
 // Kernels may read (never write) up to this many bytes past the end of any tensor buffer.
 constexpr size_t kExtraBytes = 64;
 
-// GEMM operand rows are padded to a multiple of this many words so K loops need no tail.
-constexpr int64_t kRowAlignWords = 8;
-
 constexpr int64_t words_for_bits(int64_t bits) { return (bits + kBitsPerWord - 1) / kBitsPerWord; }
 
 constexpr int64_t round_up(int64_t x, int64_t multiple) {
