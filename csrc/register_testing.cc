@@ -26,8 +26,9 @@ void require_rank2(const py::array& a, const char* what) {
   if (a.ndim() != 2) throw InvalidArgument(std::string(what) + " must be 2-D");
 }
 
-// (words [rows, ceil(C/64)], abs_mean [rows]) of a [rows, C] float array.
-py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset) {
+// (words, abs_mean [rows]) of a [rows, C] float array: words [rows, ceil(C/64)], or with
+// `ternary` [rows, 2 * ceil(C/64)], the sign plane then the nonzero plane of each row.
+py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset, bool ternary) {
   require_rank2(x, "x");
   const BitpackFn fn = kernel == "ref" ? &bitpack_ref : find_bitpack(kernel);
   const int64_t rows = x.shape(0), channels = x.shape(1);
@@ -38,23 +39,31 @@ py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset)
     if (off.size() != channels) throw InvalidArgument("offset needs one value per column");
   }
   const int64_t words = words_for_bits(channels);
-  Words out({rows, words});
+  const int64_t row_words = ternary ? 2 * words : words;
+  Words out({rows, row_words});
   Floats abs_mean(rows);
   fn(x.data(), rows, channels, channels, offset.is_none() ? nullptr : off.data(),
-     out.mutable_data(), words, abs_mean.mutable_data());
+     out.mutable_data(), ternary ? out.mutable_data() + words : nullptr, row_words,
+     abs_mean.mutable_data());
   return py::make_tuple(out, abs_mean);
 }
 
 // Counts [m, n] of differing bits between pixels a [m, taps, words_per_tap] and output
 // channels w [n, taps, words_per_tap], computed as the ops do: weights transposed into blocks of
 // the kernel's nb channels, pixels in chunks of at most mr, taps reached through pointers.
-py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Words& w) {
-  if (a.ndim() != 3 || w.ndim() != 3 || a.shape(1) != w.shape(1) || a.shape(2) != w.shape(2)) {
-    throw InvalidArgument("a and w must be [m, taps, words] and [n, taps, words] alike");
+// `masked`: a is ternary, [m, taps, 2 * words_per_tap] (each tap's sign words, then its nonzero
+// mask words), through the kernel's masked twin.
+py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Words& w, bool masked) {
+  const int64_t planes = masked ? 2 : 1;
+  if (a.ndim() != 3 || w.ndim() != 3 || a.shape(1) != w.shape(1) ||
+      a.shape(2) != planes * w.shape(2)) {
+    throw InvalidArgument("a and w must be [m, taps, words] (words doubled when masked) and "
+                          "[n, taps, words]");
   }
-  const int64_t m = a.shape(0), n = w.shape(0), taps = a.shape(1), wpt = a.shape(2);
-  const BconvKernel k = kernel == "ref" ? BconvKernel{nullptr, static_cast<int>(m), static_cast<int>(n)}
-                                        : find_bconv(kernel);
+  const int64_t m = a.shape(0), n = w.shape(0), taps = a.shape(1), wpt = w.shape(2);
+  const BconvKernel k = kernel == "ref"
+                            ? BconvKernel{nullptr, nullptr, static_cast<int>(m), static_cast<int>(n)}
+                            : find_bconv(kernel);
   const int64_t blocks = (n + k.nb - 1) / k.nb;
   const int64_t k_words = taps * wpt;
   std::vector<Word> blocked(static_cast<size_t>(blocks * k_words * k.nb) + 8, 0);
@@ -65,7 +74,7 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
       base[((o / k.nb) * k_words + kw) * k.nb + o % k.nb] = w.data()[o * k_words + kw];
   std::vector<const Word*> ptrs(static_cast<size_t>(m * taps));
   for (int64_t p = 0; p < m; ++p)
-    for (int64_t t = 0; t < taps; ++t) ptrs[p * taps + t] = a.data() + (p * taps + t) * wpt;
+    for (int64_t t = 0; t < taps; ++t) ptrs[p * taps + t] = a.data() + (p * taps + t) * planes * wpt;
   const int64_t stride = blocks * k.nb;
   std::vector<int32_t> counts(static_cast<size_t>(std::max<int64_t>(m, 1) * stride));
   for (int64_t b = 0; b < blocks; ++b) {
@@ -73,8 +82,10 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
       const int64_t mr = std::min<int64_t>(k.mr, m - p);
       const Word* block = base + b * k_words * k.nb;
       int32_t* out = counts.data() + p * stride + b * k.nb;
-      if (k.fn) k.fn(mr, taps, wpt, ptrs.data() + p * taps, block, out, stride);
-      else bconv_ref(mr, k.nb, taps, wpt, ptrs.data() + p * taps, block, out, stride);
+      const Word* const* pixels = ptrs.data() + p * taps;
+      if (!k.fn) bconv_ref(mr, k.nb, taps, wpt, pixels, block, out, stride, masked ? wpt : -1);
+      else if (masked) k.masked(mr, taps, wpt, pixels, block, out, stride, wpt);
+      else k.fn(mr, taps, wpt, pixels, block, out, stride);
     }
   }
   py::array_t<int32_t> c({m, n});
@@ -119,8 +130,9 @@ void register_testing(py::module_ t) {
     }
     return out;
   });
-  t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none());
-  t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"));
+  t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
+        py::arg("ternary") = false);
+  t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
   t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {
     const Isa parsed = parse_isa(isa);
     py::gil_scoped_release release;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -38,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="fail instead of keeping a binary-looking layer as a float op")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix a symbolic input dimension (repeatable)")
+    p.add_argument("--sign-zero", choices=["auto", "exact", "plus_one"], default="auto",
+                   help="binarizing an exact 0: 'exact' as ONNX's Sign(0) = 0 everywhere, "
+                        "'plus_one' as +1 everywhere (faster kernels), 'auto' exact only where "
+                        "a binarizer's input can be 0 (default)")
+    p.add_argument("--wide", action="store_true",
+                   help="full ONNX node names and reasons in the report, however wide")
+    p.add_argument("--verify", action="store_true",
+                   help="compare the converted model with onnxruntime on random inputs "
+                        "(exit status 1 when they differ)")
     p.set_defaults(handler=_convert)
 
     p = sub.add_parser("run", help="run a model file on .npy/.npz inputs")
@@ -52,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="list a model file's layers, shapes and sizes")
     p.add_argument("model", help="xnorinfer model file (.xnor)")
+    p.add_argument("--json", action="store_true", help="print the layers and totals as JSON")
     p.set_defaults(handler=_inspect)
 
     p = sub.add_parser("info", help="version, compiler, OpenMP and ISA paths")
@@ -95,10 +106,17 @@ def _convert(args: argparse.Namespace) -> int:
 
     output = Path(args.output) if args.output else Path(args.model).with_suffix(".xnor")
     result = convert(args.model, output, allow_float=args.allow_float,
-                     input_shapes=_parse_input_shapes(args.input_shape) or None)
-    result.report.print()
+                     input_shapes=_parse_input_shapes(args.input_shape) or None,
+                     sign_zero=args.sign_zero)
+    result.report.print(wide=args.wide)
     console.info(f"wrote {output} ({output.stat().st_size:,} bytes)")
-    return 0
+    if not args.verify:
+        return 0
+    from xnorinfer.onnx.verify import verify
+
+    verification = verify(args.model, result.graph)
+    verification.print()
+    return 0 if verification.ok or verification.skipped else 1
 
 
 def _load_inputs(specs: list[str], input_names: list[str]) -> dict[str, np.ndarray]:
@@ -145,12 +163,16 @@ def _inspect(args: argparse.Namespace) -> int:
     from xnorinfer import model_file
 
     graph = model_file.load(args.model)
+    summary = model_file.summary(graph, Path(args.model).stat().st_size)
+    if args.json:
+        # Plain print: rich would wrap long lines inside the JSON strings.
+        print(json.dumps({"nodes": model_file.describe(graph), "summary": summary}, indent=2))
+        return 0
     rows = [[r["name"], r["op"], r["kind"],
              "; ".join(str(s) for s in (r["output_shapes"] or [])), f"{r['param_bytes']:,}",
              r["source"] or ""] for r in model_file.describe(graph)]
     console.table(f"{args.model}", ["node", "op", "kind", "output shape (NHWC)", "param bytes",
                                     "ONNX source"], rows)
-    summary = model_file.summary(graph, Path(args.model).stat().st_size)
     console.table("summary", ["", ""], [[k, str(v)] for k, v in summary.items()])
     return 0
 

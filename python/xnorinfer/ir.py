@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-DTYPES = ("float32", "bits")
+DTYPES = ("float32", "bits", "ternary")
 
 BINARY_OPS = ("BinarizePack", "BinaryConv2d", "BinaryDense")
 BWN_OPS = ("BwnConv2d", "BwnDense")
@@ -30,10 +30,10 @@ _CONV_ATTRS = _WINDOW_ATTRS + ("group",)
 _ACTIVATION_ATTRS = ("activation", "activation_min", "activation_max", "activation_slope")
 
 OP_ATTRS: dict[str, tuple[str, ...]] = {
-    "BinarizePack": (),
-    "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value")
-    + _ACTIVATION_ATTRS,
-    "BinaryDense": ("in_channels", "groups_in", "output") + _ACTIVATION_ATTRS,
+    "BinarizePack": ("output",),
+    "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value",
+                                   "scaling") + _ACTIVATION_ATTRS,
+    "BinaryDense": ("in_channels", "groups_in", "batch_axes", "output") + _ACTIVATION_ATTRS,
     "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value") + _ACTIVATION_ATTRS,
     "BwnDense": ("in_channels", "groups_in") + _ACTIVATION_ATTRS,
     "Conv2d": _CONV_ATTRS + _ACTIVATION_ATTRS,

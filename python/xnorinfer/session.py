@@ -118,6 +118,16 @@ class InferenceSession:
         """What the converter recorded: producer, conversion report, sizes."""
         return self._graph.metadata
 
+    def output_shapes(self, batch: int = 1) -> list[list[int]]:
+        """The output shapes for inputs whose dynamic batch is ``batch``. Plans the run (the
+        buffers are reused by later runs of that shape), so a graph that cannot run at this
+        batch raises ModelError here."""
+        shapes = [[batch if d == -1 else d for d in v.shape] for v in self._graph.inputs]
+        try:
+            return self._session.output_shapes(shapes)
+        except _core.InvalidModel as error:
+            raise ModelError(f"the model's graph is invalid at batch {batch}: {error}") from error
+
     def get_inputs(self) -> list[NodeArg]:
         return list(self._inputs)
 

@@ -202,7 +202,10 @@ def test_view_batch_minus_one_at_opset_11(run_graph):
     model = make_model(nodes, {"x": ["batch", 4, 5, 5]}, ["y"], constants, opset=11)
     result = convert(model)
     assert result.report.layer_counts() == {"binary": 2, "bwn": 0, "float": 0}
-    assert not result.report.notes  # the bias keeps the conv's output off exact zeros
+    # The Sign of the graph input can see exact zeros; the bias keeps the conv's output off them.
+    ternary = {row.onnx_nodes.split(",")[0]: row.reason for row in result.report.layers
+               if row.reason}
+    assert list(ternary) == ["unbiased"] and "graph input 'x'" in ternary["unbiased"]
     feeds = random_feeds(model, batch=3)
     assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
 
@@ -241,7 +244,7 @@ def test_kmap_with_other_geometry_stays_float(run_graph):
     ]
     model = make_model(nodes, {"x": [2, 4, 9, 9]}, ["y"], constants, opset=13)
     result = convert(model)
-    reasons = [row.reason for row in result.report.layers if row.reason]
+    reasons = [row.reason for row in result.report.layers if "K map" in row.reason]
     assert len(reasons) == 1 and "dilations" in reasons[0]
     assert result.report.layer_counts()["binary"] == 1
     feeds = random_feeds(model)
@@ -441,31 +444,77 @@ def test_allow_float_false_refuses_ternary_weights():
         convert(ternary_model(), allow_float=False)
 
 
-def test_sign_after_relu_gets_the_sign_zero_note(run_graph):
+@pytest.mark.parametrize("sign_zero", ["auto", "exact", "plus_one"])
+def test_sign_after_relu_is_exact_unless_plus_one(sign_zero, run_graph):
+    """Sign(Relu(x)) holds exact zeros: by default (and with "exact") the conv reads the
+    ternary form and matches onnxruntime; "plus_one" binarizes 0 to +1, says so, and differs."""
     rng = np.random.default_rng(RNG_SEED)
     nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
              helper.make_node("Sign", ["r"], ["s"], name="sign"),
              conv_node("s", "w", "y")]
     model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], {"w": binary_weight(rng, (6, 4, 3, 3))})
-    result = convert(model)
+    result = convert(model, sign_zero=sign_zero)
     assert result.report.layer_counts()["binary"] == 1
-    assert any("sign(0)" in note and "relu" in note for note in result.report.notes)
+    packs = [n.attrs["output"] for n in result.graph.nodes if n.op == "BinarizePack"]
+    feeds = random_feeds(model)
+    got, want = run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds)
+    if sign_zero == "plus_one":
+        assert packs == ["bits"]
+        assert any("plus_one" in note and "Relu node 'relu'" in note
+                   for note in result.report.notes)
+        assert not np.allclose(got["y"], want["y"], rtol=1e-4, atol=1e-4)
+        return
+    assert packs == ["ternary"]
+    (row,) = [row for row in result.report.layers if row.onnx_nodes == "y"]
+    assert "exact sign(0)" in row.reason
+    if sign_zero == "auto":
+        assert "Relu node 'relu'" in row.reason
+    assert_close(got, want)
 
 
-@pytest.mark.parametrize("leaky_relu", [False, True], ids=["direct", "through_leaky_relu"])
-def test_sign_of_a_binary_conv_without_bias_gets_the_sign_zero_note(leaky_relu):
-    """The binary conv's exact zeros reach the Sign directly or through a LeakyRelu (0 -> 0)."""
+@pytest.mark.parametrize("between", ["direct", "leaky_relu", "max_pool", "concat"])
+def test_zeros_reach_a_sign_through_ops_that_keep_them(between, run_graph):
+    """A binary conv without bias makes exact zeros (half its ±1 products disagree); they reach
+    the next Sign directly, through a LeakyRelu, a MaxPool or a Concat, and stay exact. (Its
+    weights are ±1, so onnxruntime's float sums are exact too; with ±alpha they can round
+    next to 0, which is float noise, not a pattern.)"""
     rng = np.random.default_rng(RNG_SEED)
-    between = [helper.make_node("LeakyRelu", ["c"], ["r"], name="leaky", alpha=0.1)]
-    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
-             conv_node("s", "w1", "c"),
-             *(between if leaky_relu else []),
-             helper.make_node("Sign", ["r" if leaky_relu else "c"], ["s2"], name="sign2"),
+    middle = {"direct": [],
+              "leaky_relu": [helper.make_node("LeakyRelu", ["c"], ["r"], name="leaky", alpha=0.1)],
+              "max_pool": [helper.make_node("MaxPool", ["c"], ["r"], name="pool",
+                                            kernel_shape=[2, 2], strides=[1, 1])],
+              "concat": [helper.make_node("Concat", ["c", "c"], ["r"], name="cat", axis=1)]}[between]
+    nodes = [helper.make_node("Add", ["x", "shift"], ["xs"], name="shift"),
+             helper.make_node("Sign", ["xs"], ["s"], name="sign"),
+             conv_node("s", "w1", "c"), *middle,
+             helper.make_node("Sign", ["r" if middle else "c"], ["s2"], name="sign2"),
              conv_node("s2", "w2", "y")]
-    constants = {"w1": binary_weight(rng, (6, 4, 3, 3)), "w2": binary_weight(rng, (6, 6, 3, 3))}
-    model = make_model(nodes, {"x": [2, 4, 6, 6]}, ["y"], constants)
-    notes = convert(model).report.notes
-    assert len(notes) == 1 and "binary layer 'c'" in notes[0]
+    in2 = 12 if between == "concat" else 6
+    constants = {"w1": np.sign(binary_weight(rng, (6, 4, 3, 3))),
+                 "w2": binary_weight(rng, (6, in2, 3, 3)),
+                 "shift": np.full((1, 4, 1, 1), 0.25, np.float32)}
+    model = make_model(nodes, {"x": [2, 4, 7, 7]}, ["y"], constants)
+    result = convert(model)
+    reasons = {row.onnx_nodes.split(",")[0]: row.reason for row in result.report.layers}
+    assert reasons["c"] == ""  # Sign(x + 0.25): an offset, one plane
+    assert "exact sign(0)" in reasons["y"]
+    feeds = random_feeds(model)
+    assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_sign_after_batchnorm_keeps_one_plane():
+    """A BatchNorm's shift keeps its output off exact zeros: one bit plane, no note."""
+    rng = np.random.default_rng(RNG_SEED)
+    channels = 4
+    bn = [rng.uniform(0.5, 1.5, channels), rng.uniform(0.1, 0.5, channels),
+          rng.standard_normal(channels), rng.uniform(0.5, 1.5, channels)]
+    nodes = [helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["bn"], name="bn"),
+             helper.make_node("Sign", ["bn"], ["s"], name="sign"), conv_node("s", "w", "y")]
+    constants = dict(zip("gbmv", (a.astype(np.float32) for a in bn)))
+    constants["w"] = binary_weight(rng, (6, channels, 3, 3))
+    result = convert(make_model(nodes, {"x": [2, channels, 6, 6]}, ["y"], constants))
+    assert [n.attrs["output"] for n in result.graph.nodes if n.op == "BinarizePack"] == ["bits"]
+    assert not result.report.notes
 
 
 def test_output_file_and_report(tmp_path, capsys):

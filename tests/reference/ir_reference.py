@@ -3,7 +3,8 @@ converter and for the C++ executor.
 
 ``run(graph, feeds)`` executes the nodes in order. Float values are float32 arrays (each op
 computes in float64 where that is simpler, then rounds once to float32, as the engine stores
-float32); ``bits`` values are packed uint64 arrays exactly as the engine stores them, so packing,
+float32); ``bits`` and ``ternary`` values are packed uint64 arrays exactly as the engine stores
+them (ternary: the sign words, then the nonzero-mask words of each row), so packing,
 channel tails, zero and ±1 padding, groups and ``out_offset`` thresholds are all exercised. The
 binary epilogue ``v = dot * scale + bias`` (and the K map) is evaluated in float32, in the order
 docs/ir.md gives.
@@ -39,6 +40,17 @@ def run(graph: ir.Graph, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarra
 
 # --- bits -----------------------------------------------------------------------------------
 
+def unpack_activation(words: np.ndarray, n_bits: int) -> np.ndarray:
+    """A packed bits (±1) or ternary (-1, 0, +1: ONNX Sign) activation as float64; a ternary
+    row holds twice the words of a bits row."""
+    n_words = (n_bits + 63) // 64
+    if words.shape[-1] == n_words:
+        return unpack_pm1(words, n_bits)
+    signs = unpack_pm1(words[..., :n_words], n_bits)
+    nonzero = unpack_pm1(words[..., n_words:], n_bits) < 0  # a set mask bit reads as -1
+    return signs * nonzero
+
+
 def unpack_pm1(words: np.ndarray, n_bits: int) -> np.ndarray:
     """Packed bits as ±1 float64 (bit 1 -> -1), one bit at a time."""
     words = np.asarray(words, dtype=np.uint64)
@@ -66,6 +78,9 @@ def _f32(x: np.ndarray) -> np.ndarray:
 
 def binarize_pack(attrs: dict, x: np.ndarray, offset: np.ndarray | None = None):
     bits = pack_threshold(x, offset)
+    if attrs.get("output", "bits") == "ternary":
+        v = _f32(x) if offset is None else _f32(x) + _f32(offset)
+        bits = np.concatenate([bits, numpy_ops.pack_reference(~(v == 0))], axis=-1)
     abs_mean = _f32(np.abs(x.astype(np.float64)).mean(axis=-1, keepdims=True))
     return [bits, abs_mean]
 
@@ -86,13 +101,15 @@ def _epilogue(attrs: dict, dot: np.ndarray, scale, bias, out_offset, kmap=None,
 def binary_conv2d(attrs: dict, x, weight, scale, bias, out_offset=None, kmap_src=None,
                   post_scale=None, post_bias=None, residual=None, sum_offset=None):
     channels, group = attrs["in_channels"], attrs["group"]
-    a = unpack_pm1(x, channels)
+    a = unpack_activation(x, channels)
     w = unpack_pm1(weight, channels // group)
     geometry = dict(strides=attrs["strides"], dilations=attrs["dilations"], pads=attrs["pads"])
     dot = numpy_ops.conv2d_nhwc(a, w, group=group, pad_value=float(attrs["pad_value"]),
                                 **geometry)
     kmap = None
-    if kmap_src is not None:
+    if kmap_src is not None and attrs.get("scaling", "kmap") == "sample":
+        kmap = _f32(kmap_src.astype(np.float64).mean(axis=(1, 2), keepdims=True))
+    elif kmap_src is not None:
         box = numpy_ops.box_sum_nhwc(kmap_src, attrs["kernel_shape"], **geometry)
         kmap = _f32(attrs["kmap_kernel_value"] * box)
     y = _epilogue(attrs, dot, scale, bias, out_offset, kmap, post_scale, post_bias)
@@ -116,11 +133,16 @@ def _activation(attrs: dict, y: np.ndarray) -> np.ndarray:
     return y
 
 
-def binary_dense(attrs: dict, x, weight, scale, bias, out_offset=None):
-    channels = attrs["in_channels"]
-    a = unpack_pm1(x, channels).reshape(x.shape[0], -1)
+def binary_dense(attrs: dict, x, weight, scale, bias, out_offset=None, beta_src=None,
+                 post_scale=None, post_bias=None):
+    channels, batch_axes = attrs["in_channels"], attrs.get("batch_axes", 1)
+    rows = x.shape[:batch_axes]
+    a = unpack_activation(x, channels).reshape(rows + (-1,))
     w = unpack_pm1(weight, channels).reshape(weight.shape[0], -1)
-    y = _epilogue(attrs, a @ w.T, scale, bias, out_offset)
+    beta = None
+    if beta_src is not None:  # mean |x| of each row: the mean of its groups' abs_mean
+        beta = _f32(beta_src.astype(np.float64).reshape(rows + (-1,)).mean(axis=-1, keepdims=True))
+    y = _epilogue(attrs, a @ w.T, scale, bias, out_offset, beta, post_scale, post_bias)
     return [y if attrs["output"] == "bits" else _activation(attrs, y)]
 
 

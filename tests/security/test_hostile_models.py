@@ -133,7 +133,7 @@ ENGINE_CASES = {
                                   r"node 'dense' \(BinaryDense\): scale must have 10 values"),
     "in_channels that do not match the input": (
         lambda g: _node(g, "dense").attrs.update(in_channels=O + 1),
-        r"node 'dense' \(BinaryDense\): input \[1, 2, 2, 16\] must be \[N, \.\.\., 17\]"),
+        r"node 'dense' \(BinaryDense\): input \[1, 2, 2, 16\] must be \[rows\.\.\., groups\.\.\., 17\]"),
     "softmax axis past the rank": (_attr("softmax", "axis", 9),
                                    r"node 'softmax' \(Softmax\): axis 9 is outside input"),
     "pool window over 4096 taps": (_attr("pool", "kernel_shape", [128, 128]),

@@ -5,19 +5,26 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import onnx
 
 from xnorinfer import ir
+from xnorinfer.errors import ConversionError, ModelError
 from xnorinfer.onnx.folding import BATCH_SENTINEL
 from xnorinfer.onnx.fuse import run_fusions
 from xnorinfer.onnx.loader import InputShapes, load_onnx
 from xnorinfer.onnx.lower import Lowering
+from xnorinfer.onnx.onnx_graph import OnnxGraph
 from xnorinfer.onnx.report import ConversionReport, build_report
+
+if TYPE_CHECKING:
+    from xnorinfer.onnx.verify import Verification
 
 # Below this many ONNX nodes conversion is too quick for a progress bar to help.
 LARGE_MODEL_NODES = 400
@@ -25,16 +32,18 @@ LARGE_MODEL_NODES = 400
 
 @dataclass
 class ConversionResult:
-    """The engine graph and the report of one conversion."""
+    """The engine graph and the report of one conversion; ``verification`` holds the
+    agreement with onnxruntime when ``convert(..., verify=True)`` ran it."""
 
     graph: ir.Graph
     report: ConversionReport
+    verification: Verification | None = None
 
 
 def convert(model: str | os.PathLike | onnx.ModelProto,
             output_path: str | os.PathLike | None = None, *, allow_float: bool = True,
-            progress: bool | None = None, input_shapes: InputShapes | None = None
-            ) -> ConversionResult:
+            progress: bool | None = None, input_shapes: InputShapes | None = None,
+            sign_zero: str = "auto", verify: bool = False) -> ConversionResult:
     """Convert an ONNX binarized network into an xnorinfer engine graph.
 
     Parameters
@@ -53,6 +62,15 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         always (when ``rich`` is installed).
     input_shapes : mapping, optional
         ``{input name: shape}`` fixing symbolic input dimensions; dim 0 may stay dynamic.
+    sign_zero : {"auto", "exact", "plus_one"}
+        ONNX defines Sign(0) = 0. "auto" gives a binarized tensor that can hold exact zeros
+        (after a Relu, a Clip at 0, zero padding, on a graph input, ...) the exact ternary form
+        (a second bit plane, the nonzero mask) and every other one the one-plane form; "exact"
+        uses the ternary form for every Sign; "plus_one" never does (0 becomes +1: faster,
+        not exact where zeros occur). The report names each ternary layer.
+    verify : bool
+        Also run the converted model and onnxruntime (when installed) on seeded random
+        inputs and record their agreement in ``result.verification``.
 
     Returns
     -------
@@ -63,11 +81,14 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     Raises
     ------
     ConversionError
-        An op, attribute or pattern the engine cannot run, named with node, op type and opset.
+        An op, attribute or pattern the engine cannot run, named with node, op type and opset;
+        also when the engine refuses the converted graph, so no file is written that does
+        not load.
     """
     onnx_graph = load_onnx(model, input_shapes)
     with _progress_callback(progress, len(onnx_graph.nodes)) as on_node:
-        lowering = Lowering(onnx_graph, allow_float=allow_float, on_node=on_node)
+        lowering = Lowering(onnx_graph, allow_float=allow_float, sign_zero=sign_zero,
+                            on_node=on_node)
         builder = lowering.run()
     values = {info.name: info for info in builder.inputs} | builder.values
     for info in builder.values.values():
@@ -76,14 +97,48 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
                for name in onnx_graph.outputs]
     graph = ir.Graph(builder.inputs, outputs, builder.nodes, builder.constants, builder.values)
     run_fusions(graph, lowering.keep_float_by_name)
-    report = build_report(onnx_graph, graph, lowering.float_reasons, lowering.notes)
+    reasons = dict(lowering.float_reasons)
+    for layer, reason in lowering.ternary_layers.items():
+        reasons[layer] = "; ".join(r for r in (reasons.get(layer), reason) if r)
+    report = build_report(onnx_graph, graph, reasons, lowering.notes)
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
                           producer=_producer(onnx_graph.producer_name, onnx_graph.opset))
+    _check_engine_accepts(graph, onnx_graph)
+    verification = None
+    if verify:
+        from xnorinfer.onnx.verify import verify as run_verification
+
+        verification = run_verification(model, graph)
     if output_path is not None:
         from xnorinfer import model_file
 
         model_file.save(graph, Path(output_path))
-    return ConversionResult(graph, report)
+    return ConversionResult(graph, report, verification)
+
+
+def _check_engine_accepts(graph: ir.Graph, onnx_graph: OnnxGraph) -> None:
+    """Load the graph into the engine and plan it for batch 1 (and 2 when the batch is
+    dynamic), as InferenceSession would; a refusal names the ONNX node it came from."""
+    from xnorinfer import InferenceSession, model_file
+
+    try:
+        session = InferenceSession(model_file.dumps(graph), num_threads=1)
+        if any(-1 in value.shape for value in graph.inputs):
+            session.output_shapes(batch=2)
+    except ModelError as error:
+        raise _engine_refusal(graph, onnx_graph, str(error)) from None
+
+
+def _engine_refusal(graph: ir.Graph, onnx_graph: OnnxGraph, message: str) -> ConversionError:
+    """The engine's message, attributed to the first ONNX node of the engine node it names."""
+    named = re.search(r"node '([^']+)'", message)
+    engine_node = next((n for n in graph.nodes if named and n.name == named.group(1)), None)
+    sources = engine_node.attrs.get("source", "").split(",") if engine_node else []
+    onnx_node = next((n for n in onnx_graph.nodes if n.name in sources), None)
+    reason = f"the engine refuses the converted graph: {message}"
+    if onnx_node is None:
+        return ConversionError(f"cannot convert the model: {reason}")
+    return onnx_graph.node_error(onnx_node, reason)
 
 
 def _dynamic_batch(shape: list[int]) -> list[int]:

@@ -6,8 +6,11 @@
   of float Conv2d/Dense.
 - :func:`fuse_kmap`: XNOR-Net's ``Mul(BinaryConv2d(x), Conv2d(A, box))`` with A the
   ``abs_mean`` of the BinarizePack feeding the binary conv becomes the conv's K map.
+- :func:`fuse_beta`: XNOR-Net's β, ``Mul(binary layer, mean |x|)`` with x the layer's own input
+  (per sample for a conv, per row for a dense layer), becomes the layer's ``kmap_src`` /
+  ``beta_src`` input: the BinarizePack's ``abs_mean``, averaged by the layer itself.
 - :func:`fuse_bits_output`: a binary layer whose float output only feeds BinarizePacks with one
-  offset writes bits through ``out_offset`` instead.
+  offset writes bits through ``out_offset`` instead (not ternary packs: a threshold makes no 0).
 - :func:`fuse_residual`: ``Add(BinaryConv2d(x), shortcut)`` (a real-valued shortcut, Bi-Real
   and ReActNet style) becomes the conv's ``residual`` input, added in the conv's own pass.
 - :func:`fuse_activation`: a Relu, Clip (HardTanh) or PRelu with a constant slope directly
@@ -35,7 +38,8 @@ def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
     """All passes, to a fixed point; binary layers write bits once nothing else can fuse."""
     remove_dead_nodes(graph)
     rejected_kmaps: set[str] = set()
-    while fold_affine(graph) or fuse_kmap(graph, keep_float, rejected_kmaps):
+    while (fold_affine(graph) or fuse_kmap(graph, keep_float, rejected_kmaps)
+           or fuse_beta(graph)):
         pass
     while fuse_bits_output(graph):
         pass
@@ -186,6 +190,53 @@ def _kmap_mismatch(graph: ir.Graph, conv: ir.Node, box: ir.Node, pack: ir.Node) 
     return ""
 
 
+def fuse_beta(graph: ir.Graph) -> bool:
+    """Fuse one XNOR-Net β ``Mul(binary layer, mean |x|)``; True when fused."""
+    producers = graph.producer_of()
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for mul in graph.nodes:
+        if mul.op != "Mul":
+            continue
+        for layer_value, beta_value in (mul.inputs, mul.inputs[::-1]):
+            layer = producers.get(layer_value)
+            if (layer is None or layer.op not in ("BinaryConv2d", "BinaryDense")
+                    or layer.attrs.get("output") != "float" or len(layer.inputs) > 4
+                    or len(layer.outputs) > 1 or layer_value in outputs
+                    or len(consumers.get(layer_value, [])) != 1
+                    or _shape(graph, mul.outputs[0]) != _shape(graph, layer_value)):
+                continue
+            abs_mean, averaged = _beta_source(producers, beta_value)
+            pack = producers.get(abs_mean)
+            if (pack is None or pack.op != "BinarizePack" or pack.outputs[1:] != [abs_mean]
+                    or pack.outputs[0] != layer.inputs[0]
+                    or averaged != (layer.op == "BinaryConv2d")):
+                continue
+            channels = graph.values[layer_value].shape[-1]
+            layer.inputs = layer.inputs + ["", abs_mean,
+                                           _new_constant(graph, layer, "post_scale",
+                                                         np.ones(channels, np.float32)),
+                                           _new_constant(graph, layer, "post_bias",
+                                                         np.zeros(channels, np.float32))]
+            if layer.op == "BinaryConv2d":
+                layer.attrs["scaling"] = "sample"
+            _absorb(graph, layer, mul)
+            return True
+    return False
+
+
+def _beta_source(producers: dict[str, ir.Node], value: str) -> tuple[str, bool]:
+    """The value behind ``value`` through Reshapes and GlobalAveragePools, and whether a
+    GlobalAveragePool averaged it (β of a conv: the A map's mean over the image)."""
+    averaged = False
+    node = producers.get(value)
+    while node is not None and node.op in ("Reshape", "GlobalAveragePool"):
+        averaged = averaged or node.op == "GlobalAveragePool"
+        value = node.inputs[0]
+        node = producers.get(value)
+    return value, averaged
+
+
 def fuse_bits_output(graph: ir.Graph) -> bool:
     """Make one binary layer write bits for its BinarizePack consumers; True when done."""
     consumers = graph.consumers_of()
@@ -196,8 +247,7 @@ def fuse_bits_output(graph: ir.Graph) -> bool:
             continue
         value = layer.outputs[0]
         packs = consumers.get(value, [])
-        if value in outputs or not packs or any(
-                p.op != "BinarizePack" or len(p.outputs) > 1 for p in packs):
+        if value in outputs or not packs or any(not _plain_pack(p) for p in packs):
             continue
         offset = _common_offset(graph, packs, graph.values[value].shape[-1])
         if offset is None:
@@ -280,8 +330,7 @@ def fuse_sum_bits(graph: ir.Graph) -> bool:
         if conv.op != "BinaryConv2d" or conv.attrs["output"] != "float" or len(conv.outputs) > 1:
             continue
         value = conv.outputs[0]
-        packs = [n for n in consumers.get(value, [])
-                 if n.op == "BinarizePack" and len(n.outputs) == 1]
+        packs = [n for n in consumers.get(value, []) if _plain_pack(n)]
         offset = _common_offset(graph, packs, graph.values[value].shape[-1]) if packs else None
         if offset is None:
             continue
@@ -289,6 +338,12 @@ def fuse_sum_bits(graph: ir.Graph) -> bool:
         conv.outputs = [value, _absorb_packs(graph, conv, packs)]
         return True
     return False
+
+
+def _plain_pack(node: ir.Node) -> bool:
+    """A BinarizePack to bits with no abs_mean output: a layer can write its bits itself."""
+    return (node.op == "BinarizePack" and len(node.outputs) == 1
+            and node.attrs.get("output", "bits") == "bits")
 
 
 def _has_residual(layer: ir.Node) -> bool:

@@ -27,23 +27,30 @@ from xnorinfer.onnx.layout import (channel_vector, engine_axis, engine_const, re
 from xnorinfer.onnx.onnx_graph import OnnxGraph
 from xnorinfer.onnx.patterns import (AbsMean, Binarizer, clip_bounds, find_abs_means,
                                      find_binarizers)
-from xnorinfer.onnx.states import NHWC, SAME, Binarized, Padded, State, Tensor
+from xnorinfer.onnx.states import FLAT_NHWC, NHWC, SAME, Binarized, Padded, State, Tensor
+from xnorinfer.onnx.zeros import zero_source
 
 Rule = Callable[["Lowering", onnx.NodeProto], list[State]]
 
 RULES: dict[str, Rule] = {
     **lower_layers.RULES, **lower_elementwise.RULES, **lower_shape.RULES, **lower_pool.RULES}
 
-# Ops through which an input that is often exactly 0 stays often exactly 0 (and a real-valued
-# one stays real-valued).
-_ZERO_PRESERVING_OPS = frozenset({
+# Ops that pass a real-valued input on as real-valued (to find a Hardtanh behind them).
+_VALUE_PRESERVING_OPS = frozenset({
     "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
     "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "LeakyRelu", "PRelu"})
 
-SIGN_ZERO_NOTE = (
-    "sign(0): ONNX Sign(0) = 0, but the engine binarizes 0 to +1 (bit = x < 0). The input of "
-    "binarizer '{node}' comes from {producer} and can be exactly 0, so results can differ from "
-    "onnxruntime where it is.")
+SIGN_ZERO_MODES = ("auto", "exact", "plus_one")
+
+PLUS_ONE_NOTE = (
+    "sign(0): with sign_zero='plus_one' the engine binarizes 0 to +1 (bit = x < 0), but ONNX "
+    "Sign(0) = 0. The input of binarizer '{node}' comes from {producer} and can be exactly 0, "
+    "so results differ from onnxruntime where it is.")
+
+TERNARY_NOTE = (
+    "sign(0): {layers} read{s} binarized input that can be exactly 0 (ONNX Sign(0) = 0), so "
+    "{they} run{s_} the exact two-plane (sign + nonzero mask) kernels; see the reason column. "
+    "sign_zero='plus_one' trades this exactness for the one-plane kernels.")
 
 HARDTANH_INPUT_NOTE = (
     "{layers} binary weights but real-valued input from a Hardtanh (Clip -1..1) with no "
@@ -57,10 +64,14 @@ class Lowering:
     """The state of one conversion: ONNX tensor states, the engine graph being built, and what
     the report needs (why layers stayed float, notes)."""
 
-    def __init__(self, graph: OnnxGraph, *, allow_float: bool,
+    def __init__(self, graph: OnnxGraph, *, allow_float: bool, sign_zero: str = "auto",
                  on_node: Callable[[], None] | None = None) -> None:
+        if sign_zero not in SIGN_ZERO_MODES:
+            raise ValueError(f"sign_zero must be one of {', '.join(SIGN_ZERO_MODES)}, got "
+                             f"{sign_zero!r}")
         self.graph = graph
         self.allow_float = allow_float
+        self.sign_zero = sign_zero
         self.builder = GraphBuilder(reserved_names=graph.outputs)
         self.binarizers = find_binarizers(graph)
         self.abs_means = find_abs_means(graph)
@@ -68,6 +79,7 @@ class Lowering:
         self.float_reasons: dict[str, str] = {}  # ONNX node name -> why it stayed float
         self.notes: list[str] = []
         self.abs_mean_values: set[str] = set()   # engine values that are BinarizePack A maps
+        self.ternary_layers: dict[str, str] = {}  # ONNX layer -> why its input is ternary
         self.hardtanh_input_layers: list[str] = []  # for HARDTANH_INPUT_NOTE
         self._on_node = on_node or (lambda: None)
 
@@ -84,6 +96,12 @@ class Lowering:
                 self._lower(node)
             self._on_node()
         self._bind_outputs()
+        if self.ternary_layers:
+            names = ", ".join(f"'{name}'" for name in self.ternary_layers)
+            plural = len(self.ternary_layers) > 1
+            self.notes.append(TERNARY_NOTE.format(
+                layers=f"layers {names}" if plural else f"layer {names}", s="" if plural else "s",
+                they="they" if plural else "it", s_="" if plural else "s"))
         if self.hardtanh_input_layers:
             names = ", ".join(f"'{name}'" for name in self.hardtanh_input_layers)
             plural = len(self.hardtanh_input_layers) > 1
@@ -239,44 +257,75 @@ class Lowering:
             self.builder.memo[key] = (binarized, signed)
         return self.builder.memo[key][1]
 
-    def pack(self, binarized: Binarized, x: Tensor, source: str) -> str:
-        """Packed bits of ``binarized`` whose source, in the layout the consumer needs, is ``x``.
+    def pack(self, binarized: Binarized, x: Tensor, layer: onnx.NodeProto) -> str:
+        """Packed bits (or ternary planes) of ``binarized`` for binary layer ``layer``, whose
+        source in the layout the layer needs is ``x``.
 
         The offset becomes the BinarizePack's per-channel offset; an offset that varies along
         other axes is added as a float Add first.
         """
+        source = ",".join(binarized.nodes)
         channels = x.engine_shape[-1]
         offset = None
         if binarized.offset is not None:
             offset = channel_vector(engine_const(binarized.offset, x), channels)
             if offset is None:
                 x, offset = self.add_const(x, binarized.offset, source), None
-        if binarized.zero_to == 0:
-            self._note_sign_of_zero(binarized)
-        return self.pack_node(x, offset, ",".join(binarized.nodes)).outputs[0]
+        ternary = self.ternary_reason(binarized.zero_to, binarized.offset, binarized.onnx_source,
+                                      binarized.nodes[-1])
+        if ternary:
+            self.ternary_layers[layer.name] = ternary
+        return self.pack_node(x, offset, source, ternary=bool(ternary)).outputs[0]
 
-    def pack_node(self, x: Tensor, offset: np.ndarray | None, source: str):
-        """The one BinarizePack of ``x`` with this offset, emitted on first use."""
-        key = (x.value, "pack", None if offset is None else offset.tobytes())
+    def ternary_reason(self, zero_to: int, offset: np.ndarray | None, onnx_source: str,
+                       binarizer_node: str) -> str:
+        """Why a binarizer of ``onnx_source`` needs the ternary form (ONNX Sign(0) = 0), or ""
+        when one bit plane is exact (or sign_zero='plus_one' says to use it anyway)."""
+        if zero_to != 0:
+            return ""
+        if self.sign_zero == "exact":
+            return "exact sign(0): sign_zero='exact'"
+        producer = None if offset is not None else zero_source(self.graph, self.binarizers,
+                                                                onnx_source)
+        if producer is None:
+            return ""
+        if self.sign_zero == "plus_one":
+            note = PLUS_ONE_NOTE.format(node=binarizer_node, producer=producer)
+            if note not in self.notes:
+                self.notes.append(note)
+            return ""
+        return f"exact sign(0): its input can be 0 (from {producer})"
+
+    def pack_node(self, x: Tensor, offset: np.ndarray | None, source: str, *,
+                  ternary: bool = False):
+        """The one BinarizePack of ``x`` with this offset and form, emitted on first use."""
+        key = (x.value, "pack", None if offset is None else offset.tobytes(), ternary)
         if key not in self.builder.memo:
             inputs = [x.value]
             if offset is not None:
                 inputs.append(self.builder.constant(f"{source}:offset", offset))
-            self.builder.node("BinarizePack", inputs,
-                              [(f"{x.value}:bits", x.engine_shape, "bits")],
-                              source=source, kind="binary")
+            dtype = "ternary" if ternary else "bits"
+            self.builder.node("BinarizePack", inputs, [(f"{x.value}:{dtype}", x.engine_shape, dtype)],
+                              {"output": dtype}, source=source, kind="binary")
             self.builder.memo[key] = self.builder.nodes[-1]
         return self.builder.memo[key]
 
     def _abs_mean(self, node: onnx.NodeProto, abs_mean: AbsMean) -> Tensor:
-        """``ReduceMean(Abs(x))`` over channels: the ``abs_mean`` output of x's BinarizePack."""
+        """Mean |x| over the channel axis (XNOR-Net's A map) or over all but the batch axis
+        (the per-sample β): from the ``abs_mean`` output of x's BinarizePack, the one its
+        binary layer reads, averaged over the positions by a GlobalAveragePool for β."""
         x = self.tensor(abs_mean.source, node)
-        if x.rank == 4 and abs_mean.axis == 1:
+        rank = x.rank
+        if rank == 4 and abs_mean.axes in ((1,), (1, 2, 3)):
             x = to_nhwc(self.builder, x, node.name)
-        if x.layout not in (SAME, NHWC) or engine_axis(x, abs_mean.axis) != len(x.engine_shape) - 1:
-            raise self.error(node, "ReduceMean(Abs(x)) is supported over the channel axis only "
-                                   "(the XNOR-Net A map)")
-        pack = self.pack_node(x, None, node.name)
+        whole_sample = abs_mean.axes == tuple(range(1, rank))
+        last_axis = len(x.engine_shape) - 1
+        over_channels = (len(abs_mean.axes) == 1 and x.layout in (SAME, NHWC)
+                         and engine_axis(x, abs_mean.axes[0]) == last_axis)
+        if not (over_channels or (whole_sample and (len(x.engine_shape) == 4 or rank == 2))):
+            raise self.error(node, "mean |x| is supported over the channel axis (the XNOR-Net A "
+                                   "map) or over all axes but the batch (β) only")
+        pack = self.pack_node(x, None, node.name, ternary=self._abs_mean_pack_is_ternary(abs_mean))
         if len(pack.outputs) == 1:
             value = self.builder.fresh(f"{x.value}:abs_mean")
             shape = [*x.engine_shape[:-1], 1]
@@ -285,43 +334,34 @@ class Lowering:
         value = pack.outputs[1]
         self.abs_mean_values.add(value)
         onnx_shape = self.graph.shape(node.output[0])
-        return Tensor(value, x.layout, onnx_shape, tuple(self.builder.values[value].shape))
+        means = Tensor(value, x.layout, onnx_shape, tuple(self.builder.values[value].shape))
+        if len(means.engine_shape) == 4 and whole_sample:  # β: the A map's mean per sample
+            (value,) = self.builder.node("GlobalAveragePool", [value],
+                                         [(f"{value}:mean", (means.engine_shape[0], 1, 1, 1),
+                                           "float32")], source=node.name)
+            if len(onnx_shape) != 4:
+                (value,) = self.builder.node(
+                    "Reshape", [value], [(f"{value}:rows", onnx_shape, "float32")],
+                    {"shape": reshape_target((means.engine_shape[0], 1, 1, 1), onnx_shape)},
+                    source=node.name)
+                return Tensor(value, SAME, onnx_shape, tuple(onnx_shape))
+            return Tensor(value, NHWC, onnx_shape, (means.engine_shape[0], 1, 1, 1))
+        return means
+
+    def _abs_mean_pack_is_ternary(self, abs_mean: AbsMean) -> bool:
+        """Whether the binary layer that this A map or β scales reads the ternary form of the
+        same tensor: the abs_mean must come from that very BinarizePack."""
+        return any(b.source == abs_mean.source and self.ternary_reason(b.zero_to, b.offset,
+                                                                        b.source, b.nodes[-1])
+                   for b in self.binarizers.values())
 
     def note_hardtanh_input(self, node: onnx.NodeProto) -> None:
         """Remember a layer with binary weights whose float input comes from a Hardtanh: the
         trace BinaryNet.pytorch's untraced ``input.data = sign(input.data)`` leaves."""
-        producer = _first_producer_beyond(self.graph, node.input[0], _ZERO_PRESERVING_OPS)
+        producer = _first_producer_beyond(self.graph, node.input[0], _VALUE_PRESERVING_OPS)
         if (producer is not None and producer.op_type == "Clip"
                 and clip_bounds(self.graph, producer) == (-1.0, 1.0)):
             self.hardtanh_input_layers.append(node.name)
-
-    def _note_sign_of_zero(self, binarized: Binarized) -> None:
-        producer = _zero_making_producer(self.graph, self.binarizers, binarized)
-        if producer is None:
-            return
-        note = SIGN_ZERO_NOTE.format(node=binarized.nodes[-1], producer=producer)
-        if note not in self.notes:
-            self.notes.append(note)
-
-
-def _zero_making_producer(graph: OnnxGraph, binarizers: dict[str, Binarizer],
-                          binarized: Binarized) -> str | None:
-    """What makes the binarizer's ONNX source often exactly 0, reached through ops that keep
-    zeros: a Relu, a Clip at min 0, or a binary layer without bias (its ±1 dot product is 0
-    whenever half the products are -1). None when nothing does."""
-    if binarized.offset is not None:
-        return None
-    node = _first_producer_beyond(graph, binarized.onnx_source, _ZERO_PRESERVING_OPS)
-    if node is None:
-        return None
-    if node.op_type == "Relu":
-        return f"Relu node '{node.name}'"
-    if node.op_type == "Clip" and clip_bounds(graph, node)[0] == 0:
-        return f"Clip node '{node.name}' (min 0)"
-    if (node.op_type in ("Conv", "Gemm", "MatMul") and node.input[0] in binarizers
-            and not (len(node.input) > 2 and node.input[2])):
-        return f"binary layer '{node.name}', which has no bias,"
-    return None
 
 
 def _first_producer_beyond(graph: OnnxGraph, name: str, ops: frozenset[str]

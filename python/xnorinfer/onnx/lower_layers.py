@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 
 from xnorinfer.onnx.layout import (channel_vector, engine_const, engine_shape, flat_feature_order,
-                                   nhwc_tensor, to_flat_rank2, to_nhwc)
+                                   nhwc_tensor, same_tensor, to_flat_rank2, to_nhwc, to_same)
 from xnorinfer.onnx.onnx_graph import attr
 from xnorinfer.onnx.states import FLAT_NHWC, NHWC, SAME, Binarized, Padded, State, Tensor
 from xnorinfer.onnx.weights import (WeightVerdict, analyze_weights, pack_conv_weight,
@@ -86,6 +86,9 @@ def lower_conv(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
     verdict = analyze_weights(weight)
     if isinstance(state, Binarized):
         reason = _why_not_binary(state, verdict)
+        if not reason and geometry.group > 1 and _ternary(ctx, state):
+            reason = (f"grouped conv ({geometry.group} groups) on a binarized input that can be "
+                      "exactly 0: the exact sign(0) kernels need group = 1")
         if not reason:
             return [_binary_conv(ctx, node, state, verdict, bias, geometry, int(pad_value))]
         ctx.keep_float(node, reason)
@@ -123,6 +126,11 @@ def _fold_pad(ctx: Lowering, node: onnx.NodeProto, padded: Padded, geometry: Con
     return dataclasses.replace(geometry, pads=spatial), padded.value
 
 
+def _ternary(ctx: Lowering, state: Binarized) -> bool:
+    return bool(ctx.ternary_reason(state.zero_to, state.offset, state.onnx_source,
+                                   state.nodes[-1]))
+
+
 def _why_not_binary(state: Binarized, verdict: WeightVerdict) -> str:
     if not state.bits_allowed:
         return ZERO_TO_MINUS_ONE
@@ -147,7 +155,7 @@ def _emit_conv(ctx: Lowering, node: onnx.NodeProto, op: str, inputs: list[str], 
 def _binary_conv(ctx: Lowering, node: onnx.NodeProto, state: Binarized, verdict: WeightVerdict,
                  bias: np.ndarray | None, geometry: ConvGeometry, pad_value: int) -> Tensor:
     source = to_nhwc(ctx.builder, state.source, node.name)
-    bits = ctx.pack(state, source, node.name)
+    bits = ctx.pack(state, source, node)
     out_channels = verdict.alpha.shape[0]
     builder = ctx.builder
     inputs = [bits, builder.constant(f"{node.name}:weight", pack_conv_weight(verdict.negative)),
@@ -179,8 +187,9 @@ def _float_conv(ctx: Lowering, node: onnx.NodeProto, x: Tensor, weight: np.ndarr
 
 
 def lower_gemm(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
+    state = ctx.state(node.input[0], node)
     if attr(node, "transA", 0):
-        raise ctx.error(node, "transA=1 is not supported")
+        state = _transposed_rows(ctx, node, state)
     weight = ctx.const(node.input[1], node, "B input (weight)").astype(np.float32)
     weight = weight if attr(node, "transB", 0) else weight.T
     weight = weight * np.float32(attr(node, "alpha", 1.0))
@@ -190,7 +199,26 @@ def lower_gemm(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
             raise ctx.error(node, f"its C input of shape {list(bias.shape)} is not a bias "
                                   "vector")
         bias = bias.astype(np.float32) * np.float32(attr(node, "beta", 1.0))
-    return [_dense(ctx, node, weight, bias)]
+    return [_dense(ctx, node, state, weight, bias)]
+
+
+def _transposed_rows(ctx: Lowering, node: onnx.NodeProto, state: State) -> State:
+    """Gemm's A with transA = 1, as [M, K]: an engine Transpose of the float tensor (of the
+    binarizer's source, for a binarized A whose offset is one value)."""
+    if isinstance(state, Binarized):
+        if state.offset is not None and state.offset.size != 1:
+            raise ctx.error(node, "transA=1 on a binarizer with a per-feature offset is not "
+                                  "supported")
+        return dataclasses.replace(state, source=_transpose2(ctx, node, state.source))
+    return _transpose2(ctx, node, ctx.tensor(node.input[0], node))
+
+
+def _transpose2(ctx: Lowering, node: onnx.NodeProto, x: Tensor) -> Tensor:
+    x = to_same(ctx.builder, x, node.name)
+    shape = x.onnx_shape[::-1]
+    (value,) = ctx.builder.node("Transpose", [x.value], [(f"{x.value}:t", shape, "float32")],
+                                {"perm": [1, 0]}, source=node.name)
+    return same_tensor(value, shape)
 
 
 def lower_matmul(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
@@ -202,15 +230,17 @@ def lower_matmul(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
         raise ctx.error(node, "the engine has MatMul only with a constant second input "
                               "(a Dense layer)")
     weight = ctx.const(node.input[1], node, "second input")
-    if weight.ndim != 2 or ctx.graph.rank(node.input[0]) != 2:
-        raise ctx.error(node, "only a rank-2 activation times a rank-2 constant is supported")
-    return [_dense(ctx, node, weight.T.astype(np.float32), None)]
-
-
-def _dense(ctx: Lowering, node: onnx.NodeProto, weight: np.ndarray,
-           bias: np.ndarray | None) -> Tensor:
-    """A Dense-like layer ``y = x W^T + bias`` with ``weight`` ``[O, K]`` in ONNX feature order."""
+    if weight.ndim != 2 or ctx.graph.rank(node.input[0]) < 2:
+        raise ctx.error(node, "only an activation of rank >= 2 times a rank-2 constant is "
+                              "supported ([..., K] x [K, N])")
     state = ctx.state(node.input[0], node)
+    return [_dense(ctx, node, state, weight.T.astype(np.float32), None)]
+
+
+def _dense(ctx: Lowering, node: onnx.NodeProto, state: State, weight: np.ndarray,
+           bias: np.ndarray | None) -> Tensor:
+    """A Dense-like layer ``y = x W^T + bias`` with ``weight`` ``[O, K]`` in ONNX feature order,
+    on ``x`` ``[..., K]``: its leading axes are rows."""
     verdict = analyze_weights(weight)
     if isinstance(state, Binarized):
         reason = _why_not_binary(state, verdict)
@@ -221,11 +251,16 @@ def _dense(ctx: Lowering, node: onnx.NodeProto, weight: np.ndarray,
         ctx.keep_float(node, verdict.reason)
     elif verdict.binary:
         ctx.note_hardtanh_input(node)
-    x = ctx.tensor(node.input[0], node)
+    if isinstance(state, Binarized):
+        x = ctx.float_form(state)
+    else:
+        x = state if isinstance(state, Tensor) else ctx.tensor(node.input[0], node)
     order = slice(None)
     if x.layout == FLAT_NHWC:
         x = to_flat_rank2(ctx.builder, x, node.name)
         order = flat_feature_order(x.chw)
+    else:
+        x = to_same(ctx.builder, x, node.name)
     builder = ctx.builder
     out_shape = ctx.graph.shape(node.output[0])
     if verdict.binary:
@@ -248,10 +283,13 @@ def _dense(ctx: Lowering, node: onnx.NodeProto, weight: np.ndarray,
 
 def _binary_dense(ctx: Lowering, node: onnx.NodeProto, state: Binarized, verdict: WeightVerdict,
                   bias: np.ndarray | None) -> Tensor:
-    """BinaryDense; a flatten of an NHWC tensor is read as H*W groups of C channels."""
+    """BinaryDense; a flatten of an NHWC tensor is read as H*W groups of C channels, and every
+    leading axis of a [..., K] activation is a row axis."""
     source = state.source
     negative = verdict.negative
     groups = 1
+    if source.layout == NHWC:
+        source = to_same(ctx.builder, source, node.name)
     if source.layout == FLAT_NHWC:
         channels, height, width = source.chw
         if len(source.engine_shape) == 4 and _offset_per_channel(state, source, channels):
@@ -259,13 +297,15 @@ def _binary_dense(ctx: Lowering, node: onnx.NodeProto, state: Binarized, verdict
         else:
             source = to_flat_rank2(ctx.builder, source, node.name)
         negative = negative[:, flat_feature_order(source.chw)]
-    bits = ctx.pack(state, source, node.name)
+    bits = ctx.pack(state, source, node)
     out_channels = verdict.alpha.shape[0]
     builder = ctx.builder
     inputs = [bits, builder.constant(f"{node.name}:weight", pack_dense_weight(negative, groups)),
               builder.constant(f"{node.name}:scale", verdict.alpha),
               builder.constant(f"{node.name}:bias", _bias_or_zeros(bias, out_channels))]
-    attrs = {"in_channels": source.engine_shape[-1], "groups_in": groups, "output": "float"}
+    batch_axes = 1 if source.layout == FLAT_NHWC else len(source.engine_shape) - 1
+    attrs = {"in_channels": source.engine_shape[-1], "groups_in": groups,
+             "batch_axes": batch_axes, "output": "float"}
     out_shape = ctx.graph.shape(node.output[0])
     (value,) = builder.node("BinaryDense", inputs, [(node.output[0], out_shape, "float32")],
                             attrs, source=node.name, kind="binary")

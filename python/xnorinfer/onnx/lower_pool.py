@@ -1,5 +1,5 @@
 """Lowering of pooling and reductions: MaxPool, AveragePool, GlobalAveragePool, ReduceMean over
-the spatial axes, Softmax and LogSoftmax.
+the spatial axes (or any run of consecutive non-batch axes), Softmax and LogSoftmax.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import onnx
 
-from xnorinfer.onnx.layout import (engine_axis, engine_shape, nhwc_tensor, reshape_tensor,
-                                   to_flat_rank2, to_nhwc, to_same)
+from xnorinfer.onnx.layout import (engine_axis, engine_shape, nhwc_tensor, reshape_target,
+                                   reshape_tensor, same_tensor, to_flat_rank2, to_nhwc, to_same)
 from xnorinfer.onnx.lower_layers import conv_geometry
 from xnorinfer.onnx.onnx_graph import attr, optional_input
 from xnorinfer.onnx.states import FLAT_NHWC, NHWC, SAME, Binarized, State, Tensor
@@ -81,8 +81,7 @@ def lower_reduce_mean(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
         x = to_nhwc(ctx.builder, x, node.name)
     spatial = rank == 4 and x.layout in (SAME, NHWC)
     if not spatial or sorted(engine_axis(x, a) for a in axes) != [1, 2]:
-        raise ctx.error(node, "ReduceMean is supported over the two spatial axes of a rank-4 "
-                              "tensor only (a global average pool)")
+        return [_mean_over_run(ctx, node, x, axes)]
     kept_shape = tuple(1 if i in axes else d for i, d in enumerate(x.onnx_shape))
     (value,) = ctx.builder.node("GlobalAveragePool", [x.value],
                                 [(node.output[0], engine_shape(kept_shape, x.layout), "float32")],
@@ -91,6 +90,29 @@ def lower_reduce_mean(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
     if attr(node, "keepdims", 1):
         return [pooled]
     return [reshape_tensor(ctx.builder, pooled, ctx.graph.shape(node.output[0]), node.name)]
+
+
+def _mean_over_run(ctx: Lowering, node: onnx.NodeProto, x: Tensor, axes: list[int]) -> Tensor:
+    """ReduceMean over consecutive axes a..b (not the batch) of any tensor: viewed as
+    [before, a..b, 1, after], a GlobalAveragePool averages the run (e.g. the mean over the
+    tokens of a [batch, tokens, features] activation)."""
+    if not axes or axes[0] == 0 or axes != list(range(axes[0], axes[-1] + 1)):
+        raise ctx.error(node, "ReduceMean is supported over consecutive axes after the batch "
+                              f"only, got axes {axes}")
+    x = to_same(ctx.builder, x, node.name)
+    shape = x.onnx_shape
+    before = -1 if -1 in shape[:axes[0]] else math.prod(shape[:axes[0]])
+    view = (before, math.prod(shape[axes[0]:axes[-1] + 1]), 1, math.prod(shape[axes[-1] + 1:]))
+    builder = ctx.builder
+    (viewed,) = builder.node("Reshape", [x.value], [(f"{x.value}:run", view, "float32")],
+                             {"shape": reshape_target(shape, view)}, source=node.name)
+    pooled_shape = (view[0], 1, 1, view[3])
+    (pooled,) = builder.node("GlobalAveragePool", [viewed],
+                             [(f"{viewed}:mean", pooled_shape, "float32")], source=node.name)
+    out_shape = ctx.graph.shape(node.output[0])
+    (value,) = builder.node("Reshape", [pooled], [(node.output[0], out_shape, "float32")],
+                            {"shape": reshape_target(pooled_shape, out_shape)}, source=node.name)
+    return same_tensor(value, out_shape)
 
 
 def lower_softmax(ctx: Lowering, node: onnx.NodeProto) -> list[State]:

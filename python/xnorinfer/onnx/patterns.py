@@ -50,10 +50,11 @@ class Binarizer:
 
 @dataclass(frozen=True)
 class AbsMean:
-    """``tensor = ReduceMean(Abs(source), axes=[axis], keepdims=1)``: XNOR-Net's A map."""
+    """``tensor = mean(|source|)`` over ``axes`` with kept dims: XNOR-Net's A map (the channel
+    axis) or β (every axis but the batch)."""
 
     source: str
-    axis: int
+    axes: tuple[int, ...]
     nodes: tuple[str, ...]
 
 
@@ -78,22 +79,59 @@ def find_binarizers(graph: OnnxGraph) -> dict[str, Binarizer]:
 
 
 def find_abs_means(graph: OnnxGraph) -> dict[str, AbsMean]:
-    """Every ``ReduceMean(Abs(x))`` over one axis with kept dims, by tensor name."""
+    """Every mean of |x| over some axes with kept dims, by tensor name. The spellings:
+    ``ReduceMean(Abs(x))``, and ``ReduceL1(x)`` or ``ReduceSum(Abs(x))`` divided by the number
+    of elements it sums (``Div`` by it, or ``Mul`` by its reciprocal)."""
     found = {}
     for node in graph.nodes:
-        if node.op_type != "ReduceMean" or attr(node, "keepdims", 1) != 1:
+        if node.op_type == "ReduceMean":
+            match = _abs_reduction(graph, node, abs_input=True)
+        elif node.op_type in ("Div", "Mul"):
+            match = _abs_sum_over_count(graph, node)
+        else:
             continue
-        abs_node = graph.producer.get(node.input[0])
-        if abs_node is None or abs_node.op_type != "Abs":
-            continue
-        axes = attr(node, "axes")
-        if axes is None and graph.is_const(optional_input(node, 1)):
-            axes = graph.constants[node.input[1]].tolist()
-        if axes is None or len(axes) != 1 or not graph.shapes.get(abs_node.input[0]):
-            continue
-        axis = axes[0] % graph.rank(abs_node.input[0])
-        found[node.output[0]] = AbsMean(abs_node.input[0], axis, (abs_node.name, node.name))
+        if match is not None:
+            found[node.output[0]] = match
     return found
+
+
+def _abs_reduction(graph: OnnxGraph, node: onnx.NodeProto, abs_input: bool) -> AbsMean | None:
+    """``reduce(Abs(x))`` (abs_input) or ``ReduceL1(x)`` over constant axes with kept dims."""
+    if attr(node, "keepdims", 1) != 1:
+        return None
+    source, nodes = node.input[0], (node.name,)
+    if abs_input:
+        abs_node = graph.producer.get(source)
+        if abs_node is None or abs_node.op_type != "Abs":
+            return None
+        source, nodes = abs_node.input[0], (abs_node.name, node.name)
+    axes = attr(node, "axes")
+    if axes is None and graph.is_const(optional_input(node, 1)):
+        axes = graph.constants[node.input[1]].tolist()
+    if not axes or not graph.shapes.get(source):
+        return None
+    rank = graph.rank(source)
+    return AbsMean(source, tuple(sorted(a % rank for a in axes)), nodes)
+
+
+def _abs_sum_over_count(graph: OnnxGraph, node: onnx.NodeProto) -> AbsMean | None:
+    """``ReduceL1(x) / n`` or ``ReduceSum(Abs(x)) * (1 / n)`` with n the count summed."""
+    summed, const = node.input
+    if not graph.is_const(const):
+        return None
+    reduction = graph.producer.get(summed)
+    if reduction is None or reduction.op_type not in ("ReduceL1", "ReduceSum"):
+        return None
+    match = _abs_reduction(graph, reduction, abs_input=reduction.op_type == "ReduceSum")
+    values = np.asarray(graph.constants[const], dtype=np.float64).reshape(-1)
+    if match is None or values.size != 1:
+        return None
+    shape = graph.shapes[match.source]
+    count = float(np.prod([shape[a] for a in match.axes]))
+    divisor = values[0] if node.op_type == "Div" else 1.0 / values[0] if values[0] else 0.0
+    if count <= 0 or abs(divisor - count) > 1e-6 * count:
+        return None
+    return AbsMean(match.source, match.axes, match.nodes + (node.name,))
 
 
 def _match_sign(graph: OnnxGraph, node: onnx.NodeProto, found: dict[str, Binarizer]

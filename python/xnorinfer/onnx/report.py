@@ -4,6 +4,7 @@ before and after, and notes such as the sign(0) difference.
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -11,9 +12,15 @@ from typing import Any
 from xnorinfer import console, ir
 from xnorinfer.onnx.onnx_graph import OnnxGraph
 
-# Engine ops listed in the report: those that carry parameters.
 TITLE = "xnorinfer conversion"
-COLUMNS = ("ONNX node(s)", "engine op", "kind", "bytes before", "bytes after", "reason")
+COLUMNS = ("ONNX node(s)", "engine op", "kind", "bytes\nbefore", "bytes\nafter", "reason")
+# Unless wide, the report fits an 80-column terminal: longer ONNX node names are cut in the
+# middle and reasons are listed under the table, the rows referring to them as [n].
+WIDTH = 80
+NAME_WIDTH = 24  # at most; less when large byte counts leave less room
+MIN_NAME_WIDTH = 10
+NAME_EXTRA = 3  # the names column holds a name, its comma and the continuation indent
+# Engine ops listed in the report: those that carry parameters.
 REPORTED_OPS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense", "Conv2d", "Dense",
                 "ChannelAffine", "PRelu")
 LAYER_OPS = {"BinaryConv2d": "binary", "BinaryDense": "binary", "BwnConv2d": "bwn",
@@ -69,21 +76,58 @@ class ConversionReport:
                 f"conv/dense layers; parameters {_size(self.onnx_param_bytes)} (ONNX) -> "
                 f"{_size(self.xnor_param_bytes)} (xnorinfer), {ratio:.1f}x smaller")
 
-    def to_text(self) -> str:
-        """The report as plain text: the layer table, the summary and the notes."""
-        table = console.plain_table(TITLE, COLUMNS, self._rows())
-        return "\n".join([table, "", self.summary()] + [f"note: {note}" for note in self.notes])
+    def to_text(self, wide: bool = False) -> str:
+        """The report as plain text: the layer table, the summary and the notes.
 
-    def print(self) -> None:
-        """Print the report to stdout: a rich table when rich is installed, plain otherwise."""
-        console.table(TITLE, COLUMNS, self._rows())
-        console.out(self.summary())
-        for note in self.notes:
-            console.out(f"note: {note}")
+        Parameters
+        ----------
+        wide : bool
+            Full ONNX node names and reasons in the table, however wide. By default every
+            line fits in 80 columns.
+        """
+        rows, reasons = self._rows(wide)
+        table = console.plain_table(TITLE, COLUMNS, rows, max_width=None if wide else WIDTH)
+        return "\n".join([table, "", *self._footer(reasons, wide)])
 
-    def _rows(self) -> list[tuple[str, ...]]:
-        return [(r.onnx_nodes.replace(",", ", "), r.engine_op, r.kind, f"{r.onnx_param_bytes:,}",
-                 f"{r.xnor_param_bytes:,}", r.reason) for r in self.layers]
+    def print(self, wide: bool = False) -> None:
+        """Print the report to stdout: a rich table when rich is installed, plain otherwise.
+
+        Parameters
+        ----------
+        wide : bool
+            As for :meth:`to_text`.
+        """
+        rows, reasons = self._rows(wide)
+        console.table(TITLE, COLUMNS, rows, max_width=None if wide else WIDTH, wide=wide)
+        for line in self._footer(reasons, wide):
+            console.out(line)
+
+    def _rows(self, wide: bool) -> tuple[list[list[str]], list[str]]:
+        """Table rows and, unless wide, the distinct reasons the rows refer to as [n]."""
+        rows, reasons = [], []
+        for r in self.layers:
+            reason = r.reason
+            if reason and not wide:
+                if reason not in reasons:
+                    reasons.append(reason)
+                reason = f"[{reasons.index(reason) + 1}]"
+            rows.append([r.onnx_nodes, r.engine_op, r.kind, f"{r.onnx_param_bytes:,}",
+                         f"{r.xnor_param_bytes:,}", reason])
+        name_width = None if wide else _name_width(rows)
+        for row in rows:
+            row[0] = _node_names(row[0], name_width)
+        return rows, reasons
+
+    def _footer(self, reasons: list[str], wide: bool) -> list[str]:
+        """The summary, the numbered reasons and the notes, wrapped to WIDTH unless wide."""
+        if wide:
+            return [self.summary(), *(f"note: {note}" for note in self.notes)]
+        # The summary's two clauses on lines of their own keep each size with its unit.
+        paragraphs = [(clause, "") for clause in self.summary().replace("; ", ";\n").splitlines()]
+        paragraphs += [(f"[{i}] {reason}", "    ") for i, reason in enumerate(reasons, 1)]
+        paragraphs += [(f"note: {note}", "  ") for note in self.notes]
+        return [textwrap.fill(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+                for text, indent in paragraphs]
 
 
 def build_report(onnx_graph: OnnxGraph, graph: ir.Graph, float_reasons: dict[str, str],
@@ -105,6 +149,35 @@ def build_report(onnx_graph: OnnxGraph, graph: ir.Graph, float_reasons: dict[str
                              int(onnx_bytes), int(xnor_bytes)))
     xnor_param_bytes = sum(int(array.nbytes) for array in graph.constants.values())
     return ConversionReport(rows, onnx_graph.onnx_param_bytes, xnor_param_bytes, list(notes))
+
+
+def _name_width(rows: list[list[str]]) -> int:
+    """How long an ONNX node name may be for the table to fit WIDTH: what the other columns
+    leave, within MIN_NAME_WIDTH..NAME_WIDTH."""
+    others = [max(len(line) for cell in column for line in cell.splitlines())
+              for column in list(zip(COLUMNS, *rows))[1:]]
+    room = WIDTH - sum(others) - len(console.COLUMN_GAP) * len(others) - NAME_EXTRA
+    return max(MIN_NAME_WIDTH, min(NAME_WIDTH, room))
+
+
+def _node_names(sources: str, name_width: int | None) -> str:
+    """The comma-separated ONNX node names of a row: in full on one line when ``name_width`` is
+    None, else each cut to ``name_width``, wrapped into lines, later lines indented."""
+    names = sources.split(",")
+    if name_width is None:
+        return ", ".join(names)
+    return "\n".join(textwrap.wrap(", ".join(_shorten_middle(n, name_width) for n in names),
+                                   name_width + NAME_EXTRA, subsequent_indent="  ",
+                                   break_long_words=False, break_on_hyphens=False))
+
+
+def _shorten_middle(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters by replacing its middle with an ellipsis: node
+    names differ at both ends (the block's path and the op)."""
+    if len(text) <= width:
+        return text
+    head = width // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
 def _size(n_bytes: int) -> str:

@@ -4,6 +4,9 @@
 //
 // float32 tensors are dense row-major. bits tensors pack the last logical axis into
 // ceil(C/64) uint64 words (see bits.h), so their storage shape is [..., words_for_bits(C)].
+// ternary tensors hold ONNX Sign's {-1, 0, +1}: each row is two planes of words_for_bits(C)
+// words, first the sign bits (as bits), then the nonzero mask (bit 1 = the value is not 0;
+// a 0 has sign bit 0), so their storage shape is [..., 2 * words_for_bits(C)].
 #pragma once
 
 #include <cstdint>
@@ -14,18 +17,20 @@
 
 namespace xnorinfer {
 
-enum class DType { kFloat32, kBits };
+enum class DType { kFloat32, kBits, kTernary };
 
 const char* to_string(DType dtype);
 
-// Parses "float32" or "bits"; throws InvalidModel otherwise.
+// Parses "float32", "bits" or "ternary"; throws InvalidModel otherwise.
 DType parse_dtype(const std::string& name);
 
 struct TensorInfo {
   DType dtype = DType::kFloat32;
   Shape shape;
 
-  // Words per packed row (bits) or floats per row (float32) along the last axis.
+  bool packed() const { return dtype != DType::kFloat32; }
+  // Words per packed row (bits, ternary: both planes) or floats per row (float32) along the
+  // last axis.
   int64_t last_axis_storage() const;
   // Number of rows: the product of all but the last axis (1 for rank 0).
   int64_t num_rows() const;

@@ -14,13 +14,15 @@ int64_t checked_storage_bytes(const TensorInfo& info, const std::string& what) {
       throw InvalidModel(what + " has an invalid extent " + std::to_string(d) + " in shape " +
                          to_string(info.shape));
     }
-    if (i + 1 == info.shape.size() && info.dtype == DType::kBits) d = words_for_bits(d);
+    if (i + 1 == info.shape.size() && info.packed()) {
+      d = (info.dtype == DType::kTernary ? 2 : 1) * words_for_bits(d);
+    }
     if (d != 0 && count > kMaxTensorBytes / d) {
       throw InvalidModel(what + " with shape " + to_string(info.shape) + " is too large");
     }
     count *= d;
   }
-  const int64_t item = info.dtype == DType::kBits ? 8 : 4;
+  const int64_t item = info.packed() ? 8 : 4;
   if (count > kMaxTensorBytes / item) {
     throw InvalidModel(what + " with shape " + to_string(info.shape) + " is too large");
   }

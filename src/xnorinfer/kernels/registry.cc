@@ -17,8 +17,13 @@ const Entry<BitpackFn> kBitpack[] = {
 #undef XI_BITPACK
 };
 
-const Entry<BconvFn> kBconv[] = {
-#define XI_BCONV(fn, isa, mr, nb) {{"bconv", #fn, Isa::isa, mr, nb}, &fn},
+struct BconvPair {
+  BconvFn fn;
+  BconvMaskedFn masked;
+};
+
+const Entry<BconvPair> kBconv[] = {
+#define XI_BCONV(fn, masked_fn, isa, mr, nb) {{"bconv", #fn, Isa::isa, mr, nb}, {&fn, &masked_fn}},
 #include "xnorinfer/kernels/bconv/bconv.inc"
 #undef XI_BCONV
 };
@@ -63,7 +68,9 @@ Fn find(const Entry<Fn> (&table)[N], const std::string& name) {
   return find_entry(table, name).fn;
 }
 
-BconvKernel to_bconv(const Entry<BconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
+BconvKernel to_bconv(const Entry<BconvPair>& e) {
+  return {e.fn.fn, e.fn.masked, e.info.mr, e.info.nr};
+}
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 
 template <typename Fn, size_t N>

@@ -32,6 +32,7 @@ struct SgemmKernel {
 
 struct BconvKernel {
   BconvFn fn;
+  BconvMaskedFn masked;  // the ternary (Sign(0) = 0) twin, same tile
   int mr;
   int nb;
 };

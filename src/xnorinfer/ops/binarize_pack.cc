@@ -1,5 +1,6 @@
 // BinarizePack: float [..., C] -> bits [..., C], optionally with a per-channel offset added
 // before the sign test (ReActNet's RSign) and the XNOR-Net A map (mean |x| over channels).
+// With output "ternary" it also writes the nonzero plane, so ONNX's Sign(0) = 0 stays exact.
 #include <algorithm>
 
 #include "xnorinfer/base/errors.h"
@@ -19,6 +20,9 @@ class BinarizePack final : public Op {
     check_.input_count(1, 2);
     check_.output_count(1, 2);
     with_abs_mean_ = args.node.outputs.size() == 2 && !args.node.outputs[1].empty();
+    const std::string output = args.node.attrs.get_string("output", "bits");
+    if (output != "bits" && output != "ternary") check_.fail("output must be 'bits' or 'ternary'");
+    ternary_ = output == "ternary";
     if (check_.has_input(1)) {
       offset_ = &check_.constant(args, 1, DType::kFloat32, "offset");
     }
@@ -32,10 +36,11 @@ class BinarizePack final : public Op {
       check_.fail("offset has " + std::to_string(num_elements(offset_->shape())) +
                   " values but the input has " + std::to_string(x.shape.back()) + " channels");
     }
-    std::vector<TensorInfo> out = {{DType::kBits, x.shape}};
+    std::vector<TensorInfo> out = {{ternary_ ? DType::kTernary : DType::kBits, x.shape}};
     if (with_abs_mean_) {
-      check_.rank(x, 4, "input (with an abs_mean output)");
-      out.push_back({DType::kFloat32, {x.shape[0], x.shape[1], x.shape[2], 1}});
+      Shape means = x.shape;
+      means.back() = 1;
+      out.push_back({DType::kFloat32, means});
     }
     return out;
   }
@@ -46,14 +51,16 @@ class BinarizePack final : public Op {
     const int64_t rows = x.info.num_rows();
     const int64_t channels = x.shape().back();
     const int64_t words = words_for_bits(channels);
+    const int64_t row_words = out[0]->info.last_axis_storage();  // both planes when ternary
     const float* offset = offset_ ? offset_->f32() : nullptr;
     float* abs_mean = with_abs_mean_ ? out[1]->f32() : nullptr;
     const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
       const int64_t r0 = task * kRowsPerTask;
       const int64_t n = std::min(kRowsPerTask, rows - r0);
-      kernel_(x.f32() + r0 * channels, n, channels, channels, offset,
-              out[0]->words() + r0 * words, words, abs_mean ? abs_mean + r0 : nullptr);
+      Word* signs = out[0]->words() + r0 * row_words;
+      kernel_(x.f32() + r0 * channels, n, channels, channels, offset, signs,
+              ternary_ ? signs + words : nullptr, row_words, abs_mean ? abs_mean + r0 : nullptr);
     });
   }
 
@@ -62,6 +69,7 @@ class BinarizePack final : public Op {
   BitpackFn kernel_;
   const Tensor* offset_ = nullptr;
   bool with_abs_mean_ = false;
+  bool ternary_ = false;
 };
 
 }  // namespace

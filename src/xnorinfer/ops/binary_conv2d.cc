@@ -10,6 +10,11 @@
 // Groups whose channels do not start on a word boundary are first gathered into contiguous
 // rows; everything else is read in place through pointers.
 //
+// Ternary input (ONNX Sign(0) = 0, see base/tensor.h): the masked kernels count only nonzero
+// activations, and a padded tap points at a pattern whose mask says what padding is (all 0
+// for zero padding), so the number of products of each output pixel is the popcount of the
+// masks of its taps and borders need no correction.
+//
 // Real-valued shortcuts (Bi-Real, ReActNet): a `residual` input is added to the float output in
 // the same pass, then an optional activation (activation.h), and a second output can hold the
 // result's packed signs for the next binary layer, so the block's float sum is written once and
@@ -81,7 +86,10 @@ class BinaryConv2d final : public Op {
     with_kmap_ = check_.has_input(kKmapSrc);
     if (with_kmap_) {
       if (args.constants[kKmapSrc]) check_.fail("kmap_src must be a computed value");
-      kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
+      const std::string scaling = a.get_string("scaling", "kmap");
+      if (scaling != "kmap" && scaling != "sample") check_.fail("scaling must be 'kmap' or 'sample'");
+      sample_scaling_ = scaling == "sample";
+      if (!sample_scaling_) kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
     }
     transform_ = make_output_transform(check_, args, out_channels_,
                                        geom_.kh * geom_.kw * bits_per_group_, with_kmap_);
@@ -99,16 +107,22 @@ class BinaryConv2d final : public Op {
       sum_offset_ = check_.float_vector(args, kSumOffset, out_channels_, "sum_offset");
       bitpack_ = select_bitpack(args.isa);
     }
-    pad_words_.assign(static_cast<size_t>(weights_.words_per_tap), 0);
-    if (pad_value_ == -1) {
-      std::fill(pad_words_.begin(), pad_words_.end(), ~Word{0});
-      pad_words_.back() = low_bits_mask(bits_per_group_ - (weights_.words_per_tap - 1) * kBitsPerWord);
-    }
+    const int64_t wpt = weights_.words_per_tap;
+    std::vector<Word> valid(static_cast<size_t>(wpt), ~Word{0});
+    valid.back() = low_bits_mask(bits_per_group_ - (wpt - 1) * kBitsPerWord);
+    pad_words_.assign(static_cast<size_t>(wpt), 0);
+    if (pad_value_ == -1) pad_words_ = valid;
+    // Ternary: sign words, then the mask words mask_offset_ words later (group 1: right after).
+    mask_offset_ = words_for_bits(in_channels_);
+    pad_ternary_.assign(static_cast<size_t>(mask_offset_ + wpt), 0);
+    if (pad_value_ != 0) std::copy(valid.begin(), valid.end(), pad_ternary_.begin() + mask_offset_);
+    if (pad_value_ == -1) std::copy(valid.begin(), valid.end(), pad_ternary_.begin());
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[kX];
-    check_.dtype(x, DType::kBits, "input");
+    if (x.dtype != DType::kTernary) check_.dtype(x, DType::kBits, "input");
+    if (x.dtype == DType::kTernary && group_ != 1) check_.fail("a ternary input needs group = 1");
     check_.rank(x, 4, "input");
     if (x.shape[3] != in_channels_) {
       check_.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
@@ -140,7 +154,7 @@ class BinaryConv2d final : public Op {
     const int64_t rows = gather_rows_ ? tile_pixels_ * weights_.k_words() : 0;
     return static_cast<size_t>(tile_pixels_ * taps) * sizeof(const Word*) +
            static_cast<size_t>(rows) * sizeof(Word) +
-           static_cast<size_t>(tile_pixels_ * counts_stride_ + out_channels_) * sizeof(int32_t);
+           static_cast<size_t>(tile_pixels_ * (counts_stride_ + 1) + out_channels_) * sizeof(int32_t);
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -205,7 +219,7 @@ class BinaryConv2d final : public Op {
                        const Visit& visit) const {
     const Shape& xs = x.shape();
     const int64_t h = xs[1], w = xs[2];
-    const int64_t x_words = words_for_bits(xs[3]);
+    const int64_t x_words = x.info.last_axis_storage();
     const int64_t out_w = geom_.out_w(w);
     const Word* image = x.words() + n * h * w * x_words;
     const int64_t group_word = words_aligned_groups_ ? g * bits_per_group_ / kBitsPerWord : 0;
@@ -221,9 +235,9 @@ class BinaryConv2d final : public Op {
   }
 
   // Pointer mode: points each (pixel, tap) of the tile at group g's words of the input pixel
-  // it reads, or at the padding pattern.
+  // it reads, or at the padding pattern `pad`.
   void point_taps(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
-                  const Word** ptrs) const {
+                  const Word* pad, const Word** ptrs) const {
     const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t taps = weights_.taps;
     for_each_window(x, n, p0, count, g, [&](int64_t p, const Window& win, const Word* corner,
@@ -235,7 +249,7 @@ class BinaryConv2d final : public Op {
       }
       for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
         for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
-          row[t] = tap_valid(win, ky, kx, h, w) ? corner + tap_offset[t] : pad_words_.data();
+          row[t] = tap_valid(win, ky, kx, h, w) ? corner + tap_offset[t] : pad;
         }
       }
     });
@@ -267,6 +281,29 @@ class BinaryConv2d final : public Op {
         }
       }
     });
+  }
+
+  // Ternary input: per pixel of the tile, the number of nonzero products, from the masks of
+  // the taps its pointers reach (padding patterns included).
+  void count_nonzero(const Word* const* ptrs, int64_t count, int32_t* nonzero) const {
+    const int64_t taps = weights_.taps, wpt = weights_.words_per_tap;
+    for (int64_t p = 0; p < count; ++p) {
+      int32_t total = 0;
+      for (int64_t t = 0; t < taps; ++t) {
+        const Word* mask = ptrs[p * taps + t] + mask_offset_;
+        for (int64_t i = 0; i < wpt; ++i) total += __builtin_popcountll(mask[i]);
+      }
+      nonzero[p] = total;
+    }
+  }
+
+  // Per-sample β: the mean of the A map over image n (mean |x| over its C, H and W).
+  static float sample_mean(const Tensor& a, int64_t n) {
+    const int64_t pixels = a.shape()[1] * a.shape()[2];
+    const float* image = a.f32() + n * pixels;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < pixels; ++i) sum += image[i];
+    return sum / static_cast<float>(pixels);
   }
 
   // K = kmap_kernel_value * sum of the A map over the taps inside the image.
@@ -303,7 +340,9 @@ class BinaryConv2d final : public Op {
   void run_tile(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out, int64_t n,
                 int64_t p0, int64_t count, Channels channels, uint8_t* scratch) const {
     const Tensor& x = *in[kX];
+    const bool ternary = x.info.dtype == DType::kTernary;
     const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
+    const float sample_k = kmap_src && sample_scaling_ ? sample_mean(*kmap_src, n) : 0.0f;
     Tensor& y = *out[0];
     const int64_t taps = weights_.taps;
     const Word** ptrs = reinterpret_cast<const Word**>(scratch);
@@ -311,6 +350,7 @@ class BinaryConv2d final : public Op {
     int32_t* counts = reinterpret_cast<int32_t*>(
         rows + (gather_rows_ ? tile_pixels_ * weights_.k_words() : 0));
     int32_t* pixel_counts = counts + tile_pixels_ * counts_stride_;
+    int32_t* nonzero = pixel_counts + out_channels_;  // ternary: products per pixel
     // Per pixel: `pointers_per_pixel` pointers to runs of `run_words` words.
     const int64_t pointers_per_pixel = gather_rows_ ? 1 : taps;
     const int64_t run_words = gather_rows_ ? weights_.k_words() : weights_.words_per_tap;
@@ -318,8 +358,9 @@ class BinaryConv2d final : public Op {
       if (gather_rows_) {
         gather_rows(x, n, p0, count, g, ptrs, rows);
       } else {
-        point_taps(x, n, p0, count, g, ptrs);
+        point_taps(x, n, p0, count, g, ternary ? pad_ternary_.data() : pad_words_.data(), ptrs);
       }
+      if (ternary) count_nonzero(ptrs, count, nonzero);
       const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
       const int64_t end_block = group_ > 1 ? weights_.blocks_per_group
                                            : (channels.end + weights_.block - 1) / weights_.block;
@@ -327,9 +368,16 @@ class BinaryConv2d final : public Op {
         const Word* block = weights_.block_data(g, b);
         int32_t* block_counts = counts + (g * weights_.blocks_per_group + b) * weights_.block;
         for (int64_t s = 0; s < count; s += kernel_.mr) {
-          kernel_.fn(std::min<int64_t>(kernel_.mr, count - s), pointers_per_pixel, run_words,
-                     ptrs + s * pointers_per_pixel, block, block_counts + s * counts_stride_,
-                     counts_stride_);
+          const int64_t mr = std::min<int64_t>(kernel_.mr, count - s);
+          const Word* const* pixels = ptrs + s * pointers_per_pixel;
+          int32_t* pixel_block_counts = block_counts + s * counts_stride_;
+          if (ternary) {
+            kernel_.masked(mr, pointers_per_pixel, run_words, pixels, block, pixel_block_counts,
+                           counts_stride_, mask_offset_);
+          } else {
+            kernel_.fn(mr, pointers_per_pixel, run_words, pixels, block, pixel_block_counts,
+                       counts_stride_);
+          }
         }
       }
     }
@@ -350,13 +398,15 @@ class BinaryConv2d final : public Op {
           std::memcpy(pixel_counts + g * og, c + g * group_stride, og * sizeof(int32_t));
         }
         c = pixel_counts;
-      } else if (pad_value_ == 0 && !win.inside) {
+      } else if (pad_value_ == 0 && !win.inside && !ternary) {
         std::memcpy(pixel_counts + o0, c + o0, width * sizeof(int32_t));
         c = pixel_counts;
       }
-      const int32_t products =
-          pad_value_ == 0 && !win.inside ? correct_border(win, h, w, channels, c) : all_products;
-      const float k = kmap_src ? kmap_value(*kmap_src, n, win) : 0.0f;
+      int32_t products = all_products;
+      if (ternary) products = nonzero[p];
+      else if (pad_value_ == 0 && !win.inside) products = correct_border(win, h, w, channels, c);
+      float k = 0.0f;
+      if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
       const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
       float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
       Word* bits_row =
@@ -369,7 +419,7 @@ class BinaryConv2d final : public Op {
       if (y_row) activation_.apply(y_row, o0, width);
       if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
         bitpack_(y_row, 1, width, width, sum_offset_ + o0,
-                 out[1]->words() + pixel * y_words + o0 / kBitsPerWord, y_words, nullptr);
+                 out[1]->words() + pixel * y_words + o0 / kBitsPerWord, nullptr, y_words, nullptr);
       }
     }
   }
@@ -383,9 +433,12 @@ class BinaryConv2d final : public Op {
   bool gather_rows_ = false;  // row mode (gather_rows) rather than pointer mode (point_taps)
   int64_t tile_pixels_ = 0;
   int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
-  std::vector<Word> pad_words_;
+  std::vector<Word> pad_words_;    // the padding pattern of one tap, bits input
+  std::vector<Word> pad_ternary_;  // the same for ternary input: sign words, then mask words
+  int64_t mask_offset_ = 0;        // ternary input: words from a sign word to its mask word
   OutputTransform transform_;
   bool with_kmap_ = false;
+  bool sample_scaling_ = false;  // kmap_src scales by its per-image mean (β), not a box filter
   bool with_residual_ = false;
   Activation activation_;
   const float* sum_offset_ = nullptr;  // non-null when the second (packed) output is written

@@ -1,6 +1,15 @@
-// BinaryDense: packed [N, G..., C] input (G groups of C bits, e.g. a flattened NHWC map),
-// packed [O, G, ceil(C/64)] weights, XNOR + popcount through the bconv kernels (one "tap" per
-// sample: its G groups of words), then the output transform.
+// BinaryDense: packed [R..., G..., C] input (the first batch_axes axes index rows; the G axes
+// between them and the channels are groups of C bits, e.g. a flattened NHWC map), packed
+// [O, G, ceil(C/64)] weights, XNOR + popcount through the bconv kernels, then the output
+// transform. Output [R..., O].
+//
+// Bits input: a row is one "tap" of G * words_for_bits(C) words. Ternary input (ONNX
+// Sign(0) = 0): a row is G taps, each its sign words then its mask words, through the masked
+// kernels; the row's number of products is the popcount of its masks.
+//
+// XNOR-Net's β (input beta_src, the abs_mean of the input's BinarizePack, [R..., G..., 1]):
+// each row's output is scaled by the mean of its G values (mean |x| over the row's features),
+// through the output transform's K slot.
 #include <algorithm>
 
 #include "xnorinfer/base/errors.h"
@@ -18,73 +27,113 @@ namespace {
 // Output channels per task: a whole number of words, so packed outputs never share a word
 // between threads, and a whole number of kernel blocks (every nb divides 64).
 constexpr int64_t kChannelsPerTask = 64;
+// Leading row axes a Dense input may have (a [batch, tokens, features] activation has 2).
+constexpr int64_t kMaxBatchAxes = 8;
 
-enum Input { kX, kWeight };  // then scale, bias, out_offset: see make_output_transform
+// Then scale, bias, out_offset (see make_output_transform), beta_src, post_scale, post_bias.
+enum Input { kX, kWeight, kBetaSrc = 5 };
 
 class BinaryDense final : public Op {
  public:
   explicit BinaryDense(const OpArgs& args) : check_(args.node), kernel_{} {
     const AttrMap& a = args.node.attrs;
-    check_.input_count(4, 5);
+    check_.input_count(4, 8);
     check_.output_count(1, 1);
     in_channels_ = a.get_bounded_int("in_channels", 1, kMaxExtent);
     groups_in_ = a.get_bounded_int("groups_in", 1, 1, kMaxExtent);
+    batch_axes_ = a.get_bounded_int("batch_axes", 1, 1, kMaxBatchAxes);
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];
     kernel_ = select_bconv(args.isa);
-    // Viewed as a 1x1 convolution over one "tap" of groups_in_ * words_for_bits(C) words.
+    // Viewed as a 1x1 convolution over groups_in_ taps of words_for_bits(C) words.
     weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_, kernel_.nb);
+    with_beta_ = check_.has_input(kBetaSrc);
+    if (with_beta_ && args.constants[kBetaSrc]) check_.fail("beta_src must be a computed value");
     transform_ = make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_,
-                                       /*with_kmap=*/false);
+                                       with_beta_);
     activation_ = Activation(check_, a, out_channels_);
     if (!activation_.none() && transform_.packed()) check_.fail("an activation needs a float output");
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[kX];
-    check_.dtype(x, DType::kBits, "input");
-    if (x.shape.size() < 2) check_.fail("input must have rank >= 2, got " + to_string(x.shape));
-    int64_t groups = 1;
-    for (size_t i = 1; i + 1 < x.shape.size(); ++i) groups *= x.shape[i];
-    if (x.shape.back() != in_channels_ || groups != groups_in_) {
-      check_.fail("input " + to_string(x.shape) + " must be [N, ..., " +
-                  std::to_string(in_channels_) + "] with " + std::to_string(groups_in_) +
-                  " positions between batch and channels");
+    if (x.dtype != DType::kTernary) check_.dtype(x, DType::kBits, "input");
+    const size_t rank = x.shape.size();
+    if (rank < static_cast<size_t>(batch_axes_) + 1) {
+      check_.fail("input must have rank >= batch_axes + 1 = " + std::to_string(batch_axes_ + 1) +
+                  ", got " + to_string(x.shape));
     }
-    return {{transform_.packed() ? DType::kBits : DType::kFloat32, {x.shape[0], out_channels_}}};
+    int64_t groups = 1;
+    for (size_t i = batch_axes_; i + 1 < rank; ++i) groups *= x.shape[i];
+    if (x.shape.back() != in_channels_ || groups != groups_in_) {
+      check_.fail("input " + to_string(x.shape) + " must be [rows..., groups..., " +
+                  std::to_string(in_channels_) + "] with " + std::to_string(groups_in_) +
+                  " positions between its " + std::to_string(batch_axes_) +
+                  " row axes and the channels");
+    }
+    if (with_beta_) {
+      const TensorInfo& b = *in[kBetaSrc];
+      check_.dtype(b, DType::kFloat32, "beta_src");
+      Shape want = x.shape;
+      want.back() = 1;
+      if (b.shape != want) {
+        check_.fail("beta_src must be " + to_string(want) + " (the input's abs_mean), got " +
+                    to_string(b.shape));
+      }
+    }
+    Shape out(x.shape.begin(), x.shape.begin() + batch_axes_);
+    out.push_back(out_channels_);
+    return {{transform_.packed() ? DType::kBits : DType::kFloat32, out}};
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
-    const int64_t batch = in[kX]->shape[0];
-    return static_cast<size_t>(batch) * sizeof(const Word*) +
-           static_cast<size_t>(batch * kChannelsPerTask) * sizeof(int32_t);
+    const int64_t rows = row_count(*in[kX]);
+    return static_cast<size_t>(rows * groups_in_) * sizeof(const Word*) +
+           static_cast<size_t>(rows * (kChannelsPerTask + 1)) * sizeof(int32_t) +
+           static_cast<size_t>(rows) * sizeof(float);
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
     const Tensor& x = *in[kX];
-    const int64_t batch = x.shape()[0];
-    const int64_t x_words = weights_.k_words();
+    const bool ternary = x.info.dtype == DType::kTernary;
+    const int64_t rows = row_count(x.info);
+    const int64_t group_words = words_for_bits(in_channels_);
+    // Bits: one tap of the whole row. Ternary: one tap per group, sign then mask words.
+    const int64_t taps = ternary ? groups_in_ : 1;
+    const int64_t tap_words = ternary ? group_words : weights_.k_words();
+    const int64_t tap_stride = ternary ? 2 * group_words : weights_.k_words();
     const int64_t tasks = (out_channels_ + kChannelsPerTask - 1) / kChannelsPerTask;
-    const int32_t products = static_cast<int32_t>(groups_in_ * in_channels_);
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int thread) {
-      const Word** rows = reinterpret_cast<const Word**>(ctx.thread_scratch(thread));
-      int32_t* counts = reinterpret_cast<int32_t*>(rows + batch);
-      for (int64_t n = 0; n < batch; ++n) rows[n] = x.words() + n * x_words;
+      const Word** ptrs = reinterpret_cast<const Word**>(ctx.thread_scratch(thread));
+      int32_t* counts = reinterpret_cast<int32_t*>(ptrs + rows * taps);
+      int32_t* products = counts + rows * kChannelsPerTask;
+      float* beta = reinterpret_cast<float*>(products + rows);
+      for (int64_t t = 0; t < rows * taps; ++t) ptrs[t] = x.words() + t * tap_stride;
+      for (int64_t n = 0; n < rows; ++n) {
+        products[n] = ternary ? row_nonzero(ptrs + n * taps, group_words)
+                              : static_cast<int32_t>(groups_in_ * in_channels_);
+        beta[n] = with_beta_ ? row_mean(in[kBetaSrc]->f32() + n * groups_in_) : 0.0f;
+      }
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_channels_ - o0);
       for (int64_t b = 0; b * weights_.block < count; ++b) {
         const Word* block = weights_.block_data(0, o0 / weights_.block + b);
-        for (int64_t n = 0; n < batch; n += kernel_.mr) {
-          // The whole sample is one tap of k_words words.
-          kernel_.fn(std::min<int64_t>(kernel_.mr, batch - n), 1, x_words, rows + n, block,
-                     counts + n * kChannelsPerTask + b * weights_.block, kChannelsPerTask);
+        for (int64_t n = 0; n < rows; n += kernel_.mr) {
+          const int64_t mr = std::min<int64_t>(kernel_.mr, rows - n);
+          int32_t* block_counts = counts + n * kChannelsPerTask + b * weights_.block;
+          if (ternary) {
+            kernel_.masked(mr, taps, tap_words, ptrs + n * taps, block, block_counts,
+                           kChannelsPerTask, group_words);
+          } else {
+            kernel_.fn(mr, taps, tap_words, ptrs + n * taps, block, block_counts, kChannelsPerTask);
+          }
         }
       }
-      for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t n = 0; n < rows; ++n) {
         float* y = transform_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0;
-        transform_.write(counts + n * kChannelsPerTask, products, o0, count, 0.0f, y,
+        transform_.write(counts + n * kChannelsPerTask, products[n], o0, count, beta[n], y,
                          transform_.packed()
                              ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
                              : nullptr);
@@ -94,10 +143,32 @@ class BinaryDense final : public Op {
   }
 
  private:
+  int64_t row_count(const TensorInfo& x) const {
+    int64_t rows = 1;
+    for (int64_t i = 0; i < batch_axes_; ++i) rows *= x.shape[i];
+    return rows;
+  }
+
+  // A ternary row's nonzero products: the popcount of its groups' masks.
+  int32_t row_nonzero(const Word* const* taps, int64_t group_words) const {
+    int32_t total = 0;
+    for (int64_t g = 0; g < groups_in_; ++g)
+      for (int64_t i = 0; i < group_words; ++i) total += __builtin_popcountll(taps[g][group_words + i]);
+    return total;
+  }
+
+  // β of one row: the mean of its groups' abs_mean values, summed in order.
+  float row_mean(const float* values) const {
+    float sum = 0.0f;
+    for (int64_t g = 0; g < groups_in_; ++g) sum += values[g];
+    return sum / static_cast<float>(groups_in_);
+  }
+
   NodeChecker check_;
   BconvKernel kernel_;
-  int64_t in_channels_ = 0, groups_in_ = 1, out_channels_ = 0;
+  int64_t in_channels_ = 0, groups_in_ = 1, batch_axes_ = 1, out_channels_ = 0;
   BlockedBinaryWeights weights_;
+  bool with_beta_ = false;
   OutputTransform transform_;
   Activation activation_;
 };

@@ -1,6 +1,7 @@
 // Dense (float) and BwnDense (float activations, ±1 weights scaled per output channel), with an
 // optional fused activation (activation.h):
 // y[n, o] = sum_k x[n, k] * W[o, k] (then * scale[o]) + bias[o], through the float GEMM.
+// x may have any rank >= 2: its leading axes are rows, [..., K] -> [..., O], read in place.
 #include <algorithm>
 #include <vector>
 
@@ -53,17 +54,19 @@ class Dense final : public Op {
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
     check_.dtype(x, DType::kFloat32, "input");
-    check_.rank(x, 2, "input");
-    if (x.shape[1] != in_features_) {
-      check_.fail("input has " + std::to_string(x.shape[1]) + " features, expected " +
+    if (x.shape.size() < 2) check_.fail("input must have rank >= 2, got " + to_string(x.shape));
+    if (x.shape.back() != in_features_) {
+      check_.fail("input has " + std::to_string(x.shape.back()) + " features, expected " +
                   std::to_string(in_features_));
     }
-    return {{DType::kFloat32, {x.shape[0], out_features_}}};
+    Shape out = x.shape;
+    out.back() = out_features_;
+    return {{DType::kFloat32, out}};
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
-    const int64_t batch = in[0]->shape()[0];
+    const int64_t batch = in[0]->info.num_rows();
     const int64_t tasks = (out_features_ + kChannelsPerTask - 1) / kChannelsPerTask;
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
       const int64_t o0 = task * kChannelsPerTask;

@@ -103,8 +103,8 @@ class Reshape final : public Op {
     if (num_elements(out) != total) {
       check_.fail("cannot reshape " + to_string(x.shape) + " to " + to_string(out));
     }
-    if (x.dtype == DType::kBits && (out.empty() || x.shape.empty() || out.back() != x.shape.back())) {
-      check_.fail("a packed (bits) tensor can only be reshaped with its last axis unchanged");
+    if (x.packed() && (out.empty() || x.shape.empty() || out.back() != x.shape.back())) {
+      check_.fail("a packed tensor can only be reshaped with its last axis unchanged");
     }
     return {{x.dtype, out}};
   }

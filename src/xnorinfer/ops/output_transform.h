@@ -2,7 +2,7 @@
 //
 //   dot  = sum of a * w over the valid ±1 products (an integer, exact on every kernel path)
 //   v    = dot * scale[o] + bias[o]                     alpha and a folded BatchNorm
-//   v    = (v * K) * post_scale[o] + post_bias[o]       only with the XNOR-Net K map
+//   v    = (v * K) * post_scale[o] + post_bias[o]       only with the XNOR-Net K map (or β)
 //   out  = v                                            float output, or
 //   bit  = (v + out_offset[o]) < 0                      packed output (BatchNorm + Sign fused)
 //

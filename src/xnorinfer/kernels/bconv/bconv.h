@@ -12,6 +12,12 @@
 //              holding word k of the NB output channels' weight rows (zero words for channels
 //              past the layer's last one). 64-byte aligned.
 //   counts     receives NB int32 per pixel; nothing else is written.
+//
+// The masked twin of each kernel (ternary activations, ONNX Sign(0) = 0) counts only where the
+// activation is nonzero: the pixel's nonzero mask word sits `mask_offset` words after each of
+// its sign words, and
+//   counts[p * counts_stride + j] = sum of popcount((a[w] ^ weight word) & a[w + mask_offset]).
+// A tap whose mask is 0 (a zero, or zero padding) contributes nothing.
 // Counts are exact integers, so every variant returns identical results.
 #pragma once
 
@@ -24,13 +30,21 @@ namespace xnorinfer {
 using BconvFn = void (*)(int64_t mr, int64_t taps, int64_t words_per_tap, const Word* const* a,
                          const Word* weights, int32_t* counts, int64_t counts_stride);
 
-#define XI_BCONV(fn, isa, mr, nb)                                                       \
-  void fn(int64_t, int64_t, int64_t, const Word* const*, const Word*, int32_t*, int64_t);
+using BconvMaskedFn = void (*)(int64_t mr, int64_t taps, int64_t words_per_tap,
+                               const Word* const* a, const Word* weights, int32_t* counts,
+                               int64_t counts_stride, int64_t mask_offset);
+
+#define XI_BCONV(fn, masked_fn, isa, mr, nb)                                             \
+  void fn(int64_t, int64_t, int64_t, const Word* const*, const Word*, int32_t*, int64_t); \
+  void masked_fn(int64_t, int64_t, int64_t, const Word* const*, const Word*, int32_t*,    \
+                 int64_t, int64_t);
 #include "xnorinfer/kernels/bconv/bconv.inc"
 #undef XI_BCONV
 
 // Same contract for any nb given at run time; the oracle.
+// mask_offset < 0 is the unmasked contract.
 void bconv_ref(int64_t mr, int64_t nb, int64_t taps, int64_t words_per_tap, const Word* const* a,
-               const Word* weights, int32_t* counts, int64_t counts_stride);
+               const Word* weights, int32_t* counts, int64_t counts_stride,
+               int64_t mask_offset = -1);
 
 }  // namespace xnorinfer

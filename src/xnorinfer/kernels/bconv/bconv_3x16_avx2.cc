@@ -1,6 +1,7 @@
 // AVX2 indirect binary convolution: 3 pixels x 16 output channels (4 ymm of 4 channels each).
 // One 64-bit lane per output channel: the pixel's word is broadcast, XORed with 4 channels'
-// words, popcounted by nibble lookup (vpshufb) and summed per lane with vpsadbw.
+// words, popcounted by nibble lookup (vpshufb) and summed per lane with vpsadbw. The masked
+// twin ANDs each XOR with the pixel's broadcast nonzero mask first.
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
@@ -19,9 +20,9 @@ inline __m256i popcount_bytes(__m256i v) {
   return _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo), _mm256_shuffle_epi8(lookup, hi));
 }
 
-template <int MR>
+template <int MR, bool kMasked>
 void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, int32_t* counts,
-          int64_t counts_stride) {
+          int64_t counts_stride, int64_t mask_offset) {
   const __m256i zero = _mm256_setzero_si256();
   __m256i acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
@@ -35,8 +36,12 @@ void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, 
       for (int j = 0; j < kNr; ++j) wv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wrow + 4 * j));
       for (int p = 0; p < MR; ++p) {
         const __m256i av = _mm256_set1_epi64x(static_cast<long long>(ap[p][w]));
+        const __m256i mv = kMasked ? _mm256_set1_epi64x(static_cast<long long>(ap[p][w + mask_offset]))
+                                   : __m256i{};
         for (int j = 0; j < kNr; ++j) {
-          const __m256i bytes = popcount_bytes(_mm256_xor_si256(av, wv[j]));
+          __m256i differ = _mm256_xor_si256(av, wv[j]);
+          if (kMasked) differ = _mm256_and_si256(differ, mv);
+          const __m256i bytes = popcount_bytes(differ);
           acc[p][j] = _mm256_add_epi64(acc[p][j], _mm256_sad_epu8(bytes, zero));
         }
       }
@@ -52,15 +57,27 @@ void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, 
   }
 }
 
+template <bool kMasked>
+void dispatch(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a, const Word* weights,
+              int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+  switch (mr) {
+    case 3: return tile<3, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
+    case 2: return tile<2, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
+    default: return tile<1, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
+  }
+}
+
 }  // namespace
 
 void bconv_ukernel_3x16__avx2(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
                               const Word* weights, int32_t* counts, int64_t counts_stride) {
-  switch (mr) {
-    case 3: return tile<3>(taps, wpt, a, weights, counts, counts_stride);
-    case 2: return tile<2>(taps, wpt, a, weights, counts, counts_stride);
-    default: return tile<1>(taps, wpt, a, weights, counts, counts_stride);
-  }
+  dispatch<false>(mr, taps, wpt, a, weights, counts, counts_stride, 0);
+}
+
+void bconv_masked_ukernel_3x16__avx2(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
+                                     const Word* weights, int32_t* counts, int64_t counts_stride,
+                                     int64_t mask_offset) {
+  dispatch<true>(mr, taps, wpt, a, weights, counts, counts_stride, mask_offset);
 }
 
 }  // namespace xnorinfer
