@@ -208,9 +208,11 @@ def fuse_beta(graph: ir.Graph) -> bool:
                 continue
             abs_mean, averaged = _beta_source(producers, beta_value)
             pack = producers.get(abs_mean)
+            # The layer averages the A map itself: over the image (conv), over its groups
+            # (dense on a flattened map); a row's own mean needs no averaging.
+            averages = layer.op == "BinaryConv2d" or layer.attrs.get("groups_in", 1) > 1
             if (pack is None or pack.op != "BinarizePack" or pack.outputs[1:] != [abs_mean]
-                    or pack.outputs[0] != layer.inputs[0]
-                    or averaged != (layer.op == "BinaryConv2d")):
+                    or pack.outputs[0] != layer.inputs[0] or averaged != averages):
                 continue
             channels = graph.values[layer_value].shape[-1]
             layer.inputs = layer.inputs + ["", abs_mean,
