@@ -17,6 +17,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from xnorinfer.onnx.onnx_graph import input_dependent_values
+
 RTOL = 1e-4
 SIGN_MARGIN = 1e-5
 
@@ -130,7 +132,7 @@ def _near_zero_sign(onnx_model: Any, feed: dict[str, np.ndarray],
         os.fspath(onnx_model))
     model = onnx.ModelProto.FromString(model.SerializeToString())
     existing = {output.name for output in model.graph.output}
-    activations = _activations(model.graph)
+    activations = input_dependent_values(model.graph)
     signs = list(dict.fromkeys(node.input[0] for node in model.graph.node
                                if node.op_type == "Sign" and node.input[0] not in existing
                                and node.input[0] in activations))
@@ -149,13 +151,3 @@ def _near_zero_sign(onnx_model: Any, feed: dict[str, np.ndarray],
         for i in np.flatnonzero(flat.min(axis=1) < SIGN_MARGIN * rms):
             near[i] = True
     return near
-
-
-def _activations(graph: onnx.GraphProto) -> set[str]:
-    """Values that depend on a graph input (not weights or their binarization subgraphs)."""
-    initializers = {t.name for t in graph.initializer}
-    reached = {i.name for i in graph.input if i.name not in initializers}
-    for node in graph.node:  # ONNX nodes are topologically sorted
-        if any(name in reached for name in node.input):
-            reached.update(node.output)
-    return reached

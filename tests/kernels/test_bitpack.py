@@ -3,6 +3,10 @@
 Contract (kernels/bitpack/bitpack.h): bit = ``(x + offset) < 0`` (so +0.0, -0.0 and NaN give
 0), channel ``c`` in bit ``c % 64`` of word ``c // 64``, tail bits 0, and ``abs_mean`` = mean of
 ``|x|`` (without the offset) summed in channel order, bit-identical across kernels.
+
+Ternary packing (ONNX Sign(0) = 0): ``ternary=True`` writes each row as the sign plane (as
+above) then the nonzero plane, bit = ``(x + offset) != 0`` (NaN counts as nonzero, its sign bit
+stays 0), ``2 * ceil(C/64)`` words per row, tail bits 0 in both planes; ``abs_mean`` unchanged.
 """
 
 from __future__ import annotations
@@ -189,3 +193,131 @@ def test_invalid_arguments(bad):
             _core.testing.bitpack("ref", x, np.zeros(4, np.float32))
         else:
             _core.testing.bitpack("ref", np.ones((2, 0), np.float32))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ternary packing: sign plane, then nonzero plane
+# ---------------------------------------------------------------------------------------------
+
+TERNARY_COLUMNS = [1, 3, 63, 64, 65, 130]
+ZERO_DENSITIES = [0.0, 0.1, 0.9, 1.0]
+
+
+def check_ternary_against_ref(kernel: dict, x: np.ndarray, offset: np.ndarray | None = None):
+    """Runs kernel and ref with ternary=True; asserts identical planes and abs_mean, tail bits 0
+    in both planes, the sign plane equal to the plain (bits) packing and abs_mean unchanged.
+    Returns (signs, nonzero, abs_mean)."""
+    rows, columns = x.shape
+    words = packed_words(columns)
+    out, abs_mean = _core.testing.bitpack(kernel["name"], x, offset, ternary=True)
+    ref_out, ref_abs_mean = _core.testing.bitpack("ref", x, offset, ternary=True)
+    assert out.dtype == np.uint64 and out.shape == (rows, 2 * words)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(abs_mean.view(np.uint32), ref_abs_mean.view(np.uint32))
+    signs, nonzero = out[:, :words], out[:, words:]
+    assert_tail_bits_zero(signs, columns)
+    assert_tail_bits_zero(nonzero, columns)
+    plain, plain_abs_mean = _core.testing.bitpack(kernel["name"], x, offset)
+    np.testing.assert_array_equal(signs, plain)
+    np.testing.assert_array_equal(abs_mean.view(np.uint32), plain_abs_mean.view(np.uint32))
+    return signs, nonzero, abs_mean
+
+
+def with_zeros(rng: np.random.Generator, shape, density: float) -> np.ndarray:
+    """Normal floats with a fraction `density` replaced by zeros, half +0.0 and half -0.0."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    u = rng.random(shape)
+    x[u < density] = 0.0
+    x[u < density / 2] = -0.0
+    return x
+
+
+TERNARY_CASES = [(c, r, d, 3000 * c + 10 * r + int(10 * d))
+                 for c in TERNARY_COLUMNS for r in (1, 7) for d in ZERO_DENSITIES]
+
+
+@kernel_param()
+@pytest.mark.parametrize("columns,rows,density,seed", TERNARY_CASES,
+                         ids=[f"c{c}-r{r}-z{d}-seed{s}" for c, r, d, s in TERNARY_CASES])
+def test_ternary_random(kernel, columns, rows, density, seed):
+    require_isa(kernel)
+    rng = np.random.default_rng(seed)
+    x = with_zeros(rng, (rows, columns), density)
+    signs, nonzero, abs_mean = check_ternary_against_ref(kernel, x)
+    np.testing.assert_array_equal(signs, numpy_ops.pack_reference(x < 0))
+    np.testing.assert_array_equal(nonzero, numpy_ops.pack_reference(x != 0))
+    # Decoded, the two planes are exactly np.sign(x).
+    decoded = (1.0 - 2.0 * unpack_bits(signs, columns)) * unpack_bits(nonzero, columns)
+    np.testing.assert_array_equal(decoded, np.sign(x))
+    np.testing.assert_allclose(abs_mean, np.abs(x.astype(np.float64)).mean(axis=1), rtol=1e-5)
+
+
+@kernel_param()
+@pytest.mark.parametrize("columns", TERNARY_COLUMNS + [513],
+                         ids=[f"c{c}" for c in TERNARY_COLUMNS + [513]])
+def test_ternary_structured(kernel, columns):
+    """+0.0 and -0.0 give sign 0 / mask 0; NaN (either sign) gives sign 0 / mask 1; infinities
+    and the smallest subnormals are nonzero."""
+    require_isa(kernel)
+    for name, x in structured_inputs(columns).items():
+        signs, nonzero, _ = check_ternary_against_ref(kernel, x)
+        with np.errstate(invalid="ignore"):
+            negative = x < 0
+        np.testing.assert_array_equal(signs, numpy_ops.pack_reference(negative), err_msg=name)
+        np.testing.assert_array_equal(nonzero, numpy_ops.pack_reference(x != 0), err_msg=name)
+    count = lambda words: numpy_ops.popcount(words).sum()  # noqa: E731
+    for value, sign_bits, mask_bits in [(0.0, 0, 0), (-0.0, 0, 0), (np.nan, 0, columns),
+                                        (-np.nan, 0, columns), (-1.0, columns, columns),
+                                        (1.0, 0, columns)]:
+        signs, nonzero, _ = check_ternary_against_ref(kernel, np.full((1, columns), value, np.float32))
+        assert (count(signs), count(nonzero)) == (sign_bits, mask_bits), value
+
+
+@kernel_param()
+@pytest.mark.parametrize("columns", TERNARY_COLUMNS, ids=[f"c{c}" for c in TERNARY_COLUMNS])
+def test_ternary_offset(kernel, columns):
+    """With an offset both planes test x + offset (float32 add): channels landing exactly on 0
+    are zeros (mask 0), just below are -1; abs_mean ignores the offset."""
+    require_isa(kernel)
+    rng = np.random.default_rng(77 + columns)
+    x = with_zeros(rng, (5, columns), 0.1)
+    offset = rng.standard_normal(columns).astype(np.float32)
+    offset[::4] = -x[0, ::4]
+    offset[1::4] = np.nextafter(-x[0, 1::4], np.float32(-np.inf))
+    offset[2::4] = 0.0  # x's own zeros stay zeros there
+    signs, nonzero, abs_mean = check_ternary_against_ref(kernel, x, offset)
+    v = x + offset
+    np.testing.assert_array_equal(signs, numpy_ops.pack_reference(v < 0))
+    np.testing.assert_array_equal(nonzero, numpy_ops.pack_reference(v != 0))
+    assert not np.any(unpack_bits(nonzero, columns)[0, ::4]), "x + offset == 0 must be a zero"
+    assert np.all(unpack_bits(signs, columns)[0, 1::4]), "x + offset just below 0 must be -1"
+    _, plain_abs_mean = _core.testing.bitpack(kernel["name"], x, ternary=True)
+    np.testing.assert_array_equal(abs_mean, plain_abs_mean)
+
+
+@kernel_param()
+def test_ternary_structured_offsets(kernel):
+    """Offsets ±0, ±inf, NaN: inf + -inf and anything + NaN are NaN (nonzero, sign 0)."""
+    require_isa(kernel)
+    columns = 130
+    x = np.tile(np.array([1.0, -1.0, 0.0, -0.0, np.inf, -np.inf, 2.0], np.float32), 19)[:columns]
+    x = np.stack([x, x[::-1]])
+    for offset_value in [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0]:
+        offset = np.full(columns, offset_value, np.float32)
+        signs, nonzero, _ = check_ternary_against_ref(kernel, x, offset)
+        with np.errstate(invalid="ignore"):
+            v = x + offset
+            np.testing.assert_array_equal(signs, pack_bits(v < 0), err_msg=f"offset {offset_value}")
+        np.testing.assert_array_equal(nonzero, pack_bits(v != 0), err_msg=f"offset {offset_value}")
+
+
+@kernel_param()
+def test_ternary_single_zeros(kernel):
+    """Each channel of a 130-wide row of -1s, alone zero, clears exactly its own mask bit."""
+    require_isa(kernel)
+    columns = 130
+    x = -np.ones((columns, columns), np.float32)
+    np.fill_diagonal(x, 0.0)
+    signs, nonzero, _ = check_ternary_against_ref(kernel, x)
+    np.testing.assert_array_equal(unpack_bits(nonzero, columns), ~np.eye(columns, dtype=bool))
+    np.testing.assert_array_equal(unpack_bits(signs, columns), ~np.eye(columns, dtype=bool))

@@ -87,6 +87,37 @@ def test_bwn_dense(batch, k, o):
     assert_close(y, expected, magnitude)
 
 
+@pytest.mark.parametrize("shape,o", [((2, 3, 65), 70), ((1, 4, 1), 3), ((2, 2, 3, 130), 5)],
+                         ids=["BxTxK", "1x4x1", "rank4"])
+def test_bwn_dense_any_rank(shape, o):
+    """[..., K] -> [..., O], leading axes rows: equal to the rank-2 layer on the flattened rows."""
+    k = shape[-1]
+    rng = np.random.default_rng(750 + sum(shape))
+    negative = rng.random((o, 1, k)) < 0.5
+    w_pm1 = np.where(negative[:, 0, :], -1.0, 1.0)
+    scale = rng.uniform(-0.5, 0.5, o).astype(np.float32)
+    bias = rng.standard_normal(o).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    outputs = []
+    for in_shape in (shape, (int(np.prod(shape[:-1])), k)):
+        g = _core.Graph()
+        g.add_input("x", [-1, *in_shape[1:]])
+        g.add_constant("w", pack_bits(negative))
+        g.add_constant("scale", scale)
+        g.add_constant("bias", bias)
+        g.add_node("bwn", "BwnDense", ["x", "w", "scale", "bias"], ["y"],
+                   {"in_channels": k, "groups_in": 1})
+        g.add_output("y")
+        [y] = run_everywhere(g, [x.reshape(in_shape)])
+        outputs.append(y)
+    y, flat = outputs
+    assert y.shape == shape[:-1] + (o,)
+    np.testing.assert_array_equal(y.reshape(-1, o), flat)
+    expected = numpy_ops.dense(x, w_pm1) * scale + bias
+    magnitude = numpy_ops.dense(np.abs(x), np.ones_like(w_pm1)) * np.abs(scale) + np.abs(bias)
+    assert_close(y, expected, magnitude)
+
+
 def _bwn_conv_graph(attrs_update=None, weight_shape=(4, 3, 3, 1)):
     g = _core.Graph()
     g.add_input("x", [-1, 5, 5, 8])

@@ -115,6 +115,34 @@ def test_dense(batch, k, o, with_bias):
     close(y, expected, atol=1e-5 * numpy_ops.dense(np.abs(x), np.abs(weight)).max())
 
 
+@pytest.mark.parametrize("shape,o,with_bias", [((2, 3, 17), 5, True), ((1, 7, 64), 70, False),
+                                              ((3, 1, 1), 1, True), ((2, 2, 3, 130), 33, True),
+                                              ((2, 5, 1, 1, 9), 4, False)],
+                         ids=["BxTxK", "1x7x64-o70", "3x1x1", "rank4", "rank5"])
+def test_dense_any_rank(shape, o, with_bias):
+    """[..., K] -> [..., O]: the leading axes are rows, read in place."""
+    rng = np.random.default_rng(sum(shape) * 10 + o)
+    x, weight, bias = rand(rng, *shape), rand(rng, o, shape[-1]), rand(rng, o)
+    y = run_op("Dense", [("in", x), ("const", weight)] + ([("const", bias)] if with_bias else []))
+    assert y.shape == shape[:-1] + (o,)
+    expected = numpy_ops.dense(x, weight, bias if with_bias else None)
+    close(y, expected, atol=1e-5 * numpy_ops.dense(np.abs(x), np.abs(weight)).max())
+    # Row by row it is the rank-2 layer on the flattened rows, bit for bit.
+    flat = run_op("Dense", [("in", x.reshape(-1, shape[-1])), ("const", weight)]
+                  + ([("const", bias)] if with_bias else []))
+    np.testing.assert_array_equal(y.reshape(-1, o), flat)
+
+
+def test_dense_rank_1_rejected():
+    g = _core.Graph()
+    g.add_input("x", [8])
+    g.add_constant("w", np.ones((3, 8), np.float32))
+    g.add_node("dense", "Dense", ["x", "w"], ["y"], {})
+    g.add_output("y")
+    with pytest.raises(_core.InvalidModel, match=r"node 'dense'.*rank >= 2"):
+        _core.Session(g, 1, "scalar").run([np.ones(8, np.float32)])
+
+
 # ---------------------------------------------------------------------------------------------
 # Element-wise with per-channel or no parameters
 # ---------------------------------------------------------------------------------------------

@@ -142,14 +142,8 @@ def fuse_kmap(graph: ir.Graph, keep_float: KeepFloat, rejected: set[str]) -> boo
             keep_float(conv.attrs["source"], f"K map kept as float ops: {mismatch}")
             rejected.add(conv.name)
             continue
-        out_channels = graph.values[conv.outputs[0]].shape[-1]
         value = float(graph.constants[box.inputs[1]].reshape(-1)[0])
-        inputs = (conv.inputs + [""] * 4)[:4]
-        conv.inputs = inputs + ["", pack.outputs[1],
-                                _new_constant(graph, conv, "post_scale",
-                                              np.ones(out_channels, np.float32)),
-                                _new_constant(graph, conv, "post_bias",
-                                              np.zeros(out_channels, np.float32))]
+        _set_scaling_source(graph, conv, pack.outputs[1])
         conv.attrs["kmap_kernel_value"] = value
         conv.attrs["source"] = _merge_sources(conv, box)
         _absorb(graph, conv, mul)
@@ -214,17 +208,22 @@ def fuse_beta(graph: ir.Graph) -> bool:
             if (pack is None or pack.op != "BinarizePack" or pack.outputs[1:] != [abs_mean]
                     or pack.outputs[0] != layer.inputs[0] or averaged != averages):
                 continue
-            channels = graph.values[layer_value].shape[-1]
-            layer.inputs = layer.inputs + ["", abs_mean,
-                                           _new_constant(graph, layer, "post_scale",
-                                                         np.ones(channels, np.float32)),
-                                           _new_constant(graph, layer, "post_bias",
-                                                         np.zeros(channels, np.float32))]
+            _set_scaling_source(graph, layer, abs_mean)
             if layer.op == "BinaryConv2d":
                 layer.attrs["scaling"] = "sample"
             _absorb(graph, layer, mul)
             return True
     return False
+
+
+def _set_scaling_source(graph: ir.Graph, layer: ir.Node, abs_mean: str) -> None:
+    """Give a binary layer its K map / β input (slot 5) with an identity post_scale and
+    post_bias, which later affine folds compose into."""
+    channels = graph.values[layer.outputs[0]].shape[-1]
+    layer.inputs = (layer.inputs + [""] * 4)[:4] + [
+        "", abs_mean,
+        _new_constant(graph, layer, "post_scale", np.ones(channels, np.float32)),
+        _new_constant(graph, layer, "post_bias", np.zeros(channels, np.float32))]
 
 
 def _beta_source(producers: dict[str, ir.Node], value: str) -> tuple[str, bool]:

@@ -25,9 +25,9 @@ from xnorinfer.onnx.builder import GraphBuilder
 from xnorinfer.onnx.layout import (channel_vector, engine_axis, engine_const, reshape_target,
                                    same_tensor, to_nhwc, to_same)
 from xnorinfer.onnx.onnx_graph import OnnxGraph
-from xnorinfer.onnx.patterns import (AbsMean, Binarizer, clip_bounds, find_abs_means,
+from xnorinfer.onnx.patterns import (AbsMean, clip_bounds, find_abs_means,
                                      find_binarizers)
-from xnorinfer.onnx.states import FLAT_NHWC, NHWC, SAME, Binarized, Padded, State, Tensor
+from xnorinfer.onnx.states import NHWC, SAME, Binarized, Padded, State, Tensor
 from xnorinfer.onnx.zeros import zero_source
 
 Rule = Callable[["Lowering", onnx.NodeProto], list[State]]
@@ -271,30 +271,37 @@ class Lowering:
             offset = channel_vector(engine_const(binarized.offset, x), channels)
             if offset is None:
                 x, offset = self.add_const(x, binarized.offset, source), None
-        ternary = self.ternary_reason(binarized.zero_to, binarized.offset, binarized.onnx_source,
-                                      binarized.nodes[-1])
+        ternary = self.ternary_reason(binarized.zero_to, binarized.offset, binarized.onnx_source)
         if ternary:
             self.ternary_layers[layer.name] = ternary
+        elif self.sign_zero == "plus_one":
+            self._note_plus_one(binarized)
         return self.pack_node(x, offset, source, ternary=bool(ternary)).outputs[0]
 
-    def ternary_reason(self, zero_to: int, offset: np.ndarray | None, onnx_source: str,
-                       binarizer_node: str) -> str:
+    def ternary_reason(self, zero_to: int, offset: np.ndarray | None, onnx_source: str) -> str:
         """Why a binarizer of ``onnx_source`` needs the ternary form (ONNX Sign(0) = 0), or ""
         when one bit plane is exact (or sign_zero='plus_one' says to use it anyway)."""
-        if zero_to != 0:
+        if zero_to != 0 or self.sign_zero == "plus_one":
             return ""
         if self.sign_zero == "exact":
             return "exact sign(0): sign_zero='exact'"
-        producer = None if offset is not None else zero_source(self.graph, self.binarizers,
-                                                                onnx_source)
-        if producer is None:
-            return ""
-        if self.sign_zero == "plus_one":
-            note = PLUS_ONE_NOTE.format(node=binarizer_node, producer=producer)
-            if note not in self.notes:
-                self.notes.append(note)
-            return ""
-        return f"exact sign(0): its input can be 0 (from {producer})"
+        producer = self._zero_producer(offset, onnx_source)
+        return f"exact sign(0): its input can be 0 (from {producer})" if producer else ""
+
+    def _zero_producer(self, offset: np.ndarray | None, onnx_source: str) -> str | None:
+        """What can make a binarizer's input exactly 0 (None with an offset: x + b is 0 only
+        by a float coincidence)."""
+        if offset is not None:
+            return None
+        return zero_source(self.graph, self.binarizers, onnx_source)
+
+    def _note_plus_one(self, binarized: Binarized) -> None:
+        """With sign_zero='plus_one', say where 0 binarizes to +1 unlike ONNX."""
+        producer = binarized.zero_to == 0 and self._zero_producer(binarized.offset,
+                                                                  binarized.onnx_source)
+        note = producer and PLUS_ONE_NOTE.format(node=binarized.nodes[-1], producer=producer)
+        if note and note not in self.notes:
+            self.notes.append(note)
 
     def pack_node(self, x: Tensor, offset: np.ndarray | None, source: str, *,
                   ternary: bool = False):
@@ -351,8 +358,7 @@ class Lowering:
     def _abs_mean_pack_is_ternary(self, abs_mean: AbsMean) -> bool:
         """Whether the binary layer that this A map or β scales reads the ternary form of the
         same tensor: the abs_mean must come from that very BinarizePack."""
-        return any(b.source == abs_mean.source and self.ternary_reason(b.zero_to, b.offset,
-                                                                        b.source, b.nodes[-1])
+        return any(b.source == abs_mean.source and self.ternary_reason(b.zero_to, b.offset, b.source)
                    for b in self.binarizers.values())
 
     def note_hardtanh_input(self, node: onnx.NodeProto) -> None:

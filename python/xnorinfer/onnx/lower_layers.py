@@ -127,8 +127,7 @@ def _fold_pad(ctx: Lowering, node: onnx.NodeProto, padded: Padded, geometry: Con
 
 
 def _ternary(ctx: Lowering, state: Binarized) -> bool:
-    return bool(ctx.ternary_reason(state.zero_to, state.offset, state.onnx_source,
-                                   state.nodes[-1]))
+    return bool(ctx.ternary_reason(state.zero_to, state.offset, state.onnx_source))
 
 
 def _why_not_binary(state: Binarized, verdict: WeightVerdict) -> str:

@@ -89,3 +89,13 @@ def broadcasts_into(small: tuple[int, ...], shape: tuple[int, ...]) -> bool:
 def optional_input(node: onnx.NodeProto, index: int) -> str:
     """The name of input ``index``, or "" when the node does not give it."""
     return node.input[index] if index < len(node.input) else ""
+
+
+def input_dependent_values(graph: onnx.GraphProto) -> set[str]:
+    """Values that depend on a graph input, as opposed to weights and what folds from them."""
+    initializers = {tensor.name for tensor in graph.initializer}
+    reached = {value.name for value in graph.input if value.name not in initializers}
+    for node in graph.node:  # ONNX nodes are topologically sorted
+        if any(name in reached for name in node.input):
+            reached.update(node.output)
+    return reached

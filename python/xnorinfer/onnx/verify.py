@@ -18,6 +18,7 @@ from onnx import helper, numpy_helper
 
 from xnorinfer import console, ir, model_file
 from xnorinfer.bench_timing import ort_session
+from xnorinfer.onnx.onnx_graph import input_dependent_values
 from xnorinfer.session import InferenceSession, NodeArg
 
 RTOL = 1e-4  # an output agrees when max |diff| <= RTOL * max |reference|
@@ -214,7 +215,7 @@ def _binarizer_inputs(graph: onnx.GraphProto) -> list[str]:
     """Activations a Sign binarizes or a comparison with a constant 0 thresholds (weights are
     binarized at conversion, exactly)."""
     zeros = _zero_scalars(graph)
-    activations = _activations(graph)
+    activations = input_dependent_values(graph)
     names = []
     for node in graph.node:
         if node.op_type == "Sign":
@@ -239,13 +240,3 @@ def _zero_scalars(graph: onnx.GraphProto) -> set[str]:
         if isinstance(value, (int, float, np.ndarray)) and np.all(value == 0):
             zeros.add(name)
     return zeros
-
-
-def _activations(graph: onnx.GraphProto) -> set[str]:
-    """Values that depend on a graph input, as opposed to weights and what folds from them."""
-    initializers = {tensor.name for tensor in graph.initializer}
-    reached = {value.name for value in graph.input if value.name not in initializers}
-    for node in graph.node:  # ONNX nodes are topologically sorted
-        if any(name in reached for name in node.input):
-            reached.update(node.output)
-    return reached

@@ -38,7 +38,10 @@ _LAYERS = ("Conv", "Gemm", "MatMul")
 
 def zero_source(graph: OnnxGraph, binarizers: dict[str, Binarizer], name: str) -> str | None:
     """What can make tensor ``name`` exactly 0, as a phrase for the report, or None."""
-    return _ZeroAnalysis(graph, binarizers).source(name)
+    try:
+        return _ZeroAnalysis(graph, binarizers).source(name)
+    except RecursionError:  # a path deeper than Python's stack: assume zeros, stay exact
+        return f"tensor '{name}' (its producers are too deep to analyse, so taken to hold zeros)"
 
 
 class _ZeroAnalysis:
@@ -49,7 +52,6 @@ class _ZeroAnalysis:
 
     def source(self, name: str) -> str | None:
         if name not in self.memo:
-            self.memo[name] = None  # DAG: never revisited while open, but be safe
             self.memo[name] = self._compute(name)
         return self.memo[name]
 
@@ -69,8 +71,11 @@ class _ZeroAnalysis:
         op = node.op_type
         if op in _NEVER_ZERO:
             return None
-        if op in _KEEP_ZEROS:
-            return self.source(node.input[0])
+        if op in _KEEP_ZEROS:  # chains of these can be long: walk them without recursion
+            while node is not None and node.op_type in _KEEP_ZEROS and name not in self.memo:
+                name = node.input[0]
+                node = graph.producer.get(name)
+            return self.source(name)
         if op in _MAKE_ZEROS:
             return f"{op} node '{node.name}'"
         if op == "Clip":

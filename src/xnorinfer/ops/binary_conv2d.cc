@@ -83,12 +83,12 @@ class BinaryConv2d final : public Op {
     tile_pixels_ = kernel_.mr * kKernelCallsPerTile;
     counts_stride_ = group_ * weights_.blocks_per_group * weights_.block;
 
+    const std::string scaling = a.get_string("scaling", "kmap");
+    if (scaling != "kmap" && scaling != "sample") check_.fail("scaling must be 'kmap' or 'sample'");
+    sample_scaling_ = scaling == "sample";
     with_kmap_ = check_.has_input(kKmapSrc);
     if (with_kmap_) {
       if (args.constants[kKmapSrc]) check_.fail("kmap_src must be a computed value");
-      const std::string scaling = a.get_string("scaling", "kmap");
-      if (scaling != "kmap" && scaling != "sample") check_.fail("scaling must be 'kmap' or 'sample'");
-      sample_scaling_ = scaling == "sample";
       if (!sample_scaling_) kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
     }
     transform_ = make_output_transform(check_, args, out_channels_,
