@@ -130,15 +130,19 @@ def test_structured(kernel, columns):
     assert numpy_ops.popcount(all_minus).sum() == columns
 
 
+def structured_offset_cases(columns: int = 130):
+    """(offset value, x, offset): rows of ±1, ±0, ±inf and 2 with offsets ±0, ±inf, NaN, ±1."""
+    x = np.tile(np.array([1.0, -1.0, 0.0, -0.0, np.inf, -np.inf, 2.0], np.float32), 19)[:columns]
+    x = np.stack([x, x[::-1]])
+    for offset_value in [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0]:
+        yield offset_value, x, np.full(columns, offset_value, np.float32)
+
+
 @kernel_param()
 def test_structured_offsets(kernel):
     """Offsets that are ±0, ±inf and NaN: bit = (x + offset) < 0 with IEEE float32 addition."""
     require_isa(kernel)
-    columns = 130
-    x = np.tile(np.array([1.0, -1.0, 0.0, -0.0, np.inf, -np.inf, 2.0], np.float32), 19)[:columns]
-    x = np.stack([x, x[::-1]])
-    for offset_value in [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0]:
-        offset = np.full(columns, offset_value, np.float32)
+    for offset_value, x, offset in structured_offset_cases():
         words, _ = check_against_ref(kernel, x, offset)
         with np.errstate(invalid="ignore"):
             negative = (x + offset) < 0
@@ -299,11 +303,7 @@ def test_ternary_offset(kernel, columns):
 def test_ternary_structured_offsets(kernel):
     """Offsets ±0, ±inf, NaN: inf + -inf and anything + NaN are NaN (nonzero, sign 0)."""
     require_isa(kernel)
-    columns = 130
-    x = np.tile(np.array([1.0, -1.0, 0.0, -0.0, np.inf, -np.inf, 2.0], np.float32), 19)[:columns]
-    x = np.stack([x, x[::-1]])
-    for offset_value in [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0]:
-        offset = np.full(columns, offset_value, np.float32)
+    for offset_value, x, offset in structured_offset_cases():
         signs, nonzero, _ = check_ternary_against_ref(kernel, x, offset)
         with np.errstate(invalid="ignore"):
             v = x + offset

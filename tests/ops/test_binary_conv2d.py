@@ -134,6 +134,14 @@ def pairwise_cases(seed: int, min_cases: int, max_cases: int) -> list[dict]:
         if case is not None:
             key = [(n, case["pads_kind"] if n == "pads" else case[n]) for n in names]
             pool.append((case, frozenset(itertools.combinations(key, 2))))
+    return greedy_cover(pool, rng, min_cases, max_cases, first_seed=10_000)
+
+
+def greedy_cover(pool: list[tuple[dict, frozenset]], rng: random.Random, min_cases: int,
+                 max_cases: int, first_seed: int) -> list[dict]:
+    """Picks from ``pool`` ((case, its factor pairs)) the case covering most uncovered pairs
+    until all are covered (or max_cases), tops up with random ones to min_cases, and numbers
+    their seeds from first_seed."""
     uncovered = set().union(*(pairs for _, pairs in pool))
     chosen = []
     while uncovered and len(chosen) < max_cases:
@@ -144,7 +152,7 @@ def pairwise_cases(seed: int, min_cases: int, max_cases: int) -> list[dict]:
     while len(chosen) < min_cases:
         chosen.append(pool.pop(rng.randrange(len(pool)))[0])
     for i, case in enumerate(chosen):
-        case["seed"] = 10_000 + i
+        case["seed"] = first_seed + i
     return chosen
 
 

@@ -23,7 +23,7 @@ import pytest
 from engine_runs import random_activations, run_everywhere
 from reference import ir_reference, numpy_ops
 from test_binary_conv2d import (add_bits_probe, complete_case, conv_attrs, decode_probe,
-                                random_weights)
+                                greedy_cover, random_weights)
 from test_binary_dense import random_dense_weights
 from xnorinfer import _core
 from xnorinfer.bitpack import pack_bits, packed_words
@@ -118,18 +118,7 @@ def pairwise_sample(seed: int, min_cases: int, pool_size: int = 600) -> list[dic
         if case is not None:
             case["o"] = values["o"]
             pool.append((case, frozenset(itertools.combinations(list(values.items()), 2))))
-    uncovered = set().union(*(pairs for _, pairs in pool))
-    chosen = []
-    while uncovered:
-        best = max(range(len(pool)), key=lambda i: len(pool[i][1] & uncovered))
-        case, pairs = pool.pop(best)
-        chosen.append(case)
-        uncovered -= pairs
-    while len(chosen) < min_cases:
-        chosen.append(pool.pop(rng.randrange(len(pool)))[0])
-    for i, case in enumerate(chosen):
-        case["seed"] = 30_000 + i
-    return chosen
+    return greedy_cover(pool, rng, min_cases, len(pool), first_seed=30_000)
 
 
 def case_id(case: dict) -> str:
