@@ -17,6 +17,7 @@ import pytest
 from conversion_checks import (assert_close, binary_layer_sources, binary_weight, make_model,
                                onnxruntime_outputs, random_feeds)
 from onnx import helper
+from reference import ir_reference
 
 from xnorinfer import model_file
 from xnorinfer.errors import ConversionError
@@ -52,6 +53,27 @@ def test_torch_fixture_matches_onnxruntime(name, run_graph):
     for inputs in sorted(folder.glob("inputs*.npz")):
         feeds = dict(np.load(inputs))
         assert_close(run_graph(result.graph, feeds),
+                     onnxruntime_outputs(folder / "model.onnx", feeds))
+
+
+ZERO_FIXTURES = [name for name in FIXTURE_NAMES if json.loads(
+    (FIXTURES / name / "manifest.json").read_text())["sign_margin"].get("exact_zeros")]
+
+
+def test_some_fixtures_feed_exact_zeros_to_a_sign():
+    assert len(ZERO_FIXTURES) >= 3, ZERO_FIXTURES
+
+
+@pytest.mark.parametrize("name", ZERO_FIXTURES)
+def test_plus_one_differs_where_zeros_reach_a_sign(name):
+    """The fixtures whose Sign inputs hold exact zeros match onnxruntime by default (above);
+    sign_zero='plus_one' binarizes those zeros to +1 and no longer does, with a note."""
+    folder = FIXTURES / name
+    result = convert(folder / "model.onnx", sign_zero="plus_one")
+    assert any("plus_one" in note for note in result.report.notes)
+    feeds = dict(np.load(folder / "inputs.npz"))
+    with pytest.raises(AssertionError):
+        assert_close(ir_reference.run(result.graph, feeds),
                      onnxruntime_outputs(folder / "model.onnx", feeds))
 
 
