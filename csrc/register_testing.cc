@@ -12,6 +12,7 @@
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/kernels/peak/peak.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/float_weights.h"
 
 namespace py = pybind11;
@@ -49,43 +50,47 @@ py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset,
 }
 
 // Counts [m, n] of differing bits between pixels a [m, taps, words_per_tap] and output
-// channels w [n, taps, words_per_tap], computed as the ops do: weights transposed into blocks of
-// the kernel's nb channels, pixels in chunks of at most mr, taps reached through pointers.
-// `masked`: a is ternary, [m, taps, 2 * words_per_tap] (each tap's sign words, then its nonzero
-// mask words), through the kernel's masked twin.
+// channels w [n, taps, words_per_tap], computed as the ops do: weights blocked in the kernel's
+// lanes and nb channels (block_binary_weights), pixels in chunks of at most mr, each a base
+// pointer with one tap list. `masked`: a is ternary, [m, taps, 2 * words_per_tap] (each tap's
+// sign words, then its nonzero mask words), through the kernel's masked twin. "ref" runs the
+// oracle with 64-bit lanes; "ref32" with 32-bit lanes.
 py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Words& w, bool masked) {
   const int64_t planes = masked ? 2 : 1;
   if (a.ndim() != 3 || w.ndim() != 3 || a.shape(1) != w.shape(1) ||
-      a.shape(2) != planes * w.shape(2)) {
+      a.shape(2) != planes * w.shape(2) || w.shape(0) < 1 || w.shape(2) < 1) {
     throw InvalidArgument("a and w must be [m, taps, words] (words doubled when masked) and "
                           "[n, taps, words]");
   }
   const int64_t m = a.shape(0), n = w.shape(0), taps = a.shape(1), wpt = w.shape(2);
-  const BconvKernel k = kernel == "ref"
-                            ? BconvKernel{nullptr, nullptr, static_cast<int>(m), static_cast<int>(n)}
+  const bool ref = kernel == "ref" || kernel == "ref32";
+  const BconvKernel k = ref ? BconvKernel{nullptr, nullptr, static_cast<int>(std::max<int64_t>(m, 1)),
+                                          static_cast<int>(n), kernel == "ref" ? 64 : 32}
                             : find_bconv(kernel);
-  const int64_t blocks = (n + k.nb - 1) / k.nb;
-  const int64_t k_words = taps * wpt;
-  std::vector<Word> blocked(static_cast<size_t>(blocks * k_words * k.nb) + 8, 0);
-  Word* base = blocked.data();
-  while (reinterpret_cast<uintptr_t>(base) % 64 != 0) ++base;  // kernels load aligned rows
-  for (int64_t o = 0; o < n; ++o)
-    for (int64_t kw = 0; kw < k_words; ++kw)
-      base[((o / k.nb) * k_words + kw) * k.nb + o % k.nb] = w.data()[o * k_words + kw];
-  std::vector<const Word*> ptrs(static_cast<size_t>(m * taps));
-  for (int64_t p = 0; p < m; ++p)
-    for (int64_t t = 0; t < taps; ++t) ptrs[p * taps + t] = a.data() + (p * taps + t) * planes * wpt;
-  const int64_t stride = blocks * k.nb;
+  const NodeDef node{"bconv", "testing", {}, {}, AttrMap("bconv", {})};
+  const Tensor weights{{DType::kBits, {n, taps, wpt * kBitsPerWord}}, const_cast<uint64_t*>(w.data())};
+  const BlockedBinaryWeights blocked = block_binary_weights(
+      NodeChecker(node), weights, n, 1, taps, wpt * kBitsPerWord, k.nb, k.lane_bits);
+  std::vector<BconvTap> tap_list(static_cast<size_t>(taps));
+  for (int64_t t = 0; t < taps; ++t) tap_list[t] = {t * planes * wpt, t};
+  std::vector<const Word*> pixels(static_cast<size_t>(m));
+  for (int64_t p = 0; p < m; ++p) pixels[p] = a.data() + p * taps * planes * wpt;
+  const int64_t stride = blocked.blocks_per_group * k.nb;
   std::vector<int32_t> counts(static_cast<size_t>(std::max<int64_t>(m, 1) * stride));
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = 0; b < blocked.blocks_per_group; ++b) {
     for (int64_t p = 0; p < m; p += k.mr) {
       const int64_t mr = std::min<int64_t>(k.mr, m - p);
-      const Word* block = base + b * k_words * k.nb;
+      const void* block = blocked.block_data(0, b);
       int32_t* out = counts.data() + p * stride + b * k.nb;
-      const Word* const* pixels = ptrs.data() + p * taps;
-      if (!k.fn) bconv_ref(mr, k.nb, taps, wpt, pixels, block, out, stride, masked ? wpt : -1);
-      else if (masked) k.masked(mr, taps, wpt, pixels, block, out, stride, wpt);
-      else k.fn(mr, taps, wpt, pixels, block, out, stride);
+      const int64_t lanes = blocked.lanes_per_tap;
+      if (ref) {
+        bconv_ref(mr, k.nb, k.lane_bits, taps, tap_list.data(), lanes, pixels.data() + p, block,
+                  out, stride, masked ? wpt : -1);
+      } else if (masked) {
+        k.masked(mr, taps, tap_list.data(), lanes, pixels.data() + p, block, out, stride, wpt);
+      } else {
+        k.fn(mr, taps, tap_list.data(), lanes, pixels.data() + p, block, out, stride);
+      }
     }
   }
   py::array_t<int32_t> c({m, n});
@@ -126,6 +131,7 @@ void register_testing(py::module_ t) {
       d["isa"] = to_string(k.isa);
       d["mr"] = k.mr;
       d["nr"] = k.nr;
+      d["lane_bits"] = k.lane_bits;
       out.append(d);
     }
     return out;

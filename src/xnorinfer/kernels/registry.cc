@@ -23,7 +23,8 @@ struct BconvPair {
 };
 
 const Entry<BconvPair> kBconv[] = {
-#define XI_BCONV(fn, masked_fn, isa, mr, nb) {{"bconv", #fn, Isa::isa, mr, nb}, {&fn, &masked_fn}},
+#define XI_BCONV(fn, masked_fn, isa, mr, nb, lane_bits) \
+  {{"bconv", #fn, Isa::isa, mr, nb, lane_bits}, {&fn, &masked_fn}},
 #include "xnorinfer/kernels/bconv/bconv.inc"
 #undef XI_BCONV
 };
@@ -69,7 +70,7 @@ Fn find(const Entry<Fn> (&table)[N], const std::string& name) {
 }
 
 BconvKernel to_bconv(const Entry<BconvPair>& e) {
-  return {e.fn.fn, e.fn.masked, e.info.mr, e.info.nr};
+  return {e.fn.fn, e.fn.masked, e.info.mr, e.info.nr, e.info.lane_bits};
 }
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 

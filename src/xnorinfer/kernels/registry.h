@@ -18,6 +18,7 @@ struct KernelInfo {
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
   int nr;  // for bconv: output channels per block
+  int lane_bits = 0;  // for bconv: bits per lane (64 or 32)
 };
 
 struct OutputKernels {
@@ -35,6 +36,7 @@ struct BconvKernel {
   BconvMaskedFn masked;  // the ternary (Sign(0) = 0) twin, same tile
   int mr;
   int nb;
+  int lane_bits;  // weights are blocked in lanes of this many bits (bconv.h)
 };
 
 // Every compiled kernel of every family, for tests and benchmarks.

@@ -1,19 +1,19 @@
-// BinaryConv2d: packed NHWC input, packed weights, XNOR + popcount through the indirect bconv
-// kernels (each output pixel's taps are pointers into the input, no im2col copy), then the
-// output transform (output_transform.h).
+// BinaryConv2d: packed NHWC input, packed weights, XNOR + popcount through the bconv kernels,
+// then the output transform (output_transform.h). Each output pixel is a pointer to its first
+// valid tap; the pixels of a tile are grouped by which taps fall inside the image
+// (conv_taps.h), and one kernel call serves up to MR pixels of a group through their shared tap
+// list, so there is no im2col copy and no per-tap pointer table.
 //
-// Padding: a packed bit cannot hold ONNX's zero padding. A padded tap points at a pattern of 0
-// words (+1) or, for pad_value -1, all valid bits set (-1). With pad_value 0 a padded tap must
-// add nothing, so the popcount of the weights at that tap (what a +1 input against them
-// counts) is subtracted again, and only valid taps count toward the number of products.
+// Padding: a packed bit cannot hold ONNX's zero padding, so padded taps are never read. With
+// zero padding they add nothing and a border pixel simply has fewer products; with pad_value
+// +1 or -1 (Keras/Larq one-padding) what they would add comes from each tap's weight
+// popcounts.
 //
 // Groups whose channels do not start on a word boundary are first gathered into contiguous
-// rows; everything else is read in place through pointers.
+// rows (their valid taps back to back); everything else is read in place.
 //
 // Ternary input (ONNX Sign(0) = 0, see base/tensor.h): the masked kernels count only nonzero
-// activations, and a padded tap points at a pattern whose mask says what padding is (all 0
-// for zero padding), so the number of products of each output pixel is the popcount of the
-// masks of its taps and borders need no correction.
+// activations; a pixel's number of products is the popcount of its valid taps' masks.
 //
 // Real-valued shortcuts (Bi-Real, ReActNet): a `residual` input is added to the float output in
 // the same pass, then an optional activation (activation.h), and a second output can hold the
@@ -30,6 +30,7 @@
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/bit_copy.h"
 #include "xnorinfer/ops/conv_geometry.h"
+#include "xnorinfer/ops/conv_taps.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/output_transform.h"
 
@@ -38,7 +39,9 @@ namespace {
 
 // Output pixels per task: this many kernel calls per weight block, so a block is reused from
 // L1 across the tile.
-constexpr int64_t kKernelCallsPerTile = 4;
+constexpr int64_t kMinKernelCallsPerTile = 4;
+constexpr int64_t kMaxKernelCallsPerTile = 16;
+constexpr int64_t kTileCountsBytes = 16 * 1024;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
 
@@ -77,11 +80,14 @@ class BinaryConv2d final : public Op {
     bits_per_group_ = in_channels_ / group_;
     kernel_ = select_bconv(args.isa);
     weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
-                                    bits_per_group_, kernel_.nb);
+                                    bits_per_group_, kernel_.nb, kernel_.lane_bits);
     words_aligned_groups_ = group_ == 1 || bits_per_group_ % kBitsPerWord == 0;
     gather_rows_ = !words_aligned_groups_;
-    tile_pixels_ = kernel_.mr * kKernelCallsPerTile;
+    // Tiles of up to 16 kernel calls while their counts stay within 16 KiB: wide tiles let
+    // the border pixels of several rows share calls (see conv_taps.h) and amortize the setup.
     counts_stride_ = group_ * weights_.blocks_per_group * weights_.block;
+    tile_pixels_ = kernel_.mr * std::clamp<int64_t>(kTileCountsBytes / (kernel_.mr * 4 * counts_stride_),
+                                                    kMinKernelCallsPerTile, kMaxKernelCallsPerTile);
 
     const std::string scaling = a.get_string("scaling", "kmap");
     if (scaling != "kmap" && scaling != "sample") check_.fail("scaling must be 'kmap' or 'sample'");
@@ -107,16 +113,8 @@ class BinaryConv2d final : public Op {
       sum_offset_ = check_.float_vector(args, kSumOffset, out_channels_, "sum_offset");
       bitpack_ = select_bitpack(args.isa);
     }
-    const int64_t wpt = weights_.words_per_tap;
-    std::vector<Word> valid(static_cast<size_t>(wpt), ~Word{0});
-    valid.back() = low_bits_mask(bits_per_group_ - (wpt - 1) * kBitsPerWord);
-    pad_words_.assign(static_cast<size_t>(wpt), 0);
-    if (pad_value_ == -1) pad_words_ = valid;
-    // Ternary: sign words, then the mask words mask_offset_ words later (group 1: right after).
+    // Ternary: the mask words sit one sign plane (all channels' words) after the sign words.
     mask_offset_ = words_for_bits(in_channels_);
-    pad_ternary_.assign(static_cast<size_t>(mask_offset_ + wpt), 0);
-    if (pad_value_ != 0) std::copy(valid.begin(), valid.end(), pad_ternary_.begin() + mask_offset_);
-    if (pad_value_ == -1) std::copy(valid.begin(), valid.end(), pad_ternary_.begin());
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -150,11 +148,7 @@ class BinaryConv2d final : public Op {
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
-    const int64_t taps = weights_.taps;
-    const int64_t rows = gather_rows_ ? tile_pixels_ * weights_.k_words() : 0;
-    return static_cast<size_t>(tile_pixels_ * taps) * sizeof(const Word*) +
-           static_cast<size_t>(rows) * sizeof(Word) +
-           static_cast<size_t>(tile_pixels_ * (counts_stride_ + 1) + out_channels_) * sizeof(int32_t);
+    return Scratch(*this, nullptr).size;
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -180,6 +174,42 @@ class BinaryConv2d final : public Op {
     int64_t begin, end;
   };
 
+  // One thread's scratch, carved from its buffer (or, with no buffer, only measured): the
+  // 8-byte arrays first, then the int32 ones.
+  struct Scratch {
+    const Word** bases;     // per ordered tile pixel: its first valid tap's words
+    int64_t* pixel_class;   // 2 x tile pixels (see classify_tile)
+    TileTapClasses classes;
+    Word* rows;             // row mode: per ordered pixel, its valid taps' words, contiguous
+    int32_t* counts;        // per ordered pixel: counts_stride_ counts
+    int32_t* pixel_counts;  // one pixel's counts gathered over the groups
+    int32_t* nonzero;       // ternary input: per ordered pixel, its nonzero products
+    size_t size = 0;
+
+    Scratch(const BinaryConv2d& op, uint8_t* buffer) : buffer_(buffer) {
+      const int64_t tp = op.tile_pixels_;
+      bases = take<const Word*>(tp);
+      pixel_class = take<int64_t>(2 * tp);
+      classes.begin = take<int64_t>(tp + 1);
+      classes.order = take<int64_t>(tp);
+      classes.windows = take<TapWindow>(tp);
+      classes.tap_list = take<BconvTap>(tp * op.weights_.taps);
+      rows = take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
+      counts = take<int32_t>(tp * op.counts_stride_);
+      pixel_counts = take<int32_t>(op.out_channels_);
+      nonzero = take<int32_t>(tp);
+    }
+
+   private:
+    template <typename T>
+    T* take(int64_t count) {
+      T* p = buffer_ ? reinterpret_cast<T*>(buffer_ + size) : nullptr;
+      size += static_cast<size_t>(count) * sizeof(T);
+      return p;
+    }
+    uint8_t* buffer_;
+  };
+
   // Output channels per task. Small images (the deep layers) have few pixel tiles, so their
   // channels are split too, until every thread has several tasks. A chunk is a whole number of
   // 64-channel words (and so of kernel blocks), so packed outputs never share a word between
@@ -192,108 +222,55 @@ class BinaryConv2d final : public Op {
     return round_up((out_channels_ + chunks - 1) / chunks, kBitsPerWord);
   }
 
-  // Where output pixel (oy, ox)'s window starts in the input, and whether it lies wholly
-  // inside (no padded tap).
-  struct Window {
-    int64_t y0, x0;
-    bool inside;
-  };
-  Window window(int64_t oy, int64_t ox, int64_t h, int64_t w) const {
-    const int64_t y0 = oy * geom_.stride_h - geom_.pad_top;
-    const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
-    const bool inside = y0 >= 0 && y0 + (geom_.kh - 1) * geom_.dilation_h < h && x0 >= 0 &&
-                        x0 + (geom_.kw - 1) * geom_.dilation_w < w;
-    return {y0, x0, inside};
-  }
-
-  bool tap_valid(const Window& win, int64_t ky, int64_t kx, int64_t h, int64_t w) const {
-    const int64_t iy = win.y0 + ky * geom_.dilation_h, ix = win.x0 + kx * geom_.dilation_w;
-    return iy >= 0 && iy < h && ix >= 0 && ix < w;
-  }
-
-  // Calls visit(p, window, corner, tap_offset) for output pixels p0 .. p0 + count - 1 of image
-  // n, where corner points at the window's top-left input pixel (group g's first word) and
-  // tap_offset[t] is tap t's word offset from it when the window is wholly inside.
-  template <typename Visit>
-  void for_each_window(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
-                       const Visit& visit) const {
-    const Shape& xs = x.shape();
-    const int64_t h = xs[1], w = xs[2];
+  // Points each ordered tile pixel at group g's words of its first valid tap (pointer mode), or
+  // copies its valid taps' group-g bits into a contiguous row (row mode, for groups that do not
+  // start on a word boundary) and points at that.
+  void point_pixels(const Tensor& x, int64_t n, int64_t p0, int64_t out_w, int64_t g,
+                    Scratch& s) const {
+    const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t x_words = x.info.last_axis_storage();
-    const int64_t out_w = geom_.out_w(w);
+    const int64_t wpt = weights_.words_per_tap;
     const Word* image = x.words() + n * h * w * x_words;
     const int64_t group_word = words_aligned_groups_ ? g * bits_per_group_ / kBitsPerWord : 0;
-    int64_t tap_offset[kMaxTaps];
-    for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky)
-      for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t)
-        tap_offset[t] = (ky * geom_.dilation_h * w + kx * geom_.dilation_w) * x_words + group_word;
-    int64_t oy = p0 / out_w, ox = p0 % out_w;
-    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
-      const Window win = window(oy, ox, h, w);
-      visit(p, win, image + (win.y0 * w + win.x0) * x_words, tap_offset);
+    for (int64_t c = 0; c < s.classes.count; ++c) {
+      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
+        const int64_t p = p0 + s.classes.order[i];
+        const TapWindow win = s.classes.windows[c].at(geom_, p / out_w, p % out_w);
+        const int64_t iy = win.y0 + win.ky0 * geom_.dilation_h;
+        const int64_t ix = win.x0 + win.kx0 * geom_.dilation_w;
+        // A window wholly in the padding has no tap to read: any in-image pointer will do.
+        const Word* first = win.valid_taps() ? image + (iy * w + ix) * x_words : image;
+        if (!gather_rows_) {
+          s.bases[i] = first + group_word;
+          continue;
+        }
+        Word* row = s.rows + i * weights_.k_words();
+        for (int64_t ky = win.ky0; ky < win.ky1; ++ky) {
+          for (int64_t kx = win.kx0; kx < win.kx1; ++kx, row += wpt) {
+            const int64_t offset =
+                ((ky - win.ky0) * geom_.dilation_h * w + (kx - win.kx0) * geom_.dilation_w) * x_words;
+            copy_bits(first + offset, g * bits_per_group_, bits_per_group_, row);
+          }
+        }
+        s.bases[i] = s.rows + i * weights_.k_words();
+      }
     }
   }
 
-  // Pointer mode: points each (pixel, tap) of the tile at group g's words of the input pixel
-  // it reads, or at the padding pattern `pad`.
-  void point_taps(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
-                  const Word* pad, const Word** ptrs) const {
-    const int64_t h = x.shape()[1], w = x.shape()[2];
-    const int64_t taps = weights_.taps;
-    for_each_window(x, n, p0, count, g, [&](int64_t p, const Window& win, const Word* corner,
-                                            const int64_t* tap_offset) {
-      const Word** row = ptrs + p * taps;
-      if (win.inside) {  // most pixels: no bounds test per tap
-        for (int64_t t = 0; t < taps; ++t) row[t] = corner + tap_offset[t];
-        return;
-      }
-      for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
-        for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
-          row[t] = tap_valid(win, ky, kx, h, w) ? corner + tap_offset[t] : pad;
+  // Ternary input: per ordered pixel, the number of nonzero products, from the masks of its
+  // valid taps.
+  void count_nonzero(const Scratch& s) const {
+    for (int64_t c = 0; c < s.classes.count; ++c) {
+      const BconvTap* taps = s.classes.tap_list + c * weights_.taps;
+      const int64_t valid = s.classes.windows[c].valid_taps();
+      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
+        int32_t total = 0;
+        for (int64_t t = 0; t < valid; ++t) {
+          const Word* mask = s.bases[i] + taps[t].a_offset + mask_offset_;
+          for (int64_t k = 0; k < weights_.words_per_tap; ++k) total += __builtin_popcountll(mask[k]);
         }
+        s.nonzero[i] = total;
       }
-    });
-  }
-
-  // Row mode, for groups whose channels do not start on a word boundary: copies each pixel's
-  // taps of group g (or the padding pattern) into one contiguous row of taps * words_per_tap
-  // words and points at it; the kernel reads the row as one tap. (Doing this for every layer
-  // with one- or two-word taps measured 15-30% slower than pointer mode: the copies cost more
-  // than the pointer reloads they save.)
-  void gather_rows(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t g,
-                   const Word** ptrs, Word* rows) const {
-    const int64_t h = x.shape()[1], w = x.shape()[2];
-    const int64_t wpt = weights_.words_per_tap;
-    for_each_window(x, n, p0, count, g, [&](int64_t p, const Window& win, const Word* corner,
-                                            const int64_t* tap_offset) {
-      Word* row = rows + p * weights_.k_words();
-      ptrs[p] = row;
-      for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
-        for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
-          Word* dst = row + t * wpt;
-          if (!win.inside && !tap_valid(win, ky, kx, h, w)) {
-            for (int64_t i = 0; i < wpt; ++i) dst[i] = pad_words_[i];
-          } else if (words_aligned_groups_) {
-            for (int64_t i = 0; i < wpt; ++i) dst[i] = corner[tap_offset[t] + i];
-          } else {
-            copy_bits(corner + tap_offset[t], g * bits_per_group_, bits_per_group_, dst);
-          }
-        }
-      }
-    });
-  }
-
-  // Ternary input: per pixel of the tile, the number of nonzero products, from the masks of
-  // the taps its pointers reach (padding patterns included).
-  void count_nonzero(const Word* const* ptrs, int64_t count, int32_t* nonzero) const {
-    const int64_t taps = weights_.taps, wpt = weights_.words_per_tap;
-    for (int64_t p = 0; p < count; ++p) {
-      int32_t total = 0;
-      for (int64_t t = 0; t < taps; ++t) {
-        const Word* mask = ptrs[p * taps + t] + mask_offset_;
-        for (int64_t i = 0; i < wpt; ++i) total += __builtin_popcountll(mask[i]);
-      }
-      nonzero[p] = total;
     }
   }
 
@@ -307,33 +284,33 @@ class BinaryConv2d final : public Op {
   }
 
   // K = kmap_kernel_value * sum of the A map over the taps inside the image.
-  float kmap_value(const Tensor& a, int64_t n, const Window& win) const {
+  float kmap_value(const Tensor& a, int64_t n, const TapWindow& win) const {
     const int64_t h = a.shape()[1], w = a.shape()[2];
     float sum = 0.0f;
-    for (int64_t ky = 0; ky < geom_.kh; ++ky) {
-      for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-        if (tap_valid(win, ky, kx, h, w)) {
-          sum += a.f32()[(n * h + win.y0 + ky * geom_.dilation_h) * w + win.x0 + kx * geom_.dilation_w];
-        }
+    for (int64_t ky = win.ky0; ky < win.ky1; ++ky) {
+      for (int64_t kx = win.kx0; kx < win.kx1; ++kx) {
+        sum += a.f32()[(n * h + win.y0 + ky * geom_.dilation_h) * w + win.x0 + kx * geom_.dilation_w];
       }
     }
     return kmap_kernel_value_ * sum;
   }
 
-  // Counts of differing bits for one border pixel with zero padding, minus what its padded
-  // taps added (a +1 pattern against the weights counts their -1s), and its valid products.
-  int32_t correct_border(const Window& win, int64_t h, int64_t w, Channels channels,
-                         int32_t* counts) const {
-    int64_t valid_taps = weights_.taps;
+  // ±1 padding: what the window's padded taps add, a +1 (or -1) input against the weights
+  // differing where the weights are -1 (+1). Adds to counts, returns the products they add.
+  int32_t add_padded_taps(const TapWindow& win, Channels channels, int32_t* counts) const {
+    int32_t padded = 0;
     for (int64_t ky = 0, t = 0; ky < geom_.kh; ++ky) {
       for (int64_t kx = 0; kx < geom_.kw; ++kx, ++t) {
-        if (tap_valid(win, ky, kx, h, w)) continue;
-        --valid_taps;
+        if (ky >= win.ky0 && ky < win.ky1 && kx >= win.kx0 && kx < win.kx1) continue;
+        ++padded;
         const int32_t* pop = weights_.tap_popcount.data() + t;
-        for (int64_t o = channels.begin; o < channels.end; ++o) counts[o] -= pop[o * weights_.taps];
+        for (int64_t o = channels.begin; o < channels.end; ++o) {
+          const int32_t minus = pop[o * weights_.taps];
+          counts[o] += pad_value_ == 1 ? minus : static_cast<int32_t>(bits_per_group_) - minus;
+        }
       }
     }
-    return static_cast<int32_t>(valid_taps * bits_per_group_);
+    return static_cast<int32_t>(padded * bits_per_group_);
   }
 
   // Output pixels [p0, p0 + count) of image n, for the given output channels.
@@ -344,82 +321,84 @@ class BinaryConv2d final : public Op {
     const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
     const float sample_k = kmap_src && sample_scaling_ ? sample_mean(*kmap_src, n) : 0.0f;
     Tensor& y = *out[0];
-    const int64_t taps = weights_.taps;
-    const Word** ptrs = reinterpret_cast<const Word**>(scratch);
-    Word* rows = reinterpret_cast<Word*>(ptrs + tile_pixels_ * taps);
-    int32_t* counts = reinterpret_cast<int32_t*>(
-        rows + (gather_rows_ ? tile_pixels_ * weights_.k_words() : 0));
-    int32_t* pixel_counts = counts + tile_pixels_ * counts_stride_;
-    int32_t* nonzero = pixel_counts + out_channels_;  // ternary: products per pixel
-    // Per pixel: `pointers_per_pixel` pointers to runs of `run_words` words.
-    const int64_t pointers_per_pixel = gather_rows_ ? 1 : taps;
-    const int64_t run_words = gather_rows_ ? weights_.k_words() : weights_.words_per_tap;
-    for (int64_t g = 0; g < group_; ++g) {
-      if (gather_rows_) {
-        gather_rows(x, n, p0, count, g, ptrs, rows);
-      } else {
-        point_taps(x, n, p0, count, g, ternary ? pad_ternary_.data() : pad_words_.data(), ptrs);
+    const Shape& ys = y.shape();
+    const int64_t h = x.shape()[1], w = x.shape()[2];
+    Scratch s(*this, scratch);
+    classify_tile(geom_, h, w, ys[2], x.info.last_axis_storage(), p0, count, weights_.taps,
+                  s.pixel_class, s.classes);
+    if (gather_rows_) {  // rows hold each pixel's valid taps back to back
+      for (int64_t c = 0; c < s.classes.count; ++c) {
+        BconvTap* taps = s.classes.tap_list + c * weights_.taps;
+        for (int64_t t = 0; t < s.classes.windows[c].valid_taps(); ++t) {
+          taps[t].a_offset = t * weights_.words_per_tap;
+        }
       }
-      if (ternary) count_nonzero(ptrs, count, nonzero);
+    }
+    for (int64_t g = 0; g < group_; ++g) {
+      point_pixels(x, n, p0, ys[2], g, s);
+      if (ternary) count_nonzero(s);
       const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
       const int64_t end_block = group_ > 1 ? weights_.blocks_per_group
                                            : (channels.end + weights_.block - 1) / weights_.block;
       for (int64_t b = first_block; b < end_block; ++b) {
-        const Word* block = weights_.block_data(g, b);
-        int32_t* block_counts = counts + (g * weights_.blocks_per_group + b) * weights_.block;
-        for (int64_t s = 0; s < count; s += kernel_.mr) {
-          const int64_t mr = std::min<int64_t>(kernel_.mr, count - s);
-          const Word* const* pixels = ptrs + s * pointers_per_pixel;
-          int32_t* pixel_block_counts = block_counts + s * counts_stride_;
-          if (ternary) {
-            kernel_.masked(mr, pointers_per_pixel, run_words, pixels, block, pixel_block_counts,
-                           counts_stride_, mask_offset_);
-          } else {
-            kernel_.fn(mr, pointers_per_pixel, run_words, pixels, block, pixel_block_counts,
-                       counts_stride_);
+        const void* block = weights_.block_data(g, b);
+        int32_t* block_counts = s.counts + (g * weights_.blocks_per_group + b) * weights_.block;
+        for (int64_t c = 0; c < s.classes.count; ++c) {
+          const BconvTap* taps = s.classes.tap_list + c * weights_.taps;
+          const int64_t valid = s.classes.windows[c].valid_taps();
+          for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; i += kernel_.mr) {
+            const int64_t mr = std::min<int64_t>(kernel_.mr, s.classes.begin[c + 1] - i);
+            int32_t* pixel_block_counts = block_counts + i * counts_stride_;
+            if (ternary) {
+              kernel_.masked(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
+                             pixel_block_counts, counts_stride_, mask_offset_);
+            } else {
+              kernel_.fn(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
+                         pixel_block_counts, counts_stride_);
+            }
           }
         }
       }
     }
-    const int64_t h = x.shape()[1], w = x.shape()[2];
-    const Shape& ys = y.shape();
     const int64_t og = weights_.channels_per_group;
     const int64_t group_stride = weights_.blocks_per_group * weights_.block;
     const int64_t y_words = words_for_bits(out_channels_);
-    const int32_t all_products = static_cast<int32_t>(taps * bits_per_group_);
     const int64_t o0 = channels.begin, width = channels.end - channels.begin;
-    int64_t oy = p0 / ys[2], ox = p0 % ys[2];
-    for (int64_t p = 0; p < count; ++p, ox = ox + 1 == ys[2] ? 0 : ox + 1, oy += ox == 0) {
-      const Window win = window(oy, ox, h, w);
-      // Each group's block-padded counts, gathered into one row of out_channels.
-      int32_t* c = counts + p * counts_stride_;
-      if (group_ > 1) {
-        for (int64_t g = 0; g < group_; ++g) {
-          std::memcpy(pixel_counts + g * og, c + g * group_stride, og * sizeof(int32_t));
+    for (int64_t c = 0; c < s.classes.count; ++c) {
+      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
+        const int64_t p = p0 + s.classes.order[i];
+        const int64_t oy = p / ys[2], ox = p % ys[2];
+        const TapWindow win = s.classes.windows[c].at(geom_, oy, ox);
+        // Each group's block-padded counts, gathered into one row of out_channels.
+        int32_t* counts = s.counts + i * counts_stride_;
+        if (group_ > 1) {
+          for (int64_t g = 0; g < group_; ++g) {
+            std::memcpy(s.pixel_counts + g * og, counts + g * group_stride, og * sizeof(int32_t));
+          }
+          counts = s.pixel_counts;
         }
-        c = pixel_counts;
-      } else if (pad_value_ == 0 && !win.inside && !ternary) {
-        std::memcpy(pixel_counts + o0, c + o0, width * sizeof(int32_t));
-        c = pixel_counts;
-      }
-      int32_t products = all_products;
-      if (ternary) products = nonzero[p];
-      else if (pad_value_ == 0 && !win.inside) products = correct_border(win, h, w, channels, c);
-      float k = 0.0f;
-      if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
-      const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
-      float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
-      Word* bits_row =
-          transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
-      transform_.write(c + o0, products, o0, width, k, y_row, bits_row);
-      if (with_residual_) {
-        const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
-        for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];
-      }
-      if (y_row) activation_.apply(y_row, o0, width);
-      if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
-        bitpack_(y_row, 1, width, width, sum_offset_ + o0,
-                 out[1]->words() + pixel * y_words + o0 / kBitsPerWord, nullptr, y_words, nullptr);
+        int32_t products = ternary ? s.nonzero[i]
+                                   : static_cast<int32_t>(win.valid_taps() * bits_per_group_);
+        if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
+          products += add_padded_taps(win, channels, counts);
+        }
+        float k = 0.0f;
+        if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
+        const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
+        float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
+        Word* bits_row =
+            transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
+        transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
+        if (with_residual_) {
+          const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
+          for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];
+        }
+        if (y_row) activation_.apply(y_row, o0, width);
+        if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
+          bitpack_(y_row, 1, width, width, sum_offset_ + o0,
+                   out[1]->words() + pixel * y_words + o0 / kBitsPerWord, nullptr, y_words,
+                   nullptr);
+        }
       }
     }
   }
@@ -430,12 +409,10 @@ class BinaryConv2d final : public Op {
   int64_t group_ = 1, in_channels_ = 0, out_channels_ = 0, bits_per_group_ = 0, pad_value_ = 0;
   BlockedBinaryWeights weights_;
   bool words_aligned_groups_ = true;
-  bool gather_rows_ = false;  // row mode (gather_rows) rather than pointer mode (point_taps)
+  bool gather_rows_ = false;  // row mode rather than pointer mode (point_pixels)
   int64_t tile_pixels_ = 0;
   int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
-  std::vector<Word> pad_words_;    // the padding pattern of one tap, bits input
-  std::vector<Word> pad_ternary_;  // the same for ternary input: sign words, then mask words
-  int64_t mask_offset_ = 0;        // ternary input: words from a sign word to its mask word
+  int64_t mask_offset_ = 0;  // ternary input: words from a sign word to its mask word
   OutputTransform transform_;
   bool with_kmap_ = false;
   bool sample_scaling_ = false;  // kmap_src scales by its per-image mean (β), not a box filter

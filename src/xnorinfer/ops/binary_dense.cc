@@ -3,9 +3,9 @@
 // [O, G, ceil(C/64)] weights, XNOR + popcount through the bconv kernels, then the output
 // transform. Output [R..., O].
 //
-// Bits input: a row is one "tap" of G * words_for_bits(C) words. Ternary input (ONNX
-// Sign(0) = 0): a row is G taps, each its sign words then its mask words, through the masked
-// kernels; the row's number of products is the popcount of its masks.
+// A row is G taps, one per group (of its sign words, then for ternary input, ONNX Sign(0) = 0,
+// its mask words, through the masked kernels; the row's number of products is then the
+// popcount of its masks).
 //
 // XNOR-Net's β (input beta_src, the abs_mean of the input's BinarizePack, [R..., G..., 1]):
 // each row's output is scaled by the mean of its G values (mean |x| over the row's features),
@@ -47,7 +47,8 @@ class BinaryDense final : public Op {
     out_channels_ = w.shape()[0];
     kernel_ = select_bconv(args.isa);
     // Viewed as a 1x1 convolution over groups_in_ taps of words_for_bits(C) words.
-    weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_, kernel_.nb);
+    weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_,
+                                    kernel_.nb, kernel_.lane_bits);
     with_beta_ = check_.has_input(kBetaSrc);
     if (with_beta_ && args.constants[kBetaSrc]) check_.fail("beta_src must be a computed value");
     transform_ = make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_,
@@ -89,7 +90,8 @@ class BinaryDense final : public Op {
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
     const int64_t rows = row_count(*in[kX]);
-    return static_cast<size_t>(rows * groups_in_) * sizeof(const Word*) +
+    return static_cast<size_t>(rows) * sizeof(const Word*) +
+           static_cast<size_t>(groups_in_) * sizeof(BconvTap) +
            static_cast<size_t>(rows * (kChannelsPerTask + 1)) * sizeof(int32_t) +
            static_cast<size_t>(rows) * sizeof(float);
   }
@@ -100,34 +102,36 @@ class BinaryDense final : public Op {
     const bool ternary = x.info.dtype == DType::kTernary;
     const int64_t rows = row_count(x.info);
     const int64_t group_words = words_for_bits(in_channels_);
-    // Bits: one tap of the whole row. Ternary: one tap per group, sign then mask words.
-    const int64_t taps = ternary ? groups_in_ : 1;
-    const int64_t tap_words = ternary ? group_words : weights_.k_words();
-    const int64_t tap_stride = ternary ? 2 * group_words : weights_.k_words();
+    const int64_t row_words = x.info.last_axis_storage() * groups_in_;
+    // One tap per group: its sign words (then, ternary, its mask words).
+    const int64_t tap_stride = ternary ? 2 * group_words : group_words;
     const int64_t tasks = (out_channels_ + kChannelsPerTask - 1) / kChannelsPerTask;
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int thread) {
       const Word** ptrs = reinterpret_cast<const Word**>(ctx.thread_scratch(thread));
-      int32_t* counts = reinterpret_cast<int32_t*>(ptrs + rows * taps);
+      BconvTap* taps = reinterpret_cast<BconvTap*>(ptrs + rows);
+      int32_t* counts = reinterpret_cast<int32_t*>(taps + groups_in_);
       int32_t* products = counts + rows * kChannelsPerTask;
       float* beta = reinterpret_cast<float*>(products + rows);
-      for (int64_t t = 0; t < rows * taps; ++t) ptrs[t] = x.words() + t * tap_stride;
+      for (int64_t g = 0; g < groups_in_; ++g) taps[g] = {g * tap_stride, g};
       for (int64_t n = 0; n < rows; ++n) {
-        products[n] = ternary ? row_nonzero(ptrs + n * taps, group_words)
+        ptrs[n] = x.words() + n * row_words;
+        products[n] = ternary ? row_nonzero(ptrs[n], taps, group_words)
                               : static_cast<int32_t>(groups_in_ * in_channels_);
         beta[n] = with_beta_ ? row_mean(in[kBetaSrc]->f32() + n * groups_in_) : 0.0f;
       }
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_channels_ - o0);
       for (int64_t b = 0; b * weights_.block < count; ++b) {
-        const Word* block = weights_.block_data(0, o0 / weights_.block + b);
+        const void* block = weights_.block_data(0, o0 / weights_.block + b);
         for (int64_t n = 0; n < rows; n += kernel_.mr) {
           const int64_t mr = std::min<int64_t>(kernel_.mr, rows - n);
           int32_t* block_counts = counts + n * kChannelsPerTask + b * weights_.block;
           if (ternary) {
-            kernel_.masked(mr, taps, tap_words, ptrs + n * taps, block, block_counts,
-                           kChannelsPerTask, group_words);
+            kernel_.masked(mr, groups_in_, taps, weights_.lanes_per_tap, ptrs + n, block,
+                           block_counts, kChannelsPerTask, group_words);
           } else {
-            kernel_.fn(mr, taps, tap_words, ptrs + n * taps, block, block_counts, kChannelsPerTask);
+            kernel_.fn(mr, groups_in_, taps, weights_.lanes_per_tap, ptrs + n, block, block_counts,
+                       kChannelsPerTask);
           }
         }
       }
@@ -150,10 +154,12 @@ class BinaryDense final : public Op {
   }
 
   // A ternary row's nonzero products: the popcount of its groups' masks.
-  int32_t row_nonzero(const Word* const* taps, int64_t group_words) const {
+  int32_t row_nonzero(const Word* row, const BconvTap* taps, int64_t group_words) const {
     int32_t total = 0;
-    for (int64_t g = 0; g < groups_in_; ++g)
-      for (int64_t i = 0; i < group_words; ++i) total += __builtin_popcountll(taps[g][group_words + i]);
+    for (int64_t g = 0; g < groups_in_; ++g) {
+      const Word* mask = row + taps[g].a_offset + group_words;
+      for (int64_t i = 0; i < group_words; ++i) total += __builtin_popcountll(mask[i]);
+    }
     return total;
   }
 

@@ -1,23 +1,27 @@
-// Indirect binary convolution microkernels: XNOR + popcount of MR output pixels against one
-// block of NB output channels, reading each pixel's taps through pointers (an indirection
-// buffer), so a 3x3 conv never copies its input nine times.
+// Binary convolution microkernels: XNOR + popcount of MR output pixels against one block of NB
+// output channels. Each pixel is a base pointer into the input; a tap list, shared by the
+// pixels of a call, says where each tap's activation words sit from that base and which weight
+// rows it meets. So a 3x3 conv never copies its input, no per-pixel pointer table is built, and
+// taps that fall into zero padding are simply left out of the list.
 //
-// Contract for every kernel in bconv.inc:
-//   counts[p * counts_stride + j] = sum over t < taps, w < words_per_tap of
-//       popcount(a[p * taps + t][w] ^ weights[(t * words_per_tap + w) * NB + j])
-//   for p < mr (1 <= mr <= MR) and j < NB.
-//   a          mr * taps pointers, each to words_per_tap readable words (a pixel's channels,
-//              or a padding pattern).
-//   weights    one channel block, transposed: (taps * words_per_tap) rows of NB words, row k
-//              holding word k of the NB output channels' weight rows (zero words for channels
-//              past the layer's last one). 64-byte aligned.
+// Lanes: a kernel reads activations and weights in lanes of L bits (L = 64 or 32, listed in
+// bconv.inc). A tap of B bits spans lanes_per_tap = ceil(B / L) lanes; lane k of a tap is bits
+// [k*L, (k+1)*L) of its packed words (little-endian), so activations are read in place.
+//
+// Contract for every kernel in bconv.inc, for p < mr (1 <= mr <= MR) and j < NB:
+//   counts[p * counts_stride + j] = sum over i < taps, k < lanes_per_tap of
+//       popcount(lane k of (pixels[p] + tap_list[i].a_offset)
+//                ^ weights[(tap_list[i].w_row * lanes_per_tap + k) * NB + j])
+//   pixels     mr base pointers (words).
+//   tap_list   `taps` entries: a_offset in words from a base, w_row the tap's weight row index.
+//   weights    one channel block, transposed: rows of NB lanes, row r holding lane r of the NB
+//              output channels' weights (zero lanes for channels past the layer's last one).
+//              64-byte aligned.
 //   counts     receives NB int32 per pixel; nothing else is written.
 //
 // The masked twin of each kernel (ternary activations, ONNX Sign(0) = 0) counts only where the
-// activation is nonzero: the pixel's nonzero mask word sits `mask_offset` words after each of
-// its sign words, and
-//   counts[p * counts_stride + j] = sum of popcount((a[w] ^ weight word) & a[w + mask_offset]).
-// A tap whose mask is 0 (a zero, or zero padding) contributes nothing.
+// activation is nonzero: each sign lane's nonzero mask lane sits `mask_offset` words later, and
+// the popcount is of (activation lane ^ weight lane) & mask lane.
 // Counts are exact integers, so every variant returns identical results.
 #pragma once
 
@@ -27,24 +31,31 @@
 
 namespace xnorinfer {
 
-using BconvFn = void (*)(int64_t mr, int64_t taps, int64_t words_per_tap, const Word* const* a,
-                         const Word* weights, int32_t* counts, int64_t counts_stride);
+struct BconvTap {
+  int64_t a_offset;  // words from a pixel's base to the tap's first activation word
+  int64_t w_row;     // the tap's index in the weight rows (rows w_row * lanes_per_tap + k)
+};
 
-using BconvMaskedFn = void (*)(int64_t mr, int64_t taps, int64_t words_per_tap,
-                               const Word* const* a, const Word* weights, int32_t* counts,
-                               int64_t counts_stride, int64_t mask_offset);
+using BconvFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,
+                         int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
+                         int32_t* counts, int64_t counts_stride);
+using BconvMaskedFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,
+                               int64_t lanes_per_tap, const Word* const* pixels,
+                               const void* weights, int32_t* counts, int64_t counts_stride,
+                               int64_t mask_offset);
 
-#define XI_BCONV(fn, masked_fn, isa, mr, nb)                                             \
-  void fn(int64_t, int64_t, int64_t, const Word* const*, const Word*, int32_t*, int64_t); \
-  void masked_fn(int64_t, int64_t, int64_t, const Word* const*, const Word*, int32_t*,    \
-                 int64_t, int64_t);
+#define XI_BCONV(fn, masked_fn, isa, mr, nb, lane_bits)                                    \
+  void fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*, const void*,     \
+          int32_t*, int64_t);                                                              \
+  void masked_fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*,           \
+                 const void*, int32_t*, int64_t, int64_t);
 #include "xnorinfer/kernels/bconv/bconv.inc"
 #undef XI_BCONV
 
-// Same contract for any nb given at run time; the oracle.
+// The oracle: the same contract for any nb and lane width (64 or 32) given at run time;
 // mask_offset < 0 is the unmasked contract.
-void bconv_ref(int64_t mr, int64_t nb, int64_t taps, int64_t words_per_tap, const Word* const* a,
-               const Word* weights, int32_t* counts, int64_t counts_stride,
-               int64_t mask_offset = -1);
+void bconv_ref(int64_t mr, int64_t nb, int lane_bits, int64_t taps, const BconvTap* tap_list,
+               int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
+               int32_t* counts, int64_t counts_stride, int64_t mask_offset = -1);
 
 }  // namespace xnorinfer

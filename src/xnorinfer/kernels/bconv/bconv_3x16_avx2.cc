@@ -1,7 +1,7 @@
-// AVX2 indirect binary convolution: 3 pixels x 16 output channels (4 ymm of 4 channels each).
-// One 64-bit lane per output channel: the pixel's word is broadcast, XORed with 4 channels'
-// words, popcounted by nibble lookup (vpshufb) and summed per lane with vpsadbw. The masked
-// twin ANDs each XOR with the pixel's broadcast nonzero mask first.
+// AVX2 binary convolution: 3 pixels x 16 output channels (4 ymm of 4 channels each), 64-bit
+// lanes. The pixel's word is broadcast, XORed with 4 channels' words, popcounted by nibble
+// lookup (vpshufb) and summed per lane with vpsadbw. The masked twin ANDs each XOR with the
+// pixel's broadcast nonzero mask first.
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
@@ -21,22 +21,23 @@ inline __m256i popcount_bytes(__m256i v) {
 }
 
 template <int MR, bool kMasked>
-void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, int32_t* counts,
-          int64_t counts_stride, int64_t mask_offset) {
+void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* const* pixels,
+          const Word* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
   const __m256i zero = _mm256_setzero_si256();
   __m256i acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < kNr; ++j) acc[p][j] = zero;
-  for (int64_t t = 0; t < taps; ++t) {
+  for (int64_t i = 0; i < taps; ++i) {
     const Word* ap[MR];
-    for (int p = 0; p < MR; ++p) ap[p] = a[p * taps + t];
-    for (int64_t w = 0; w < wpt; ++w) {
-      const Word* wrow = weights + (t * wpt + w) * (4 * kNr);
+    for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + tap_list[i].a_offset;
+    const Word* wrows = weights + tap_list[i].w_row * lanes * (4 * kNr);
+    for (int64_t k = 0; k < lanes; ++k) {
+      const Word* wrow = wrows + k * (4 * kNr);
       __m256i wv[kNr];
       for (int j = 0; j < kNr; ++j) wv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wrow + 4 * j));
       for (int p = 0; p < MR; ++p) {
-        const __m256i av = _mm256_set1_epi64x(static_cast<long long>(ap[p][w]));
-        const __m256i mv = kMasked ? _mm256_set1_epi64x(static_cast<long long>(ap[p][w + mask_offset]))
+        const __m256i av = _mm256_set1_epi64x(static_cast<long long>(ap[p][k]));
+        const __m256i mv = kMasked ? _mm256_set1_epi64x(static_cast<long long>(ap[p][k + mask_offset]))
                                    : __m256i{};
         for (int j = 0; j < kNr; ++j) {
           __m256i differ = _mm256_xor_si256(av, wv[j]);
@@ -50,34 +51,38 @@ void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, 
   for (int p = 0; p < MR; ++p) {
     for (int j = 0; j < kNr; ++j) {
       // Narrow the four 64-bit lanes to int32 (counts fit easily).
-      alignas(32) long long lanes[4];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[p][j]);
-      for (int l = 0; l < 4; ++l) counts[p * counts_stride + 4 * j + l] = static_cast<int32_t>(lanes[l]);
+      alignas(32) long long sums[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[p][j]);
+      for (int l = 0; l < 4; ++l) counts[p * counts_stride + 4 * j + l] = static_cast<int32_t>(sums[l]);
     }
   }
 }
 
 template <bool kMasked>
-void dispatch(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a, const Word* weights,
-              int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
+              const Word* const* pixels, const void* weights, int32_t* counts,
+              int64_t counts_stride, int64_t mask_offset) {
+  const Word* w = static_cast<const Word*>(weights);
   switch (mr) {
-    case 3: return tile<3, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
-    case 2: return tile<2, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
-    default: return tile<1, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
+    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
   }
 }
 
 }  // namespace
 
-void bconv_ukernel_3x16__avx2(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
-                              const Word* weights, int32_t* counts, int64_t counts_stride) {
-  dispatch<false>(mr, taps, wpt, a, weights, counts, counts_stride, 0);
+void bconv_ukernel_3x16__avx2(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
+                              const Word* const* pixels, const void* weights, int32_t* counts,
+                              int64_t counts_stride) {
+  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, 0);
 }
 
-void bconv_masked_ukernel_3x16__avx2(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
-                                     const Word* weights, int32_t* counts, int64_t counts_stride,
+void bconv_masked_ukernel_3x16__avx2(int64_t mr, int64_t taps, const BconvTap* tap_list,
+                                     int64_t lanes, const Word* const* pixels,
+                                     const void* weights, int32_t* counts, int64_t counts_stride,
                                      int64_t mask_offset) {
-  dispatch<true>(mr, taps, wpt, a, weights, counts, counts_stride, mask_offset);
+  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, mask_offset);
 }
 
 }  // namespace xnorinfer

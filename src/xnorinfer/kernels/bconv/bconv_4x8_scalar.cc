@@ -1,4 +1,4 @@
-// Portable indirect binary convolution: 4 pixels x 8 output channels, 64-bit popcount.
+// Portable binary convolution: 4 pixels x 8 output channels, 64-bit lanes and popcount.
 #include "xnorinfer/kernels/bconv/bconv.h"
 
 namespace xnorinfer {
@@ -8,16 +8,17 @@ constexpr int kNb = 8;
 
 // kMasked: ternary activations, each sign word ANDed with its nonzero mask word.
 template <int MR, bool kMasked>
-void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, int32_t* counts,
-          int64_t counts_stride, int64_t mask_offset) {
+void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* const* pixels,
+          const Word* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
   int32_t acc[MR][kNb] = {};
-  for (int64_t t = 0; t < taps; ++t) {
-    for (int64_t w = 0; w < wpt; ++w) {
-      const Word* wrow = weights + (t * wpt + w) * kNb;
+  for (int64_t i = 0; i < taps; ++i) {
+    const Word* wrows = weights + tap_list[i].w_row * lanes * kNb;
+    for (int64_t k = 0; k < lanes; ++k) {
+      const Word* wrow = wrows + k * kNb;
       for (int p = 0; p < MR; ++p) {
-        const Word* tap = a[p * taps + t];
-        const Word av = tap[w];
-        const Word mv = kMasked ? tap[w + mask_offset] : ~Word{0};
+        const Word* tap = pixels[p] + tap_list[i].a_offset;
+        const Word av = tap[k];
+        const Word mv = kMasked ? tap[k + mask_offset] : ~Word{0};
         for (int j = 0; j < kNb; ++j) acc[p][j] += __builtin_popcountll((av ^ wrow[j]) & mv);
       }
     }
@@ -27,27 +28,31 @@ void tile(int64_t taps, int64_t wpt, const Word* const* a, const Word* weights, 
 }
 
 template <bool kMasked>
-void dispatch(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a, const Word* weights,
-              int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
+              const Word* const* pixels, const void* weights, int32_t* counts,
+              int64_t counts_stride, int64_t mask_offset) {
+  const Word* w = static_cast<const Word*>(weights);
   switch (mr) {
-    case 4: return tile<4, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
-    case 3: return tile<3, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
-    case 2: return tile<2, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
-    default: return tile<1, kMasked>(taps, wpt, a, weights, counts, counts_stride, mask_offset);
+    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
   }
 }
 
 }  // namespace
 
-void bconv_ukernel_4x8__scalar(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
-                               const Word* weights, int32_t* counts, int64_t counts_stride) {
-  dispatch<false>(mr, taps, wpt, a, weights, counts, counts_stride, 0);
+void bconv_ukernel_4x8__scalar(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
+                               const Word* const* pixels, const void* weights, int32_t* counts,
+                               int64_t counts_stride) {
+  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, 0);
 }
 
-void bconv_masked_ukernel_4x8__scalar(int64_t mr, int64_t taps, int64_t wpt, const Word* const* a,
-                                      const Word* weights, int32_t* counts, int64_t counts_stride,
+void bconv_masked_ukernel_4x8__scalar(int64_t mr, int64_t taps, const BconvTap* tap_list,
+                                      int64_t lanes, const Word* const* pixels,
+                                      const void* weights, int32_t* counts, int64_t counts_stride,
                                       int64_t mask_offset) {
-  dispatch<true>(mr, taps, wpt, a, weights, counts, counts_stride, mask_offset);
+  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, mask_offset);
 }
 
 }  // namespace xnorinfer

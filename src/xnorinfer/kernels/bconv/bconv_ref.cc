@@ -1,17 +1,37 @@
+#include <cstring>
+
 #include "xnorinfer/kernels/bconv/bconv.h"
 
 namespace xnorinfer {
+namespace {
 
-void bconv_ref(int64_t mr, int64_t nb, int64_t taps, int64_t words_per_tap, const Word* const* a,
-               const Word* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+// Lane k (of lane_bits bits) of the words at p.
+uint64_t lane(const Word* p, int lane_bits, int64_t k) {
+  if (lane_bits == 64) return p[k];
+  uint32_t v;
+  std::memcpy(&v, reinterpret_cast<const unsigned char*>(p) + 4 * k, sizeof v);
+  return v;
+}
+
+uint64_t weight_lane(const void* weights, int lane_bits, int64_t index) {
+  if (lane_bits == 64) return static_cast<const uint64_t*>(weights)[index];
+  return static_cast<const uint32_t*>(weights)[index];
+}
+
+}  // namespace
+
+void bconv_ref(int64_t mr, int64_t nb, int lane_bits, int64_t taps, const BconvTap* tap_list,
+               int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
+               int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
   for (int64_t p = 0; p < mr; ++p) {
     for (int64_t j = 0; j < nb; ++j) {
       int32_t count = 0;
-      for (int64_t t = 0; t < taps; ++t) {
-        const Word* tap = a[p * taps + t];
-        for (int64_t w = 0; w < words_per_tap; ++w) {
-          Word x = tap[w] ^ weights[(t * words_per_tap + w) * nb + j];
-          if (mask_offset >= 0) x &= tap[w + mask_offset];
+      for (int64_t i = 0; i < taps; ++i) {
+        const Word* tap = pixels[p] + tap_list[i].a_offset;
+        for (int64_t k = 0; k < lanes_per_tap; ++k) {
+          uint64_t x = lane(tap, lane_bits, k) ^
+                       weight_lane(weights, lane_bits, (tap_list[i].w_row * lanes_per_tap + k) * nb + j);
+          if (mask_offset >= 0) x &= lane(tap + mask_offset, lane_bits, k);
           while (x) {  // Kernighan's loop: deliberately unlike every optimized variant
             x &= x - 1;
             ++count;

@@ -1,0 +1,85 @@
+// AVX-512 VPOPCNTDQ binary convolution: 6 pixels x 64 output channels in 24 zmm accumulators,
+// 32-bit lanes (16 output channels per zmm, as OpenVINO's JIT kernel does): per 32 input
+// channels, 4 weight vectors stay in registers while each pixel's lane is broadcast, XORed,
+// VPOPCNTD'd and added. 32-bit lanes give twice the output channels of 64-bit ones for the
+// same registers, so a pixel's base pointer, broadcast and count store serve 64 channels.
+// The masked twin does the XOR and the AND with the pixel's nonzero mask in one VPTERNLOGD.
+#include <immintrin.h>
+
+#include "xnorinfer/kernels/bconv/bconv.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int kNr = 4;  // zmm (16 output channels each) per pixel
+constexpr int kNb = 16 * kNr;
+// VPTERNLOGD truth table of (a ^ w) & m for operands (a, w, m) = (0xF0, 0xCC, 0xAA).
+constexpr int kXorAnd = (0xF0 ^ 0xCC) & 0xAA;
+
+template <int MR, bool kMasked>
+void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* const* pixels,
+          const uint32_t* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+  __m512i acc[MR][kNr];
+  for (int p = 0; p < MR; ++p)
+    for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_si512();
+  for (int64_t i = 0; i < taps; ++i) {
+    const uint32_t* ap[MR];
+    for (int p = 0; p < MR; ++p) ap[p] = reinterpret_cast<const uint32_t*>(pixels[p] + tap_list[i].a_offset);
+    const uint32_t* wrows = weights + tap_list[i].w_row * lanes * kNb;
+    for (int64_t k = 0; k < lanes; ++k) {
+      const uint32_t* wrow = wrows + k * kNb;
+      __m512i wv[kNr];
+      for (int j = 0; j < kNr; ++j) wv[j] = _mm512_load_si512(wrow + 16 * j);
+      for (int p = 0; p < MR; ++p) {
+        const __m512i av = _mm512_set1_epi32(static_cast<int>(ap[p][k]));
+        if (kMasked) {
+          const __m512i mv = _mm512_set1_epi32(static_cast<int>(ap[p][k + 2 * mask_offset]));
+          for (int j = 0; j < kNr; ++j) {
+            const __m512i differ = _mm512_ternarylogic_epi32(av, wv[j], mv, kXorAnd);
+            acc[p][j] = _mm512_add_epi32(acc[p][j], _mm512_popcnt_epi32(differ));
+          }
+        } else {
+          for (int j = 0; j < kNr; ++j) {
+            acc[p][j] = _mm512_add_epi32(acc[p][j], _mm512_popcnt_epi32(_mm512_xor_si512(av, wv[j])));
+          }
+        }
+      }
+    }
+  }
+  for (int p = 0; p < MR; ++p) {
+    for (int j = 0; j < kNr; ++j) _mm512_storeu_si512(counts + p * counts_stride + 16 * j, acc[p][j]);
+  }
+}
+
+template <bool kMasked>
+void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
+              const Word* const* pixels, const void* weights, int32_t* counts,
+              int64_t counts_stride, int64_t mask_offset) {
+  const uint32_t* w = static_cast<const uint32_t*>(weights);
+  switch (mr) {
+    case 6: return tile<6, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 5: return tile<5, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+  }
+}
+
+}  // namespace
+
+void bconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t taps, const BconvTap* tap_list,
+                                       int64_t lanes, const Word* const* pixels,
+                                       const void* weights, int32_t* counts,
+                                       int64_t counts_stride) {
+  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, 0);
+}
+
+void bconv_masked_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t taps, const BconvTap* tap_list,
+                                              int64_t lanes, const Word* const* pixels,
+                                              const void* weights, int32_t* counts,
+                                              int64_t counts_stride, int64_t mask_offset) {
+  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, mask_offset);
+}
+
+}  // namespace xnorinfer

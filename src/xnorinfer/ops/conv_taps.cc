@@ -1,0 +1,69 @@
+#include "xnorinfer/ops/conv_taps.h"
+
+#include <algorithm>
+
+namespace xnorinfer {
+namespace {
+
+// The kernel positions k in [0, taps) with 0 <= start + k * step < size, as [first, end).
+void valid_range(int64_t start, int64_t step, int64_t taps, int64_t size, int64_t* first,
+                 int64_t* end) {
+  int64_t lo = 0, hi = taps;
+  while (lo < hi && start + lo * step < 0) ++lo;
+  while (hi > lo && start + (hi - 1) * step >= size) --hi;
+  *first = lo;
+  *end = hi;
+}
+
+}  // namespace
+
+TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t in_h, int64_t in_w) {
+  TapWindow w;
+  w.y0 = oy * geom.stride_h - geom.pad_top;
+  w.x0 = ox * geom.stride_w - geom.pad_left;
+  valid_range(w.y0, geom.dilation_h, geom.kh, in_h, &w.ky0, &w.ky1);
+  valid_range(w.x0, geom.dilation_w, geom.kw, in_w, &w.kx0, &w.kx1);
+  return w;
+}
+
+void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
+                   int64_t pixel_words, int64_t p0, int64_t pixels, int64_t max_taps,
+                   int64_t* pixel_class, TileTapClasses& classes) {
+  classes.count = 0;
+  const int64_t span_h = (geom.kh - 1) * geom.dilation_h, span_w = (geom.kw - 1) * geom.dilation_w;
+  int64_t interior = -1;  // the class of windows wholly inside the image, once seen
+  int64_t oy = p0 / out_w, ox = p0 % out_w;
+  for (int64_t p = 0; p < pixels; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
+    const int64_t y0 = oy * geom.stride_h - geom.pad_top, x0 = ox * geom.stride_w - geom.pad_left;
+    const bool inside = y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w;
+    if (inside && interior >= 0) {  // most pixels: no search
+      pixel_class[p] = interior;
+      continue;
+    }
+    const TapWindow w = tap_window(geom, oy, ox, in_h, in_w);
+    int64_t c = 0;
+    while (c < classes.count && !classes.windows[c].same_taps(w)) ++c;
+    if (inside) interior = c;
+    if (c == classes.count) {  // a new class: its tap list
+      classes.windows[classes.count++] = w;
+      BconvTap* tap = classes.tap_list + c * max_taps;
+      for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
+        for (int64_t kx = w.kx0; kx < w.kx1; ++kx, ++tap) {
+          tap->a_offset = ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) *
+                          pixel_words;
+          tap->w_row = ky * geom.kw + kx;
+        }
+      }
+    }
+    pixel_class[p] = c;
+  }
+  // Counting sort of the pixels by class, keeping raster order within a class.
+  std::fill(classes.begin, classes.begin + classes.count + 1, 0);
+  for (int64_t p = 0; p < pixels; ++p) ++classes.begin[pixel_class[p] + 1];
+  for (int64_t c = 0; c < classes.count; ++c) classes.begin[c + 1] += classes.begin[c];
+  int64_t* next = pixel_class + pixels;  // reuse: pixels more entries of scratch
+  std::copy(classes.begin, classes.begin + classes.count, next);
+  for (int64_t p = 0; p < pixels; ++p) classes.order[next[pixel_class[p]]++] = p;
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,56 @@
+// Which taps of a convolution window fall inside the image, per output pixel, as the tap lists
+// the bconv kernels read (kernels/bconv/bconv.h).
+//
+// An output pixel's valid taps are the rows ky in [ky0, ky1) and columns kx in [kx0, kx1) of
+// the kernel window (contiguous, as taps are evenly spaced), so pixels fall into a few
+// classes: the interior, each edge, each corner. The pixels of a tile are grouped by class, so
+// one kernel call serves several pixels that share a tap list, and taps in the padding are
+// never read: zero padding costs nothing and needs no correction.
+#pragma once
+
+#include <cstdint>
+
+#include "xnorinfer/kernels/bconv/bconv.h"
+#include "xnorinfer/ops/conv_geometry.h"
+
+namespace xnorinfer {
+
+struct TapWindow {
+  int64_t y0, x0;            // the window's top-left input pixel (may lie in the padding)
+  int64_t ky0, ky1, kx0, kx1;  // its valid kernel rows and columns
+  int64_t valid_taps() const { return (ky1 - ky0) * (kx1 - kx0); }
+  bool same_taps(const TapWindow& o) const {
+    return ky0 == o.ky0 && ky1 == o.ky1 && kx0 == o.kx0 && kx1 == o.kx1;
+  }
+  // The same valid taps, for output pixel (oy, ox) of a window of the same class.
+  TapWindow at(const ConvGeometry& geom, int64_t oy, int64_t ox) const {
+    TapWindow w = *this;
+    w.y0 = oy * geom.stride_h - geom.pad_top;
+    w.x0 = ox * geom.stride_w - geom.pad_left;
+    return w;
+  }
+};
+
+TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t in_h, int64_t in_w);
+
+// The pixels of one tile grouped by tap class. For class c, pixels order[begin[c]] ..
+// order[begin[c + 1] - 1] (tile indices), its window `windows[c]` (of its first pixel) and its
+// `taps[c]` valid taps at tap_list + c * max_taps.
+struct TileTapClasses {
+  int64_t count = 0;  // classes
+  int64_t* begin;     // count + 1 entries
+  int64_t* order;     // tile pixels
+  TapWindow* windows;
+  BconvTap* tap_list;
+};
+
+// Groups tile pixels p0 .. p0 + pixels - 1 (raster order, row width out_w) by class, and writes
+// each class's tap list: a_offset = ((ky - ky0) * dh * in_w + (kx - kx0) * dw) * pixel_words,
+// relative to a pixel's first valid tap, and w_row = ky * kw + kx. `pixel_class` is scratch of
+// 2 * pixels entries and keeps each pixel's class in its first `pixels`; every array of
+// `classes` has room for `pixels` classes (each of max_taps taps).
+void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
+                   int64_t pixel_words, int64_t p0, int64_t pixels, int64_t max_taps,
+                   int64_t* pixel_class, TileTapClasses& classes);
+
+}  // namespace xnorinfer
