@@ -85,11 +85,12 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
       const int64_t lanes = blocked.lanes_per_tap;
       if (ref) {
         bconv_ref(mr, k.nb, k.lane_bits, taps, tap_list.data(), lanes, pixels.data() + p, block,
-                  out, stride, masked ? wpt : -1);
+                  out, stride, nullptr, masked ? wpt : -1);
       } else if (masked) {
-        k.masked(mr, taps, tap_list.data(), lanes, pixels.data() + p, block, out, stride, wpt);
+        k.masked(mr, taps, tap_list.data(), lanes, pixels.data() + p, block, out, stride, nullptr,
+                 wpt);
       } else {
-        k.fn(mr, taps, tap_list.data(), lanes, pixels.data() + p, block, out, stride);
+        k.fn(mr, taps, tap_list.data(), lanes, pixels.data() + p, block, out, stride, nullptr);
       }
     }
   }

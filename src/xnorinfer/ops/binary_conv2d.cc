@@ -181,6 +181,8 @@ class BinaryConv2d final : public Op {
     int64_t* pixel_class;   // 2 x tile pixels (see classify_tile)
     TileTapClasses classes;
     Word* rows;             // row mode: per ordered pixel, its valid taps' words, contiguous
+    float** out_rows;       // per ordered pixel: its float output row
+    int32_t* products;      // per ordered pixel: its products (before ±1 padding's)
     int32_t* counts;        // per ordered pixel: counts_stride_ counts
     int32_t* pixel_counts;  // one pixel's counts gathered over the groups
     int32_t* nonzero;       // ternary input: per ordered pixel, its nonzero products
@@ -195,6 +197,8 @@ class BinaryConv2d final : public Op {
       classes.windows = take<TapWindow>(tp);
       classes.tap_list = take<BconvTap>(tp * op.weights_.taps);
       rows = take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
+      out_rows = take<float*>(tp);
+      products = take<int32_t>(tp);
       counts = take<int32_t>(tp * op.counts_stride_);
       pixel_counts = take<int32_t>(op.out_channels_);
       nonzero = take<int32_t>(tp);
@@ -295,6 +299,12 @@ class BinaryConv2d final : public Op {
     return kmap_kernel_value_ * sum;
   }
 
+  // Whether the kernels write the float output themselves for windows with `valid` taps: a
+  // plain float output (no K map, no groups to gather) whose products need no correction.
+  bool writes_float(int64_t valid) const {
+    return transform_.plain_float() && group_ == 1 && (pad_value_ == 0 || valid == weights_.taps);
+  }
+
   // ±1 padding: what the window's padded taps add, a +1 (or -1) input against the weights
   // differing where the weights are -1 (+1). Adds to counts, returns the products they add.
   int32_t add_padded_taps(const TapWindow& win, Channels channels, int32_t* counts) const {
@@ -323,6 +333,7 @@ class BinaryConv2d final : public Op {
     Tensor& y = *out[0];
     const Shape& ys = y.shape();
     const int64_t h = x.shape()[1], w = x.shape()[2];
+    const int64_t pixels_per_image = ys[1] * ys[2];
     Scratch s(*this, scratch);
     classify_tile(geom_, h, w, ys[2], x.info.last_axis_storage(), p0, count, weights_.taps,
                   s.pixel_class, s.classes);
@@ -337,6 +348,14 @@ class BinaryConv2d final : public Op {
     for (int64_t g = 0; g < group_; ++g) {
       point_pixels(x, n, p0, ys[2], g, s);
       if (ternary) count_nonzero(s);
+      for (int64_t c = 0; c < s.classes.count; ++c) {
+        for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
+          s.products[i] = ternary ? s.nonzero[i]
+                                  : static_cast<int32_t>(s.classes.windows[c].valid_taps() * bits_per_group_);
+          const int64_t p = p0 + s.classes.order[i];
+          s.out_rows[i] = transform_.packed() ? nullptr : y.f32() + (n * pixels_per_image + p) * out_channels_;
+        }
+      }
       const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
       const int64_t end_block = group_ > 1 ? weights_.blocks_per_group
                                            : (channels.end + weights_.block - 1) / weights_.block;
@@ -349,12 +368,17 @@ class BinaryConv2d final : public Op {
           for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; i += kernel_.mr) {
             const int64_t mr = std::min<int64_t>(kernel_.mr, s.classes.begin[c + 1] - i);
             int32_t* pixel_block_counts = block_counts + i * counts_stride_;
+            const int64_t o = b * weights_.block;
+            const BconvFloatOutput to_float{s.products + i, s.out_rows + i, o,
+                                            transform_.scale() + o, transform_.bias() + o,
+                                            std::min(weights_.block, channels.end - o)};
+            const BconvFloatOutput* fused = writes_float(valid) ? &to_float : nullptr;
             if (ternary) {
               kernel_.masked(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
-                             pixel_block_counts, counts_stride_, mask_offset_);
+                             pixel_block_counts, counts_stride_, fused, mask_offset_);
             } else {
               kernel_.fn(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
-                         pixel_block_counts, counts_stride_);
+                         pixel_block_counts, counts_stride_, fused);
             }
           }
         }
@@ -377,18 +401,19 @@ class BinaryConv2d final : public Op {
           }
           counts = s.pixel_counts;
         }
-        int32_t products = ternary ? s.nonzero[i]
-                                   : static_cast<int32_t>(win.valid_taps() * bits_per_group_);
-        if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
-          products += add_padded_taps(win, channels, counts);
-        }
-        float k = 0.0f;
-        if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
         const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
         float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
-        Word* bits_row =
-            transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
-        transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
+        if (!writes_float(win.valid_taps())) {  // else the kernel wrote y_row
+          int32_t products = s.products[i];
+          if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
+            products += add_padded_taps(win, channels, counts);
+          }
+          float k = 0.0f;
+          if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
+          Word* bits_row =
+              transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
+          transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
+        }
         if (with_residual_) {
           const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
           for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];

@@ -128,10 +128,10 @@ class BinaryDense final : public Op {
           int32_t* block_counts = counts + n * kChannelsPerTask + b * weights_.block;
           if (ternary) {
             kernel_.masked(mr, groups_in_, taps, weights_.lanes_per_tap, ptrs + n, block,
-                           block_counts, kChannelsPerTask, group_words);
+                           block_counts, kChannelsPerTask, nullptr, group_words);
           } else {
             kernel_.fn(mr, groups_in_, taps, weights_.lanes_per_tap, ptrs + n, block, block_counts,
-                       kChannelsPerTask);
+                       kChannelsPerTask, nullptr);
           }
         }
       }

@@ -33,6 +33,10 @@ class OutputTransform {
                   const float* out_offset);
 
   bool packed() const { return out_offset_ != nullptr; }
+  // Float output without the K map: out = dot * scale + bias, which a kernel can write itself.
+  bool plain_float() const { return !out_offset_ && !post_scale_; }
+  const float* scale() const { return scale_; }
+  const float* bias() const { return bias_; }
 
   // Writes channels [first, first + n) of one output position from its counts of differing
   // bits (counts[0] belongs to channel `first`): dot = products - 2 * count. `k` is the K map

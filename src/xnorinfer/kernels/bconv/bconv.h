@@ -19,6 +19,11 @@
 //              64-byte aligned.
 //   counts     receives NB int32 per pixel; nothing else is written.
 //
+// With `to_float` given, a kernel writes each pixel's float output instead of its counts
+// (counts is then unused): dot = products[p] - 2 * count and
+//   out[p][out_offset + j] = float(dot) * scale[j] + bias[j]   for j < channels (<= NB),
+// a multiply then an add (no FMA), exactly as the output kernels (kernels/output/output.h).
+//
 // The masked twin of each kernel (ternary activations, ONNX Sign(0) = 0) counts only where the
 // activation is nonzero: each sign lane's nonzero mask lane sits `mask_offset` words later, and
 // the popcount is of (activation lane ^ weight lane) & mask lane.
@@ -36,19 +41,29 @@ struct BconvTap {
   int64_t w_row;     // the tap's index in the weight rows (rows w_row * lanes_per_tap + k)
 };
 
+// The float output a kernel can write in place of counts (see above).
+struct BconvFloatOutput {
+  const int32_t* products;  // per pixel
+  float* const* out;        // per pixel: its output row
+  int64_t out_offset;       // the block's first channel in the rows
+  const float* scale;       // per channel of the block
+  const float* bias;
+  int64_t channels;         // channels of the block to write
+};
+
 using BconvFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,
                          int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
-                         int32_t* counts, int64_t counts_stride);
+                         int32_t* counts, int64_t counts_stride, const BconvFloatOutput* to_float);
 using BconvMaskedFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                int64_t lanes_per_tap, const Word* const* pixels,
                                const void* weights, int32_t* counts, int64_t counts_stride,
-                               int64_t mask_offset);
+                               const BconvFloatOutput* to_float, int64_t mask_offset);
 
 #define XI_BCONV(fn, masked_fn, isa, mr, nb, lane_bits)                                    \
   void fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*, const void*,     \
-          int32_t*, int64_t);                                                              \
+          int32_t*, int64_t, const BconvFloatOutput*);                                     \
   void masked_fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*,           \
-                 const void*, int32_t*, int64_t, int64_t);
+                 const void*, int32_t*, int64_t, const BconvFloatOutput*, int64_t);
 #include "xnorinfer/kernels/bconv/bconv.inc"
 #undef XI_BCONV
 
@@ -56,6 +71,12 @@ using BconvMaskedFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_lis
 // mask_offset < 0 is the unmasked contract.
 void bconv_ref(int64_t mr, int64_t nb, int lane_bits, int64_t taps, const BconvTap* tap_list,
                int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
-               int32_t* counts, int64_t counts_stride, int64_t mask_offset = -1);
+               int32_t* counts, int64_t counts_stride, const BconvFloatOutput* to_float,
+               int64_t mask_offset = -1);
+
+// Writes counts (mr rows of nb, at counts + p * counts_stride) as `to_float` says; the portable
+// epilogue of the kernels that have no vector one.
+void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_stride,
+                           const BconvFloatOutput& to_float);
 
 }  // namespace xnorinfer

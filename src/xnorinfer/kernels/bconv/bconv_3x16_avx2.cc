@@ -22,7 +22,8 @@ inline __m256i popcount_bytes(__m256i v) {
 
 template <int MR, bool kMasked>
 void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* const* pixels,
-          const Word* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+          const Word* weights, int32_t* counts, int64_t counts_stride,
+          const BconvFloatOutput* to_float, int64_t mask_offset) {
   const __m256i zero = _mm256_setzero_si256();
   __m256i acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
@@ -48,25 +49,29 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
       }
     }
   }
+  int32_t own[MR * 4 * kNr];  // the counts, when they only feed the float output
+  int32_t* rows = to_float ? own : counts;
+  const int64_t stride = to_float ? 4 * kNr : counts_stride;
   for (int p = 0; p < MR; ++p) {
     for (int j = 0; j < kNr; ++j) {
       // Narrow the four 64-bit lanes to int32 (counts fit easily).
       alignas(32) long long sums[4];
       _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[p][j]);
-      for (int l = 0; l < 4; ++l) counts[p * counts_stride + 4 * j + l] = static_cast<int32_t>(sums[l]);
+      for (int l = 0; l < 4; ++l) rows[p * stride + 4 * j + l] = static_cast<int32_t>(sums[l]);
     }
   }
+  if (to_float) bconv_counts_to_float(MR, own, stride, *to_float);
 }
 
 template <bool kMasked>
 void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               const Word* const* pixels, const void* weights, int32_t* counts,
-              int64_t counts_stride, int64_t mask_offset) {
+              int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const Word* w = static_cast<const Word*>(weights);
   switch (mr) {
-    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
   }
 }
 
@@ -74,15 +79,16 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
 
 void bconv_ukernel_3x16__avx2(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
                               const Word* const* pixels, const void* weights, int32_t* counts,
-                              int64_t counts_stride) {
-  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, 0);
+                              int64_t counts_stride, const BconvFloatOutput* to_float) {
+  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float, 0);
 }
 
 void bconv_masked_ukernel_3x16__avx2(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                      int64_t lanes, const Word* const* pixels,
                                      const void* weights, int32_t* counts, int64_t counts_stride,
-                                     int64_t mask_offset) {
-  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, mask_offset);
+                                     const BconvFloatOutput* to_float, int64_t mask_offset) {
+  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float,
+                 mask_offset);
 }
 
 }  // namespace xnorinfer

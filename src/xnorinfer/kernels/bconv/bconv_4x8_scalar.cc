@@ -9,7 +9,8 @@ constexpr int kNb = 8;
 // kMasked: ternary activations, each sign word ANDed with its nonzero mask word.
 template <int MR, bool kMasked>
 void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* const* pixels,
-          const Word* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+          const Word* weights, int32_t* counts, int64_t counts_stride,
+          const BconvFloatOutput* to_float, int64_t mask_offset) {
   int32_t acc[MR][kNb] = {};
   for (int64_t i = 0; i < taps; ++i) {
     const Word* wrows = weights + tap_list[i].w_row * lanes * kNb;
@@ -23,6 +24,7 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
       }
     }
   }
+  if (to_float) return bconv_counts_to_float(MR, &acc[0][0], kNb, *to_float);
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < kNb; ++j) counts[p * counts_stride + j] = acc[p][j];
 }
@@ -30,13 +32,13 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
 template <bool kMasked>
 void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               const Word* const* pixels, const void* weights, int32_t* counts,
-              int64_t counts_stride, int64_t mask_offset) {
+              int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const Word* w = static_cast<const Word*>(weights);
   switch (mr) {
-    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
   }
 }
 
@@ -44,15 +46,16 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
 
 void bconv_ukernel_4x8__scalar(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
                                const Word* const* pixels, const void* weights, int32_t* counts,
-                               int64_t counts_stride) {
-  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, 0);
+                               int64_t counts_stride, const BconvFloatOutput* to_float) {
+  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float, 0);
 }
 
 void bconv_masked_ukernel_4x8__scalar(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                       int64_t lanes, const Word* const* pixels,
                                       const void* weights, int32_t* counts, int64_t counts_stride,
-                                      int64_t mask_offset) {
-  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, mask_offset);
+                                      const BconvFloatOutput* to_float, int64_t mask_offset) {
+  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float,
+                 mask_offset);
 }
 
 }  // namespace xnorinfer

@@ -16,9 +16,29 @@ constexpr int kNb = 16 * kNr;
 // VPTERNLOGD truth table of (a ^ w) & m for operands (a, w, m) = (0xF0, 0xCC, 0xAA).
 constexpr int kXorAnd = (0xF0 ^ 0xCC) & 0xAA;
 
+// The float output straight from the accumulators: dot = products - 2 * count, then
+// float(dot) * scale + bias, as dot_to_float_ukernel__avx512vpopcnt computes it.
+template <int MR>
+void store_float(const __m512i (&acc)[MR][kNr], const BconvFloatOutput& f) {
+  for (int j = 0; j < kNr; ++j) {
+    const int64_t left = f.channels - 16 * j;
+    if (left <= 0) break;
+    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 scale = _mm512_maskz_loadu_ps(m, f.scale + 16 * j);
+    const __m512 bias = _mm512_maskz_loadu_ps(m, f.bias + 16 * j);
+    for (int p = 0; p < MR; ++p) {
+      const __m512i dot = _mm512_sub_epi32(_mm512_set1_epi32(f.products[p]),
+                                           _mm512_add_epi32(acc[p][j], acc[p][j]));
+      const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), scale), bias);
+      _mm512_mask_storeu_ps(f.out[p] + f.out_offset + 16 * j, m, v);
+    }
+  }
+}
+
 template <int MR, bool kMasked>
 void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* const* pixels,
-          const uint32_t* weights, int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+          const uint32_t* weights, int32_t* counts, int64_t counts_stride,
+          const BconvFloatOutput* to_float, int64_t mask_offset) {
   __m512i acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_si512();
@@ -46,6 +66,7 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
       }
     }
   }
+  if (to_float) return store_float(acc, *to_float);
   for (int p = 0; p < MR; ++p) {
     for (int j = 0; j < kNr; ++j) _mm512_storeu_si512(counts + p * counts_stride + 16 * j, acc[p][j]);
   }
@@ -54,15 +75,15 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
 template <bool kMasked>
 void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               const Word* const* pixels, const void* weights, int32_t* counts,
-              int64_t counts_stride, int64_t mask_offset) {
+              int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const uint32_t* w = static_cast<const uint32_t*>(weights);
   switch (mr) {
-    case 6: return tile<6, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 5: return tile<5, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
-    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, mask_offset);
+    case 6: return tile<6, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 5: return tile<5, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
+    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
   }
 }
 
@@ -71,15 +92,18 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
 void bconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                        int64_t lanes, const Word* const* pixels,
                                        const void* weights, int32_t* counts,
-                                       int64_t counts_stride) {
-  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, 0);
+                                       int64_t counts_stride, const BconvFloatOutput* to_float) {
+  dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float, 0);
 }
 
 void bconv_masked_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                               int64_t lanes, const Word* const* pixels,
                                               const void* weights, int32_t* counts,
-                                              int64_t counts_stride, int64_t mask_offset) {
-  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, mask_offset);
+                                              int64_t counts_stride,
+                                              const BconvFloatOutput* to_float,
+                                              int64_t mask_offset) {
+  dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float,
+                 mask_offset);
 }
 
 }  // namespace xnorinfer

@@ -1,4 +1,5 @@
 #include <cstring>
+#include <vector>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
 
@@ -20,9 +21,28 @@ uint64_t weight_lane(const void* weights, int lane_bits, int64_t index) {
 
 }  // namespace
 
+void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_stride,
+                           const BconvFloatOutput& f) {
+  for (int64_t p = 0; p < mr; ++p) {
+    float* out = f.out[p] + f.out_offset;
+    for (int64_t j = 0; j < f.channels; ++j) {
+      const int32_t dot = f.products[p] - 2 * counts[p * counts_stride + j];
+      out[j] = static_cast<float>(dot) * f.scale[j] + f.bias[j];
+    }
+  }
+}
+
 void bconv_ref(int64_t mr, int64_t nb, int lane_bits, int64_t taps, const BconvTap* tap_list,
                int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
-               int32_t* counts, int64_t counts_stride, int64_t mask_offset) {
+               int32_t* counts, int64_t counts_stride, const BconvFloatOutput* to_float,
+               int64_t mask_offset) {
+  if (to_float) {  // count into a buffer of our own, then convert
+    std::vector<int32_t> own(static_cast<size_t>(mr * nb));
+    bconv_ref(mr, nb, lane_bits, taps, tap_list, lanes_per_tap, pixels, weights, own.data(), nb,
+              nullptr, mask_offset);
+    bconv_counts_to_float(mr, own.data(), nb, *to_float);
+    return;
+  }
   for (int64_t p = 0; p < mr; ++p) {
     for (int64_t j = 0; j < nb; ++j) {
       int32_t count = 0;
