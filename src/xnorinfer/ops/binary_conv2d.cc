@@ -194,6 +194,7 @@ class BinaryConv2d final : public Op {
       pixel_class = take<int64_t>(2 * tp);
       classes.begin = take<int64_t>(tp + 1);
       classes.order = take<int64_t>(tp);
+      classes.first_tap = take<int64_t>(tp);
       classes.windows = take<TapWindow>(tp);
       classes.tap_list = take<BconvTap>(tp * op.weights_.taps);
       rows = take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
@@ -229,21 +230,16 @@ class BinaryConv2d final : public Op {
   // Points each ordered tile pixel at group g's words of its first valid tap (pointer mode), or
   // copies its valid taps' group-g bits into a contiguous row (row mode, for groups that do not
   // start on a word boundary) and points at that.
-  void point_pixels(const Tensor& x, int64_t n, int64_t p0, int64_t out_w, int64_t g,
-                    Scratch& s) const {
+  void point_pixels(const Tensor& x, int64_t n, int64_t g, Scratch& s) const {
     const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t x_words = x.info.last_axis_storage();
     const int64_t wpt = weights_.words_per_tap;
     const Word* image = x.words() + n * h * w * x_words;
     const int64_t group_word = words_aligned_groups_ ? g * bits_per_group_ / kBitsPerWord : 0;
     for (int64_t c = 0; c < s.classes.count; ++c) {
+      const TapWindow& win = s.classes.windows[c];
       for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
-        const int64_t p = p0 + s.classes.order[i];
-        const TapWindow win = s.classes.windows[c].at(geom_, p / out_w, p % out_w);
-        const int64_t iy = win.y0 + win.ky0 * geom_.dilation_h;
-        const int64_t ix = win.x0 + win.kx0 * geom_.dilation_w;
-        // A window wholly in the padding has no tap to read: any in-image pointer will do.
-        const Word* first = win.valid_taps() ? image + (iy * w + ix) * x_words : image;
+        const Word* first = image + s.classes.first_tap[s.classes.order[i]] * x_words;
         if (!gather_rows_) {
           s.bases[i] = first + group_word;
           continue;
@@ -346,7 +342,7 @@ class BinaryConv2d final : public Op {
       }
     }
     for (int64_t g = 0; g < group_; ++g) {
-      point_pixels(x, n, p0, ys[2], g, s);
+      point_pixels(x, n, g, s);
       if (ternary) count_nonzero(s);
       for (int64_t c = 0; c < s.classes.count; ++c) {
         for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
@@ -388,7 +384,9 @@ class BinaryConv2d final : public Op {
     const int64_t group_stride = weights_.blocks_per_group * weights_.block;
     const int64_t y_words = words_for_bits(out_channels_);
     const int64_t o0 = channels.begin, width = channels.end - channels.begin;
+    const bool only_float = !with_residual_ && activation_.none() && !sum_offset_;
     for (int64_t c = 0; c < s.classes.count; ++c) {
+      if (only_float && writes_float(s.classes.windows[c].valid_taps())) continue;  // all done
       for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
         const int64_t p = p0 + s.classes.order[i];
         const int64_t oy = p / ys[2], ox = p % ys[2];

@@ -29,41 +29,53 @@ TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t i
 void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
                    int64_t pixel_words, int64_t p0, int64_t pixels, int64_t max_taps,
                    int64_t* pixel_class, TileTapClasses& classes) {
-  classes.count = 0;
+  // Locals, not the struct's fields: stores through these int64_t arrays could otherwise alias
+  // the count and force it to be reloaded at every pixel.
+  int64_t* const first_tap = classes.first_tap;
+  TapWindow* const windows = classes.windows;
+  int64_t count = 0;
   const int64_t span_h = (geom.kh - 1) * geom.dilation_h, span_w = (geom.kw - 1) * geom.dilation_w;
   int64_t interior = -1;  // the class of windows wholly inside the image, once seen
   int64_t oy = p0 / out_w, ox = p0 % out_w;
-  for (int64_t p = 0; p < pixels; ++p, ox = ox + 1 == out_w ? 0 : ox + 1, oy += ox == 0) {
+  for (int64_t p = 0; p < pixels; ++p) {
     const int64_t y0 = oy * geom.stride_h - geom.pad_top, x0 = ox * geom.stride_w - geom.pad_left;
     const bool inside = y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w;
     if (inside && interior >= 0) {  // most pixels: no search
       pixel_class[p] = interior;
-      continue;
-    }
-    const TapWindow w = tap_window(geom, oy, ox, in_h, in_w);
-    int64_t c = 0;
-    while (c < classes.count && !classes.windows[c].same_taps(w)) ++c;
-    if (inside) interior = c;
-    if (c == classes.count) {  // a new class: its tap list
-      classes.windows[classes.count++] = w;
-      BconvTap* tap = classes.tap_list + c * max_taps;
-      for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
-        for (int64_t kx = w.kx0; kx < w.kx1; ++kx, ++tap) {
-          tap->a_offset = ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) *
-                          pixel_words;
-          tap->w_row = ky * geom.kw + kx;
+      first_tap[p] = y0 * in_w + x0;
+    } else {
+      const TapWindow w = tap_window(geom, oy, ox, in_h, in_w);
+      first_tap[p] = w.valid_taps() ? (y0 + w.ky0 * geom.dilation_h) * in_w + x0 +
+                                          w.kx0 * geom.dilation_w
+                                    : 0;
+      int64_t c = 0;
+      while (c < count && !windows[c].same_taps(w)) ++c;
+      if (c == count) {  // a new class: its tap list
+        windows[count++] = w;
+        BconvTap* tap = classes.tap_list + c * max_taps;
+        for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
+          for (int64_t kx = w.kx0; kx < w.kx1; ++kx, ++tap) {
+            tap->a_offset = ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) *
+                            pixel_words;
+            tap->w_row = ky * geom.kw + kx;
+          }
         }
       }
+      if (inside) interior = c;
+      pixel_class[p] = c;
     }
-    pixel_class[p] = c;
+    if (++ox == out_w) ox = 0, ++oy;
   }
   // Counting sort of the pixels by class, keeping raster order within a class.
-  std::fill(classes.begin, classes.begin + classes.count + 1, 0);
-  for (int64_t p = 0; p < pixels; ++p) ++classes.begin[pixel_class[p] + 1];
-  for (int64_t c = 0; c < classes.count; ++c) classes.begin[c + 1] += classes.begin[c];
-  int64_t* next = pixel_class + pixels;  // reuse: pixels more entries of scratch
-  std::copy(classes.begin, classes.begin + classes.count, next);
-  for (int64_t p = 0; p < pixels; ++p) classes.order[next[pixel_class[p]]++] = p;
+  int64_t* const begin = classes.begin;
+  int64_t* const order = classes.order;
+  std::fill(begin, begin + count + 1, 0);
+  for (int64_t p = 0; p < pixels; ++p) ++begin[pixel_class[p] + 1];
+  for (int64_t c = 0; c < count; ++c) begin[c + 1] += begin[c];
+  int64_t* next = pixel_class + pixels;  // the second half of the scratch
+  std::copy(begin, begin + count, next);
+  for (int64_t p = 0; p < pixels; ++p) order[next[pixel_class[p]]++] = p;
+  classes.count = count;
 }
 
 }  // namespace xnorinfer

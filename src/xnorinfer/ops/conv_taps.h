@@ -40,6 +40,7 @@ struct TileTapClasses {
   int64_t count = 0;  // classes
   int64_t* begin;     // count + 1 entries
   int64_t* order;     // tile pixels
+  int64_t* first_tap;  // per tile pixel: iy * in_w + ix of its first valid tap (0 if none)
   TapWindow* windows;
   BconvTap* tap_list;
 };

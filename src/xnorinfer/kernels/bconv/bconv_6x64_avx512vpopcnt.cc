@@ -42,18 +42,23 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
   __m512i acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_si512();
+  // Each pixel's lane is read as base + one offset shared by the pixels (base + index
+  // addressing), so a tap costs one offset load, not a pointer per pixel.
+  const char* base[MR];
+  for (int p = 0; p < MR; ++p) base[p] = reinterpret_cast<const char*>(pixels[p]);
+  const int64_t mask_bytes = mask_offset * static_cast<int64_t>(sizeof(Word));
   for (int64_t i = 0; i < taps; ++i) {
-    const uint32_t* ap[MR];
-    for (int p = 0; p < MR; ++p) ap[p] = reinterpret_cast<const uint32_t*>(pixels[p] + tap_list[i].a_offset);
+    const int64_t tap_bytes = tap_list[i].a_offset * static_cast<int64_t>(sizeof(Word));
     const uint32_t* wrows = weights + tap_list[i].w_row * lanes * kNb;
     for (int64_t k = 0; k < lanes; ++k) {
+      const int64_t at = tap_bytes + k * static_cast<int64_t>(sizeof(uint32_t));
       const uint32_t* wrow = wrows + k * kNb;
       __m512i wv[kNr];
       for (int j = 0; j < kNr; ++j) wv[j] = _mm512_load_si512(wrow + 16 * j);
       for (int p = 0; p < MR; ++p) {
-        const __m512i av = _mm512_set1_epi32(static_cast<int>(ap[p][k]));
+        const __m512i av = _mm512_set1_epi32(*reinterpret_cast<const int*>(base[p] + at));
         if (kMasked) {
-          const __m512i mv = _mm512_set1_epi32(static_cast<int>(ap[p][k + 2 * mask_offset]));
+          const __m512i mv = _mm512_set1_epi32(*reinterpret_cast<const int*>(base[p] + at + mask_bytes));
           for (int j = 0; j < kNr; ++j) {
             const __m512i differ = _mm512_ternarylogic_epi32(av, wv[j], mv, kXorAnd);
             acc[p][j] = _mm512_add_epi32(acc[p][j], _mm512_popcnt_epi32(differ));
