@@ -17,6 +17,7 @@ class Activation {
   Activation(const NodeChecker& check, const AttrMap& attrs, int64_t channels);
 
   bool none() const { return kind_ == Kind::kNone; }
+  bool relu() const { return kind_ == Kind::kRelu; }
 
   // Applies to channels [first, first + n) of one output row (y[0] is channel `first`).
   void apply(float* y, int64_t first, int64_t n) const;

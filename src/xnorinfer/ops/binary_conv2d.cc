@@ -182,6 +182,8 @@ class BinaryConv2d final : public Op {
     TileTapClasses classes;
     Word* rows;             // row mode: per ordered pixel, its valid taps' words, contiguous
     float** out_rows;       // per ordered pixel: its float output row
+    const float** residual_rows;  // per ordered pixel: its residual row
+    Word** sum_rows;        // per ordered pixel: its row of the sum's packed signs
     int32_t* products;      // per ordered pixel: its products (before ±1 padding's)
     int32_t* counts;        // per ordered pixel: counts_stride_ counts
     int32_t* pixel_counts;  // one pixel's counts gathered over the groups
@@ -199,6 +201,8 @@ class BinaryConv2d final : public Op {
       classes.tap_list = take<BconvTap>(tp * op.weights_.taps);
       rows = take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
       out_rows = take<float*>(tp);
+      residual_rows = take<const float*>(tp);
+      sum_rows = take<Word*>(tp);
       products = take<int32_t>(tp);
       counts = take<int32_t>(tp * op.counts_stride_);
       pixel_counts = take<int32_t>(op.out_channels_);
@@ -295,10 +299,12 @@ class BinaryConv2d final : public Op {
     return kmap_kernel_value_ * sum;
   }
 
-  // Whether the kernels write the float output themselves for windows with `valid` taps: a
-  // plain float output (no K map, no groups to gather) whose products need no correction.
+  // Whether the kernels write the whole output themselves for windows with `valid` taps: a
+  // plain float output (no K map, no groups to gather) whose products need no correction, with
+  // at most a residual, a relu and the sum's signs after it.
   bool writes_float(int64_t valid) const {
-    return transform_.plain_float() && group_ == 1 && (pad_value_ == 0 || valid == weights_.taps);
+    return transform_.plain_float() && group_ == 1 && (pad_value_ == 0 || valid == weights_.taps) &&
+           (activation_.none() || activation_.relu());
   }
 
   // ±1 padding: what the window's padded taps add, a +1 (or -1) input against the weights
@@ -348,8 +354,10 @@ class BinaryConv2d final : public Op {
         for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
           s.products[i] = ternary ? s.nonzero[i]
                                   : static_cast<int32_t>(s.classes.windows[c].valid_taps() * bits_per_group_);
-          const int64_t p = p0 + s.classes.order[i];
-          s.out_rows[i] = transform_.packed() ? nullptr : y.f32() + (n * pixels_per_image + p) * out_channels_;
+          const int64_t pixel = n * pixels_per_image + p0 + s.classes.order[i];
+          s.out_rows[i] = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_;
+          s.residual_rows[i] = with_residual_ ? in[kResidual]->f32() + pixel * out_channels_ : nullptr;
+          s.sum_rows[i] = sum_offset_ ? out[1]->words() + pixel * words_for_bits(out_channels_) : nullptr;
         }
       }
       const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
@@ -367,7 +375,11 @@ class BinaryConv2d final : public Op {
             const int64_t o = b * weights_.block;
             const BconvFloatOutput to_float{s.products + i, s.out_rows + i, o,
                                             transform_.scale() + o, transform_.bias() + o,
-                                            std::min(weights_.block, channels.end - o)};
+                                            std::min(weights_.block, channels.end - o),
+                                            with_residual_ ? s.residual_rows + i : nullptr,
+                                            activation_.relu(),
+                                            sum_offset_ ? sum_offset_ + o : nullptr,
+                                            s.sum_rows + i};
             const BconvFloatOutput* fused = writes_float(valid) ? &to_float : nullptr;
             if (ternary) {
               kernel_.masked(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
@@ -384,9 +396,8 @@ class BinaryConv2d final : public Op {
     const int64_t group_stride = weights_.blocks_per_group * weights_.block;
     const int64_t y_words = words_for_bits(out_channels_);
     const int64_t o0 = channels.begin, width = channels.end - channels.begin;
-    const bool only_float = !with_residual_ && activation_.none() && !sum_offset_;
     for (int64_t c = 0; c < s.classes.count; ++c) {
-      if (only_float && writes_float(s.classes.windows[c].valid_taps())) continue;  // all done
+      if (writes_float(s.classes.windows[c].valid_taps())) continue;  // the kernels did it all
       for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
         const int64_t p = p0 + s.classes.order[i];
         const int64_t oy = p / ys[2], ox = p % ys[2];
@@ -401,17 +412,15 @@ class BinaryConv2d final : public Op {
         }
         const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
         float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
-        if (!writes_float(win.valid_taps())) {  // else the kernel wrote y_row
-          int32_t products = s.products[i];
-          if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
-            products += add_padded_taps(win, channels, counts);
-          }
-          float k = 0.0f;
-          if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
-          Word* bits_row =
-              transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
-          transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
+        int32_t products = s.products[i];
+        if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
+          products += add_padded_taps(win, channels, counts);
         }
+        float k = 0.0f;
+        if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
+        Word* bits_row =
+            transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
+        transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
         if (with_residual_) {
           const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
           for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];

@@ -20,9 +20,16 @@
 //   counts     receives NB int32 per pixel; nothing else is written.
 //
 // With `to_float` given, a kernel writes each pixel's float output instead of its counts
-// (counts is then unused): dot = products[p] - 2 * count and
-//   out[p][out_offset + j] = float(dot) * scale[j] + bias[j]   for j < channels (<= NB),
-// a multiply then an add (no FMA), exactly as the output kernels (kernels/output/output.h).
+// (counts is then unused): dot = products[p] - 2 * count and, for j < channels (<= NB),
+//   v = float(dot) * scale[j] + bias[j]        a multiply then an add (no FMA), exactly as
+//                                              the output kernels (kernels/output/output.h)
+//   v = v + residual[p][out_offset + j]        when residual is given
+//   v = v < 0 ? 0 : v                          when relu (NaN and -0 stay)
+//   out[p][out_offset + j] = v
+//   bit out_offset + j of sum_bits[p] = (v + sum_offset[j]) < 0   when sum_offset is given
+// (a block of 64 channels writes its whole word, bits past `channels` 0; narrower blocks set
+// and clear their own bits, and the one that starts a word clears it first: callers run a
+// pixel's blocks in channel order).
 //
 // The masked twin of each kernel (ternary activations, ONNX Sign(0) = 0) counts only where the
 // activation is nonzero: each sign lane's nonzero mask lane sits `mask_offset` words later, and
@@ -49,6 +56,10 @@ struct BconvFloatOutput {
   const float* scale;       // per channel of the block
   const float* bias;
   int64_t channels;         // channels of the block to write
+  const float* const* residual = nullptr;  // per pixel: the row added to the output
+  bool relu = false;
+  const float* sum_offset = nullptr;       // per channel of the block
+  Word* const* sum_bits = nullptr;         // per pixel: the packed row of the sum's signs
 };
 
 using BconvFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,

@@ -25,9 +25,21 @@ void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_str
                            const BconvFloatOutput& f) {
   for (int64_t p = 0; p < mr; ++p) {
     float* out = f.out[p] + f.out_offset;
+    // The block that starts a word clears it (blocks run in channel order), so its bits past
+    // the last channel are 0.
+    if (f.sum_offset && f.out_offset % kBitsPerWord == 0) f.sum_bits[p][f.out_offset / kBitsPerWord] = 0;
     for (int64_t j = 0; j < f.channels; ++j) {
       const int32_t dot = f.products[p] - 2 * counts[p * counts_stride + j];
-      out[j] = static_cast<float>(dot) * f.scale[j] + f.bias[j];
+      float v = static_cast<float>(dot) * f.scale[j] + f.bias[j];
+      if (f.residual) v += f.residual[p][f.out_offset + j];
+      if (f.relu && v < 0.0f) v = 0.0f;
+      out[j] = v;
+      if (f.sum_offset) {
+        const int64_t o = f.out_offset + j;
+        Word& word = f.sum_bits[p][o / kBitsPerWord];
+        const Word bit = Word{1} << (o % kBitsPerWord);
+        word = v + f.sum_offset[j] < 0.0f ? word | bit : word & ~bit;
+      }
     }
   }
 }
