@@ -100,6 +100,17 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
   return c;
 }
 
+// The elementwise max of rows [count, n] (in row order, as the pooling kernels fold them).
+Floats max_rows(const std::string& kernel, const Floats& rows) {
+  require_rank2(rows, "rows");
+  const MaxRowsFn fn = find_max_rows(kernel);
+  std::vector<const float*> pointers(static_cast<size_t>(rows.shape(0)));
+  for (int64_t r = 0; r < rows.shape(0); ++r) pointers[r] = rows.data() + r * rows.shape(1);
+  Floats y(rows.shape(1));
+  fn(pointers.data(), rows.shape(0), rows.shape(1), y.mutable_data());
+  return y;
+}
+
 // a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first).
 Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
   require_rank2(a, "a");
@@ -139,6 +150,7 @@ void register_testing(py::module_ t) {
   });
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
         py::arg("ternary") = false);
+  t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
   t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {
     const Isa parsed = parse_isa(isa);

@@ -35,6 +35,12 @@ const Entry<OutputKernels> kOutput[] = {
 #undef XI_OUTPUT
 };
 
+const Entry<MaxRowsFn> kPool[] = {
+#define XI_POOL(fn, isa) {{"pool", #fn, Isa::isa, 0, 0}, &fn},
+#include "xnorinfer/kernels/pool/pool.inc"
+#undef XI_POOL
+};
+
 const Entry<SgemmFn> kSgemm[] = {
 #define XI_SGEMM(fn, isa, mr, nr) {{"sgemm", #fn, Isa::isa, mr, nr}, &fn},
 #include "xnorinfer/kernels/sgemm/sgemm.inc"
@@ -86,6 +92,7 @@ std::vector<KernelInfo> list_kernels() {
   append(kBitpack, out);
   append(kBconv, out);
   append(kOutput, out);
+  append(kPool, out);
   append(kSgemm, out);
   return out;
 }
@@ -93,10 +100,12 @@ std::vector<KernelInfo> list_kernels() {
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
 BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
+MaxRowsFn select_max_rows(Isa ceiling) { return select(kPool, ceiling); }
 SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, ceiling)); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
 BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBconv, name)); }
 SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
+MaxRowsFn find_max_rows(const std::string& name) { return find(kPool, name); }
 
 }  // namespace xnorinfer

@@ -8,12 +8,13 @@
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/output/output.h"
+#include "xnorinfer/kernels/pool/pool.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "output", "sgemm"
+  const char* family;  // "bitpack", "bconv", "output", "pool", "sgemm"
   const char* name;
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
@@ -46,11 +47,13 @@ std::vector<KernelInfo> list_kernels();
 BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
+MaxRowsFn select_max_rows(Isa ceiling);
 SgemmKernel select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.
 BitpackFn find_bitpack(const std::string& name);
 BconvKernel find_bconv(const std::string& name);
 SgemmKernel find_sgemm(const std::string& name);
+MaxRowsFn find_max_rows(const std::string& name);
 
 }  // namespace xnorinfer

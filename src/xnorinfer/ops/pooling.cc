@@ -3,9 +3,9 @@
 // it is the AND of the window's words (and since binarizing is monotone,
 // Sign(MaxPool(x)) == MaxPool(Sign(x))).
 #include <algorithm>
-#include <cmath>
 
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/conv_geometry.h"
 #include "xnorinfer/ops/op_registry.h"
 
@@ -18,7 +18,10 @@ constexpr int64_t kMaxPoolTaps = 4096;
 class Pool final : public Op {
  public:
   Pool(const OpArgs& args, bool is_max)
-      : check_(args.node), geom_(ConvGeometry::parse(args.node)), is_max_(is_max) {
+      : check_(args.node),
+        geom_(ConvGeometry::parse(args.node)),
+        is_max_(is_max),
+        max_rows_(select_max_rows(args.isa)) {
     check_.input_count(1, 1);
     check_.output_count(1, 1);
     count_include_pad_ = args.node.attrs.get_int("count_include_pad", 0) != 0;
@@ -43,19 +46,26 @@ class Pool final : public Op {
     return {{x.dtype, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), x.shape[3]}}};
   }
 
+  size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
+    return is_max_ ? static_cast<size_t>(geom_.kh * geom_.kw) * sizeof(const float*) : 0;
+  }
+
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
     const Shape& xs = in[0]->shape();
     const Shape& ys = out[0]->shape();
     const int64_t c = xs[3];
-    parallel_for(ys[0] * ys[1], ctx.num_threads, [&](int64_t row, int) {
+    parallel_for(ys[0] * ys[1], ctx.num_threads, [&](int64_t row, int thread) {
       const int64_t n = row / ys[1], oy = row % ys[1];
+      const float** taps = reinterpret_cast<const float**>(ctx.thread_scratch(thread));
       for (int64_t ox = 0; ox < ys[2]; ++ox) {
         const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
         if (in[0]->info.dtype == DType::kBits) {
           and_pixel(*in[0], n, oy, ox, out[0]->words() + pixel * words_for_bits(c));
+        } else if (is_max_) {
+          max_rows_(taps, point_taps(*in[0], n, oy, ox, taps), c, out[0]->f32() + pixel * c);
         } else {
-          pool_pixel(*in[0], n, oy, ox, out[0]->f32() + pixel * c);
+          average_pixel(*in[0], n, oy, ox, out[0]->f32() + pixel * c);
         }
       }
     });
@@ -79,10 +89,25 @@ class Pool final : public Op {
     y[words - 1] &= low_bits_mask(xs[3] - (words - 1) * kBitsPerWord);  // tail bits stay 0
   }
 
-  void pool_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* __restrict y) const {
+  // Points at the rows of the window's taps inside the image; returns how many.
+  int64_t point_taps(const Tensor& x, int64_t n, int64_t oy, int64_t ox, const float** taps) const {
+    const Shape& xs = x.shape();
+    int64_t count = 0;
+    for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+      const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
+      if (iy < 0 || iy >= xs[1]) continue;
+      for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+        const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
+        if (ix >= 0 && ix < xs[2]) taps[count++] = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * xs[3];
+      }
+    }
+    return count;
+  }
+
+  void average_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* __restrict y) const {
     const Shape& xs = x.shape();
     const int64_t c = xs[3];
-    std::fill(y, y + c, is_max_ ? -INFINITY : 0.0f);
+    std::fill(y, y + c, 0.0f);
     int64_t inside = 0, window = 0;
     const int64_t h_end_padded = xs[1] + geom_.pad_bottom, w_end_padded = xs[2] + geom_.pad_right;
     for (int64_t ky = 0; ky < geom_.kh; ++ky) {
@@ -94,26 +119,17 @@ class Pool final : public Op {
         if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) continue;
         ++inside;
         const float* __restrict src = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
-        if (is_max_) {
-          // NaN wins (v != v), as in ONNX; written as a select so the loop vectorizes.
-          for (int64_t i = 0; i < c; ++i) {
-            const float v = src[i];
-            y[i] = (v > y[i]) | (v != v) ? v : y[i];
-          }
-        } else {
-          for (int64_t i = 0; i < c; ++i) y[i] += src[i];
-        }
+        for (int64_t i = 0; i < c; ++i) y[i] += src[i];
       }
     }
-    if (!is_max_) {
-      const float divisor = static_cast<float>(count_include_pad_ ? window : inside);
-      for (int64_t i = 0; i < c; ++i) y[i] /= divisor;
-    }
+    const float divisor = static_cast<float>(count_include_pad_ ? window : inside);
+    for (int64_t i = 0; i < c; ++i) y[i] /= divisor;
   }
 
   NodeChecker check_;
   ConvGeometry geom_;
   bool is_max_;
+  MaxRowsFn max_rows_;
   bool count_include_pad_ = false;
 };
 
