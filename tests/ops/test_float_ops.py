@@ -429,6 +429,13 @@ def test_reshape_bits_changing_last_axis_rejected():
     ((2, 3, 4, 5), [3, 1, 2, 0]),
     ((2, 3, 4, 5), [0, 1, 2, 3]),
     ((3, 70), [1, 0]),
+    # Batched matrix transposes (tiled): image layouts across tile edges, merged axes.
+    ((3, 17, 33, 64), [0, 3, 1, 2]),
+    ((2, 64, 17, 33), [0, 2, 3, 1]),
+    ((1, 1, 1, 5), [0, 3, 1, 2]),
+    ((16, 33), [1, 0]),
+    ((2, 3, 4, 5, 6), [0, 3, 4, 1, 2]),
+    ((5, 2, 3, 4), [2, 3, 0, 1]),
 ])
 def test_transpose(in_shape, perm):
     x = rand(np.random.default_rng(890), *in_shape)
