@@ -111,6 +111,38 @@ Floats max_rows(const std::string& kernel, const Floats& rows) {
   return y;
 }
 
+// a [m, k] @ b [k, n] through a direct conv kernel, each row of a one pixel whose window is one
+// segment of k floats, with the ops' blocking (weights in panels of the kernel's nb columns).
+Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_t segments) {
+  require_rank2(a, "a");
+  require_rank2(b, "b");
+  const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
+  if (b.shape(0) != k) throw InvalidArgument("a's columns must equal b's rows");
+  if (segments < 1 || k % segments != 0) throw InvalidArgument("segments must divide k");
+  const SconvKernel sconv = find_sconv(kernel);
+  std::vector<float> rows(static_cast<size_t>(n * k));  // b transposed: one row per column
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) rows[j * k + p] = b.data()[p * n + j];
+  const PackedFloatWeights panels = pack_float_weights(rows.data(), n, k, sconv.nb);
+  const int64_t length = k / segments;
+  std::vector<SconvSegment> list;
+  for (int64_t s = 0; s < segments; ++s) list.push_back({s * length, s * length, length});
+  Floats c({m, n});
+  std::vector<const float*> pixels(static_cast<size_t>(m));
+  std::vector<float*> out(static_cast<size_t>(m));
+  for (int64_t p = 0; p < m; ++p) {
+    pixels[p] = a.data() + p * k;
+    out[p] = c.mutable_data() + p * n;
+  }
+  for (int64_t o = 0; o < n; o += sconv.nb) {
+    for (int64_t p = 0; p < m; p += sconv.mr) {
+      sconv.fn(std::min<int64_t>(sconv.mr, m - p), segments, list.data(), pixels.data() + p,
+               panels.from(o), out.data() + p, o, std::min<int64_t>(sconv.nb, n - o));
+    }
+  }
+  return c;
+}
+
 // a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first).
 Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
   require_rank2(a, "a");
@@ -151,6 +183,7 @@ void register_testing(py::module_ t) {
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
         py::arg("ternary") = false);
   t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
+  t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
   t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {
     const Isa parsed = parse_isa(isa);

@@ -75,6 +75,10 @@ CONV_CASES = [
     (7, 5, 1, 1, 1, 1, (0, 0, 0, 0), 1, 1, 1, False),      # 1x1 direct path, one pixel
     (7, 5, 1, 2, 1, 1, (0, 0, 0, 0), 2, 5, 6, True),       # 1x1 with stride: im2col path
     (6, 4, 1, 1, 1, 2, (1, 0, 0, 1), 1, 3, 4, True),       # 1x1 padded, grouped
+    # Few input channels: windows read in place (the sconv kernels) where the ISA has them.
+    (3, 64, 7, 2, 1, 1, (3, 3, 3, 3), 2, 23, 19, True),    # a Bi-Real / ResNet stem
+    (3, 96, 11, 4, 1, 1, (2, 2, 2, 2), 1, 35, 35, False),  # an AlexNet stem
+    (1, 70, 5, 1, 1, 1, (2, 0, 1, 3), 1, 9, 12, True),     # asymmetric pads, channel tail
 ]
 
 

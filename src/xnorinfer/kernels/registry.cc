@@ -41,6 +41,12 @@ const Entry<MaxRowsFn> kPool[] = {
 #undef XI_POOL
 };
 
+const Entry<SconvFn> kSconv[] = {
+#define XI_SCONV(fn, isa, mr, nb) {{"sconv", #fn, Isa::isa, mr, nb}, &fn},
+#include "xnorinfer/kernels/sconv/sconv.inc"
+#undef XI_SCONV
+};
+
 const Entry<SgemmFn> kSgemm[] = {
 #define XI_SGEMM(fn, isa, mr, nr) {{"sgemm", #fn, Isa::isa, mr, nr}, &fn},
 #include "xnorinfer/kernels/sgemm/sgemm.inc"
@@ -79,6 +85,7 @@ BconvKernel to_bconv(const Entry<BconvPair>& e) {
   return {e.fn.fn, e.fn.masked, e.info.mr, e.info.nr, e.info.lane_bits};
 }
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
+SconvKernel to_sconv(const Entry<SconvFn>& e) { return {e.fn, e.info.isa, e.info.mr, e.info.nr}; }
 
 template <typename Fn, size_t N>
 void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
@@ -93,6 +100,7 @@ std::vector<KernelInfo> list_kernels() {
   append(kBconv, out);
   append(kOutput, out);
   append(kPool, out);
+  append(kSconv, out);
   append(kSgemm, out);
   return out;
 }
@@ -101,11 +109,13 @@ BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
 BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
 MaxRowsFn select_max_rows(Isa ceiling) { return select(kPool, ceiling); }
+SconvKernel select_sconv(Isa ceiling) { return to_sconv(select_entry(kSconv, ceiling)); }
 SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, ceiling)); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
 BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBconv, name)); }
 SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
 MaxRowsFn find_max_rows(const std::string& name) { return find(kPool, name); }
+SconvKernel find_sconv(const std::string& name) { return to_sconv(find_entry(kSconv, name)); }
 
 }  // namespace xnorinfer

@@ -9,12 +9,13 @@
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/output/output.h"
 #include "xnorinfer/kernels/pool/pool.h"
+#include "xnorinfer/kernels/sconv/sconv.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "output", "pool", "sgemm"
+  const char* family;  // "bitpack", "bconv", "output", "pool", "sconv", "sgemm"
   const char* name;
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
@@ -30,6 +31,13 @@ struct OutputKernels {
 struct SgemmKernel {
   SgemmFn fn;
   int nr;  // columns per packed B panel
+};
+
+struct SconvKernel {
+  SconvFn fn;
+  Isa isa;
+  int mr;
+  int nb;
 };
 
 struct BconvKernel {
@@ -48,6 +56,7 @@ BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
 MaxRowsFn select_max_rows(Isa ceiling);
+SconvKernel select_sconv(Isa ceiling);
 SgemmKernel select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.
@@ -55,5 +64,6 @@ BitpackFn find_bitpack(const std::string& name);
 BconvKernel find_bconv(const std::string& name);
 SgemmKernel find_sgemm(const std::string& name);
 MaxRowsFn find_max_rows(const std::string& name);
+SconvKernel find_sconv(const std::string& name);
 
 }  // namespace xnorinfer

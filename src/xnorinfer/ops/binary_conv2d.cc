@@ -24,6 +24,7 @@
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/activation.h"
@@ -174,8 +175,7 @@ class BinaryConv2d final : public Op {
     int64_t begin, end;
   };
 
-  // One thread's scratch, carved from its buffer (or, with no buffer, only measured): the
-  // 8-byte arrays first, then the int32 ones.
+  // One thread's scratch, carved from its buffer (or, with no buffer, only measured).
   struct Scratch {
     const Word** bases;     // per ordered tile pixel: its first valid tap's words
     int64_t* pixel_class;   // 2 x tile pixels (see classify_tile)
@@ -188,35 +188,28 @@ class BinaryConv2d final : public Op {
     int32_t* counts;        // per ordered pixel: counts_stride_ counts
     int32_t* pixel_counts;  // one pixel's counts gathered over the groups
     int32_t* nonzero;       // ternary input: per ordered pixel, its nonzero products
-    size_t size = 0;
+    size_t size;
 
-    Scratch(const BinaryConv2d& op, uint8_t* buffer) : buffer_(buffer) {
+    Scratch(const BinaryConv2d& op, uint8_t* buffer) {
       const int64_t tp = op.tile_pixels_;
-      bases = take<const Word*>(tp);
-      pixel_class = take<int64_t>(2 * tp);
-      classes.begin = take<int64_t>(tp + 1);
-      classes.order = take<int64_t>(tp);
-      classes.first_tap = take<int64_t>(tp);
-      classes.windows = take<TapWindow>(tp);
-      classes.tap_list = take<BconvTap>(tp * op.weights_.taps);
-      rows = take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
-      out_rows = take<float*>(tp);
-      residual_rows = take<const float*>(tp);
-      sum_rows = take<Word*>(tp);
-      products = take<int32_t>(tp);
-      counts = take<int32_t>(tp * op.counts_stride_);
-      pixel_counts = take<int32_t>(op.out_channels_);
-      nonzero = take<int32_t>(tp);
+      ScratchCarver carve(buffer);
+      bases = carve.take<const Word*>(tp);
+      pixel_class = carve.take<int64_t>(2 * tp);
+      classes.begin = carve.take<int64_t>(tp + 1);
+      classes.order = carve.take<int64_t>(tp);
+      classes.first_tap = carve.take<int64_t>(tp);
+      classes.windows = carve.take<TapWindow>(tp);
+      classes.tap_list = carve.take<BconvTap>(tp * op.weights_.taps);
+      rows = carve.take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
+      out_rows = carve.take<float*>(tp);
+      residual_rows = carve.take<const float*>(tp);
+      sum_rows = carve.take<Word*>(tp);
+      products = carve.take<int32_t>(tp);
+      counts = carve.take<int32_t>(tp * op.counts_stride_);
+      pixel_counts = carve.take<int32_t>(op.out_channels_);
+      nonzero = carve.take<int32_t>(tp);
+      size = carve.size();
     }
-
-   private:
-    template <typename T>
-    T* take(int64_t count) {
-      T* p = buffer_ ? reinterpret_cast<T*>(buffer_ + size) : nullptr;
-      size += static_cast<size_t>(count) * sizeof(T);
-      return p;
-    }
-    uint8_t* buffer_;
   };
 
   // Output channels per task. Small images (the deep layers) have few pixel tiles, so their

@@ -1,7 +1,10 @@
 #include "xnorinfer/ops/float_conv_core.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+
+#include "xnorinfer/base/scratch_carver.h"
 
 
 namespace xnorinfer {
@@ -17,6 +20,41 @@ inline void copy_floats(const float* src, int64_t n, float* dst) {
   }
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
+
+// Input channels up to which a layer reads its windows in place (an RGB stem's 3): above,
+// im2col rows are long enough for the copy to cost little next to the GEMM.
+constexpr int64_t kMaxInPlaceChannels = 4;
+
+bool all_finite(const float* v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) return false;
+  }
+  return true;
+}
+
+// The direct path's per-thread arrays, carved from the scratch (or only measured).
+struct DirectScratch {
+  int64_t* pixel_class;
+  TileTapClasses classes;
+  SconvSegment* segments;  // per class, kh segments
+  const float** pixels;    // per ordered pixel
+  float** out;
+  size_t size;
+
+  DirectScratch(int64_t tile, int64_t taps, int64_t kh, uint8_t* buffer) {
+    ScratchCarver carve(buffer);
+    pixel_class = carve.take<int64_t>(2 * tile);
+    classes.begin = carve.take<int64_t>(tile + 1);
+    classes.order = carve.take<int64_t>(tile);
+    classes.first_tap = carve.take<int64_t>(tile);
+    classes.windows = carve.take<TapWindow>(tile);
+    classes.tap_list = carve.take<BconvTap>(tile * taps);
+    segments = carve.take<SconvSegment>(tile * kh);
+    pixels = carve.take<const float*>(tile);
+    out = carve.take<float*>(tile);
+    size = carve.size();
+  }
+};
 
 }  // namespace
 
@@ -38,6 +76,16 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
             geom.pad_top == 0 && geom.pad_left == 0 && geom.pad_bottom == 0 &&
             geom.pad_right == 0 && group == 1;
   const int64_t og = out_channels / group;
+  sconv_ = select_sconv(isa);
+  // The direct kernel only on the ISA it was written for (no slower stand-in), and only with
+  // finite weights: a skipped padded tap then adds exactly what im2col's 0 * w adds.
+  windows_in_place_ = !direct_ && group == 1 && geom.dilation_w == 1 && sconv_.isa == isa &&
+                      in_channels <= kMaxInPlaceChannels &&
+                      all_finite(weights_ohwi, out_channels * k_per_group_);
+  if (windows_in_place_) {
+    sconv_weights_ = pack_float_weights(weights_ohwi, out_channels, k_per_group_, sconv_.nb);
+    return;
+  }
   for (int64_t g = 0; g < group; ++g) {
     weights_.push_back(pack_float_weights(weights_ohwi + g * og * k_per_group_, og, k_per_group_,
                                           sgemm_.nr));
@@ -56,11 +104,54 @@ TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) c
 }
 
 size_t FloatConvCore::scratch_bytes() const {
+  if (windows_in_place_) {
+    return DirectScratch(kFloatConvTilePixels, geom_.kh * geom_.kw, geom_.kh, nullptr).size;
+  }
   return direct_ ? 0 : static_cast<size_t>(kFloatConvTilePixels * k_per_group_) * sizeof(float);
 }
 
+// Groups the tile's pixels by which taps fall inside the image; each window row inside is one
+// segment of (kx1 - kx0) * C contiguous floats, read in place by the sconv kernel.
+void FloatConvCore::run_direct_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0,
+                                    int64_t count, uint8_t* scratch) const {
+  const Shape& xs = x.shape();
+  const Shape& ys = y.shape();
+  const int64_t c = in_channels_;
+  DirectScratch s(kFloatConvTilePixels, geom_.kh * geom_.kw, geom_.kh, scratch);
+  classify_tile(geom_, xs[1], xs[2], ys[2], c, p0, count, geom_.kh * geom_.kw, s.pixel_class,
+                s.classes);
+  const float* image = x.f32() + n * xs[1] * xs[2] * c;
+  float* out = y.f32() + n * ys[1] * ys[2] * out_channels_;
+  for (int64_t k = 0; k < s.classes.count; ++k) {
+    const TapWindow& w = s.classes.windows[k];
+    SconvSegment* segments = s.segments + k * geom_.kh;
+    for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
+      segments[ky - w.ky0] = {(ky - w.ky0) * geom_.dilation_h * xs[2] * c,
+                              (ky * geom_.kw + w.kx0) * c, (w.kx1 - w.kx0) * c};
+    }
+    for (int64_t i = s.classes.begin[k]; i < s.classes.begin[k + 1]; ++i) {
+      const int64_t p = s.classes.order[i];
+      s.pixels[i] = image + s.classes.first_tap[p] * c;
+      s.out[i] = out + (p0 + p) * out_channels_;
+    }
+  }
+  for (int64_t o = 0; o < out_channels_; o += sconv_.nb) {
+    const float* panel = sconv_weights_.from(o);
+    const int64_t channels = std::min<int64_t>(sconv_.nb, out_channels_ - o);
+    for (int64_t k = 0; k < s.classes.count; ++k) {
+      const int64_t rows = s.classes.windows[k].ky1 - s.classes.windows[k].ky0;
+      for (int64_t i = s.classes.begin[k]; i < s.classes.begin[k + 1]; i += sconv_.mr) {
+        const int64_t mr = std::min<int64_t>(sconv_.mr, s.classes.begin[k + 1] - i);
+        sconv_.fn(mr, rows, s.segments + k * geom_.kh, s.pixels + i, panel, s.out + i, o, channels);
+      }
+    }
+  }
+}
+
 void FloatConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
-                             float* cols) const {
+                             uint8_t* scratch) const {
+  if (windows_in_place_) return run_direct_tile(x, y, n, p0, count, scratch);
+  float* cols = reinterpret_cast<float*>(scratch);
   const Shape& xs = x.shape();
   const Shape& ys = y.shape();
   const int64_t og = out_channels_ / group_;

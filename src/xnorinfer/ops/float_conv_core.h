@@ -1,5 +1,7 @@
 // Float convolution shared by Conv2d and BwnConv2d: NHWC input, im2col tiles through the float
-// GEMM kernel, weights packed once at creation into each group's GEMM panels.
+// GEMM kernel, weights packed once at creation into each group's GEMM panels. Layers with few
+// input channels (RGB stems) read their windows in place through the direct kernels
+// (kernels/sconv) where the ISA has one: the same rounding, without the im2col copy.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/conv_geometry.h"
+#include "xnorinfer/ops/conv_taps.h"
 #include "xnorinfer/ops/op_util.h"
 
 namespace xnorinfer {
@@ -33,13 +36,18 @@ class FloatConvCore {
 
  private:
   void run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
-                float* cols) const;
+                uint8_t* scratch) const;
+  void run_direct_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
+                       uint8_t* scratch) const;
 
   ConvGeometry geom_;
   int64_t group_, in_channels_, out_channels_, k_per_group_;
   bool direct_;  // 1x1, stride 1, no padding, one group: the input is already the GEMM operand
   SgemmKernel sgemm_;
   std::vector<PackedFloatWeights> weights_;  // one per group
+  bool windows_in_place_ = false;  // through the sconv kernel, with its own weight panels
+  SconvKernel sconv_{};
+  PackedFloatWeights sconv_weights_;
 };
 
 }  // namespace xnorinfer

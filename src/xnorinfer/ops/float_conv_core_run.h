@@ -19,7 +19,7 @@ void FloatConvCore::run(const Tensor& x, Tensor& y, const RunContext& ctx,
     const int64_t n = task / tiles;
     const int64_t p0 = (task % tiles) * kFloatConvTilePixels;
     const int64_t count = std::min(kFloatConvTilePixels, pixels - p0);
-    run_tile(x, y, n, p0, count, reinterpret_cast<float*>(ctx.thread_scratch(thread)));
+    run_tile(x, y, n, p0, count, ctx.thread_scratch(thread));
     epilogue(y.f32() + (n * pixels + p0) * out_channels_, count);
   });
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "xnorinfer/kernels/pool/pool.h"
+#include "xnorinfer/kernels/pool/pool_common.h"
 
 namespace xnorinfer {
 
@@ -18,14 +19,7 @@ void max_rows_ukernel__avx2(const float* const* rows, int64_t count, int64_t n, 
     }
     _mm256_storeu_ps(y + i, m);
   }
-  for (; i < n; ++i) {
-    float m = -INFINITY;
-    for (int64_t r = 0; r < count; ++r) {
-      const float v = rows[r][i];
-      m = (v > m) | (v != v) ? v : m;
-    }
-    y[i] = m;
-  }
+  for (; i < n; ++i) y[i] = max_fold(rows, count, i);
 }
 
 }  // namespace xnorinfer

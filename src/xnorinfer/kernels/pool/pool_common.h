@@ -1,0 +1,22 @@
+// Scalar pieces shared by the pooling kernels. Internal linkage (anonymous namespace), so the
+// linker can never pick a copy compiled for a wider ISA on the scalar path.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace xnorinfer {
+namespace {
+
+// Channel i of the window's max, by the contract's fold (pool.h).
+inline float max_fold(const float* const* rows, int64_t count, int64_t i) {
+  float m = -INFINITY;
+  for (int64_t r = 0; r < count; ++r) {
+    const float v = rows[r][i];
+    m = (v > m) | (v != v) ? v : m;
+  }
+  return m;
+}
+
+}  // namespace
+}  // namespace xnorinfer

@@ -1,0 +1,58 @@
+// AVX-512 direct float convolution: 6 pixels x 64 output channels in 24 zmm accumulators; per
+// window float, 4 weight vectors and one broadcast per pixel feed 24 FMAs, read in place from
+// the input (no im2col copy).
+#include <immintrin.h>
+
+#include "xnorinfer/kernels/sconv/sconv.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int kNr = 4;  // zmm (16 output channels each) per pixel
+constexpr int kNb = 16 * kNr;
+
+template <int MR>
+void tile(int64_t segments, const SconvSegment* segment_list, const float* const* pixels,
+          const float* weights, float* const* out, int64_t out_offset, int64_t channels) {
+  __m512 acc[MR][kNr];
+  for (int p = 0; p < MR; ++p)
+    for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_ps();
+  for (int64_t s = 0; s < segments; ++s) {
+    const SconvSegment seg = segment_list[s];
+    const float* wrow = weights + seg.w_row * kNb;
+    const float* ap[MR];
+    for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + seg.a_offset;
+    for (int64_t k = 0; k < seg.length; ++k, wrow += kNb) {
+      __m512 wv[kNr];
+      for (int j = 0; j < kNr; ++j) wv[j] = _mm512_load_ps(wrow + 16 * j);
+      for (int p = 0; p < MR; ++p) {
+        const __m512 av = _mm512_set1_ps(ap[p][k]);
+        for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_fmadd_ps(av, wv[j], acc[p][j]);
+      }
+    }
+  }
+  for (int j = 0; j < kNr; ++j) {
+    const int64_t left = channels - 16 * j;
+    if (left <= 0) break;
+    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    for (int p = 0; p < MR; ++p) _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, acc[p][j]);
+  }
+}
+
+}  // namespace
+
+void sconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t segments,
+                                       const SconvSegment* segment_list,
+                                       const float* const* pixels, const float* weights,
+                                       float* const* out, int64_t out_offset, int64_t channels) {
+  switch (mr) {
+    case 6: return tile<6>(segments, segment_list, pixels, weights, out, out_offset, channels);
+    case 5: return tile<5>(segments, segment_list, pixels, weights, out, out_offset, channels);
+    case 4: return tile<4>(segments, segment_list, pixels, weights, out, out_offset, channels);
+    case 3: return tile<3>(segments, segment_list, pixels, weights, out, out_offset, channels);
+    case 2: return tile<2>(segments, segment_list, pixels, weights, out, out_offset, channels);
+    default: return tile<1>(segments, segment_list, pixels, weights, out, out_offset, channels);
+  }
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,47 @@
+"""Direct float convolution kernels (kernels/sconv): every registered kernel bit for bit equal
+to the sgemm kernels on the same im2col rows, and close to NumPy.
+
+Both are fused multiply-add chains in the row's order, which is what lets the stem read its
+windows in place on one ISA path while the others copy them (im2col) and stay bit-identical.
+``_core.testing.sconv(kernel, a[m, k], b[k, n], segments)`` runs a kernel with each row of a as
+one pixel whose window is ``segments`` equal segments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xnorinfer import _core
+
+AVAILABLE_ISAS = _core.available_isas()
+KERNELS = [k for k in _core.testing.list_kernels() if k["family"] == "sconv"]
+SGEMM = [k for k in _core.testing.list_kernels() if k["family"] == "sgemm"]
+# (m, k, n, segments): the Bi-Real and AlexNet stems' 147- and 363-long rows, tile edges.
+SHAPES = [(1, 1, 1, 1), (6, 147, 64, 7), (13, 147, 64, 7), (5, 21, 96, 1), (7, 363, 96, 11),
+          (4, 16, 17, 2), (12, 30, 130, 3)]
+
+
+def require_isa(kernel: dict) -> None:
+    if kernel["isa"] not in AVAILABLE_ISAS:
+        pytest.skip(f"{kernel['name']} needs ISA {kernel['isa']}, this CPU runs {AVAILABLE_ISAS}")
+
+
+def test_every_kernel_is_listed():
+    assert {k["isa"] for k in KERNELS} >= {"scalar"}
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+@pytest.mark.parametrize("m,k,n,segments", SHAPES)
+def test_equals_sgemm_bit_for_bit(kernel, m, k, n, segments):
+    require_isa(kernel)
+    rng = np.random.default_rng(m * 7919 + k * 31 + n)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    got = _core.testing.sconv(kernel["name"], a, b, segments)
+    np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    for gemm in SGEMM:
+        if gemm["isa"] in AVAILABLE_ISAS:
+            want = _core.testing.sgemm(gemm["name"], a, b)
+            np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32),
+                                          err_msg=f"vs {gemm['name']}")
