@@ -6,7 +6,6 @@
 
 #include "xnorinfer/base/scratch_carver.h"
 
-
 namespace xnorinfer {
 namespace {
 
