@@ -14,12 +14,13 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
   int32_t acc[MR][kNb] = {};
   for (int64_t i = 0; i < taps; ++i) {
     const Word* wrows = weights + tap_list[i].w_row * lanes * kNb;
+    const Word* tap[MR];
+    for (int p = 0; p < MR; ++p) tap[p] = pixels[p] + tap_list[i].a_offset;
     for (int64_t k = 0; k < lanes; ++k) {
       const Word* wrow = wrows + k * kNb;
       for (int p = 0; p < MR; ++p) {
-        const Word* tap = pixels[p] + tap_list[i].a_offset;
-        const Word av = tap[k];
-        const Word mv = kMasked ? tap[k + mask_offset] : ~Word{0};
+        const Word av = tap[p][k];
+        const Word mv = kMasked ? tap[p][k + mask_offset] : ~Word{0};
         for (int j = 0; j < kNb; ++j) acc[p][j] += __builtin_popcountll((av ^ wrow[j]) & mv);
       }
     }
