@@ -731,12 +731,11 @@ def _check_graph(graph: ir.Graph, constant_names: set[str]) -> None:
 
 
 def _check_input_shape(value: ir.ValueInfo) -> None:
-    """Graph inputs have positive extents; only dim 0 (the batch) may be dynamic (-1)."""
-    for axis, dim in enumerate(value.shape):
-        if dim == 0 or (dim == -1 and axis > 0):
+    """Graph inputs have positive extents, or -1 for a dynamic one (the batch, tokens ...)."""
+    for dim in value.shape:
+        if dim == 0:
             raise ModelError(f"invalid graph: graph input '{value.name}' has shape "
-                             f"{value.shape}: extents must be positive, and only dim 0 may be "
-                             f"dynamic (-1)")
+                             f"{value.shape}: extents must be positive, or -1 (dynamic)")
 
 
 def _check_node(node: ir.Node, producer: dict[str, str], later: dict[str, str],

@@ -25,7 +25,9 @@ DYNAMIC_DIM = "batch"
 class NodeArg:
     """A graph input or output, as onnxruntime's ``NodeArg``: name, shape, type.
 
-    A dynamic dimension is given as the string ``"batch"``, as onnxruntime gives symbolic names.
+    A dynamic dimension is given as a string, as onnxruntime gives symbolic names: dim 0 is
+    ``"batch"``; another dynamic input dim has its ONNX name (``"tokens"``), an output's
+    ``"dim1"``, ``"dim2"`` ...
     """
 
     name: str
@@ -33,8 +35,14 @@ class NodeArg:
     type: str = "tensor(float)"
 
 
-def _node_arg(value: ir.ValueInfo) -> NodeArg:
-    return NodeArg(value.name, [DYNAMIC_DIM if d == -1 else d for d in value.shape])
+def _node_arg(value: ir.ValueInfo, names: list[str | None] | None = None) -> NodeArg:
+    def dim(axis: int, d: int) -> int | str:
+        if d != -1:
+            return d
+        if names and axis < len(names) and names[axis]:
+            return names[axis]
+        return DYNAMIC_DIM if axis == 0 else f"dim{axis}"
+    return NodeArg(value.name, [dim(axis, d) for axis, d in enumerate(value.shape)])
 
 
 def build_engine_graph(graph: ir.Graph) -> Any:
@@ -101,7 +109,8 @@ class InferenceSession:
         except _core.InvalidModel as error:
             raise ModelError(f"the model's graph is invalid: {error}") from error
         _check_output_shapes(graph.outputs, planned)
-        self._inputs = [_node_arg(v) for v in graph.inputs]
+        dim_names = graph.metadata.get("input_dim_names") or {}
+        self._inputs = [_node_arg(v, dim_names.get(v.name)) for v in graph.inputs]
         self._outputs = [_node_arg(v) for v in graph.outputs]
 
     @property
@@ -119,9 +128,9 @@ class InferenceSession:
         return self._graph.metadata
 
     def output_shapes(self, batch: int = 1) -> list[list[int]]:
-        """The output shapes for inputs whose dynamic batch is ``batch``. Plans the run (the
-        buffers are reused by later runs of that shape), so a graph that cannot run at this
-        batch raises ModelError here."""
+        """The output shapes for inputs whose dynamic dimensions (the batch, and any other) are
+        all ``batch``. Plans the run (the buffers are reused by later runs of that shape), so a
+        graph that cannot run at this size raises ModelError here."""
         shapes = [[batch if d == -1 else d for d in v.shape] for v in self._graph.inputs]
         try:
             return self._session.output_shapes(shapes)
@@ -202,10 +211,10 @@ class InferenceSession:
     def _check_shape(arg: NodeArg, shape: tuple[int, ...]) -> None:
         expected = arg.shape
         fits = len(shape) == len(expected) and all(
-            (e == DYNAMIC_DIM and s >= 1) or e == s for s, e in zip(shape, expected))
+            (isinstance(e, str) and s >= 1) or e == s for s, e in zip(shape, expected))
         if not fits:
             raise ValueError(f"input '{arg.name}' has shape {list(shape)}, the model expects "
-                             f"{expected} ('{DYNAMIC_DIM}' = any positive size)")
+                             f"{expected} (a named dimension = any positive size)")
 
     def _output_indices(self, output_names: Sequence[str] | None) -> list[int]:
         names = [arg.name for arg in self._outputs]

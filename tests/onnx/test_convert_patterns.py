@@ -708,11 +708,14 @@ def test_integer_input_is_an_error():
         convert(model)
 
 
-def test_symbolic_non_batch_dimension_needs_a_static_shape(run_graph):
+def test_symbolic_non_batch_dimension_stays_dynamic_or_can_be_fixed(run_graph):
     nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
     model = make_model(nodes, {"x": ["n", 3, "h", 4]}, ["y"])
-    with pytest.raises(ConversionError, match="input_shapes"):
-        convert(model)
+    dynamic = convert(model)
+    assert dynamic.graph.inputs[0].shape == [-1, 3, -1, 4]
+    for h in (1, 6):
+        x = np.random.default_rng(h).standard_normal((2, 3, h, 4)).astype(np.float32)
+        np.testing.assert_array_equal(run_graph(dynamic.graph, {"x": x})["y"], np.maximum(x, 0))
     result = convert(model, input_shapes={"x": [-1, 3, 5, 4]})
     assert result.graph.inputs[0].shape == [-1, 3, 5, 4]
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 4)).astype(np.float32)

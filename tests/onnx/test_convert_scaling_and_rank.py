@@ -10,6 +10,7 @@ import pytest
 from conversion_checks import assert_close, binary_weight, make_model, onnxruntime_outputs, random_feeds
 from onnx import helper
 
+from xnorinfer import InferenceSession, model_file
 from xnorinfer.errors import ConversionError
 from xnorinfer.onnx import convert
 
@@ -138,6 +139,46 @@ def test_binary_matmul_on_tokens(with_beta, run_graph):
     for batch in (1, 3):
         feeds = random_feeds(model, batch=batch)
         assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_symbolic_token_dimension_stays_dynamic(run_graph):
+    """``[batch, tokens, features]`` with both leading dims symbolic: binary linears with β and
+    a bias, a mean over the tokens; runs at any token count, and get_inputs() names the dims."""
+    rng = np.random.default_rng(RNG_SEED)
+    constants = {"w": binary_weight(rng, (OUT, FEATURES)).T.copy(),
+                 "w2": binary_weight(rng, (12, OUT)).T.copy(),
+                 "b": rng.standard_normal(OUT).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("MatMul", ["s", "w"], ["mm"], name="fc"),
+             *_abs_mean("x", "beta", "reduce_mean", [-1], FEATURES),
+             helper.make_node("Mul", ["mm", "beta"], ["scaled"], name="beta_mul"),
+             helper.make_node("Add", ["scaled", "b"], ["h"], name="bias"),
+             helper.make_node("Sign", ["h"], ["s2"], name="sign2"),
+             helper.make_node("MatMul", ["s2", "w2"], ["t"], name="fc2"),
+             helper.make_node("ReduceMean", ["t"], ["y"], name="mean", axes=[1], keepdims=0)]
+    model = make_model(nodes, {"x": ["batch", "tokens", FEATURES]}, ["y"], constants, opset=13)
+    result = convert(model)
+    assert result.report.layer_counts()["binary"] == 2
+    assert result.graph.inputs[0].shape == [-1, -1, FEATURES]
+    session = InferenceSession(model_file.dumps(result.graph))
+    assert session.get_inputs()[0].shape == ["batch", "tokens", FEATURES]
+    for batch, tokens in ((1, 1), (2, 5), (3, 9)):
+        feeds = {"x": np.random.default_rng(tokens).standard_normal(
+            (batch, tokens, FEATURES)).astype(np.float32)}
+        assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_a_reshape_that_merges_a_symbolic_dimension_is_refused():
+    """``x.view(-1, F)`` then back to ``[B, T, F]`` from Shape ops: the engine can copy one
+    dynamic dim or infer one, not rebuild two, so convert says so instead of guessing."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Reshape", ["x", "flat_shape"], ["flat"], name="flatten"),
+             helper.make_node("Relu", ["flat"], ["r"], name="relu"),
+             helper.make_node("Reshape", ["r", "shape"], ["y"], name="unflatten")]
+    model = make_model(nodes, {"x": ["batch", "tokens", 6]}, ["y"],
+                       {"flat_shape": np.array([-1, 6], np.int64)})
+    with pytest.raises(ConversionError, match="unflatten.*regroups a symbolic input dimension"):
+        convert(model)
 
 
 def test_float_matmul_on_rank_4(run_graph):

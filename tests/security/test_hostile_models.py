@@ -223,8 +223,8 @@ HEADER_CASES = {
     "zero input extent": (lambda h: h["inputs"][0].update(shape=[-1, 0, 5, C]),
                           r"graph input 'x' has shape \[-1, 0, 5, 8\]: extents must be "
                           r"positive"),
-    "dynamic non-batch dimension": (lambda h: h["inputs"][0].update(shape=[1, -1, 5, C]),
-                                    r"only dim 0 may be dynamic"),
+    "negative input extent other than -1": (lambda h: h["inputs"][0].update(shape=[1, -2, 5, C]),
+                                            r"only -1, a dynamic dimension, may be negative"),
     "output shape that the graph does not compute": (
         lambda h: h["outputs"][0].update(shape=[-1]),
         r"graph output 'probs' is declared with shape \[-1\] but computes \[1, 10\]"),

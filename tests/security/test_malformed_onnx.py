@@ -130,6 +130,16 @@ def test_unknown_tensor_data_type(tmp_path):
     _refused(_matmul(weight), tmp_path, r"invalid ONNX model: Invalid tensor data type 35")
 
 
+def test_data_type_the_checker_knows_but_numpy_does_not(tmp_path):
+    """Data type 37 in raw data passes ONNX's checker, and shape inference never looks at an
+    initializer no node reads; numpy_helper then has no dtype for it (fuzz finding: a
+    KeyError escaped)."""
+    weight = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[8, 4], raw_data=bytes(128))
+    unused = TensorProto(name="U", data_type=37, dims=[8, 4], raw_data=bytes(32))
+    model = _model([helper.make_node("MatMul", ["x", "W"], ["y"])], [weight, unused])
+    _refused(model, tmp_path, r"initializer 'U' cannot be read: unknown data type 37")
+
+
 def test_weight_data_longer_than_its_dims(tmp_path):
     """ONNX's checker only refuses data that is too short (fuzz finding)."""
     weight = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[8, 4], raw_data=bytes(256))

@@ -16,6 +16,7 @@ import onnx
 
 from xnorinfer import ir
 from xnorinfer.errors import ConversionError, ModelError
+from xnorinfer.onnx.dynamic_dims import engine_dims
 from xnorinfer.onnx.folding import BATCH_SENTINEL
 from xnorinfer.onnx.fuse import run_fusions
 from xnorinfer.onnx.loader import InputShapes, load_onnx
@@ -61,7 +62,8 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         None shows a progress bar on large models when stderr is a terminal; False never, True
         always (when ``rich`` is installed).
     input_shapes : mapping, optional
-        ``{input name: shape}`` fixing symbolic input dimensions; dim 0 may stay dynamic.
+        ``{input name: shape}`` fixing symbolic input dimensions (-1, None or a name keeps
+        one dynamic). Symbolic dims not fixed stay dynamic in the engine graph.
     sign_zero : {"auto", "exact", "plus_one"}
         ONNX defines Sign(0) = 0. "auto" gives a binarized tensor that can hold exact zeros
         (after a Relu, a Clip at 0, zero padding, on a graph input, ...) the exact ternary form
@@ -91,9 +93,9 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
                             on_node=on_node)
         builder = lowering.run()
     values = {info.name: info for info in builder.inputs} | builder.values
-    for info in builder.values.values():
-        info.shape = _dynamic_batch(info.shape)
-    outputs = [ir.ValueInfo(name, _dynamic_batch(values[name].shape), "float32")
+    for info in [*builder.inputs, *builder.values.values()]:
+        info.shape = _dynamic_dims(info.shape)
+    outputs = [ir.ValueInfo(name, _dynamic_dims(values[name].shape), "float32")
                for name in onnx_graph.outputs]
     graph = ir.Graph(builder.inputs, outputs, builder.nodes, builder.constants, builder.values)
     run_fusions(graph, lowering.keep_float_by_name)
@@ -102,7 +104,8 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         reasons[layer] = "; ".join(r for r in (reasons.get(layer), reason) if r)
     report = build_report(onnx_graph, graph, reasons, lowering.notes)
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
-                          producer=_producer(onnx_graph.producer_name, onnx_graph.opset))
+                          producer=_producer(onnx_graph.producer_name, onnx_graph.opset),
+                          input_dim_names=onnx_graph.input_dim_names)
     _check_engine_accepts(graph, onnx_graph)
     verification = None
     if verify:
@@ -141,10 +144,12 @@ def _engine_refusal(graph: ir.Graph, onnx_graph: OnnxGraph, message: str) -> Con
     return onnx_graph.node_error(onnx_node, reason)
 
 
-def _dynamic_batch(shape: list[int]) -> list[int]:
+def _dynamic_dims(shape: list[int]) -> list[int]:
     """A shape that ONNX inferred from a folded batch-dependent constant holds the batch
-    sentinel as dim 0: it is the dynamic batch."""
-    return [-1 if axis == 0 and dim == BATCH_SENTINEL else dim for axis, dim in enumerate(shape)]
+    sentinel as dim 0: it is the dynamic batch; a symbolic input dim's sentinel (or a product
+    with one) is dynamic too. Both are -1 in the engine graph."""
+    batch = [-1 if axis == 0 and dim == BATCH_SENTINEL else dim for axis, dim in enumerate(shape)]
+    return engine_dims(batch)
 
 
 def _producer(onnx_producer: str, opset: int) -> str:

@@ -18,10 +18,14 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from xnorinfer.errors import ConversionError
+from xnorinfer.onnx.dynamic_dims import SENTINELS, resolve_reshape
 from xnorinfer.onnx.onnx_graph import attr, broadcasts_into, node_error
 
 # Stands for the dynamic batch size inside folded shape arithmetic; a prime no model uses.
 BATCH_SENTINEL = 1_000_003
+# Extents that are not known until run time: the batch and the symbolic input dims.
+DYNAMIC_EXTENTS = (BATCH_SENTINEL, *SENTINELS)
 
 # Ops that only move shape entries around, so a folded batch sentinel stays exact (and small).
 # Anything else fed a batch-dependent shape (Expand, ConstantOfShape, arithmetic) stays a node.
@@ -87,13 +91,14 @@ def fold_constants(model: onnx.ModelProto, shapes: dict[str, tuple[int, ...] | N
             kept.append(node)
             continue
         depends_on_batch = any(name in batch_dependent for name in node.input) or (
-            node.op_type == "Shape" and (outputs[0] == BATCH_SENTINEL).any())
+            node.op_type == "Shape" and np.isin(outputs[0], DYNAMIC_EXTENTS).any())
         for name, value in zip(node.output, outputs):
             if name:
                 constants[name] = value
                 if depends_on_batch:
                     batch_dependent.add(name)
-    kept = [_copy_batch_to_reshape(node, constants, batch_dependent, opset) for node in kept]
+    kept = [_copy_batch_to_reshape(node, constants, batch_dependent, shapes, opset)
+            for node in kept]
     unmaterialize_broadcasts(kept, constants, shapes)
     return Folded(kept, constants, batch_dependent)
 
@@ -184,16 +189,25 @@ def _fold_shape(node: onnx.NodeProto, shape: tuple[int, ...] | None) -> list[np.
 
 
 def _copy_batch_to_reshape(node: onnx.NodeProto, constants: dict[str, np.ndarray],
-                           batch_dependent: set[str], opset: int) -> onnx.NodeProto:
-    """Rewrite a Reshape whose shape holds the batch sentinel at dim 0 to copy dim 0 (``0``)."""
+                           batch_dependent: set[str], shapes: dict[str, tuple[int, ...] | None],
+                           opset: int) -> onnx.NodeProto:
+    """Rewrite a Reshape whose shape holds the batch sentinel at dim 0 to copy dim 0 (``0``),
+    and a symbolic dim's sentinel to copy or infer it (dynamic_dims.resolve_reshape)."""
     if node.op_type != "Reshape" or node.input[1] not in batch_dependent:
         return node
     shape = constants[node.input[1]].astype(np.int64)
-    if shape.ndim != 1 or shape[0] != BATCH_SENTINEL or (shape[1:] >= BATCH_SENTINEL).any():
+    copied = shape.copy()
+    if shape.ndim == 1 and len(shape) and shape[0] == BATCH_SENTINEL:
+        copied[0] = 0
+    if shape.ndim == 1:
+        try:
+            copied = np.array(resolve_reshape(shapes.get(node.input[0]) or (), copied.tolist(),
+                                              "its target shape"), dtype=np.int64)
+        except ConversionError as error:
+            raise node_error(node, opset, str(error)) from None
+    if shape.ndim != 1 or (copied >= BATCH_SENTINEL).any():
         raise node_error(node, opset, "its target shape depends on the dynamic batch size in a "
                                       "way the converter cannot follow; export with a static batch")
-    copied = shape.copy()
-    copied[0] = 0
     name = f"{node.input[1]}:batch_copied"
     constants[name] = copied
     rewritten = helper.make_node("Reshape", [node.input[0], name], list(node.output),

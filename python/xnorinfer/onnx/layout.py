@@ -23,6 +23,7 @@ import numpy as np
 
 from xnorinfer.errors import ConversionError
 from xnorinfer.onnx.builder import GraphBuilder
+from xnorinfer.onnx.dynamic_dims import resolve_reshape
 from xnorinfer.onnx.states import FLAT_NHWC, NHWC, SAME, Tensor
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -72,7 +73,7 @@ def reshape_target(in_shape: Sequence[int], out_shape: Sequence[int]) -> list[in
         math.prod(in_shape[1:]) == math.prod(target[1:]))
     if keeps_batch and (target[0] == in_shape[0] or -1 in (target[0], in_shape[0])):
         target[0] = 0
-    return target
+    return resolve_reshape(in_shape, target, "a reshape")
 
 
 # --- constants ------------------------------------------------------------------------------

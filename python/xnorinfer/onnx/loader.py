@@ -15,6 +15,7 @@ from onnx import TensorProto, external_data_helper, helper, numpy_helper
 
 from xnorinfer import ir
 from xnorinfer.errors import ConversionError
+from xnorinfer.onnx.dynamic_dims import SENTINELS
 from xnorinfer.onnx.folding import fold_constants
 from xnorinfer.onnx.onnx_graph import OnnxGraph
 
@@ -32,8 +33,8 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
     model : path or onnx.ModelProto
         A path is loaded with its external data (looked up beside the file).
     input_shapes : mapping, optional
-        ``{input name: shape}`` overriding the declared input shapes; dim 0 may be -1, None or a
-        string to keep a dynamic batch.
+        ``{input name: shape}`` overriding the declared input shapes; a dim given as -1, None
+        or a string stays dynamic (dim 0: the batch).
 
     Returns
     -------
@@ -42,8 +43,7 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
     Raises
     ------
     ConversionError
-        Opset below 11, a non-float32 input, a symbolic non-batch input dimension, external
-        data that is not loaded.
+        Opset below 11, a non-float32 input, external data that is not loaded.
     """
     proto = _read(model)
     _check_strings(proto)
@@ -61,6 +61,7 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
     _apply_input_shapes(proto.graph, input_shapes or {})
     _declare_input_outputs_like_inputs(proto.graph)
     graph_inputs = _graph_inputs(proto.graph)
+    dim_names = _pin_symbolic_dims(proto.graph, graph_inputs)
     _check_inputs(proto.graph, graph_inputs)
 
     folded = fold_constants(proto, _infer_shapes(proto), opset)
@@ -77,7 +78,7 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
         outputs=outputs, shapes=shapes, opset=opset,
         producer_name=f"{proto.producer_name} {proto.producer_version}".strip(),
         onnx_param_bytes=onnx_param_bytes, onnx_bytes=onnx_bytes,
-        batch_dependent=folded.batch_dependent)
+        batch_dependent=folded.batch_dependent, input_dim_names=dim_names)
 
 
 def default_opset(proto: onnx.ModelProto) -> int:
@@ -164,6 +165,9 @@ def _initializer_bytes(graph: onnx.GraphProto) -> int:
         except (ValueError, TypeError) as error:
             raise ConversionError(f"invalid ONNX model: initializer '{tensor.name}' cannot be "
                                   f"read: {error}") from None
+        except KeyError:  # a data type the checker lets through but numpy has no dtype for
+            raise ConversionError(f"invalid ONNX model: initializer '{tensor.name}' cannot be "
+                                  f"read: unknown data type {tensor.data_type}") from None
     return total
 
 
@@ -196,11 +200,8 @@ def _apply_input_shapes(graph: onnx.GraphProto, input_shapes: InputShapes) -> No
             dim = dims.dim.add()
             if isinstance(size, int) and size >= 0:
                 dim.dim_value = size
-            elif i == 0:
-                dim.dim_param = size if isinstance(size, str) else "batch"
-            else:
-                raise ConversionError(f"input_shapes['{name}'] dim {i} is {size!r}: only dim 0 "
-                                      "(the batch) may be dynamic")
+            else:  # a dynamic dim: the batch at dim 0, a symbolic name elsewhere
+                dim.dim_param = size if isinstance(size, str) else "batch" if i == 0 else f"d{i}"
     # Stale intermediate shapes would contradict the new input shapes.
     if input_shapes:
         graph.ClearField("value_info")
@@ -213,6 +214,37 @@ def _declare_input_outputs_like_inputs(graph: onnx.GraphProto) -> None:
     for out in graph.output:
         if out.name in by_name:
             out.type.CopyFrom(by_name[out.name].type)
+
+
+def _pin_symbolic_dims(graph: onnx.GraphProto, graph_inputs: list[str]
+                       ) -> dict[str, list[str | None]]:
+    """Give each symbolic non-batch input dim its name's sentinel extent (dynamic_dims.py), so
+    shape inference works with concrete shapes. Returns each input's dynamic dim names (None
+    for a static dim; dim 0 unknown is "batch")."""
+    by_name = {inp.name: inp for inp in graph.input}
+    sentinel_of: dict[str, int] = {}
+    names: dict[str, list[str | None]] = {}
+    for name in graph_inputs:
+        tensor_type = by_name[name].type.tensor_type
+        if not tensor_type.HasField("shape"):
+            continue
+        names[name] = []
+        for i, dim in enumerate(tensor_type.shape.dim):
+            if dim.HasField("dim_value"):
+                names[name].append(None)
+                continue
+            symbol = dim.dim_param or ("batch" if i == 0 else f"{name}:{i}")
+            names[name].append(symbol)
+            if i == 0:
+                continue  # the batch keeps its own handling (folding.BATCH_SENTINEL)
+            if symbol not in sentinel_of:
+                if len(sentinel_of) == len(SENTINELS):
+                    raise ConversionError(f"input '{name}' has more than {len(SENTINELS)} "
+                                          "distinct symbolic dimensions; fix some with "
+                                          "convert(..., input_shapes=...)")
+                sentinel_of[symbol] = SENTINELS[len(sentinel_of)]
+            dim.dim_value = sentinel_of[symbol]
+    return names
 
 
 def _check_inputs(graph: onnx.GraphProto, graph_inputs: list[str]) -> None:
@@ -230,11 +262,6 @@ def _check_inputs(graph: onnx.GraphProto, graph_inputs: list[str]) -> None:
             if dim.HasField("dim_value") and not 1 <= dim.dim_value <= ir.MAX_EXTENT:
                 raise ConversionError(f"input '{name}' dim {i} is {dim.dim_value}; the engine "
                                       f"takes extents from 1 to {ir.MAX_EXTENT}")
-            if i > 0 and not dim.HasField("dim_value"):
-                raise ConversionError(
-                    f"input '{name}' dim {i} is symbolic ('{dim.dim_param}'); only dim 0 (the "
-                    "batch) may be dynamic: export with a static shape or give one with "
-                    f"convert(..., input_shapes={{'{name}': [...]}})")
 
 
 def _infer_shapes(proto: onnx.ModelProto) -> dict[str, tuple[int, ...] | None]:

@@ -31,6 +31,8 @@ class OnnxGraph:
     onnx_bytes: int = 0
     # Constants whose value was computed from a dynamic batch size (they hold a sentinel).
     batch_dependent: set[str] = field(default_factory=set)
+    # Per graph input, its dynamic dims' symbolic names (None for a static dim).
+    input_dim_names: dict[str, list[str | None]] = field(default_factory=dict)
     producer: dict[str, onnx.NodeProto] = field(init=False)
     consumers: dict[str, list[onnx.NodeProto]] = field(init=False)
 

@@ -17,12 +17,12 @@ void Graph::add_input(const std::string& name, const Shape& shape, DType dtype) 
   define(name, "a graph input");
   if (dtype != DType::kFloat32) throw InvalidModel("graph input '" + name + "' must be float32");
   for (size_t i = 0; i < shape.size(); ++i) {
-    // Only the batch may be dynamic; a zero extent could never be fed.
+    // -1 is a dynamic extent (the batch, a token count ...); a zero extent could never be fed.
     const int64_t d = shape[i];
-    if (d == 0 || d < -1 || d > kMaxExtent || (d == -1 && i > 0)) {
+    if (d == 0 || d < -1 || d > kMaxExtent) {
       throw InvalidModel("graph input '" + name + "' has an invalid extent " + std::to_string(d) +
                          " in shape " + to_string(shape) +
-                         " (extents are positive; only dim 0 may be -1, dynamic)");
+                         " (extents are positive, or -1 for a dynamic one)");
     }
   }
   inputs_.push_back({name, dtype, shape});
