@@ -36,7 +36,7 @@ for name in sys.argv[3:]:
     packs = [n.attrs.get("output", "bits") for n in graph.nodes if n.op == "BinarizePack"]
     sess = xnorinfer.InferenceSession(model_file.dumps(graph), num_threads=1)
     arg = sess.get_inputs()[0]
-    shape = [1 if d == "batch" else d for d in arg.shape]
+    shape = [1 if isinstance(d, str) else d for d in arg.shape]
     feed = {arg.name: np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
     for _ in range(20):
         sess.run(None, feed)

@@ -42,7 +42,7 @@ def _feed(model: str, session: xnorinfer.InferenceSession) -> dict[str, np.ndarr
     if kind == "torch" and saved.is_file():
         return dict(np.load(saved))
     rng = np.random.default_rng(17)
-    return {arg.name: rng.standard_normal([3 if d == "batch" else d for d in arg.shape])
+    return {arg.name: rng.standard_normal([3 if isinstance(d, str) else d for d in arg.shape])
             .astype(np.float32) for arg in session.get_inputs()}
 
 
