@@ -175,8 +175,10 @@ class InferenceSession:
 
         Notes
         -----
-        Binary layers binarize with ``x < 0 -> -1``, else +1: 0, -0 and NaN become +1
-        (ONNX's Sign maps 0 to 0). Float layers propagate NaN and inf as IEEE arithmetic does.
+        Binary layers binarize with ``x < 0 -> -1``, else +1; NaN becomes +1. A layer whose
+        input can hold exact zeros keeps ONNX's Sign(0) = 0 (0 and -0 add nothing), unless it
+        was converted with ``sign_zero="plus_one"`` (then they become +1). Float layers
+        propagate NaN and inf as IEEE arithmetic does.
         """
         arrays = self._check_feed(input_feed)
         wanted = self._output_indices(output_names)
