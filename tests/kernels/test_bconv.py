@@ -262,3 +262,14 @@ def test_masked_operands_rejected():
     with pytest.raises(_core.InvalidArgument):
         _core.testing.bconv("ref", np.zeros((2, 9, 1), np.uint64), np.zeros((2, 9, 1), np.uint64),
                             masked=True)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["bits", "ternary"])
+def test_ref_counts_the_same_in_32_and_64_bit_lanes(masked):
+    """The oracle in 32-bit lanes (the AVX-512 kernel's weight layout) against 64-bit lanes."""
+    rng = np.random.default_rng(4242)
+    for taps, words in TAP_SHAPES:
+        a = random_words(rng, (7, taps, (2 if masked else 1) * words))
+        w = random_words(rng, (11, taps, words))
+        np.testing.assert_array_equal(_core.testing.bconv("ref32", a, w, masked=masked),
+                                      _core.testing.bconv("ref", a, w, masked=masked))
