@@ -178,7 +178,6 @@ class BinaryConv2d final : public Op {
   // One thread's scratch, carved from its buffer (or, with no buffer, only measured).
   struct Scratch {
     const Word** bases;     // per ordered tile pixel: its first valid tap's words
-    int64_t* pixel_class;   // 2 x tile pixels (see classify_tile)
     TileTapClasses classes;
     Word* rows;             // row mode: per ordered pixel, its valid taps' words, contiguous
     float** out_rows;       // per ordered pixel: its float output row
@@ -187,19 +186,13 @@ class BinaryConv2d final : public Op {
     int32_t* products;      // per ordered pixel: its products (before ±1 padding's)
     int32_t* counts;        // per ordered pixel: counts_stride_ counts
     int32_t* pixel_counts;  // one pixel's counts gathered over the groups
-    int32_t* nonzero;       // ternary input: per ordered pixel, its nonzero products
     size_t size;
 
     Scratch(const BinaryConv2d& op, uint8_t* buffer) {
       const int64_t tp = op.tile_pixels_;
       ScratchCarver carve(buffer);
       bases = carve.take<const Word*>(tp);
-      pixel_class = carve.take<int64_t>(2 * tp);
-      classes.begin = carve.take<int64_t>(tp + 1);
-      classes.order = carve.take<int64_t>(tp);
-      classes.first_tap = carve.take<int64_t>(tp);
-      classes.windows = carve.take<TapWindow>(tp);
-      classes.tap_list = carve.take<BconvTap>(tp * op.weights_.taps);
+      classes = TileTapClasses::carve(carve, tp, op.weights_.taps);
       rows = carve.take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
       out_rows = carve.take<float*>(tp);
       residual_rows = carve.take<const float*>(tp);
@@ -207,7 +200,6 @@ class BinaryConv2d final : public Op {
       products = carve.take<int32_t>(tp);
       counts = carve.take<int32_t>(tp * op.counts_stride_);
       pixel_counts = carve.take<int32_t>(op.out_channels_);
-      nonzero = carve.take<int32_t>(tp);
       size = carve.size();
     }
   };
@@ -254,8 +246,8 @@ class BinaryConv2d final : public Op {
     }
   }
 
-  // Ternary input: per ordered pixel, the number of nonzero products, from the masks of its
-  // valid taps.
+  // Ternary input: per ordered pixel, its products are the nonzero ones, counted from the
+  // masks of its valid taps.
   void count_nonzero(const Scratch& s) const {
     for (int64_t c = 0; c < s.classes.count; ++c) {
       const BconvTap* taps = s.classes.tap_list + c * weights_.taps;
@@ -266,7 +258,7 @@ class BinaryConv2d final : public Op {
           const Word* mask = s.bases[i] + taps[t].a_offset + mask_offset_;
           for (int64_t k = 0; k < weights_.words_per_tap; ++k) total += __builtin_popcountll(mask[k]);
         }
-        s.nonzero[i] = total;
+        s.products[i] = total;
       }
     }
   }
@@ -330,8 +322,7 @@ class BinaryConv2d final : public Op {
     const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t pixels_per_image = ys[1] * ys[2];
     Scratch s(*this, scratch);
-    classify_tile(geom_, h, w, ys[2], x.info.last_axis_storage(), p0, count, weights_.taps,
-                  s.pixel_class, s.classes);
+    classify_tile(geom_, h, w, ys[2], x.info.last_axis_storage(), p0, count, s.classes);
     if (gather_rows_) {  // rows hold each pixel's valid taps back to back
       for (int64_t c = 0; c < s.classes.count; ++c) {
         BconvTap* taps = s.classes.tap_list + c * weights_.taps;
@@ -340,19 +331,18 @@ class BinaryConv2d final : public Op {
         }
       }
     }
+    for (int64_t c = 0; c < s.classes.count; ++c) {  // each ordered pixel's rows and products
+      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
+        const int64_t pixel = n * pixels_per_image + p0 + s.classes.order[i];
+        s.out_rows[i] = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_;
+        s.residual_rows[i] = with_residual_ ? in[kResidual]->f32() + pixel * out_channels_ : nullptr;
+        s.sum_rows[i] = sum_offset_ ? out[1]->words() + pixel * words_for_bits(out_channels_) : nullptr;
+        s.products[i] = static_cast<int32_t>(s.classes.windows[c].valid_taps() * bits_per_group_);
+      }
+    }
     for (int64_t g = 0; g < group_; ++g) {
       point_pixels(x, n, g, s);
-      if (ternary) count_nonzero(s);
-      for (int64_t c = 0; c < s.classes.count; ++c) {
-        for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
-          s.products[i] = ternary ? s.nonzero[i]
-                                  : static_cast<int32_t>(s.classes.windows[c].valid_taps() * bits_per_group_);
-          const int64_t pixel = n * pixels_per_image + p0 + s.classes.order[i];
-          s.out_rows[i] = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_;
-          s.residual_rows[i] = with_residual_ ? in[kResidual]->f32() + pixel * out_channels_ : nullptr;
-          s.sum_rows[i] = sum_offset_ ? out[1]->words() + pixel * words_for_bits(out_channels_) : nullptr;
-        }
-      }
+      if (ternary) count_nonzero(s);  // group 1 only
       const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
       const int64_t end_block = group_ > 1 ? weights_.blocks_per_group
                                            : (channels.end + weights_.block - 1) / weights_.block;
@@ -403,8 +393,8 @@ class BinaryConv2d final : public Op {
           }
           counts = s.pixel_counts;
         }
-        const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
-        float* y_row = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_ + o0;
+        const int64_t pixel = n * pixels_per_image + p;
+        float* y_row = transform_.packed() ? nullptr : s.out_rows[i] + o0;
         int32_t products = s.products[i];
         if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
           products += add_padded_taps(win, channels, counts);
@@ -415,14 +405,13 @@ class BinaryConv2d final : public Op {
             transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
         transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
         if (with_residual_) {
-          const float* r = in[kResidual]->f32() + pixel * out_channels_ + o0;
+          const float* r = s.residual_rows[i] + o0;
           for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];
         }
         if (y_row) activation_.apply(y_row, o0, width);
         if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
-          bitpack_(y_row, 1, width, width, sum_offset_ + o0,
-                   out[1]->words() + pixel * y_words + o0 / kBitsPerWord, nullptr, y_words,
-                   nullptr);
+          bitpack_(y_row, 1, width, width, sum_offset_ + o0, s.sum_rows[i] + o0 / kBitsPerWord,
+                   nullptr, y_words, nullptr);
         }
       }
     }

@@ -15,6 +15,18 @@ void valid_range(int64_t start, int64_t step, int64_t taps, int64_t size, int64_
   *end = hi;
 }
 
+// The valid taps of window w, each from the pixel of its first valid tap.
+void write_tap_list(const ConvGeometry& geom, int64_t in_w, int64_t pixel_words,
+                    const TapWindow& w, BconvTap* tap) {
+  for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
+    for (int64_t kx = w.kx0; kx < w.kx1; ++kx, ++tap) {
+      tap->a_offset = ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) *
+                      pixel_words;
+      tap->w_row = ky * geom.kw + kx;
+    }
+  }
+}
+
 }  // namespace
 
 TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t in_h, int64_t in_w) {
@@ -26,12 +38,24 @@ TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t i
   return w;
 }
 
+TileTapClasses TileTapClasses::carve(ScratchCarver& carve, int64_t tile_pixels, int64_t max_taps) {
+  TileTapClasses c;
+  c.begin = carve.take<int64_t>(tile_pixels + 1);
+  c.order = carve.take<int64_t>(tile_pixels);
+  c.first_tap = carve.take<int64_t>(tile_pixels);
+  c.windows = carve.take<TapWindow>(tile_pixels);
+  c.max_taps = max_taps;
+  c.tap_list = carve.take<BconvTap>(tile_pixels * max_taps);
+  c.pixel_class = carve.take<int64_t>(2 * tile_pixels);
+  return c;
+}
+
 void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
-                   int64_t pixel_words, int64_t p0, int64_t pixels, int64_t max_taps,
-                   int64_t* pixel_class, TileTapClasses& classes) {
+                   int64_t pixel_words, int64_t p0, int64_t pixels, TileTapClasses& classes) {
   // Locals, not the struct's fields: stores through these int64_t arrays could otherwise alias
   // the count and force it to be reloaded at every pixel.
   int64_t* const first_tap = classes.first_tap;
+  int64_t* const pixel_class = classes.pixel_class;
   TapWindow* const windows = classes.windows;
   int64_t count = 0;
   const int64_t span_h = (geom.kh - 1) * geom.dilation_h, span_w = (geom.kw - 1) * geom.dilation_w;
@@ -50,16 +74,10 @@ void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t
                                     : 0;
       int64_t c = 0;
       while (c < count && !windows[c].same_taps(w)) ++c;
-      if (c == count) {  // a new class: its tap list
+      if (c == count) {  // a new class, and its tap list when the tile keeps them
         windows[count++] = w;
-        BconvTap* tap = classes.tap_list + c * max_taps;
-        for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
-          for (int64_t kx = w.kx0; kx < w.kx1; ++kx, ++tap) {
-            tap->a_offset = ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) *
-                            pixel_words;
-            tap->w_row = ky * geom.kw + kx;
-          }
-        }
+        if (classes.max_taps) write_tap_list(geom, in_w, pixel_words, w,
+                                             classes.tap_list + c * classes.max_taps);
       }
       if (inside) interior = c;
       pixel_class[p] = c;

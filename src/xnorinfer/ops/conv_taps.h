@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/ops/conv_geometry.h"
 
@@ -34,24 +35,26 @@ struct TapWindow {
 TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t in_h, int64_t in_w);
 
 // The pixels of one tile grouped by tap class. For class c, pixels order[begin[c]] ..
-// order[begin[c + 1] - 1] (tile indices), its window `windows[c]` (of its first pixel) and its
-// `taps[c]` valid taps at tap_list + c * max_taps.
+// order[begin[c + 1] - 1] (tile indices), its window `windows[c]` (of its first pixel) and,
+// when the tile keeps tap lists, its valid taps at tap_list + c * max_taps.
 struct TileTapClasses {
   int64_t count = 0;  // classes
   int64_t* begin;     // count + 1 entries
   int64_t* order;     // tile pixels
   int64_t* first_tap;  // per tile pixel: iy * in_w + ix of its first valid tap (0 if none)
   TapWindow* windows;
+  int64_t max_taps;    // 0: no tap lists
   BconvTap* tap_list;
+  int64_t* pixel_class;  // scratch: 2 per tile pixel; the first half keeps each one's class
+
+  // The arrays for tiles of up to `tile_pixels` pixels, from a thread's scratch.
+  static TileTapClasses carve(ScratchCarver& carve, int64_t tile_pixels, int64_t max_taps);
 };
 
-// Groups tile pixels p0 .. p0 + pixels - 1 (raster order, row width out_w) by class, and writes
-// each class's tap list: a_offset = ((ky - ky0) * dh * in_w + (kx - kx0) * dw) * pixel_words,
-// relative to a pixel's first valid tap, and w_row = ky * kw + kx. `pixel_class` is scratch of
-// 2 * pixels entries and keeps each pixel's class in its first `pixels`; every array of
-// `classes` has room for `pixels` classes (each of max_taps taps).
+// Groups tile pixels p0 .. p0 + pixels - 1 (raster order, row width out_w) by class, and, with
+// tap lists, writes each class's: a_offset = ((ky - ky0) * dh * in_w + (kx - kx0) * dw) *
+// pixel_words, relative to a pixel's first valid tap, and w_row = ky * kw + kx.
 void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
-                   int64_t pixel_words, int64_t p0, int64_t pixels, int64_t max_taps,
-                   int64_t* pixel_class, TileTapClasses& classes);
+                   int64_t pixel_words, int64_t p0, int64_t pixels, TileTapClasses& classes);
 
 }  // namespace xnorinfer

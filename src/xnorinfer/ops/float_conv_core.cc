@@ -33,21 +33,15 @@ bool all_finite(const float* v, int64_t n) {
 
 // The direct path's per-thread arrays, carved from the scratch (or only measured).
 struct DirectScratch {
-  int64_t* pixel_class;
-  TileTapClasses classes;
+  TileTapClasses classes;  // without tap lists: the kernel reads segments
   SconvSegment* segments;  // per class, kh segments
   const float** pixels;    // per ordered pixel
   float** out;
   size_t size;
 
-  DirectScratch(int64_t tile, int64_t taps, int64_t kh, uint8_t* buffer) {
+  DirectScratch(int64_t tile, int64_t kh, uint8_t* buffer) {
     ScratchCarver carve(buffer);
-    pixel_class = carve.take<int64_t>(2 * tile);
-    classes.begin = carve.take<int64_t>(tile + 1);
-    classes.order = carve.take<int64_t>(tile);
-    classes.first_tap = carve.take<int64_t>(tile);
-    classes.windows = carve.take<TapWindow>(tile);
-    classes.tap_list = carve.take<BconvTap>(tile * taps);
+    classes = TileTapClasses::carve(carve, tile, 0);
     segments = carve.take<SconvSegment>(tile * kh);
     pixels = carve.take<const float*>(tile);
     out = carve.take<float*>(tile);
@@ -104,7 +98,7 @@ TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) c
 
 size_t FloatConvCore::scratch_bytes() const {
   if (windows_in_place_) {
-    return DirectScratch(kFloatConvTilePixels, geom_.kh * geom_.kw, geom_.kh, nullptr).size;
+    return DirectScratch(kFloatConvTilePixels, geom_.kh, nullptr).size;
   }
   return direct_ ? 0 : static_cast<size_t>(kFloatConvTilePixels * k_per_group_) * sizeof(float);
 }
@@ -116,9 +110,8 @@ void FloatConvCore::run_direct_tile(const Tensor& x, Tensor& y, int64_t n, int64
   const Shape& xs = x.shape();
   const Shape& ys = y.shape();
   const int64_t c = in_channels_;
-  DirectScratch s(kFloatConvTilePixels, geom_.kh * geom_.kw, geom_.kh, scratch);
-  classify_tile(geom_, xs[1], xs[2], ys[2], c, p0, count, geom_.kh * geom_.kw, s.pixel_class,
-                s.classes);
+  DirectScratch s(kFloatConvTilePixels, geom_.kh, scratch);
+  classify_tile(geom_, xs[1], xs[2], ys[2], c, p0, count, s.classes);
   const float* image = x.f32() + n * xs[1] * xs[2] * c;
   float* out = y.f32() + n * ys[1] * ys[2] * out_channels_;
   for (int64_t k = 0; k < s.classes.count; ++k) {
