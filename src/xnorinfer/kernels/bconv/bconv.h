@@ -85,6 +85,10 @@ void bconv_ref(int64_t mr, int64_t nb, int lane_bits, int64_t taps, const BconvT
                int32_t* counts, int64_t counts_stride, const BconvFloatOutput* to_float,
                int64_t mask_offset = -1);
 
+// Channel j of pixel p's float output from its count, as the contract above computes it (the
+// sign bit aside).
+float bconv_float_value(const BconvFloatOutput& to_float, int64_t p, int64_t j, int32_t count);
+
 // Writes counts (mr rows of nb, at counts + p * counts_stride) as `to_float` says; the portable
 // epilogue of the kernels that have no vector one.
 void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_stride,

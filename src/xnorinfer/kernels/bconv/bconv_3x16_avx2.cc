@@ -44,10 +44,7 @@ void store_float(int mr, const int32_t* counts, int64_t stride, const BconvFloat
       }
     }
     for (; j < f.channels; ++j) {  // the last block's tail
-      const int32_t dot = f.products[p] - 2 * counts[p * stride + j];
-      float v = static_cast<float>(dot) * f.scale[j] + f.bias[j];
-      if (f.residual) v += f.residual[p][f.out_offset + j];
-      if (f.relu && v < 0.0f) v = 0.0f;
+      const float v = bconv_float_value(f, p, j, counts[p * stride + j]);
       out[j] = v;
       if (f.sum_offset) bits |= Word{v + f.sum_offset[j] < 0.0f} << j;
     }

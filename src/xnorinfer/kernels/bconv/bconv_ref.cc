@@ -21,6 +21,14 @@ uint64_t weight_lane(const void* weights, int lane_bits, int64_t index) {
 
 }  // namespace
 
+float bconv_float_value(const BconvFloatOutput& f, int64_t p, int64_t j, int32_t count) {
+  const int32_t dot = f.products[p] - 2 * count;
+  float v = static_cast<float>(dot) * f.scale[j] + f.bias[j];
+  if (f.residual) v += f.residual[p][f.out_offset + j];
+  if (f.relu && v < 0.0f) v = 0.0f;
+  return v;
+}
+
 void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_stride,
                            const BconvFloatOutput& f) {
   for (int64_t p = 0; p < mr; ++p) {
@@ -29,10 +37,7 @@ void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_str
     // the last channel are 0.
     if (f.sum_offset && f.out_offset % kBitsPerWord == 0) f.sum_bits[p][f.out_offset / kBitsPerWord] = 0;
     for (int64_t j = 0; j < f.channels; ++j) {
-      const int32_t dot = f.products[p] - 2 * counts[p * counts_stride + j];
-      float v = static_cast<float>(dot) * f.scale[j] + f.bias[j];
-      if (f.residual) v += f.residual[p][f.out_offset + j];
-      if (f.relu && v < 0.0f) v = 0.0f;
+      const float v = bconv_float_value(f, p, j, counts[p * counts_stride + j]);
       out[j] = v;
       if (f.sum_offset) {
         const int64_t o = f.out_offset + j;
