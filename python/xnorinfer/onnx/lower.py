@@ -28,7 +28,7 @@ from xnorinfer.onnx.onnx_graph import OnnxGraph
 from xnorinfer.onnx.patterns import (AbsMean, clip_bounds, find_abs_means,
                                      find_binarizers)
 from xnorinfer.onnx.states import NHWC, SAME, Binarized, Padded, State, Tensor
-from xnorinfer.onnx.zeros import zero_source
+from xnorinfer.onnx.zeros import ZeroAnalysis
 
 Rule = Callable[["Lowering", onnx.NodeProto], list[State]]
 
@@ -74,6 +74,7 @@ class Lowering:
         self.sign_zero = sign_zero
         self.builder = GraphBuilder(reserved_names=graph.outputs)
         self.binarizers = find_binarizers(graph)
+        self.zeros = ZeroAnalysis(graph, self.binarizers)
         self.abs_means = find_abs_means(graph)
         self.states: dict[str, State] = {}
         self.float_reasons: dict[str, str] = {}  # ONNX node name -> why it stayed float
@@ -293,7 +294,7 @@ class Lowering:
         by a float coincidence)."""
         if offset is not None:
             return None
-        return zero_source(self.graph, self.binarizers, onnx_source)
+        return self.zeros.zero_source(onnx_source)
 
     def _note_plus_one(self, binarized: Binarized) -> None:
         """With sign_zero='plus_one', say where 0 binarizes to +1 unlike ONNX."""

@@ -2,8 +2,8 @@
 
 ONNX defines ``Sign(0) = 0``, so a binarized tensor that can hold exact zeros needs the
 engine's ternary form (sign bits plus a nonzero mask); one that cannot keeps the faster
-one-plane form. :func:`zero_source` walks up from a binarizer's input and names what can put
-exact zeros there, or returns None.
+one-plane form. :meth:`ZeroAnalysis.zero_source` walks up from a binarizer's input and names
+what can put exact zeros there, or returns None.
 
 The walk is conservative where it must be: a graph input, an op it does not know, or anything
 that clamps or rounds to 0 (Relu, Clip at 0, HardSigmoid, Round, ...) can hold zeros, and ops
@@ -36,19 +36,21 @@ _NEVER_ZERO = frozenset({"Sigmoid", "Exp", "Softmax", "LogSoftmax", "Softplus"})
 _LAYERS = ("Conv", "Gemm", "MatMul")
 
 
-def zero_source(graph: OnnxGraph, binarizers: dict[str, Binarizer], name: str) -> str | None:
-    """What can make tensor ``name`` exactly 0, as a phrase for the report, or None."""
-    try:
-        return _ZeroAnalysis(graph, binarizers).source(name)
-    except RecursionError:  # a path deeper than Python's stack: assume zeros, stay exact
-        return f"tensor '{name}' (its producers are too deep to analyse, so taken to hold zeros)"
+class ZeroAnalysis:
+    """One conversion's answers, remembered across its binarizers (they share producers)."""
 
-
-class _ZeroAnalysis:
     def __init__(self, graph: OnnxGraph, binarizers: dict[str, Binarizer]) -> None:
         self.graph = graph
         self.binarizers = binarizers
         self.memo: dict[str, str | None] = {}
+
+    def zero_source(self, name: str) -> str | None:
+        """What can make tensor ``name`` exactly 0, as a phrase for the report, or None."""
+        try:
+            return self.source(name)
+        except RecursionError:  # a path deeper than Python's stack: assume zeros, stay exact
+            return (f"tensor '{name}' (its producers are too deep to analyse, so taken to hold "
+                    "zeros)")
 
     def source(self, name: str) -> str | None:
         if name not in self.memo:
