@@ -97,7 +97,12 @@ def save(graph: ir.Graph, path: str | os.PathLike[str]) -> int:
     ModelError
         If the graph breaks a rule that ``load`` checks (so it could not be read back).
     """
-    data = dumps(graph)
+    return save_bytes(dumps(graph), path)
+
+
+def save_bytes(data: bytes, path: str | os.PathLike[str]) -> int:
+    """Write the bytes of a model file (from :func:`dumps`) as :func:`save` does: under a
+    temporary name, renamed into place. Returns the number of bytes written."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -106,7 +106,7 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
                           producer=_producer(onnx_graph.producer_name, onnx_graph.opset),
                           input_dim_names=onnx_graph.input_dim_names)
-    _check_engine_accepts(graph, onnx_graph)
+    data = _engine_accepted_bytes(graph, onnx_graph)
     verification = None
     if verify:
         from xnorinfer.onnx.verify import verify as run_verification
@@ -115,21 +115,24 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     if output_path is not None:
         from xnorinfer import model_file
 
-        model_file.save(graph, Path(output_path))
+        model_file.save_bytes(data, Path(output_path))
     return ConversionResult(graph, report, verification)
 
 
-def _check_engine_accepts(graph: ir.Graph, onnx_graph: OnnxGraph) -> None:
-    """Load the graph into the engine and plan it for batch 1 (and 2 when the batch is
-    dynamic), as InferenceSession would; a refusal names the ONNX node it came from."""
+def _engine_accepted_bytes(graph: ir.Graph, onnx_graph: OnnxGraph) -> bytes:
+    """The model file's bytes, once the engine has loaded them and planned the graph for
+    batch 1 (and 2 when a dim is dynamic), as InferenceSession would; a refusal names the ONNX
+    node it came from."""
     from xnorinfer import InferenceSession, model_file
 
     try:
-        session = InferenceSession(model_file.dumps(graph), num_threads=1)
+        data = model_file.dumps(graph)
+        session = InferenceSession(data, num_threads=1)
         if any(-1 in value.shape for value in graph.inputs):
             session.output_shapes(batch=2)
     except ModelError as error:
         raise _engine_refusal(graph, onnx_graph, str(error)) from None
+    return data
 
 
 def _engine_refusal(graph: ir.Graph, onnx_graph: OnnxGraph, message: str) -> ConversionError:
