@@ -157,11 +157,9 @@ def _kmap_candidate(mul: ir.Node, producers: dict[str, ir.Node],
     """(binary conv, box conv, BinarizePack) when ``mul`` multiplies a float BinaryConv2d output
     by a float conv of a BinarizePack's abs_mean."""
     for conv_value, k_value in (mul.inputs, mul.inputs[::-1]):
-        conv, box = producers.get(conv_value), producers.get(k_value)
-        if (conv is None or box is None or conv.op != "BinaryConv2d" or box.op != "Conv2d"
-                or conv.attrs.get("output") != "float" or len(conv.inputs) > 4
-                or conv_value in outputs
-                or len(consumers.get(conv_value, [])) != 1):
+        conv = _scalable_layer(conv_value, ("BinaryConv2d",), producers, consumers, outputs)
+        box = producers.get(k_value)
+        if conv is None or box is None or box.op != "Conv2d":
             continue
         pack = producers.get(box.inputs[0])
         if pack is not None and pack.op == "BinarizePack" and pack.outputs[1:] == [box.inputs[0]]:
@@ -193,12 +191,9 @@ def fuse_beta(graph: ir.Graph) -> bool:
         if mul.op != "Mul":
             continue
         for layer_value, beta_value in (mul.inputs, mul.inputs[::-1]):
-            layer = producers.get(layer_value)
-            if (layer is None or layer.op not in ("BinaryConv2d", "BinaryDense")
-                    or layer.attrs.get("output") != "float" or len(layer.inputs) > 4
-                    or len(layer.outputs) > 1 or layer_value in outputs
-                    or len(consumers.get(layer_value, [])) != 1
-                    or _shape(graph, mul.outputs[0]) != _shape(graph, layer_value)):
+            layer = _scalable_layer(layer_value, ("BinaryConv2d", "BinaryDense"), producers,
+                                    consumers, outputs)
+            if layer is None or _shape(graph, mul.outputs[0]) != _shape(graph, layer_value):
                 continue
             abs_mean, averaged = _beta_source(producers, beta_value)
             pack = producers.get(abs_mean)
@@ -214,6 +209,19 @@ def fuse_beta(graph: ir.Graph) -> bool:
             _absorb(graph, layer, mul)
             return True
     return False
+
+
+def _scalable_layer(value: str, ops: tuple[str, ...], producers: dict[str, ir.Node],
+                    consumers: dict[str, list[ir.Node]], outputs: set[str]) -> ir.Node | None:
+    """The layer (one of ``ops``) producing ``value`` when a Mul of ``value`` can become its K
+    map / β: float output with no scaling or epilogue inputs yet, its one output consumed only
+    by that Mul and not a graph output."""
+    layer = producers.get(value)
+    if (layer is None or layer.op not in ops or layer.attrs.get("output") != "float"
+            or len(layer.inputs) > 4 or len(layer.outputs) > 1 or value in outputs
+            or len(consumers.get(value, [])) != 1):
+        return None
+    return layer
 
 
 def _set_scaling_source(graph: ir.Graph, layer: ir.Node, abs_mean: str) -> None:
