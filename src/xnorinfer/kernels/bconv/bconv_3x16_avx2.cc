@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
+#include "xnorinfer/kernels/tile_rows.h"
 
 namespace xnorinfer {
 namespace {
@@ -106,11 +107,10 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               const Word* const* pixels, const void* weights, int32_t* counts,
               int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const Word* w = static_cast<const Word*>(weights);
-  switch (mr) {
-    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-  }
+  with_tile_rows<3>(mr, [&](auto rows) {
+    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride,
+                                         f, mask_offset);
+  });
 }
 
 }  // namespace

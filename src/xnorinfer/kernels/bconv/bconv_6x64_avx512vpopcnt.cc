@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
+#include "xnorinfer/kernels/tile_rows.h"
 
 namespace xnorinfer {
 namespace {
@@ -99,14 +100,10 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               const Word* const* pixels, const void* weights, int32_t* counts,
               int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const uint32_t* w = static_cast<const uint32_t*>(weights);
-  switch (mr) {
-    case 6: return tile<6, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    case 5: return tile<5, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    case 4: return tile<4, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    case 3: return tile<3, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    case 2: return tile<2, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-    default: return tile<1, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f, mask_offset);
-  }
+  with_tile_rows<6>(mr, [&](auto rows) {
+    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride,
+                                         f, mask_offset);
+  });
 }
 
 }  // namespace

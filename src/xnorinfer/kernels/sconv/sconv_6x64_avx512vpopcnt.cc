@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/sconv/sconv.h"
+#include "xnorinfer/kernels/tile_rows.h"
 
 namespace xnorinfer {
 namespace {
@@ -45,14 +46,10 @@ void sconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t segments,
                                        const SconvSegment* segment_list,
                                        const float* const* pixels, const float* weights,
                                        float* const* out, int64_t out_offset, int64_t channels) {
-  switch (mr) {
-    case 6: return tile<6>(segments, segment_list, pixels, weights, out, out_offset, channels);
-    case 5: return tile<5>(segments, segment_list, pixels, weights, out, out_offset, channels);
-    case 4: return tile<4>(segments, segment_list, pixels, weights, out, out_offset, channels);
-    case 3: return tile<3>(segments, segment_list, pixels, weights, out, out_offset, channels);
-    case 2: return tile<2>(segments, segment_list, pixels, weights, out, out_offset, channels);
-    default: return tile<1>(segments, segment_list, pixels, weights, out, out_offset, channels);
-  }
+  with_tile_rows<6>(mr, [&](auto rows) {
+    tile<decltype(rows)::value>(segments, segment_list, pixels, weights, out, out_offset,
+                                channels);
+  });
 }
 
 }  // namespace xnorinfer

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/sgemm/sgemm.h"
+#include "xnorinfer/kernels/tile_rows.h"
 
 namespace xnorinfer {
 namespace {
@@ -46,18 +47,12 @@ void sgemm_ukernel_8x32__avx512vpopcnt(int64_t m, int64_t n, int64_t k, const fl
       tile<kMr>(k, a + i * a_stride, a_stride, panel, c + i * c_stride + j, c_stride,
                 mask0, mask1);
     }
+    if (i == m) continue;
     const float* ai = a + i * a_stride;
     float* ci = c + i * c_stride + j;
-    switch (m - i) {
-      case 7: tile<7>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      case 6: tile<6>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      case 5: tile<5>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      case 4: tile<4>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      case 3: tile<3>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      case 2: tile<2>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      case 1: tile<1>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1); break;
-      default: break;
-    }
+    with_tile_rows<kMr - 1>(m - i, [&](auto rows) {
+      tile<decltype(rows)::value>(k, ai, a_stride, panel, ci, c_stride, mask0, mask1);
+    });
   }
 }
 
