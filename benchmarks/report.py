@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = _tables(results)
     for title, columns, rows in sections:
         console.table(title, columns, rows)
+    for line in _int8_costs(results):
+        console.out(line)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "latest.md").write_text(_markdown(results, sections))
@@ -140,6 +142,7 @@ def run_models(networks: Sequence[str], batches: Sequence[int], threads_list: Se
 def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
                repeats: int) -> dict[str, Any]:
     contenders = {"xnorinfer": models.ours(net, batch, threads),
+                  "xnorinfer int8 first layer": models.ours(net, batch, threads, "int8"),
                   "onnxruntime fp32": models.onnxruntime_float(net, batch, threads)}
     if openvino_peer.available():
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
@@ -152,7 +155,7 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
     return {"network": net.spec.name, "description": net.spec.description, "batch": batch,
             "threads": threads, "seconds": seconds, "peak_macs_per_s": peak,
             "time_shares": models.time_shares(net.graph, node_seconds), "rss": rss,
-            "sizes": net.sizes()}
+            "sizes": net.sizes(), "int8_cost": net.int8_cost}
 
 
 # ------------------------------------------------------------------------------ tables
@@ -207,16 +210,19 @@ def _busy_warning(peaks: dict[tuple[str, int], float], isa: str, threads: int) -
 
 def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
     columns = ["network", "batch", "threads", "ours ms", "ORT fp32 ms (float net)", "speedup",
-               "OpenVINO binary ms", "vs OpenVINO", "ours images/s",
+               "OpenVINO binary ms", "vs OpenVINO", "ours, int8 first layer ms",
+               "int8 first layer vs OpenVINO", "ours images/s",
                "ours: binary / float conv+dense / other", "peak RSS ours MB", "peak RSS ORT MB"]
     table = []
     for row in rows:
         s, shares, rss = row["seconds"], row["time_shares"], row["rss"]
         ours, ov = s["xnorinfer"], s.get("openvino binary")
+        int8 = s.get("xnorinfer int8 first layer")
         table.append([
             row["description"], str(row["batch"]), str(row["threads"]), f"{ours * 1e3:.2f}",
             f"{s['onnxruntime fp32'] * 1e3:.2f}", f"{s['onnxruntime fp32'] / ours:.2f}x",
             f"{ov * 1e3:.2f}" if ov else "-", f"{ov / ours:.2f}x" if ov else "-",
+            f"{int8 * 1e3:.2f}" if int8 else "-", f"{ov / int8:.2f}x" if ov and int8 else "-",
             f"{row['batch'] / ours:.0f}",
             " / ".join(f"{shares[k]:.0%}" for k in ("binary", "float_conv_dense", "other_float")),
             f"{rss['xnorinfer']['peak_mb']:.0f}", f"{rss['onnxruntime fp32']['peak_mb']:.0f}"])
@@ -264,7 +270,15 @@ def _markdown(results: dict[str, Any], sections: list[tuple[str, list[str], list
                   "|" + "|".join("---" for _ in columns) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
+    lines += [f"- {line}" for line in _int8_costs(results)]
     return "\n".join(lines)
+
+
+def _int8_costs(results: dict[str, Any]) -> list[str]:
+    """What the opt-in int8 first layer changes, per network (its conversion report's note)."""
+    costs = {row["description"]: row["int8_cost"] for row in results["models"]
+             if "int8_cost" in row}
+    return [f"{network}, int8 first layer: {cost}" for network, cost in costs.items()]
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include "register.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/cpu/features.h"
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/graph/graph.h"
 #include "xnorinfer/kernels/registry.h"
@@ -117,6 +118,14 @@ py::dict build_info() {
   for (Isa isa : compiled_isas()) compiled.append(to_string(isa));
   info["isa_compiled"] = compiled;
   info["isa_detected"] = to_string(best_available_isa());
+#ifdef XI_HAVE_AVX512_VNNI
+  const bool vnni = has_feature(CpuFeature::kAvx512Vnni) &&
+                    best_available_isa() == Isa::kAvx512Vpopcnt;
+#else
+  const bool vnni = false;
+#endif
+  // The path of a precision="int8" first layer at the detected ISA (kernels/qconv).
+  info["int8_kernel"] = vnni ? "avx512vnni" : "portable";
   return info;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "register.h"
+#include "xnorinfer/base/aligned_buffer.h"
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/kernels/peak/peak.h"
@@ -22,6 +23,9 @@ namespace {
 
 using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using Words = py::array_t<uint64_t, py::array::c_style | py::array::forcecast>;
+using Bytes = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+using Int8s = py::array_t<int8_t, py::array::c_style | py::array::forcecast>;
+using Int32s = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
 
 void require_rank2(const py::array& a, const char* what) {
   if (a.ndim() != 2) throw InvalidArgument(std::string(what) + " must be 2-D");
@@ -143,6 +147,49 @@ Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_
   return c;
 }
 
+// float(a [m, k] (uint8) @ w [k, n] (int8) - correction) * multiplier + bias, per column,
+// through an int8 direct conv kernel: each row of a is one pixel whose window is `rows` rows of
+// k / rows bytes (a multiple of 4), with the kernel's weight panels (qconv.h).
+Floats qconv(const std::string& kernel, const Bytes& a, const Int8s& w, int64_t rows,
+             const Int32s& correction, const Floats& multiplier, const Floats& bias) {
+  require_rank2(a, "a");
+  require_rank2(w, "w");
+  const int64_t m = a.shape(0), k = a.shape(1), n = w.shape(1);
+  if (w.shape(0) != k) throw InvalidArgument("a's columns must equal w's rows");
+  if (rows < 1 || k % rows != 0 || (k / rows) % 4 != 0) {
+    throw InvalidArgument("rows must divide k into multiples of 4 bytes");
+  }
+  if (correction.size() != n || multiplier.size() != n || bias.size() != n) {
+    throw InvalidArgument("correction, multiplier and bias need one value per column of w");
+  }
+  const QconvKernel qconv = find_qconv(kernel);
+  const int64_t blocks = (n + qconv.nb - 1) / qconv.nb, panel = k * qconv.nb;
+  AlignedBuffer panels(static_cast<size_t>(blocks * panel));
+  auto* packed = reinterpret_cast<int8_t*>(panels.data());
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < n; ++j) {
+      packed[(j / qconv.nb) * panel + (p / 4) * qconv.nb * 4 + (j % qconv.nb) * 4 + p % 4] =
+          w.data()[p * n + j];
+    }
+  }
+  Floats c({m, n});
+  std::vector<const uint8_t*> pixels(static_cast<size_t>(m));
+  std::vector<float*> out(static_cast<size_t>(m));
+  for (int64_t p = 0; p < m; ++p) {
+    pixels[p] = a.data() + p * k;
+    out[p] = c.mutable_data() + p * n;
+  }
+  for (int64_t o = 0; o < n; o += qconv.nb) {
+    const QconvOutput output{correction.data() + o, multiplier.data() + o, bias.data() + o};
+    for (int64_t p = 0; p < m; p += qconv.mr) {
+      qconv.fn(std::min<int64_t>(qconv.mr, m - p), rows, k / rows, k / rows, pixels.data() + p,
+               packed + (o / qconv.nb) * panel, output, out.data() + p, o,
+               std::min<int64_t>(qconv.nb, n - o));
+    }
+  }
+  return c;
+}
+
 // a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first).
 Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
   require_rank2(a, "a");
@@ -176,6 +223,7 @@ void register_testing(py::module_ t) {
       d["mr"] = k.mr;
       d["nr"] = k.nr;
       d["lane_bits"] = k.lane_bits;
+      d["runs_here"] = k.runs_at(best_available_isa());
       out.append(d);
     }
     return out;
@@ -183,6 +231,8 @@ void register_testing(py::module_ t) {
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
         py::arg("ternary") = false);
   t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
+  t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
+        py::arg("correction"), py::arg("multiplier"), py::arg("bias"));
   t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
   t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {

@@ -36,7 +36,7 @@ OP_ATTRS: dict[str, tuple[str, ...]] = {
     "BinaryDense": ("in_channels", "groups_in", "batch_axes", "output") + _ACTIVATION_ATTRS,
     "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value") + _ACTIVATION_ATTRS,
     "BwnDense": ("in_channels", "groups_in") + _ACTIVATION_ATTRS,
-    "Conv2d": _CONV_ATTRS + _ACTIVATION_ATTRS,
+    "Conv2d": _CONV_ATTRS + ("precision",) + _ACTIVATION_ATTRS,
     "Dense": _ACTIVATION_ATTRS,
     "ChannelAffine": (),
     "Relu": (),

@@ -139,6 +139,8 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>
     }
     const size_t scratch = ops_[i]->scratch_bytes(in);
     plan.scratch_per_thread = std::max(plan.scratch_per_thread, (scratch + 63) / 64 * 64);
+    const size_t shared = ops_[i]->shared_scratch_bytes(in);
+    plan.shared_scratch = std::max(plan.shared_scratch, (shared + 63) / 64 * 64);
   }
   for (size_t j = 0; j < output_slots_.size(); ++j) {
     const int s = output_slots_[j];
@@ -159,7 +161,8 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>
   const std::vector<int64_t> offsets = assign_offsets(ranges, &plan.arena_bytes);
   for (size_t k = 0; k < arena_slots.size(); ++k) plan.offsets[arena_slots[k]] = offsets[k];
 
-  const int64_t total = plan.arena_bytes + static_cast<int64_t>(plan.scratch_per_thread) * num_threads_;
+  const int64_t total = plan.arena_bytes + static_cast<int64_t>(plan.shared_scratch) +
+                        static_cast<int64_t>(plan.scratch_per_thread) * num_threads_;
   const int64_t memory = physical_memory_bytes();
   if (memory > 0 && total > memory) {
     throw OutOfMemory("running with input shapes " + to_string(input_shapes[0]) + " needs " +
@@ -183,7 +186,7 @@ std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes
 
 std::unique_ptr<Session::Workspace> Session::make_workspace(const Plan& plan) const {
   auto ws = std::make_unique<Workspace>();
-  ws->arena = AlignedBuffer(static_cast<size_t>(plan.arena_bytes) +
+  ws->arena = AlignedBuffer(static_cast<size_t>(plan.arena_bytes) + plan.shared_scratch +
                             plan.scratch_per_thread * num_threads_);
   ws->tensors.resize(plan.infos.size());
   for (size_t s = 0; s < ws->tensors.size(); ++s) {
@@ -227,7 +230,8 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
   }
   RunContext ctx;
   ctx.num_threads = num_threads_;
-  ctx.scratch = ws->arena.data() + plan.arena_bytes;
+  ctx.shared_scratch = ws->arena.data() + plan.arena_bytes;
+  ctx.scratch = ctx.shared_scratch + plan.shared_scratch;
   ctx.scratch_per_thread = plan.scratch_per_thread;
   for (size_t i = 0; i < ops_.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();

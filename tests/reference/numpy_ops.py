@@ -240,3 +240,27 @@ def onnx_reshape(x: np.ndarray, shape) -> np.ndarray:
     x = np.asarray(x)
     target = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
     return x.reshape(target)
+
+
+def int8_conv2d_nhwc(x: np.ndarray, w: np.ndarray, strides=(1, 1), dilations=(1, 1),
+                     pads=(0, 0, 0, 0)) -> np.ndarray:
+    """Conv2d with precision "int8" (docs/ir.md), step by step in the engine's float32
+    arithmetic: per image, uint8 activations with scale (max(x, 0) - min(x, 0)) / 255 and zero
+    point round(-min / scale); per output channel, int8 weights with scale max|w| / 127; the
+    integer sum of (q_x - zero) * q_w, times both scales. Padded cells are 0.0, exactly the zero
+    point. Returns float64."""
+    x = np.asarray(x, dtype=np.float32)
+    w = np.asarray(w, dtype=np.float32)
+    amax = np.abs(w).max(axis=(1, 2, 3))
+    w_scale = np.where(amax > 0, amax / np.float32(127), np.float32(1)).astype(np.float32)
+    q_w = np.clip(np.rint(w / w_scale[:, None, None, None]), -127, 127)
+    y = []
+    for image in x:
+        lo, hi = min(image.min(), np.float32(0)), max(image.max(), np.float32(0))
+        scale = max(np.float32((hi - lo) / np.float32(255)), np.float32(1e-30))
+        zero = np.clip(np.rint(-lo / scale), 0, 255)
+        t = np.clip(image * (np.float32(1) / scale), -zero, 255 - zero)
+        q = np.rint(t)  # q_x - zero
+        acc = conv2d_nhwc(q[None], q_w, strides, dilations, pads)[0]
+        y.append(acc * (scale * w_scale).astype(np.float64))
+    return np.stack(y)

@@ -36,6 +36,7 @@ CpuFeatures detect() {
     f.avx512bw = ebx & (1u << 30);
     f.avx512vl = ebx & (1u << 31);
     f.avx512vpopcntdq = ecx & (1u << 14);
+    f.avx512vnni = ecx & (1u << 11);
   }
   return f;
 }
@@ -48,6 +49,16 @@ CpuFeatures detect() { return {}; }
 const CpuFeatures& cpu_features() {
   static const CpuFeatures features = detect();
   return features;
+}
+
+bool has_feature(CpuFeature feature) {
+  switch (feature) {
+    case CpuFeature::kNone:
+      return true;
+    case CpuFeature::kAvx512Vnni:
+      return cpu_features().avx512vnni;
+  }
+  return false;
 }
 
 }  // namespace xnorinfer

@@ -12,9 +12,15 @@ struct CpuFeatures {
   bool avx512bw = false;
   bool avx512vl = false;
   bool avx512vpopcntdq = false;
+  bool avx512vnni = false;  // VPDPBUSD: the int8 first layer's kernel
 };
+
+// A feature a kernel needs beyond its ISA tier (the kernel lists' `feature` column).
+enum class CpuFeature { kNone, kAvx512Vnni };
 
 // Detected once, then cached.
 const CpuFeatures& cpu_features();
+
+bool has_feature(CpuFeature feature);
 
 }  // namespace xnorinfer

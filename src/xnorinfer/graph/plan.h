@@ -15,6 +15,7 @@ struct Plan {
   std::vector<int64_t> offsets;  // -1 for constants
   int64_t arena_bytes = 0;
   size_t scratch_per_thread = 0;  // a multiple of 64
+  size_t shared_scratch = 0;      // a multiple of 64
 };
 
 // Offsets for values live over [first_use, last_use] (node indices), so that values whose

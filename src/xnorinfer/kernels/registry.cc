@@ -47,6 +47,13 @@ const Entry<SconvFn> kSconv[] = {
 #undef XI_SCONV
 };
 
+const Entry<QconvFn> kQconv[] = {
+#define XI_QCONV(fn, isa, feature, mr, nb) \
+  {{"qconv", #fn, Isa::isa, mr, nb, 0, CpuFeature::feature}, &fn},
+#include "xnorinfer/kernels/qconv/qconv.inc"
+#undef XI_QCONV
+};
+
 const Entry<SgemmFn> kSgemm[] = {
 #define XI_SGEMM(fn, isa, mr, nr) {{"sgemm", #fn, Isa::isa, mr, nr}, &fn},
 #include "xnorinfer/kernels/sgemm/sgemm.inc"
@@ -58,7 +65,7 @@ template <typename Fn, size_t N>
 const Entry<Fn>& select_entry(const Entry<Fn> (&table)[N], Isa ceiling) {
   const Entry<Fn>* best = &table[0];
   for (const auto& e : table) {
-    if (static_cast<int>(e.info.isa) <= static_cast<int>(ceiling)) best = &e;
+    if (e.info.runs_at(ceiling)) best = &e;
   }
   return *best;
 }
@@ -86,6 +93,7 @@ BconvKernel to_bconv(const Entry<BconvPair>& e) {
 }
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 SconvKernel to_sconv(const Entry<SconvFn>& e) { return {e.fn, e.info.isa, e.info.mr, e.info.nr}; }
+QconvKernel to_qconv(const Entry<QconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
 
 template <typename Fn, size_t N>
 void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
@@ -100,6 +108,7 @@ std::vector<KernelInfo> list_kernels() {
   append(kBconv, out);
   append(kOutput, out);
   append(kPool, out);
+  append(kQconv, out);
   append(kSconv, out);
   append(kSgemm, out);
   return out;
@@ -109,6 +118,7 @@ BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
 BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
 MaxRowsFn select_max_rows(Isa ceiling) { return select(kPool, ceiling); }
+QconvKernel select_qconv(Isa ceiling) { return to_qconv(select_entry(kQconv, ceiling)); }
 SconvKernel select_sconv(Isa ceiling) { return to_sconv(select_entry(kSconv, ceiling)); }
 SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, ceiling)); }
 
@@ -117,5 +127,6 @@ BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBc
 SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
 MaxRowsFn find_max_rows(const std::string& name) { return find(kPool, name); }
 SconvKernel find_sconv(const std::string& name) { return to_sconv(find_entry(kSconv, name)); }
+QconvKernel find_qconv(const std::string& name) { return to_qconv(find_entry(kQconv, name)); }
 
 }  // namespace xnorinfer

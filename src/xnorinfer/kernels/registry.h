@@ -4,23 +4,31 @@
 #include <string>
 #include <vector>
 
+#include "xnorinfer/cpu/features.h"
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/output/output.h"
 #include "xnorinfer/kernels/pool/pool.h"
+#include "xnorinfer/kernels/qconv/qconv.h"
 #include "xnorinfer/kernels/sconv/sconv.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "output", "pool", "sconv", "sgemm"
+  const char* family;  // "bitpack", "bconv", "output", "pool", "qconv", "sconv", "sgemm"
   const char* name;
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
   int nr;  // for bconv: output channels per block
   int lane_bits = 0;  // for bconv: bits per lane (64 or 32)
+  CpuFeature feature = CpuFeature::kNone;  // needed beyond the ISA tier
+
+  // Whether this CPU can run it at ISA ceiling `isa`.
+  bool runs_at(Isa isa) const {
+    return static_cast<int>(this->isa) <= static_cast<int>(isa) && has_feature(feature);
+  }
 };
 
 struct OutputKernels {
@@ -36,6 +44,12 @@ struct SgemmKernel {
 struct SconvKernel {
   SconvFn fn;
   Isa isa;
+  int mr;
+  int nb;
+};
+
+struct QconvKernel {
+  QconvFn fn;
   int mr;
   int nb;
 };
@@ -56,6 +70,7 @@ BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
 MaxRowsFn select_max_rows(Isa ceiling);
+QconvKernel select_qconv(Isa ceiling);  // also skips kernels whose CPU feature is missing
 SconvKernel select_sconv(Isa ceiling);
 SgemmKernel select_sgemm(Isa ceiling);
 
@@ -65,5 +80,6 @@ BconvKernel find_bconv(const std::string& name);
 SgemmKernel find_sgemm(const std::string& name);
 MaxRowsFn find_max_rows(const std::string& name);
 SconvKernel find_sconv(const std::string& name);
+QconvKernel find_qconv(const std::string& name);
 
 }  // namespace xnorinfer

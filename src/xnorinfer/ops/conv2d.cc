@@ -1,6 +1,7 @@
 // Conv2d (float) and BwnConv2d (float activations, ±1 weights scaled per output channel), each
 // with an optional fused activation (activation.h).
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
+// A Conv2d with precision "int8" (the opt-in first layer) runs through QuantConvCore.
 #include <optional>
 
 #include "xnorinfer/graph/limits.h"
@@ -8,6 +9,7 @@
 #include "xnorinfer/ops/float_conv_core.h"
 #include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/quant_conv_core.h"
 
 namespace xnorinfer {
 namespace {
@@ -43,24 +45,37 @@ class Conv2d final : public Op {
         check_.fail("weight must be [O, KH, KW, C/group], got " + to_string(w.shape()));
       }
       const int64_t out_channels = w.shape()[0];
-      core_.emplace(check_, geom, group, w.shape()[3] * group, out_channels, w.f32(), args.isa);
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
+      const std::string precision = a.get_string("precision", "float32");
+      if (precision == "int8") {
+        if (group != 1) check_.fail("precision int8 needs group 1");
+        quant_.emplace(check_, geom, w.shape()[3], out_channels, w.f32(), bias_, args.isa);
+        bias_ = nullptr;  // added by the int8 kernels
+      } else if (precision == "float32") {
+        core_.emplace(check_, geom, group, w.shape()[3] * group, out_channels, w.f32(), args.isa);
+      } else {
+        check_.fail("precision must be float32 or int8, got '" + precision + "'");
+      }
     }
-    activation_ = Activation(check_, a, core_->out_channels());
+    activation_ = Activation(check_, a, out_channels());
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
-    return {core_->infer(check_, *in[0])};
+    return {quant_ ? quant_->infer(check_, *in[0]) : core_->infer(check_, *in[0])};
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
-    return core_->scratch_bytes();
+    return quant_ ? quant_->scratch_bytes() : core_->scratch_bytes();
+  }
+
+  size_t shared_scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
+    return quant_ ? quant_->shared_scratch_bytes(*in[0]) : 0;
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
-    const int64_t oc = core_->out_channels();
-    core_->run(*in[0], *out[0], ctx, [&](float* y, int64_t rows) {
+    const int64_t oc = out_channels();
+    const auto epilogue = [&](float* y, int64_t rows) {
       for (int64_t r = 0; r < rows; ++r, y += oc) {
         if (scale_) {
           for (int64_t o = 0; o < oc; ++o) y[o] = y[o] * scale_[o] + bias_[o];
@@ -69,12 +84,20 @@ class Conv2d final : public Op {
         }
         activation_.apply(y, 0, oc);
       }
-    });
+    };
+    if (quant_) {
+      quant_->run(check_, *in[0], *out[0], ctx, epilogue);
+    } else {
+      core_->run(*in[0], *out[0], ctx, epilogue);
+    }
   }
 
  private:
+  int64_t out_channels() const { return quant_ ? quant_->out_channels() : core_->out_channels(); }
+
   NodeChecker check_;
   std::optional<FloatConvCore> core_;
+  std::optional<QuantConvCore> quant_;  // precision int8
   Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;

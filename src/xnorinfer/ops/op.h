@@ -32,6 +32,7 @@ struct RunContext {
   int num_threads = 1;
   uint8_t* scratch = nullptr;      // num_threads * scratch_per_thread bytes, 64-byte aligned
   size_t scratch_per_thread = 0;   // a multiple of 64
+  uint8_t* shared_scratch = nullptr;  // one buffer all threads of an op share, 64-byte aligned
 
   uint8_t* thread_scratch(int thread) const { return scratch + thread * scratch_per_thread; }
 };
@@ -46,6 +47,12 @@ class Op {
 
   // Scratch bytes one thread needs for these input infos.
   virtual size_t scratch_bytes(const std::vector<const TensorInfo*>& inputs) const {
+    (void)inputs;
+    return 0;
+  }
+
+  // Scratch bytes the op's threads share (an intermediate every tile reads) for these infos.
+  virtual size_t shared_scratch_bytes(const std::vector<const TensorInfo*>& inputs) const {
     (void)inputs;
     return 0;
   }

@@ -8,6 +8,10 @@ void NodeChecker::fail(const std::string& message) const {
   throw InvalidModel("node '" + node_.name + "' (" + node_.op + "): " + message);
 }
 
+void NodeChecker::fail_input(const std::string& message) const {
+  throw InvalidArgument("node '" + node_.name + "' (" + node_.op + "): " + message);
+}
+
 void NodeChecker::input_count(size_t min, size_t max) const {
   const size_t n = node_.inputs.size();
   if (n < min || n > max) {

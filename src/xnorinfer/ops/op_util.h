@@ -16,6 +16,8 @@ class NodeChecker {
   explicit NodeChecker(const NodeDef& node) : node_(node) {}
 
   [[noreturn]] void fail(const std::string& message) const;
+  // The same naming for a problem with the values a run was given (InvalidArgument).
+  [[noreturn]] void fail_input(const std::string& message) const;
 
   // Number of inputs/outputs (optional ones counted even when "") within [min, max].
   void input_count(size_t min, size_t max) const;

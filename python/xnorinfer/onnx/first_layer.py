@@ -1,0 +1,106 @@
+"""The opt-in reduced-precision first layer: ``convert(..., first_layer="int8")``.
+
+A binarized network keeps its first conv in float (binarizing an RGB image loses too much), and
+that conv then costs about as much as all the binary layers together. Marked
+``precision="int8"`` (docs/ir.md), the engine runs it with per-image uint8 activations and
+per-channel int8 weights through AVX-512 VNNI. That is not exact, so the conversion measures
+what it costs, against the same graph with the fp32 first layer.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from xnorinfer import ir, model_file
+from xnorinfer.build import build_info
+from xnorinfer.session import InferenceSession
+
+FIRST_LAYER_PRECISIONS = ("fp32", "int8")
+LAYOUT_OPS = ("Transpose", "Reshape")
+COST_SEED = 0
+COST_IMAGES = 8  # random inputs the cost is measured on (the batch, where it is dynamic)
+
+
+def check_first_layer(first_layer: str) -> None:
+    if first_layer not in FIRST_LAYER_PRECISIONS:
+        raise ValueError(f"first_layer must be one of {', '.join(FIRST_LAYER_PRECISIONS)}, "
+                         f"got {first_layer!r}")
+
+
+def mark_first_layers(graph: ir.Graph, first_layer: str) -> list[str]:
+    """Sets ``precision`` on each float Conv2d that reads a graph input (through layout ops
+    only) and the int8 kernels can take (one group, no horizontal dilation); returns notes for
+    the report."""
+    if first_layer == "fp32":
+        return []
+    consumers = graph.consumers_of()
+    marked, refused = [], []
+    for value in graph.inputs:
+        for conv in _first_convs(value.name, consumers):
+            if conv.attrs.get("group", 1) != 1 or conv.attrs.get("dilations", [1, 1])[1] != 1:
+                refused.append(conv.attrs.get("source", conv.name))
+                continue
+            conv.attrs["precision"] = first_layer
+            marked.append(conv)
+    notes = []
+    if refused:
+        notes.append(f"first layer {', '.join(refused)} stays fp32: the {first_layer} kernels "
+                     "need one group and no horizontal dilation")
+    if not marked:
+        notes.append(f"first_layer={first_layer!r}: no float Conv2d reads a graph input, "
+                     "nothing runs in reduced precision")
+        return notes
+    names = ", ".join(conv.attrs.get("source", conv.name) for conv in marked)
+    notes.append(f"first layer {names} runs in {first_layer} (per-image uint8 activations, "
+                 f"per-channel int8 weights), {_kernel_note()}; "
+                 f"{_measured_cost(graph, marked)}")
+    return notes
+
+
+def _first_convs(value: str, consumers: dict[str, list[ir.Node]]) -> list[ir.Node]:
+    found = []
+    for node in consumers.get(value, []):
+        if node.op in LAYOUT_OPS:
+            found += _first_convs(node.outputs[0], consumers)
+        elif node.op == "Conv2d":
+            found.append(node)
+    return found
+
+
+def _kernel_note() -> str:
+    if build_info()["int8_kernel"] == "avx512vnni":
+        return "through the AVX-512 VNNI kernel on this CPU"
+    return ("through the portable kernel on this CPU (no AVX-512 VNNI here: slower than fp32, "
+            "same results)")
+
+
+def _measured_cost(graph: ir.Graph, marked: list[ir.Node]) -> str:
+    """Max |difference| of every output against the fp32 first layer, on seeded N(0,1)
+    inputs."""
+    fp32 = copy.deepcopy(graph)
+    names = {conv.name for conv in marked}
+    for node in fp32.nodes:
+        if node.name in names:
+            node.attrs.pop("precision")
+    reduced = InferenceSession(model_file.dumps(graph), num_threads=1)
+    exact = InferenceSession(model_file.dumps(fp32), num_threads=1)
+    rng = np.random.default_rng(COST_SEED)
+    feed = {arg.name: rng.standard_normal(
+        [d if isinstance(d, int) and d > 0 else (COST_IMAGES if axis == 0 else 1)
+         for axis, d in enumerate(arg.shape)], dtype=np.float32)
+        for arg in reduced.get_inputs()}
+    parts = []
+    for arg, got, want in zip(reduced.get_outputs(), reduced.run(None, feed),
+                              exact.run(None, feed)):
+        diff = float(np.abs(got.astype(np.float64) - want).max(initial=0))
+        scale = float(np.abs(want).max(initial=0)) or 1.0
+        text = f"'{arg.name}' max |difference| {diff:.3g} ({diff / scale:.2%} of max |output|)"
+        if want.ndim == 2:
+            agree = int(np.sum(got.argmax(axis=1) == want.argmax(axis=1)))
+            text += f", argmax agrees on {agree}/{want.shape[0]}"
+        parts.append(text)
+    batch = next(iter(feed.values())).shape[0]
+    return (f"against the fp32 first layer on {batch} seeded N(0,1) inputs: "
+            + "; ".join(parts))

@@ -1,0 +1,42 @@
+// Direct int8 convolution microkernels, for the opt-in int8 first layer (ops/quant_conv_core.h):
+// unsigned 8-bit activations times signed 8-bit weights, summed exactly in int32, MR output
+// pixels x NB output channels, each pixel's window read in place from a quantized, padded NHWC
+// image.
+//
+// A window row of the padded image is kw * C contiguous bytes; the layer pads it to row_bytes,
+// a multiple of 4, with zero weights, so each step takes 4 activation bytes into one 32-bit
+// lane (VPDPBUSD's shape). A pixel's rows are row_stride bytes apart.
+//
+// Contract for every kernel in qconv.inc, for p < mr (1 <= mr <= MR) and j < channels (<= NB):
+//   sum = sum over r < rows, k < row_bytes of
+//       uint8(pixels[p][r * row_stride + k]) * int8(weights[((r * row_bytes + k) / 4) * NB * 4
+//                                                           + j * 4 + k % 4])
+//   out[p][out_offset + j] = float(sum - correction[j]) * multiplier[j] + bias[j]
+// (one float multiply, then one add: no fused multiply-add). Every product and sum is exact
+// (|sum - correction| < 2^31 for the layer sizes the op accepts), so every kernel gives the same
+// floats. `weights` is 64-byte aligned; correction, multiplier and bias start at the block.
+#pragma once
+
+#include <cstdint>
+
+namespace xnorinfer {
+
+// The per-channel dequantization of one block of output channels.
+struct QconvOutput {
+  const int32_t* correction;  // zero point x weight sum
+  const float* multiplier;    // activation scale x weight scale
+  const float* bias;
+};
+
+using QconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
+                         const uint8_t* const* pixels, const int8_t* weights,
+                         const QconvOutput& output, float* const* out, int64_t out_offset,
+                         int64_t channels);
+
+#define XI_QCONV(fn, isa, feature, mr, nb)                                                    \
+  void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const int8_t*,           \
+          const QconvOutput&, float* const*, int64_t, int64_t);
+#include "xnorinfer/kernels/qconv/qconv.inc"
+#undef XI_QCONV
+
+}  // namespace xnorinfer

@@ -1,0 +1,242 @@
+#include "xnorinfer/ops/quant_conv_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "xnorinfer/base/bits.h"
+#include "xnorinfer/base/scratch_carver.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int kActivationMax = 255;  // uint8
+constexpr int kWeightMax = 127;      // symmetric int8
+// Window bytes (kh * row bytes) up to which |sum(q_x * q_w) - z * sum(q_w)| < 2^31.
+constexpr int64_t kMaxWindowBytes = (int64_t{1} << 31) / (2 * kActivationMax * kWeightMax);
+// The smallest activation scale: keeps 1 / scale finite for an all-zero (or tiny) image.
+constexpr float kMinScale = 1e-30f;
+// Adding and subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 to the nearest integer
+// (ties to even) with plain float arithmetic, the same on every path and vectorizable.
+constexpr float kRoundMagic = 12582912.0f;
+
+
+// Per-thread arrays of a tile, carved from the scratch (or only measured).
+struct TileScratch {
+  const uint8_t** pixels;
+  float** out;
+  int32_t* correction;  // per output channel, for the tile's image
+  float* multiplier;
+  size_t size;
+
+  TileScratch(int64_t out_channels, uint8_t* buffer) {
+    ScratchCarver carve(buffer);
+    pixels = carve.take<const uint8_t*>(kQuantConvTilePixels);
+    out = carve.take<float*>(kQuantConvTilePixels);
+    correction = carve.take<int32_t>(out_channels);
+    multiplier = carve.take<float>(out_channels);
+    size = carve.size();
+  }
+};
+
+// A float's bits as an int32 that orders like the float (for non-NaN values): the integer
+// min and max below vectorize on any x86-64, where float reductions would not (the compiler
+// may not reorder them).
+inline int32_t ordered_key(uint32_t bits) {
+  const auto value = static_cast<int32_t>(bits);
+  return value ^ ((value >> 31) & 0x7FFFFFFF);
+}
+
+inline float from_ordered_key(int32_t key) {
+  const auto bits = static_cast<uint32_t>(key ^ ((key >> 31) & 0x7FFFFFFF));
+  float v;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
+// min(x, 0), max(x, 0) and whether every value is finite, in one pass.
+void range_of(const float* x, int64_t n, float* lo, float* hi, bool* finite) {
+  int32_t low = 0, high = 0;  // the keys of +0.0
+  uint32_t special = 0;       // exponent bits all ones: infinity or NaN
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof(bits));
+    const int32_t key = ordered_key(bits);
+    low = std::min(low, key);
+    high = std::max(high, key);
+    special |= (bits & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
+  }
+  *lo = from_ordered_key(low);
+  *hi = from_ordered_key(high);
+  *finite = special == 0;
+}
+
+void quantize_row(const float* x, int64_t n, float inverse, int32_t zero, uint8_t* q) {
+  const float low = static_cast<float>(-zero);
+  const float high = static_cast<float>(kActivationMax - zero);
+  for (int64_t i = 0; i < n; ++i) {
+    float t = x[i] * inverse;
+    t = t < low ? low : t;
+    t = t > high ? high : t;
+    const float rounded = (t + kRoundMagic) - kRoundMagic;
+    q[i] = static_cast<uint8_t>(static_cast<int32_t>(rounded) + zero);
+  }
+}
+
+}  // namespace
+
+QuantConvCore::QuantConvCore(const NodeChecker& check, const ConvGeometry& geom,
+                             int64_t in_channels, int64_t out_channels,
+                             const float* weights_ohwi, const float* bias, Isa isa)
+    : geom_(geom),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      row_bytes_(round_up(geom.kw * in_channels, 4)),
+      qconv_(select_qconv(isa)),
+      bias_(bias ? std::vector<float>(bias, bias + out_channels)
+                 : std::vector<float>(static_cast<size_t>(out_channels), 0.0f)) {
+  if (geom.dilation_w != 1) check.fail("precision int8 needs dilations[1] == 1");
+  if (geom.kh * row_bytes_ > kMaxWindowBytes) {
+    check.fail("precision int8 takes windows of up to " + std::to_string(kMaxWindowBytes) +
+               " bytes (kh * kw * C rounded up to 4 per row), got " +
+               std::to_string(geom.kh * row_bytes_));
+  }
+  const int64_t window = geom.kh * geom.kw * in_channels;
+  const int64_t nb = qconv_.nb;
+  panel_bytes_ = geom.kh * row_bytes_ * nb;
+  panels_ = AlignedBuffer(static_cast<size_t>(round_up(out_channels, nb) / nb * panel_bytes_));
+  int8_t* panels = reinterpret_cast<int8_t*>(panels_.data());  // zero-initialized
+  weight_scale_.resize(static_cast<size_t>(out_channels));
+  weight_sum_.resize(static_cast<size_t>(out_channels));
+  for (int64_t o = 0; o < out_channels; ++o) {
+    const float* w = weights_ohwi + o * window;
+    float amax = 0.0f;
+    for (int64_t i = 0; i < window; ++i) {
+      if (!std::isfinite(w[i])) check.fail("precision int8 needs finite weights");
+      amax = std::max(amax, std::fabs(w[i]));
+    }
+    const float scale = amax > 0.0f ? amax / kWeightMax : 1.0f;
+    weight_scale_[o] = scale;
+    int8_t* panel = panels + (o / nb) * panel_bytes_;
+    const int64_t j = o % nb;
+    int32_t sum = 0;
+    for (int64_t r = 0; r < geom.kh; ++r) {
+      for (int64_t k = 0; k < geom.kw * in_channels; ++k) {
+        const float q = std::nearbyint(w[r * geom.kw * in_channels + k] / scale);
+        const int8_t v = static_cast<int8_t>(std::clamp(q, -1.0f * kWeightMax, 1.0f * kWeightMax));
+        const int64_t byte = r * row_bytes_ + k;
+        panel[(byte / 4) * nb * 4 + j * 4 + byte % 4] = v;
+        sum += v;
+      }
+    }
+    weight_sum_[o] = sum;
+  }
+}
+
+TensorInfo QuantConvCore::infer(const NodeChecker& check, const TensorInfo& x) const {
+  check.dtype(x, DType::kFloat32, "input");
+  check.rank(x, 4, "input");
+  if (x.shape[3] != in_channels_) {
+    check.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
+               std::to_string(in_channels_));
+  }
+  geom_.check_input(check, x.shape[1], x.shape[2]);
+  return {DType::kFloat32,
+          {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}};
+}
+
+size_t QuantConvCore::scratch_bytes() const { return TileScratch(out_channels_, nullptr).size; }
+
+QuantConvCore::PaddedLayout QuantConvCore::padded(const Shape& x) const {
+  const int64_t height = x[1] + geom_.pad_top + geom_.pad_bottom;
+  const int64_t width = x[2] + geom_.pad_left + geom_.pad_right;
+  // Slack past the last row: a window row reads up to row_bytes_, 3 more than kw * C.
+  return {height, width, round_up(height * width * in_channels_ + row_bytes_, 64)};
+}
+
+size_t QuantConvCore::shared_scratch_bytes(const TensorInfo& x) const {
+  const int64_t header = round_up(x.shape[0] * int64_t{sizeof(ImageQuantization)}, 64);
+  return static_cast<size_t>(header + x.shape[0] * padded(x.shape).image_bytes);
+}
+
+void QuantConvCore::quantize(const NodeChecker& check, const Tensor& x,
+                             const RunContext& ctx) const {
+  const Shape& xs = x.shape();
+  const int64_t batch = xs[0], c = in_channels_;
+  const int64_t image_floats = xs[1] * xs[2] * c;
+  auto* params = reinterpret_cast<ImageQuantization*>(ctx.shared_scratch);
+  parallel_for(batch, ctx.num_threads, [&](int64_t n, int) {
+    float lo, hi;
+    bool finite;
+    range_of(x.f32() + n * image_floats, image_floats, &lo, &hi, &finite);
+    const float scale = std::max((hi - lo) / kActivationMax, kMinScale);
+    const float zero = std::clamp(std::nearbyint(-lo / scale), 0.0f, 1.0f * kActivationMax);
+    params[n] = {scale, 1.0f / scale, static_cast<int32_t>(zero), finite};
+  });
+  for (int64_t n = 0; n < batch; ++n) {
+    if (!params[n].finite) {
+      check.fail_input("image " + std::to_string(n) +
+                       " of the input holds NaN or infinity, which precision int8 cannot "
+                       "quantize");
+    }
+  }
+  const PaddedLayout layout = padded(xs);
+  uint8_t* images = ctx.shared_scratch + round_up(batch * int64_t{sizeof(ImageQuantization)}, 64);
+  const int64_t row = layout.width * c;
+  parallel_for(batch * layout.height, ctx.num_threads, [&](int64_t task, int) {
+    const int64_t n = task / layout.height, py = task % layout.height;
+    const ImageQuantization& q = params[n];
+    const uint8_t zero = static_cast<uint8_t>(q.zero);
+    uint8_t* image = images + n * layout.image_bytes;
+    uint8_t* dst = image + py * row;
+    const int64_t iy = py - geom_.pad_top;
+    if (iy < 0 || iy >= xs[1]) {
+      std::memset(dst, zero, static_cast<size_t>(row));
+    } else {
+      const int64_t left = geom_.pad_left * c, inside = xs[2] * c;
+      std::memset(dst, zero, static_cast<size_t>(left));
+      quantize_row(x.f32() + n * image_floats + iy * inside, inside, q.inverse, q.zero,
+                   dst + left);
+      std::memset(dst + left + inside, zero, static_cast<size_t>(row - left - inside));
+    }
+    if (py == layout.height - 1) {  // the slack, read with zero weights
+      std::memset(image + layout.height * row, zero,
+                  static_cast<size_t>(layout.image_bytes - layout.height * row));
+    }
+  });
+}
+
+void QuantConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
+                             const RunContext& ctx, uint8_t* scratch) const {
+  const Shape& xs = x.shape();
+  const Shape& ys = y.shape();
+  const int64_t c = in_channels_, oc = out_channels_;
+  const PaddedLayout layout = padded(xs);
+  const int64_t header = round_up(xs[0] * int64_t{sizeof(ImageQuantization)}, 64);
+  const ImageQuantization& q = reinterpret_cast<const ImageQuantization*>(ctx.shared_scratch)[n];
+  const uint8_t* image = ctx.shared_scratch + header + n * layout.image_bytes;
+  TileScratch s(oc, scratch);
+  float* out = y.f32() + (n * ys[1] * ys[2] + p0) * oc;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t oy = (p0 + i) / ys[2], ox = (p0 + i) % ys[2];
+    s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c;
+    s.out[i] = out + i * oc;
+  }
+  for (int64_t o = 0; o < oc; ++o) {
+    s.correction[o] = q.zero * weight_sum_[o];
+    s.multiplier[o] = q.scale * weight_scale_[o];
+  }
+  const int64_t row_stride = geom_.dilation_h * layout.width * c;
+  const int8_t* panels = reinterpret_cast<const int8_t*>(panels_.data());
+  for (int64_t o = 0; o < oc; o += qconv_.nb) {
+    const int8_t* panel = panels + (o / qconv_.nb) * panel_bytes_;
+    const QconvOutput output{s.correction + o, s.multiplier + o, bias_.data() + o};
+    const int64_t channels = std::min<int64_t>(qconv_.nb, oc - o);
+    for (int64_t i = 0; i < count; i += qconv_.mr) {
+      qconv_.fn(std::min<int64_t>(qconv_.mr, count - i), geom_.kh, row_stride, row_bytes_,
+                s.pixels + i, panel, output, s.out + i, o, channels);
+    }
+  }
+}
+
+}  // namespace xnorinfer

@@ -1,0 +1,74 @@
+// Int8 convolution for the opt-in reduced-precision first layer (Conv2d precision="int8"),
+// where a network's float stem costs more than all its binary layers together.
+//
+// Activations: per image, asymmetric uint8 with scale s = (max(x, 0) - min(x, 0)) / 255 and
+// zero point z (0.0 is exactly z, so zero padding stays exact), written once into a padded NHWC
+// copy whose border holds z: every window is then whole, read in place by the qconv kernels.
+// Weights: per output channel, symmetric int8 with scale max|w| / 127.
+// y[o] = float(sum(q_x * q_w) - z * sum(q_w)) * (s * s_w[o]); the sums are exact int32, so every
+// ISA path gives the same floats.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "xnorinfer/base/aligned_buffer.h"
+#include "xnorinfer/base/tensor.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/conv_geometry.h"
+#include "xnorinfer/ops/op.h"
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+
+class QuantConvCore {
+ public:
+  // weights_ohwi: O x KH x KW x C floats (one group, no horizontal dilation); bias: O floats
+  // added by the kernels, or nullptr.
+  QuantConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t in_channels,
+                int64_t out_channels, const float* weights_ohwi, const float* bias, Isa isa);
+
+  // Output info for a float NHWC input; throws through `check` when it does not fit.
+  TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const;
+  size_t scratch_bytes() const;
+  size_t shared_scratch_bytes(const TensorInfo& x) const;
+
+  // y = conv(x) + bias, then `epilogue(y_row, pixel_count)` on each finished tile of output
+  // rows. Throws InvalidArgument through `check` when an image holds NaN or infinity.
+  template <typename Epilogue>
+  void run(const NodeChecker& check, const Tensor& x, Tensor& y, const RunContext& ctx,
+           const Epilogue& epilogue) const;
+
+  int64_t out_channels() const { return out_channels_; }
+
+ private:
+  struct ImageQuantization {
+    float scale;
+    float inverse;
+    int32_t zero;
+    int32_t finite;
+  };
+  struct PaddedLayout {
+    int64_t height, width, image_bytes;
+  };
+
+  PaddedLayout padded(const Shape& x) const;
+  // Fills the shared scratch: per image its quantization, then its padded uint8 copy.
+  void quantize(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const;
+  void run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
+                const RunContext& ctx, uint8_t* scratch) const;
+
+  ConvGeometry geom_;
+  int64_t in_channels_, out_channels_;
+  int64_t row_bytes_;  // a window row's kw * C bytes, rounded up to whole 32-bit steps
+  QconvKernel qconv_;
+  AlignedBuffer panels_;  // per block of qconv_.nb channels: kh * row_bytes_ * nb weight bytes
+  int64_t panel_bytes_;
+  std::vector<float> weight_scale_;
+  std::vector<int32_t> weight_sum_;
+  std::vector<float> bias_;
+};
+
+}  // namespace xnorinfer
+
+#include "xnorinfer/ops/quant_conv_core_run.h"

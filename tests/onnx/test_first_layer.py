@@ -1,0 +1,80 @@
+"""The opt-in int8 first layer (``convert(..., first_layer="int8")``, CLI ``--first-layer``):
+which conv it marks, the cost the report prints, the accuracy it keeps on the bundled digits
+test set, and what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xnorinfer import InferenceSession, get_available_isas, model_file
+from xnorinfer.cli import main
+from xnorinfer.demo import MODEL as DIGITS, TEST_SET
+from xnorinfer.onnx import convert
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "torch"
+
+
+def precisions(graph) -> dict[str, str]:
+    return {node.name: node.attrs["precision"] for node in graph.nodes
+            if "precision" in node.attrs}
+
+
+@pytest.fixture(scope="module")
+def digits_int8():
+    return convert(DIGITS, first_layer="int8")
+
+
+def test_the_stem_and_only_the_stem_is_int8(digits_int8):
+    marked = precisions(digits_int8.graph)
+    assert list(marked.values()) == ["int8"]
+    stem = next(node for node in digits_int8.graph.nodes if node.name in marked)
+    assert stem.op == "Conv2d" and "/conv1/Conv" in stem.attrs["source"]
+    assert precisions(convert(DIGITS).graph) == {}  # fp32 by default
+
+
+def test_the_report_prints_the_measured_cost(digits_int8):
+    [note] = [n for n in digits_int8.report.notes if "runs in int8" in n]
+    assert "/conv1/Conv" in note and "max |difference|" in note and "argmax agrees on" in note
+
+
+def test_accuracy_on_the_digits_test_set_stays_within_half_a_percent(digits_int8):
+    data = np.load(TEST_SET)
+    x, y = data["x"].astype(np.float32), data["y"]
+    exact = InferenceSession(model_file.dumps(convert(DIGITS).graph))
+    reduced = InferenceSession(model_file.dumps(digits_int8.graph))
+    name = exact.get_inputs()[0].name
+    exact_logits = exact.run(None, {name: x})[0]
+    reduced_logits = reduced.run(None, {name: x})[0]
+    assert not np.array_equal(exact_logits, reduced_logits)  # it is not the fp32 layer
+    exact_accuracy = np.mean(exact_logits.argmax(1) == y)
+    assert np.mean(reduced_logits.argmax(1) == y) >= exact_accuracy - 0.005
+
+
+def test_every_isa_path_gives_the_same_outputs(digits_int8):
+    data = np.load(TEST_SET)["x"].astype(np.float32)
+    data_file = model_file.dumps(digits_int8.graph)
+    outputs = [InferenceSession(data_file, isa=isa, num_threads=threads).run(None, {"input": data})[0]
+               for isa in get_available_isas() for threads in (1, 2)]
+    for other in outputs[1:]:
+        np.testing.assert_array_equal(other.view(np.uint32), outputs[0].view(np.uint32))
+
+
+def test_a_model_without_a_float_stem_says_nothing_changed():
+    result = convert(FIXTURES / "binary_mlp" / "model.onnx", first_layer="int8")
+    assert precisions(result.graph) == {}
+    assert any("no float Conv2d reads a graph input" in n for n in result.report.notes)
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="first_layer must be one of fp32, int8, got 'int4'"):
+        convert(DIGITS, first_layer="int4")
+
+
+def test_cli_first_layer(tmp_path, capsys):
+    out = tmp_path / "digits.xnor"
+    assert main(["convert", str(DIGITS), "-o", str(out), "--first-layer", "int8"]) == 0
+    assert "runs in int8" in capsys.readouterr().out
+    assert list(precisions(model_file.load(out)).values()) == ["int8"]

@@ -1,0 +1,100 @@
+"""Conv2d with precision "int8" (the opt-in first layer, docs/ir.md): the engine's quantized
+arithmetic against a NumPy model of the same steps, bit-identical on every ISA path and thread
+count, close to the float conv, and clear errors for what it cannot take."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine_runs import run_everywhere
+from reference import numpy_ops
+from xnorinfer import _core
+
+CASES = [
+    # c, o, k, stride, dilations, pads, batch, h, w
+    (3, 64, 7, 2, (1, 1), (3, 3, 3, 3), 2, 23, 19),     # a Bi-Real / ResNet stem
+    (3, 96, 11, 4, (1, 1), (2, 2, 2, 2), 1, 35, 35),    # an AlexNet stem
+    (1, 70, 5, 1, (1, 1), (2, 0, 1, 3), 1, 9, 12),      # one channel, asymmetric pads, tail
+    (4, 130, 3, 1, (2, 1), (1, 1, 1, 1), 3, 8, 7),      # vertical dilation, 3 channel blocks
+    (5, 8, 1, 1, (1, 1), (0, 0, 0, 0), 2, 5, 5),        # 1x1, row bytes padded 5 -> 8
+]
+
+
+def conv_graph(c: int, o: int, k: int, stride: int, dilations, pads, weight: np.ndarray,
+               bias: np.ndarray, precision: str = "int8") -> _core.Graph:
+    g = _core.Graph()
+    g.add_input("x", [-1, -1, -1, c])
+    g.add_constant("w", weight)
+    g.add_constant("b", bias)
+    g.add_node("stem", "Conv2d", ["x", "w", "b"], ["y"],
+               {"kernel_shape": [k, k], "strides": [stride, stride],
+                "dilations": list(dilations), "pads": list(pads), "group": 1,
+                "precision": precision})
+    g.add_output("y")
+    return g
+
+
+def images(rng: np.random.Generator, batch: int, h: int, w: int, c: int) -> np.ndarray:
+    """Images of different ranges: normalized, all positive (zero point 0), large."""
+    x = rng.standard_normal((batch, h, w, c)).astype(np.float32)
+    if batch > 1:
+        x[1] = np.abs(x[1])
+    if batch > 2:
+        x[2] *= 100
+    return x
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"c{c[0]}-o{c[1]}-k{c[2]}-s{c[3]}-d{c[4][0]}"
+                                             f"-n{c[6]}" for c in CASES])
+def test_matches_the_quantized_reference_and_the_float_conv(case):
+    c, o, k, stride, dilations, pads, batch, h, w = case
+    rng = np.random.default_rng(c * 100 + o)
+    weight = rng.standard_normal((o, k, k, c)).astype(np.float32)
+    bias = rng.standard_normal(o).astype(np.float32)
+    x = images(rng, batch, h, w, c)
+    [y] = run_everywhere(conv_graph(c, o, k, stride, dilations, pads, weight, bias), [x])
+    geometry = ((stride, stride), dilations, pads)
+    want = numpy_ops.int8_conv2d_nhwc(x, weight, *geometry) + bias
+    magnitude = numpy_ops.conv2d_nhwc(np.abs(x), np.abs(weight), *geometry).max()
+    np.testing.assert_allclose(y, want, rtol=1e-6, atol=1e-6 * magnitude)
+    # 8-bit activations and 7-bit weights: within a few percent of the largest possible sum.
+    fp32 = numpy_ops.conv2d_nhwc(x, weight, *geometry) + bias
+    error = np.abs(y - fp32).max(axis=(1, 2, 3))
+    assert np.all(error < 0.02 * magnitude), error / magnitude
+    assert np.abs(y - fp32).max() > 0  # it did quantize
+
+
+def test_an_all_zero_image_gives_the_bias():
+    weight = np.ones((8, 3, 3, 3), np.float32)
+    bias = np.arange(8, dtype=np.float32)
+    x = np.zeros((1, 6, 6, 3), np.float32)
+    [y] = run_everywhere(conv_graph(3, 8, 3, 1, (1, 1), (1, 1, 1, 1), weight, bias), [x])
+    np.testing.assert_array_equal(y, np.broadcast_to(bias, y.shape))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_input_is_a_clear_error(bad):
+    weight = np.ones((8, 3, 3, 3), np.float32)
+    g = conv_graph(3, 8, 3, 1, (1, 1), (1, 1, 1, 1), weight, np.zeros(8, np.float32))
+    x = np.zeros((2, 6, 6, 3), np.float32)
+    x[1, 2, 3, 1] = bad
+    with pytest.raises(ValueError, match=r"node 'stem' \(Conv2d\): image 1 .* NaN or infinity"):
+        _core.Session(g, 2, _core.available_isas()[-1]).run([x])
+
+
+@pytest.mark.parametrize("attrs,message", [
+    ({"precision": "int4"}, "precision must be float32 or int8, got 'int4'"),
+    ({"group": 3}, "precision int8 needs group 1"),
+    ({"dilations": [1, 2]}, r"precision int8 needs dilations\[1\] == 1"),
+])
+def test_unsupported_settings_are_refused(attrs, message):
+    weight = np.ones((6, 3, 3, 3 // attrs.get("group", 1)), np.float32)
+    g = _core.Graph()
+    g.add_input("x", [-1, 6, 6, 3])
+    g.add_constant("w", weight)
+    g.add_node("stem", "Conv2d", ["x", "w"], ["y"],
+               {"kernel_shape": [3, 3], "precision": "int8", **attrs})
+    g.add_output("y")
+    with pytest.raises(ValueError, match=message):
+        _core.Session(g, 1, "scalar")
