@@ -28,15 +28,17 @@ _WINDOW_ATTRS = ("kernel_shape", "strides", "dilations", "pads")
 _CONV_ATTRS = _WINDOW_ATTRS + ("group",)
 # A conv or dense layer's fused activation (docs/ir.md).
 _ACTIVATION_ATTRS = ("activation", "activation_min", "activation_max", "activation_slope")
+# A float conv's fused MaxPool (docs/ir.md): MaxPool's window attributes, prefixed.
+_POOL_ATTRS = tuple(f"pool_{name}" for name in _WINDOW_ATTRS + ("ceil_mode",))
 
 OP_ATTRS: dict[str, tuple[str, ...]] = {
     "BinarizePack": ("output",),
     "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value",
                                    "scaling") + _ACTIVATION_ATTRS,
     "BinaryDense": ("in_channels", "groups_in", "batch_axes", "output") + _ACTIVATION_ATTRS,
-    "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value") + _ACTIVATION_ATTRS,
+    "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value") + _ACTIVATION_ATTRS + _POOL_ATTRS,
     "BwnDense": ("in_channels", "groups_in") + _ACTIVATION_ATTRS,
-    "Conv2d": _CONV_ATTRS + ("precision",) + _ACTIVATION_ATTRS,
+    "Conv2d": _CONV_ATTRS + ("precision",) + _ACTIVATION_ATTRS + _POOL_ATTRS,
     "Dense": _ACTIVATION_ATTRS,
     "ChannelAffine": (),
     "Relu": (),

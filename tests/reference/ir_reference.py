@@ -150,7 +150,15 @@ def bwn_conv2d(attrs: dict, x, weight, scale, bias):
     group = attrs["group"]
     w = unpack_pm1(weight, attrs["in_channels"] // group)
     dot = numpy_ops.conv2d_nhwc(x, w, attrs["strides"], attrs["dilations"], attrs["pads"], group)
-    return [_activation(attrs, _f32(dot * scale + bias))]
+    return [_fused_pool(attrs, _activation(attrs, _f32(dot * scale + bias)))]
+
+
+def _fused_pool(attrs: dict, y: np.ndarray) -> np.ndarray:
+    """A float conv's fused MaxPool (the ``pool_*`` attributes), after its activation."""
+    if "pool_kernel_shape" not in attrs:
+        return y
+    return max_pool({k[len("pool_"):]: v for k, v in attrs.items() if k.startswith("pool_")},
+                    y)[0]
 
 
 def bwn_dense(attrs: dict, x, weight, scale, bias):
@@ -161,9 +169,12 @@ def bwn_dense(attrs: dict, x, weight, scale, bias):
 # --- float ops ------------------------------------------------------------------------------
 
 def conv2d(attrs: dict, x, weight, bias=None):
-    y = numpy_ops.conv2d_nhwc(x, weight, attrs["strides"], attrs["dilations"], attrs["pads"],
-                              attrs["group"])
-    return [_activation(attrs, _f32(y if bias is None else y + bias))]
+    geometry = (attrs["strides"], attrs["dilations"], attrs["pads"])
+    if attrs.get("precision", "float32") == "int8":
+        y = numpy_ops.int8_conv2d_nhwc(x, weight, *geometry)
+    else:
+        y = numpy_ops.conv2d_nhwc(x, weight, *geometry, attrs["group"])
+    return [_fused_pool(attrs, _activation(attrs, _f32(y if bias is None else y + bias)))]
 
 
 def max_pool(attrs: dict, x):

@@ -17,6 +17,9 @@
   after a conv or dense layer's float output runs in the layer's epilogue.
 - :func:`fuse_sum_bits`: a binary conv whose float output also feeds BinarizePacks writes their
   bits as its second output (``sum_offset``), so the sum is binarized while it is still hot.
+- :func:`fuse_max_pool`: a float MaxPool directly after a float or BWN conv (the stem's) runs in
+  the conv's pass (``pool_*`` attributes), after its activation: the conv's output is never
+  written out and read back.
 - :func:`remove_dead_nodes`: drops what no graph output needs.
 """
 
@@ -46,6 +49,8 @@ def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
     while fuse_residual(graph):
         pass
     while fuse_activation(graph):
+        pass
+    while fuse_max_pool(graph):  # after the activations: a pooled conv takes no more
         pass
     while fuse_sum_bits(graph):
         pass
@@ -314,6 +319,24 @@ def fuse_activation(graph: ir.Graph) -> bool:
             continue
         layer.attrs.update(attrs)
         _absorb(graph, layer, users[0])
+        return True
+    return False
+
+
+def fuse_max_pool(graph: ir.Graph) -> bool:
+    """Move one float MaxPool into the Conv2d / BwnConv2d before it; True when done."""
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for conv in graph.nodes:
+        if conv.op not in ("Conv2d", "BwnConv2d") or "pool_kernel_shape" in conv.attrs:
+            continue
+        value = conv.outputs[0]
+        users = consumers.get(value, [])
+        if value in outputs or len(users) != 1 or users[0].op != "MaxPool":
+            continue
+        conv.attrs.update({f"pool_{name}": v for name, v in users[0].attrs.items()
+                           if name not in ir.INFO_ATTRS})
+        _absorb(graph, conv, users[0])
         return True
     return False
 

@@ -1,11 +1,15 @@
 // Conv2d (float) and BwnConv2d (float activations, ±1 weights scaled per output channel), each
 // with an optional fused activation (activation.h).
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
-// A Conv2d with precision "int8" (the opt-in first layer) runs through QuantConvCore.
+// A Conv2d with precision "int8" (the opt-in first layer) runs through QuantConvCore, and a
+// Conv2d with pool_* attributes pools its output in the same pass (conv_max_pool.h).
+#include <memory>
 #include <optional>
 
+#include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/activation.h"
+#include "xnorinfer/ops/conv_max_pool.h"
 #include "xnorinfer/ops/float_conv_core.h"
 #include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/op_registry.h"
@@ -35,7 +39,8 @@ class Conv2d final : public Op {
       const int64_t out_channels = w.shape()[0];
       const int64_t cg = in_channels / group;
       const std::vector<float> signs = unpack_signs(w, out_channels * geom.kh * geom.kw, cg);
-      core_.emplace(check_, geom, group, in_channels, out_channels, signs.data(), args.isa);
+      core_ = std::make_unique<FloatConvCore>(check_, geom, group, in_channels, out_channels,
+                                              signs.data(), args.isa);
       scale_ = check_.float_vector(args, 2, out_channels, "scale");
       bias_ = check_.float_vector(args, 3, out_channels, "bias");
     } else {
@@ -49,32 +54,39 @@ class Conv2d final : public Op {
       const std::string precision = a.get_string("precision", "float32");
       if (precision == "int8") {
         if (group != 1) check_.fail("precision int8 needs group 1");
-        quant_.emplace(check_, geom, w.shape()[3], out_channels, w.f32(), bias_, args.isa);
-        bias_ = nullptr;  // added by the int8 kernels
+        core_ = std::make_unique<QuantConvCore>(check_, geom, w.shape()[3], out_channels,
+                                                w.f32(), bias_, args.isa);
       } else if (precision == "float32") {
-        core_.emplace(check_, geom, group, w.shape()[3] * group, out_channels, w.f32(), args.isa);
+        core_ = std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group,
+                                                out_channels, w.f32(), args.isa);
       } else {
         check_.fail("precision must be float32 or int8, got '" + precision + "'");
       }
+      if (core_->adds_bias()) bias_ = nullptr;
     }
-    activation_ = Activation(check_, a, out_channels());
+    if (a.has("pool_kernel_shape")) pool_.emplace(check_, ConvGeometry::parse(a, "pool_"), args.isa);
+    activation_ = Activation(check_, a, core_->out_channels());
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
-    return {quant_ ? quant_->infer(check_, *in[0]) : core_->infer(check_, *in[0])};
+    const TensorInfo conv = core_->infer(check_, *in[0]);
+    return {pool_ ? pool_->infer(check_, conv) : conv};
   }
 
-  size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
-    return quant_ ? quant_->scratch_bytes() : core_->scratch_bytes();
+  size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
+    return pool_ ? pool_->scratch_bytes(*core_, core_->infer(check_, *in[0]))
+                 : core_->scratch_bytes();
   }
 
   size_t shared_scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
-    return quant_ ? quant_->shared_scratch_bytes(*in[0]) : 0;
+    return core_->shared_scratch_bytes(*in[0]);
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
-    const int64_t oc = out_channels();
+    const Tensor& x = *in[0];
+    core_->prepare(check_, x, ctx);
+    const int64_t oc = core_->out_channels();
     const auto epilogue = [&](float* y, int64_t rows) {
       for (int64_t r = 0; r < rows; ++r, y += oc) {
         if (scale_) {
@@ -85,19 +97,27 @@ class Conv2d final : public Op {
         activation_.apply(y, 0, oc);
       }
     };
-    if (quant_) {
-      quant_->run(check_, *in[0], *out[0], ctx, epilogue);
-    } else {
-      core_->run(*in[0], *out[0], ctx, epilogue);
+    if (pool_) {
+      pool_->run(*core_, x, core_->infer(check_, x.info).shape, *out[0], ctx, epilogue);
+      return;
     }
+    const Shape& ys = out[0]->shape();
+    const int64_t pixels = ys[1] * ys[2];
+    const int64_t tiles = (pixels + kConvTilePixels - 1) / kConvTilePixels;
+    parallel_for(ys[0] * tiles, ctx.num_threads, [&](int64_t task, int thread) {
+      const int64_t n = task / tiles;
+      const int64_t p0 = (task % tiles) * kConvTilePixels;
+      const int64_t count = std::min(kConvTilePixels, pixels - p0);
+      float* y = out[0]->f32() + (n * pixels + p0) * oc;
+      core_->compute(x, n, p0, count, ys[2], y, ctx, ctx.thread_scratch(thread));
+      epilogue(y, count);
+    });
   }
 
  private:
-  int64_t out_channels() const { return quant_ ? quant_->out_channels() : core_->out_channels(); }
-
   NodeChecker check_;
-  std::optional<FloatConvCore> core_;
-  std::optional<QuantConvCore> quant_;  // precision int8
+  std::unique_ptr<ConvCore> core_;
+  std::optional<ConvMaxPool> pool_;  // a MaxPool fused after the activation
   Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;

@@ -1,5 +1,6 @@
 #include "xnorinfer/ops/conv_geometry.h"
 
+#include <algorithm>
 #include <string>
 
 namespace xnorinfer {
@@ -7,6 +8,8 @@ namespace {
 
 constexpr int64_t kMaxWindow = 1 << 12;
 constexpr int64_t kMaxPad = 1 << 12;
+// Pools have no weights, so nothing else bounds their work per output value.
+constexpr int64_t kMaxPoolTaps = 4096;
 
 int64_t out_size(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t stride,
                  int64_t dilation, bool ceil_mode) {
@@ -21,30 +24,31 @@ int64_t out_size(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int6
 
 }  // namespace
 
-ConvGeometry ConvGeometry::parse(const NodeDef& node) {
-  const AttrMap& a = node.attrs;
+ConvGeometry ConvGeometry::parse(const NodeDef& node) { return parse(node.attrs, ""); }
+
+ConvGeometry ConvGeometry::parse(const AttrMap& a, const std::string& prefix) {
   ConvGeometry g;
-  const auto kernel = a.get_ints("kernel_shape", 2, 1, kMaxWindow);
+  const auto kernel = a.get_ints(prefix + "kernel_shape", 2, 1, kMaxWindow);
   g.kh = kernel[0];
   g.kw = kernel[1];
-  if (a.has("strides")) {
-    const auto s = a.get_ints("strides", 2, 1, kMaxWindow);
+  if (a.has(prefix + "strides")) {
+    const auto s = a.get_ints(prefix + "strides", 2, 1, kMaxWindow);
     g.stride_h = s[0];
     g.stride_w = s[1];
   }
-  if (a.has("dilations")) {
-    const auto d = a.get_ints("dilations", 2, 1, kMaxWindow);
+  if (a.has(prefix + "dilations")) {
+    const auto d = a.get_ints(prefix + "dilations", 2, 1, kMaxWindow);
     g.dilation_h = d[0];
     g.dilation_w = d[1];
   }
-  if (a.has("pads")) {
-    const auto p = a.get_ints("pads", 4, 0, kMaxPad);
+  if (a.has(prefix + "pads")) {
+    const auto p = a.get_ints(prefix + "pads", 4, 0, kMaxPad);
     g.pad_top = p[0];
     g.pad_left = p[1];
     g.pad_bottom = p[2];
     g.pad_right = p[3];
   }
-  g.ceil_mode = a.get_int("ceil_mode", 0) != 0;
+  g.ceil_mode = a.get_int(prefix + "ceil_mode", 0) != 0;
   return g;
 }
 
@@ -62,6 +66,17 @@ void ConvGeometry::check_input(const NodeChecker& check, int64_t in_h, int64_t i
                std::to_string(dilation_h) + "x" + std::to_string(dilation_w) +
                ") does not fit a padded " + std::to_string(in_h) + "x" + std::to_string(in_w) +
                " input");
+  }
+}
+
+void check_pool_window(const NodeChecker& check, const ConvGeometry& pool) {
+  if (pool.kh * pool.kw > kMaxPoolTaps) {
+    check.fail("windows over " + std::to_string(kMaxPoolTaps) + " taps are not supported");
+  }
+  // ONNX's rule: a window may not lie wholly in the padding.
+  if (std::max(pool.pad_top, pool.pad_bottom) >= pool.kh ||
+      std::max(pool.pad_left, pool.pad_right) >= pool.kw) {
+    check.fail("pads must be smaller than the kernel");
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "xnorinfer/ops/op_util.h"
 
@@ -17,11 +18,16 @@ struct ConvGeometry {
   // Reads kernel_shape, strides, dilations (optional, default 1), pads (optional, default 0)
   // and ceil_mode (optional) and checks their ranges.
   static ConvGeometry parse(const NodeDef& node);
+  // The same attributes under a prefix ("pool_" for a pooling fused into a conv).
+  static ConvGeometry parse(const AttrMap& attrs, const std::string& prefix);
 
   int64_t out_h(int64_t in_h) const;
   int64_t out_w(int64_t in_w) const;
   // Throws unless the window fits the input at least once.
   void check_input(const NodeChecker& check, int64_t in_h, int64_t in_w) const;
 };
+
+// ONNX's pooling rules plus the engine's bound on taps; throws through `check`.
+void check_pool_window(const NodeChecker& check, const ConvGeometry& pool);
 
 }  // namespace xnorinfer

@@ -98,22 +98,20 @@ TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) c
 
 size_t FloatConvCore::scratch_bytes() const {
   if (windows_in_place_) {
-    return DirectScratch(kFloatConvTilePixels, geom_.kh, nullptr).size;
+    return DirectScratch(kConvTilePixels, geom_.kh, nullptr).size;
   }
-  return direct_ ? 0 : static_cast<size_t>(kFloatConvTilePixels * k_per_group_) * sizeof(float);
+  return direct_ ? 0 : static_cast<size_t>(kConvTilePixels * k_per_group_) * sizeof(float);
 }
 
 // Groups the tile's pixels by which taps fall inside the image; each window row inside is one
 // segment of (kx1 - kx0) * C contiguous floats, read in place by the sconv kernel.
-void FloatConvCore::run_direct_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0,
-                                    int64_t count, uint8_t* scratch) const {
+void FloatConvCore::compute_direct(const Tensor& x, int64_t n, int64_t p0, int64_t count,
+                                   int64_t out_w, float* out, uint8_t* scratch) const {
   const Shape& xs = x.shape();
-  const Shape& ys = y.shape();
   const int64_t c = in_channels_;
-  DirectScratch s(kFloatConvTilePixels, geom_.kh, scratch);
-  classify_tile(geom_, xs[1], xs[2], ys[2], c, p0, count, s.classes);
+  DirectScratch s(kConvTilePixels, geom_.kh, scratch);
+  classify_tile(geom_, xs[1], xs[2], out_w, c, p0, count, s.classes);
   const float* image = x.f32() + n * xs[1] * xs[2] * c;
-  float* out = y.f32() + n * ys[1] * ys[2] * out_channels_;
   for (int64_t k = 0; k < s.classes.count; ++k) {
     const TapWindow& w = s.classes.windows[k];
     SconvSegment* segments = s.segments + k * geom_.kh;
@@ -124,7 +122,7 @@ void FloatConvCore::run_direct_tile(const Tensor& x, Tensor& y, int64_t n, int64
     for (int64_t i = s.classes.begin[k]; i < s.classes.begin[k + 1]; ++i) {
       const int64_t p = s.classes.order[i];
       s.pixels[i] = image + s.classes.first_tap[p] * c;
-      s.out[i] = out + (p0 + p) * out_channels_;
+      s.out[i] = out + p * out_channels_;
     }
   }
   for (int64_t o = 0; o < out_channels_; o += sconv_.nb) {
@@ -140,15 +138,14 @@ void FloatConvCore::run_direct_tile(const Tensor& x, Tensor& y, int64_t n, int64
   }
 }
 
-void FloatConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
-                             uint8_t* scratch) const {
-  if (windows_in_place_) return run_direct_tile(x, y, n, p0, count, scratch);
+void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
+                            int64_t out_w, float* y_tile, const RunContext&,
+                            uint8_t* scratch) const {
+  if (windows_in_place_) return compute_direct(x, n, p0, count, out_w, y_tile, scratch);
   float* cols = reinterpret_cast<float*>(scratch);
   const Shape& xs = x.shape();
-  const Shape& ys = y.shape();
   const int64_t og = out_channels_ / group_;
   const int64_t cg = in_channels_ / group_;
-  float* y_tile = y.f32() + (n * ys[1] * ys[2] + p0) * out_channels_;
   if (direct_) {
     const float* x_tile = x.f32() + (n * xs[1] * xs[2] + p0) * in_channels_;
     sgemm_.fn(count, og, k_per_group_, x_tile, in_channels_, weights_[0].from(0), y_tile,
@@ -157,7 +154,7 @@ void FloatConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, 
   }
   for (int64_t g = 0; g < group_; ++g) {
     for (int64_t p = 0; p < count; ++p) {
-      const int64_t oy = (p0 + p) / ys[2], ox = (p0 + p) % ys[2];
+      const int64_t oy = (p0 + p) / out_w, ox = (p0 + p) % out_w;
       float* row = cols + p * k_per_group_;
       const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
       // With one group and no dilation, a window row inside the image is one contiguous run of

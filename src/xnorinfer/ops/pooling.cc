@@ -12,9 +12,6 @@
 namespace xnorinfer {
 namespace {
 
-// Pools have no weights, so nothing else in the file bounds their work per output value.
-constexpr int64_t kMaxPoolTaps = 4096;
-
 class Pool final : public Op {
  public:
   Pool(const OpArgs& args, bool is_max)
@@ -25,14 +22,7 @@ class Pool final : public Op {
     check_.input_count(1, 1);
     check_.output_count(1, 1);
     count_include_pad_ = args.node.attrs.get_int("count_include_pad", 0) != 0;
-    if (geom_.kh * geom_.kw > kMaxPoolTaps) {
-      check_.fail("windows over " + std::to_string(kMaxPoolTaps) + " taps are not supported");
-    }
-    // ONNX's rule: a window may not lie wholly in the padding.
-    if (std::max(geom_.pad_top, geom_.pad_bottom) >= geom_.kh ||
-        std::max(geom_.pad_left, geom_.pad_right) >= geom_.kw) {
-      check_.fail("pads must be smaller than the kernel");
-    }
+    check_pool_window(check_, geom_);
     if (!is_max && (geom_.dilation_h != 1 || geom_.dilation_w != 1)) {
       check_.fail("AveragePool supports dilation 1 only");
     }

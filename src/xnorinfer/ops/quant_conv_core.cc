@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "xnorinfer/base/bits.h"
+#include "xnorinfer/base/parallel.h"
 #include "xnorinfer/base/scratch_carver.h"
 
 namespace xnorinfer {
@@ -31,8 +32,8 @@ struct TileScratch {
 
   TileScratch(int64_t out_channels, uint8_t* buffer) {
     ScratchCarver carve(buffer);
-    pixels = carve.take<const uint8_t*>(kQuantConvTilePixels);
-    out = carve.take<float*>(kQuantConvTilePixels);
+    pixels = carve.take<const uint8_t*>(kConvTilePixels);
+    out = carve.take<float*>(kConvTilePixels);
     correction = carve.take<int32_t>(out_channels);
     multiplier = carve.take<float>(out_channels);
     size = carve.size();
@@ -159,8 +160,9 @@ size_t QuantConvCore::shared_scratch_bytes(const TensorInfo& x) const {
   return static_cast<size_t>(header + x.shape[0] * padded(x.shape).image_bytes);
 }
 
-void QuantConvCore::quantize(const NodeChecker& check, const Tensor& x,
-                             const RunContext& ctx) const {
+// Per image, its quantization, then its padded uint8 copy, in the shared scratch.
+void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
+                            const RunContext& ctx) const {
   const Shape& xs = x.shape();
   const int64_t batch = xs[0], c = in_channels_;
   const int64_t image_floats = xs[1] * xs[2] * c;
@@ -206,19 +208,18 @@ void QuantConvCore::quantize(const NodeChecker& check, const Tensor& x,
   });
 }
 
-void QuantConvCore::run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
-                             const RunContext& ctx, uint8_t* scratch) const {
+void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
+                            int64_t out_w, float* out, const RunContext& ctx,
+                            uint8_t* scratch) const {
   const Shape& xs = x.shape();
-  const Shape& ys = y.shape();
   const int64_t c = in_channels_, oc = out_channels_;
   const PaddedLayout layout = padded(xs);
   const int64_t header = round_up(xs[0] * int64_t{sizeof(ImageQuantization)}, 64);
   const ImageQuantization& q = reinterpret_cast<const ImageQuantization*>(ctx.shared_scratch)[n];
   const uint8_t* image = ctx.shared_scratch + header + n * layout.image_bytes;
   TileScratch s(oc, scratch);
-  float* out = y.f32() + (n * ys[1] * ys[2] + p0) * oc;
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t oy = (p0 + i) / ys[2], ox = (p0 + i) % ys[2];
+    const int64_t oy = (p0 + i) / out_w, ox = (p0 + i) % out_w;
     s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c;
     s.out[i] = out + i * oc;
   }

@@ -15,31 +15,30 @@
 #include "xnorinfer/base/aligned_buffer.h"
 #include "xnorinfer/base/tensor.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/conv_core.h"
 #include "xnorinfer/ops/conv_geometry.h"
 #include "xnorinfer/ops/op.h"
 #include "xnorinfer/ops/op_util.h"
 
 namespace xnorinfer {
 
-class QuantConvCore {
+class QuantConvCore final : public ConvCore {
  public:
   // weights_ohwi: O x KH x KW x C floats (one group, no horizontal dilation); bias: O floats
   // added by the kernels, or nullptr.
   QuantConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t in_channels,
                 int64_t out_channels, const float* weights_ohwi, const float* bias, Isa isa);
 
-  // Output info for a float NHWC input; throws through `check` when it does not fit.
-  TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const;
-  size_t scratch_bytes() const;
-  size_t shared_scratch_bytes(const TensorInfo& x) const;
-
-  // y = conv(x) + bias, then `epilogue(y_row, pixel_count)` on each finished tile of output
-  // rows. Throws InvalidArgument through `check` when an image holds NaN or infinity.
-  template <typename Epilogue>
-  void run(const NodeChecker& check, const Tensor& x, Tensor& y, const RunContext& ctx,
-           const Epilogue& epilogue) const;
-
-  int64_t out_channels() const { return out_channels_; }
+  TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const override;
+  size_t scratch_bytes() const override;
+  size_t shared_scratch_bytes(const TensorInfo& x) const override;
+  // Quantizes every image into the shared scratch. Throws InvalidArgument through `check` when
+  // an image holds NaN or infinity.
+  void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const override;
+  void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
+               const RunContext& ctx, uint8_t* scratch) const override;
+  int64_t out_channels() const override { return out_channels_; }
+  bool adds_bias() const override { return true; }
 
  private:
   struct ImageQuantization {
@@ -53,10 +52,6 @@ class QuantConvCore {
   };
 
   PaddedLayout padded(const Shape& x) const;
-  // Fills the shared scratch: per image its quantization, then its padded uint8 copy.
-  void quantize(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const;
-  void run_tile(const Tensor& x, Tensor& y, int64_t n, int64_t p0, int64_t count,
-                const RunContext& ctx, uint8_t* scratch) const;
 
   ConvGeometry geom_;
   int64_t in_channels_, out_channels_;
@@ -70,5 +65,3 @@ class QuantConvCore {
 };
 
 }  // namespace xnorinfer
-
-#include "xnorinfer/ops/quant_conv_core_run.h"

@@ -1,0 +1,46 @@
+// What Conv2d and BwnConv2d need from a convolution implementation (FloatConvCore,
+// QuantConvCore): output shapes, scratch sizes, and the conv of a run of output pixels written
+// where the op says, so that the op can tile the output, or stream rows into a fused pooling.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "xnorinfer/base/tensor.h"
+#include "xnorinfer/ops/op.h"
+#include "xnorinfer/ops/op_util.h"
+
+namespace xnorinfer {
+
+// Output pixels per compute() call at most: a multiple of every kernel's tile height (4, 6, 8).
+constexpr int64_t kConvTilePixels = 96;
+
+class ConvCore {
+ public:
+  virtual ~ConvCore() = default;
+
+  // Output info for a float NHWC input; throws through `check` when it does not fit.
+  virtual TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const = 0;
+  // Scratch of one thread's compute() calls, and scratch all threads share (for these infos).
+  virtual size_t scratch_bytes() const = 0;
+  virtual size_t shared_scratch_bytes(const TensorInfo& x) const {
+    (void)x;
+    return 0;
+  }
+
+  // Once per run, before any compute() call.
+  virtual void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const {
+    (void)check, (void)x, (void)ctx;
+  }
+
+  // The conv (without the op's bias unless adds_bias()) of output pixels [p0, p0 + count) of
+  // image n, pixel p at out + (p - p0) * out_channels(); count <= kConvTilePixels and the
+  // pixels (row-major over the output's `out_w` columns) lie in one image.
+  virtual void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
+                       float* out, const RunContext& ctx, uint8_t* scratch) const = 0;
+
+  virtual int64_t out_channels() const = 0;
+  virtual bool adds_bias() const { return false; }
+};
+
+}  // namespace xnorinfer

@@ -1,0 +1,39 @@
+// A MaxPool fused into the float conv before it (Conv2d's pool_* attributes): each task takes a
+// band of pooled rows and streams the conv rows they need through a ring of conv rows in its
+// thread's scratch, pooling each pooled row while its conv rows are hot. The conv's output is
+// never written out and read back (the stem's 3.2 MB at 224x224); a band recomputes only the
+// conv rows its first window shares with the band before.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/conv_core.h"
+#include "xnorinfer/ops/conv_geometry.h"
+
+namespace xnorinfer {
+
+class ConvMaxPool {
+ public:
+  ConvMaxPool(const NodeChecker& check, const ConvGeometry& pool, Isa isa);
+
+  // The pooled info of the conv's output info.
+  TensorInfo infer(const NodeChecker& check, const TensorInfo& conv) const;
+  // One thread's scratch: the conv core's, then the ring of conv rows and the tap pointers.
+  size_t scratch_bytes(const ConvCore& core, const TensorInfo& conv) const;
+
+  // y = MaxPool(epilogue(conv(x))): `epilogue(row, pixels)` finishes each computed conv row
+  // (bias, activation) before it is pooled. core.prepare() must have run.
+  void run(const ConvCore& core, const Tensor& x, const Shape& conv, Tensor& y,
+           const RunContext& ctx, const std::function<void(float*, int64_t)>& epilogue) const;
+
+ private:
+  int64_t window_rows() const { return (pool_.kh - 1) * pool_.dilation_h + 1; }
+
+  ConvGeometry pool_;
+  MaxRowsFn max_rows_;
+};
+
+}  // namespace xnorinfer
