@@ -10,6 +10,7 @@
 #include "register.h"
 #include "xnorinfer/base/aligned_buffer.h"
 #include "xnorinfer/base/bits.h"
+#include "xnorinfer/base/fork_gate.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/kernels/peak/peak.h"
 #include "xnorinfer/kernels/registry.h"
@@ -231,6 +232,17 @@ void register_testing(py::module_ t) {
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
         py::arg("ternary") = false);
   t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
+  t.def("fork_gate", [](const std::vector<std::pair<int64_t, int64_t>>& events) {
+    ForkGate gate;
+    std::vector<bool> allowed;
+    for (const auto& [now, latest_start] : events) {
+      allowed.push_back(gate.allows(now));
+      if (latest_start >= 0) gate.record(now, latest_start);
+    }
+    return allowed;
+  }, py::arg("events"),
+  "A fresh ForkGate through (now_ns, latest_start_ns) events: whether it allowed each fork "
+  "before recording it (latest_start_ns < 0: a query only).");
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
         py::arg("correction"), py::arg("multiplier"), py::arg("bias"));
   t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1);
