@@ -3,9 +3,9 @@
 ``prepare`` builds the binary and float ONNX of a network from :mod:`xnorinfer.bench_networks`,
 converts the binary one, asserts that the converter made every intended layer binary, and
 checks our outputs (and OpenVINO's, when installed) against onnxruntime on the binary ONNX
-before anything is timed. Ours is then timed on the converted model (and on its conversion with
-the opt-in int8 first layer), onnxruntime fp32 on the float version of the network, and OpenVINO
-on the binary network with BinaryConvolution layers.
+before anything is timed. Ours is then timed on the converted model (and on its conversions with
+the opt-in int8 and bf16 first layers), onnxruntime fp32 on the float version of the network,
+and OpenVINO on the binary network with BinaryConvolution layers.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from xnorinfer.bench_check import Agreement, compare_with_onnxruntime
 from xnorinfer.bench_timing import Measurement, ort_session, wall
 
 BATCHES = (1, 8)
+REDUCED_FIRST_LAYERS = ("int8", "bf16")
 VERIFY_SAMPLES = 4
 RSS_CHILD = Path(__file__).with_name("rss_child.py")
 
@@ -41,8 +42,8 @@ class PreparedNetwork:
     float_onnx: Path
     xnor: Path
     graph: ir.Graph
-    xnor_int8: Path  # converted with first_layer="int8"
-    int8_cost: str  # the conversion report's note: what the int8 first layer changes
+    reduced: dict[str, Path]  # first_layer precision -> the model converted with it
+    reduced_costs: dict[str, str]  # its conversion report's note: what it changes
 
     def sizes(self) -> dict[str, int]:
         """File bytes of the float ONNX, the binary ONNX and our model file."""
@@ -72,11 +73,14 @@ def prepare(name: str, workdir: Path, threads: int = 1) -> PreparedNetwork:
     counts = result.report.layer_counts()
     expected = {"binary": spec.binary_layers, "bwn": 0, "float": spec.float_layers}
     assert counts == expected, f"{name}: converter made {counts}, expected {expected}"
-    xnor_int8 = workdir / f"{name}_int8.xnor"
-    notes = xnorinfer.convert(paths[True], xnor_int8, first_layer="int8").report.notes
-    int8_cost = next(note for note in notes if "runs in int8" in note)
-    prepared = PreparedNetwork(spec, paths[True], paths[False], xnor, result.graph, xnor_int8,
-                               int8_cost)
+    reduced, costs = {}, {}
+    for precision in REDUCED_FIRST_LAYERS:
+        reduced[precision] = workdir / f"{name}_{precision}.xnor"
+        notes = xnorinfer.convert(paths[True], reduced[precision],
+                                  first_layer=precision).report.notes
+        costs[precision] = next(note for note in notes if f"runs in {precision}" in note)
+    prepared = PreparedNetwork(spec, paths[True], paths[False], xnor, result.graph, reduced,
+                               costs)
     verify(prepared, xnorinfer.InferenceSession(xnor, num_threads=threads), threads)
     if openvino_peer.available():
         model, binary = openvino_peer.binary_network(str(paths[True]), VERIFY_SAMPLES)
@@ -114,9 +118,9 @@ def verify(prepared: PreparedNetwork, session: Any, threads: int,
 
 def ours(prepared: PreparedNetwork, batch: int, threads: int, first_layer: str = "fp32"
          ) -> Measurement:
-    """Wall time of one ``InferenceSession.run`` of the converted model (with the fp32 or the
-    int8 first layer)."""
-    path = prepared.xnor_int8 if first_layer == "int8" else prepared.xnor
+    """Wall time of one ``InferenceSession.run`` of the converted model (with the fp32 first
+    layer, or one of REDUCED_FIRST_LAYERS)."""
+    path = prepared.reduced.get(first_layer, prepared.xnor)
     session = xnorinfer.InferenceSession(path, num_threads=threads)
     feed = {"input": random_input(batch)}
     return wall(lambda: session.run(None, feed))

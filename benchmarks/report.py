@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = _tables(results)
     for title, columns, rows in sections:
         console.table(title, columns, rows)
-    for line in _int8_costs(results):
+    for line in _first_layer_costs(results):
         console.out(line)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -141,9 +141,11 @@ def run_models(networks: Sequence[str], batches: Sequence[int], threads_list: Se
 
 def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
                repeats: int) -> dict[str, Any]:
-    contenders = {"xnorinfer": models.ours(net, batch, threads),
-                  "xnorinfer int8 first layer": models.ours(net, batch, threads, "int8"),
-                  "onnxruntime fp32": models.onnxruntime_float(net, batch, threads)}
+    contenders = {"xnorinfer": models.ours(net, batch, threads)}
+    for precision in models.REDUCED_FIRST_LAYERS:
+        contenders[f"xnorinfer {precision} first layer"] = models.ours(net, batch, threads,
+                                                                        precision)
+    contenders["onnxruntime fp32"] = models.onnxruntime_float(net, batch, threads)
     if openvino_peer.available():
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
     # The peak loop just before, to tell when other work had the cores.
@@ -155,7 +157,7 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
     return {"network": net.spec.name, "description": net.spec.description, "batch": batch,
             "threads": threads, "seconds": seconds, "peak_macs_per_s": peak,
             "time_shares": models.time_shares(net.graph, node_seconds), "rss": rss,
-            "sizes": net.sizes(), "int8_cost": net.int8_cost}
+            "sizes": net.sizes(), "first_layer_costs": net.reduced_costs}
 
 
 # ------------------------------------------------------------------------------ tables
@@ -210,19 +212,21 @@ def _busy_warning(peaks: dict[tuple[str, int], float], isa: str, threads: int) -
 
 def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
     columns = ["network", "batch", "threads", "ours ms", "ORT fp32 ms (float net)", "speedup",
-               "OpenVINO binary ms", "vs OpenVINO", "ours, int8 first layer ms",
-               "int8 first layer vs OpenVINO", "ours images/s",
+               "OpenVINO binary ms", "vs OpenVINO",
+               *(f"ours, {p} first layer: ms (vs OpenVINO)" for p in models.REDUCED_FIRST_LAYERS),
+               "ours images/s",
                "ours: binary / float conv+dense / other", "peak RSS ours MB", "peak RSS ORT MB"]
     table = []
     for row in rows:
         s, shares, rss = row["seconds"], row["time_shares"], row["rss"]
         ours, ov = s["xnorinfer"], s.get("openvino binary")
-        int8 = s.get("xnorinfer int8 first layer")
+        reduced = [s.get(f"xnorinfer {p} first layer") for p in models.REDUCED_FIRST_LAYERS]
         table.append([
             row["description"], str(row["batch"]), str(row["threads"]), f"{ours * 1e3:.2f}",
             f"{s['onnxruntime fp32'] * 1e3:.2f}", f"{s['onnxruntime fp32'] / ours:.2f}x",
             f"{ov * 1e3:.2f}" if ov else "-", f"{ov / ours:.2f}x" if ov else "-",
-            f"{int8 * 1e3:.2f}" if int8 else "-", f"{ov / int8:.2f}x" if ov and int8 else "-",
+            *(f"{t * 1e3:.2f} ({ov / t:.2f}x)" if t and ov else f"{t * 1e3:.2f}" if t else "-"
+              for t in reduced),
             f"{row['batch'] / ours:.0f}",
             " / ".join(f"{shares[k]:.0%}" for k in ("binary", "float_conv_dense", "other_float")),
             f"{rss['xnorinfer']['peak_mb']:.0f}", f"{rss['onnxruntime fp32']['peak_mb']:.0f}"])
@@ -270,15 +274,17 @@ def _markdown(results: dict[str, Any], sections: list[tuple[str, list[str], list
                   "|" + "|".join("---" for _ in columns) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
-    lines += [f"- {line}" for line in _int8_costs(results)]
+    lines += [f"- {line}" for line in _first_layer_costs(results)]
     return "\n".join(lines)
 
 
-def _int8_costs(results: dict[str, Any]) -> list[str]:
-    """What the opt-in int8 first layer changes, per network (its conversion report's note)."""
-    costs = {row["description"]: row["int8_cost"] for row in results["models"]
-             if "int8_cost" in row}
-    return [f"{network}, int8 first layer: {cost}" for network, cost in costs.items()]
+def _first_layer_costs(results: dict[str, Any]) -> list[str]:
+    """What each opt-in first-layer precision changes, per network (its conversion report's
+    note)."""
+    costs = {(row["description"], precision): cost for row in results["models"]
+             for precision, cost in row.get("first_layer_costs", {}).items()}
+    return [f"{network}, {precision} first layer: {cost}"
+            for (network, precision), cost in costs.items()]
 
 
 if __name__ == "__main__":

@@ -124,8 +124,16 @@ py::dict build_info() {
 #else
   const bool vnni = false;
 #endif
-  // The path of a precision="int8" first layer at the detected ISA (kernels/qconv).
+#ifdef XI_HAVE_AVX512_BF16
+  const bool bf16 = has_feature(CpuFeature::kAvx512Bf16) &&
+                    best_available_isa() == Isa::kAvx512Vpopcnt;
+#else
+  const bool bf16 = false;
+#endif
+  // The paths of a precision="int8" / "bf16" first layer at the detected ISA (kernels/qconv,
+  // kernels/bfconv).
   info["int8_kernel"] = vnni ? "avx512vnni" : "portable";
+  info["bf16_kernel"] = bf16 ? "avx512bf16" : "portable";
   return info;
 }
 

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "register.h"
@@ -26,6 +27,7 @@ using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using Words = py::array_t<uint64_t, py::array::c_style | py::array::forcecast>;
 using Bytes = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
 using Int8s = py::array_t<int8_t, py::array::c_style | py::array::forcecast>;
+using Halves = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;
 using Int32s = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
 
 void require_rank2(const py::array& a, const char* what) {
@@ -191,6 +193,48 @@ Floats qconv(const std::string& kernel, const Bytes& a, const Int8s& w, int64_t 
   return c;
 }
 
+// a [m, k] @ w [k, n] (both bf16 bits, uint16) + bias through a bf16 direct conv kernel, each
+// row of a one pixel whose window is `rows` rows of k / rows elements (an even count), with the
+// kernel's weight panels (bfconv.h).
+Floats bfconv(const std::string& kernel, const Halves& a, const Halves& w, int64_t rows,
+              const Floats& bias) {
+  require_rank2(a, "a");
+  require_rank2(w, "w");
+  const int64_t m = a.shape(0), k = a.shape(1), n = w.shape(1);
+  if (w.shape(0) != k) throw InvalidArgument("a's columns must equal w's rows");
+  if (rows < 1 || k % rows != 0 || (k / rows) % 2 != 0) {
+    throw InvalidArgument("rows must divide k into even counts");
+  }
+  if (bias.size() != n) throw InvalidArgument("bias needs one value per column of w");
+  const BfconvKernel bfconv = find_bfconv(kernel);
+  const int64_t blocks = (n + bfconv.nb - 1) / bfconv.nb, panel = 2 * k * bfconv.nb;
+  AlignedBuffer panels(static_cast<size_t>(blocks * panel));
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t byte = 2 * p;
+      std::memcpy(panels.data() + (j / bfconv.nb) * panel + (byte / 4) * bfconv.nb * 4 +
+                      (j % bfconv.nb) * 4 + byte % 4,
+                  w.data() + p * n + j, 2);
+    }
+  }
+  Floats c({m, n});
+  std::vector<const uint8_t*> pixels(static_cast<size_t>(m));
+  std::vector<float*> out(static_cast<size_t>(m));
+  for (int64_t p = 0; p < m; ++p) {
+    pixels[p] = reinterpret_cast<const uint8_t*>(a.data() + p * k);
+    out[p] = c.mutable_data() + p * n;
+  }
+  const int64_t row_bytes = 2 * k / rows;
+  for (int64_t o = 0; o < n; o += bfconv.nb) {
+    for (int64_t p = 0; p < m; p += bfconv.mr) {
+      bfconv.fn(std::min<int64_t>(bfconv.mr, m - p), rows, row_bytes, row_bytes,
+                pixels.data() + p, panels.data() + (o / bfconv.nb) * panel, bias.data() + o,
+                out.data() + p, o, std::min<int64_t>(bfconv.nb, n - o));
+    }
+  }
+  return c;
+}
+
 // a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first).
 Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
   require_rank2(a, "a");
@@ -243,6 +287,8 @@ void register_testing(py::module_ t) {
   }, py::arg("events"),
   "A fresh ForkGate through (now_ns, latest_start_ns) events: whether it allowed each fork "
   "before recording it (latest_start_ns < 0: a query only).");
+  t.def("bfconv", &bfconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
+        py::arg("bias"));
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
         py::arg("correction"), py::arg("multiplier"), py::arg("bias"));
   t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1);

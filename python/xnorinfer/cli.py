@@ -43,10 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="binarizing an exact 0: 'exact' as ONNX's Sign(0) = 0 everywhere, "
                         "'plus_one' as +1 everywhere (faster kernels), 'auto' exact only where "
                         "a binarizer's input can be 0 (default)")
-    p.add_argument("--first-layer", choices=["fp32", "int8"], default="fp32",
+    p.add_argument("--first-layer", choices=["fp32", "int8", "bf16"], default="fp32",
                    help="precision of the float conv that reads the input (the stem): 'int8' "
-                        "(uint8 activations x int8 weights, AVX-512 VNNI) is about 2.5x faster "
-                        "and not exact; the report prints its cost (default fp32, exact)")
+                        "(uint8 x int8, AVX-512 VNNI) or 'bf16' (AVX-512 BF16) is faster and "
+                        "not exact; the report prints its cost (default fp32, exact)")
     p.add_argument("--wide", action="store_true",
                    help="full ONNX node names and reasons in the report, however wide")
     p.add_argument("--verify", action="store_true",

@@ -1,6 +1,6 @@
-"""The opt-in int8 first layer (``convert(..., first_layer="int8")``, CLI ``--first-layer``):
-which conv it marks, the cost the report prints, the accuracy it keeps on the bundled digits
-test set, and what it refuses."""
+"""The opt-in reduced-precision first layer (``convert(..., first_layer="int8" | "bf16")``, CLI
+``--first-layer``): which conv it marks, the cost the report prints, the accuracy it keeps on
+the bundled digits test set, and what it refuses."""
 
 from __future__ import annotations
 
@@ -22,29 +22,31 @@ def precisions(graph) -> dict[str, str]:
             if "precision" in node.attrs}
 
 
-@pytest.fixture(scope="module")
-def digits_int8():
-    return convert(DIGITS, first_layer="int8")
+@pytest.fixture(scope="module", params=["int8", "bf16"])
+def digits_reduced(request):
+    return request.param, convert(DIGITS, first_layer=request.param)
 
 
-def test_the_stem_and_only_the_stem_is_int8(digits_int8):
-    marked = precisions(digits_int8.graph)
-    assert list(marked.values()) == ["int8"]
-    stem = next(node for node in digits_int8.graph.nodes if node.name in marked)
+def test_the_stem_and_only_the_stem_is_marked(digits_reduced):
+    precision, result = digits_reduced
+    marked = precisions(result.graph)
+    assert list(marked.values()) == [precision]
+    stem = next(node for node in result.graph.nodes if node.name in marked)
     assert stem.op == "Conv2d" and "/conv1/Conv" in stem.attrs["source"]
     assert precisions(convert(DIGITS).graph) == {}  # fp32 by default
 
 
-def test_the_report_prints_the_measured_cost(digits_int8):
-    [note] = [n for n in digits_int8.report.notes if "runs in int8" in n]
+def test_the_report_prints_the_measured_cost(digits_reduced):
+    precision, result = digits_reduced
+    [note] = [n for n in result.report.notes if f"runs in {precision}" in n]
     assert "/conv1/Conv" in note and "max |difference|" in note and "argmax agrees on" in note
 
 
-def test_accuracy_on_the_digits_test_set_stays_within_half_a_percent(digits_int8):
+def test_accuracy_on_the_digits_test_set_stays_within_half_a_percent(digits_reduced):
     data = np.load(TEST_SET)
     x, y = data["x"].astype(np.float32), data["y"]
     exact = InferenceSession(model_file.dumps(convert(DIGITS).graph))
-    reduced = InferenceSession(model_file.dumps(digits_int8.graph))
+    reduced = InferenceSession(model_file.dumps(digits_reduced[1].graph))
     name = exact.get_inputs()[0].name
     exact_logits = exact.run(None, {name: x})[0]
     reduced_logits = reduced.run(None, {name: x})[0]
@@ -53,9 +55,9 @@ def test_accuracy_on_the_digits_test_set_stays_within_half_a_percent(digits_int8
     assert np.mean(reduced_logits.argmax(1) == y) >= exact_accuracy - 0.005
 
 
-def test_every_isa_path_gives_the_same_outputs(digits_int8):
+def test_every_isa_path_gives_the_same_outputs(digits_reduced):
     data = np.load(TEST_SET)["x"].astype(np.float32)
-    data_file = model_file.dumps(digits_int8.graph)
+    data_file = model_file.dumps(digits_reduced[1].graph)
     outputs = [InferenceSession(data_file, isa=isa, num_threads=threads).run(None, {"input": data})[0]
                for isa in get_available_isas() for threads in (1, 2)]
     for other in outputs[1:]:
@@ -69,7 +71,7 @@ def test_a_model_without_a_float_stem_says_nothing_changed():
 
 
 def test_an_unknown_precision_is_refused():
-    with pytest.raises(ValueError, match="first_layer must be one of fp32, int8, got 'int4'"):
+    with pytest.raises(ValueError, match="first_layer must be one of fp32, int8, bf16, got 'int4'"):
         convert(DIGITS, first_layer="int4")
 
 

@@ -42,7 +42,7 @@ def conv_graph(weight, bias, conv_attrs: dict, pool: tuple | None, fused: bool) 
     return g
 
 
-@pytest.mark.parametrize("precision", ["float32", "int8"])
+@pytest.mark.parametrize("precision", ["float32", "int8", "bf16"])
 @pytest.mark.parametrize("pool", POOLS, ids=[f"k{p[0][0]}{p[0][1]}-s{p[1][0]}{p[1][1]}-d{p[3][0]}"
                                              f"-ceil{p[4]}" for p in POOLS])
 @pytest.mark.parametrize("batch,h,w", [(1, 23, 19), (3, 9, 30)])

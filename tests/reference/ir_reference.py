@@ -170,8 +170,11 @@ def bwn_dense(attrs: dict, x, weight, scale, bias):
 
 def conv2d(attrs: dict, x, weight, bias=None):
     geometry = (attrs["strides"], attrs["dilations"], attrs["pads"])
-    if attrs.get("precision", "float32") == "int8":
+    precision = attrs.get("precision", "float32")
+    if precision == "int8":
         y = numpy_ops.int8_conv2d_nhwc(x, weight, *geometry)
+    elif precision == "bf16":
+        y = numpy_ops.bf16_conv2d_nhwc(x, weight, *geometry)
     else:
         y = numpy_ops.conv2d_nhwc(x, weight, *geometry, attrs["group"])
     return [_fused_pool(attrs, _activation(attrs, _f32(y if bias is None else y + bias)))]

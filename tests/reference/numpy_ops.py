@@ -264,3 +264,18 @@ def int8_conv2d_nhwc(x: np.ndarray, w: np.ndarray, strides=(1, 1), dilations=(1,
         acc = conv2d_nhwc(q[None], q_w, strides, dilations, pads)[0]
         y.append(acc * (scale * w_scale).astype(np.float64))
     return np.stack(y)
+
+
+def to_bf16_values(x: np.ndarray) -> np.ndarray:
+    """float32 rounded to bf16 (to nearest even, subnormals to zero), as float32 values."""
+    bits = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16).astype(np.uint32)
+    rounded = np.where((bits & 0x7F800000) == 0, (bits & 0x80000000).astype(np.uint32), rounded)
+    return rounded.view(np.float32)
+
+
+def bf16_conv2d_nhwc(x: np.ndarray, w: np.ndarray, strides=(1, 1), dilations=(1, 1),
+                     pads=(0, 0, 0, 0)) -> np.ndarray:
+    """Conv2d with precision "bf16" up to float32 summation order: the conv of the
+    bf16-rounded input and weights, in float64."""
+    return conv2d_nhwc(to_bf16_values(x), to_bf16_values(w), strides, dilations, pads)

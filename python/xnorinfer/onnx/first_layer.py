@@ -1,10 +1,11 @@
-"""The opt-in reduced-precision first layer: ``convert(..., first_layer="int8")``.
+"""The opt-in reduced-precision first layer: ``convert(..., first_layer="int8" | "bf16")``.
 
 A binarized network keeps its first conv in float (binarizing an RGB image loses too much), and
 that conv then costs about as much as all the binary layers together. Marked
 ``precision="int8"`` (docs/ir.md), the engine runs it with per-image uint8 activations and
-per-channel int8 weights through AVX-512 VNNI. That is not exact, so the conversion measures
-what it costs, against the same graph with the fp32 first layer.
+per-channel int8 weights through AVX-512 VNNI; marked ``precision="bf16"``, with bf16
+activations and weights summed in float32 through AVX-512 BF16. Neither is exact, so the
+conversion measures what it costs, against the same graph with the fp32 first layer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from xnorinfer import ir, model_file
 from xnorinfer.build import build_info
 from xnorinfer.session import InferenceSession
 
-FIRST_LAYER_PRECISIONS = ("fp32", "int8")
+FIRST_LAYER_PRECISIONS = ("fp32", "int8", "bf16")
+FORMATS = {"int8": "per-image uint8 activations, per-channel int8 weights",
+           "bf16": "bf16 activations and weights, float32 sums"}
+FAST_KERNELS = {"int8": ("int8_kernel", "avx512vnni", "AVX-512 VNNI"),
+                "bf16": ("bf16_kernel", "avx512bf16", "AVX-512 BF16")}
 LAYOUT_OPS = ("Transpose", "Reshape")
 COST_SEED = 0
 COST_IMAGES = 8  # random inputs the cost is measured on (the batch, where it is dynamic)
@@ -53,9 +58,8 @@ def mark_first_layers(graph: ir.Graph, first_layer: str) -> list[str]:
                      "nothing runs in reduced precision")
         return notes
     names = ", ".join(conv.attrs.get("source", conv.name) for conv in marked)
-    notes.append(f"first layer {names} runs in {first_layer} (per-image uint8 activations, "
-                 f"per-channel int8 weights), {_kernel_note()}; "
-                 f"{_measured_cost(graph, marked)}")
+    notes.append(f"first layer {names} runs in {first_layer} ({FORMATS[first_layer]}), "
+                 f"{_kernel_note(first_layer)}; {_measured_cost(graph, marked)}")
     return notes
 
 
@@ -69,10 +73,11 @@ def _first_convs(value: str, consumers: dict[str, list[ir.Node]]) -> list[ir.Nod
     return found
 
 
-def _kernel_note() -> str:
-    if build_info()["int8_kernel"] == "avx512vnni":
-        return "through the AVX-512 VNNI kernel on this CPU"
-    return ("through the portable kernel on this CPU (no AVX-512 VNNI here: slower than fp32, "
+def _kernel_note(precision: str) -> str:
+    key, fast, feature = FAST_KERNELS[precision]
+    if build_info()[key] == fast:
+        return f"through the {feature} kernel on this CPU"
+    return (f"through the portable kernel on this CPU (no {feature} here: slower than fp32, "
             "same results)")
 
 

@@ -37,6 +37,9 @@ CpuFeatures detect() {
     f.avx512vl = ebx & (1u << 31);
     f.avx512vpopcntdq = ecx & (1u << 14);
     f.avx512vnni = ecx & (1u << 11);
+    if (eax >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
+      f.avx512bf16 = eax & (1u << 5);
+    }
   }
   return f;
 }
@@ -57,6 +60,8 @@ bool has_feature(CpuFeature feature) {
       return true;
     case CpuFeature::kAvx512Vnni:
       return cpu_features().avx512vnni;
+    case CpuFeature::kAvx512Bf16:
+      return cpu_features().avx512bf16;
   }
   return false;
 }

@@ -13,10 +13,11 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vpopcntdq = false;
   bool avx512vnni = false;  // VPDPBUSD: the int8 first layer's kernel
+  bool avx512bf16 = false;  // VDPBF16PS: the bf16 first layer's kernel
 };
 
 // A feature a kernel needs beyond its ISA tier (the kernel lists' `feature` column).
-enum class CpuFeature { kNone, kAvx512Vnni };
+enum class CpuFeature { kNone, kAvx512Vnni, kAvx512Bf16 };
 
 // Detected once, then cached.
 const CpuFeatures& cpu_features();

@@ -54,6 +54,13 @@ const Entry<QconvFn> kQconv[] = {
 #undef XI_QCONV
 };
 
+const Entry<BfconvFn> kBfconv[] = {
+#define XI_BFCONV(fn, isa, feature, mr, nb) \
+  {{"bfconv", #fn, Isa::isa, mr, nb, 0, CpuFeature::feature}, &fn},
+#include "xnorinfer/kernels/bfconv/bfconv.inc"
+#undef XI_BFCONV
+};
+
 const Entry<SgemmFn> kSgemm[] = {
 #define XI_SGEMM(fn, isa, mr, nr) {{"sgemm", #fn, Isa::isa, mr, nr}, &fn},
 #include "xnorinfer/kernels/sgemm/sgemm.inc"
@@ -94,6 +101,7 @@ BconvKernel to_bconv(const Entry<BconvPair>& e) {
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 SconvKernel to_sconv(const Entry<SconvFn>& e) { return {e.fn, e.info.isa, e.info.mr, e.info.nr}; }
 QconvKernel to_qconv(const Entry<QconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
+BfconvKernel to_bfconv(const Entry<BfconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
 
 template <typename Fn, size_t N>
 void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {
@@ -106,6 +114,7 @@ std::vector<KernelInfo> list_kernels() {
   std::vector<KernelInfo> out;
   append(kBitpack, out);
   append(kBconv, out);
+  append(kBfconv, out);
   append(kOutput, out);
   append(kPool, out);
   append(kQconv, out);
@@ -119,6 +128,7 @@ BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, cei
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
 MaxRowsFn select_max_rows(Isa ceiling) { return select(kPool, ceiling); }
 QconvKernel select_qconv(Isa ceiling) { return to_qconv(select_entry(kQconv, ceiling)); }
+BfconvKernel select_bfconv(Isa ceiling) { return to_bfconv(select_entry(kBfconv, ceiling)); }
 SconvKernel select_sconv(Isa ceiling) { return to_sconv(select_entry(kSconv, ceiling)); }
 SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, ceiling)); }
 
@@ -128,5 +138,6 @@ SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSg
 MaxRowsFn find_max_rows(const std::string& name) { return find(kPool, name); }
 SconvKernel find_sconv(const std::string& name) { return to_sconv(find_entry(kSconv, name)); }
 QconvKernel find_qconv(const std::string& name) { return to_qconv(find_entry(kQconv, name)); }
+BfconvKernel find_bfconv(const std::string& name) { return to_bfconv(find_entry(kBfconv, name)); }
 
 }  // namespace xnorinfer

@@ -7,6 +7,7 @@
 #include "xnorinfer/cpu/features.h"
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
+#include "xnorinfer/kernels/bfconv/bfconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/output/output.h"
 #include "xnorinfer/kernels/pool/pool.h"
@@ -17,7 +18,7 @@
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "output", "pool", "qconv", "sconv", "sgemm"
+  const char* family;  // "bitpack", "bconv", "bfconv", "output", "pool", "qconv", "sconv", "sgemm"
   const char* name;
   Isa isa;
   int mr;  // register tile, 0 where it does not apply
@@ -54,6 +55,12 @@ struct QconvKernel {
   int nb;
 };
 
+struct BfconvKernel {
+  BfconvFn fn;
+  int mr;
+  int nb;
+};
+
 struct BconvKernel {
   BconvFn fn;
   BconvMaskedFn masked;  // the ternary (Sign(0) = 0) twin, same tile
@@ -70,7 +77,9 @@ BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
 MaxRowsFn select_max_rows(Isa ceiling);
-QconvKernel select_qconv(Isa ceiling);  // also skips kernels whose CPU feature is missing
+// select_qconv and select_bfconv also skip kernels whose CPU feature is missing.
+QconvKernel select_qconv(Isa ceiling);
+BfconvKernel select_bfconv(Isa ceiling);
 SconvKernel select_sconv(Isa ceiling);
 SgemmKernel select_sgemm(Isa ceiling);
 
@@ -81,5 +90,6 @@ SgemmKernel find_sgemm(const std::string& name);
 MaxRowsFn find_max_rows(const std::string& name);
 SconvKernel find_sconv(const std::string& name);
 QconvKernel find_qconv(const std::string& name);
+BfconvKernel find_bfconv(const std::string& name);
 
 }  // namespace xnorinfer

@@ -1,8 +1,8 @@
 // Conv2d (float) and BwnConv2d (float activations, ±1 weights scaled per output channel), each
 // with an optional fused activation (activation.h).
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
-// A Conv2d with precision "int8" (the opt-in first layer) runs through QuantConvCore, and a
-// Conv2d with pool_* attributes pools its output in the same pass (conv_max_pool.h).
+// A Conv2d with precision "int8" or "bf16" (the opt-in first layer) runs through QuantConvCore;
+// a conv with pool_* attributes pools its output in the same pass (conv_max_pool.h).
 #include <memory>
 #include <optional>
 
@@ -52,15 +52,17 @@ class Conv2d final : public Op {
       const int64_t out_channels = w.shape()[0];
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
       const std::string precision = a.get_string("precision", "float32");
-      if (precision == "int8") {
-        if (group != 1) check_.fail("precision int8 needs group 1");
-        core_ = std::make_unique<QuantConvCore>(check_, geom, w.shape()[3], out_channels,
-                                                w.f32(), bias_, args.isa);
+      if (precision == "int8" || precision == "bf16") {
+        if (group != 1) check_.fail("precision " + precision + " needs group 1");
+        core_ = std::make_unique<QuantConvCore>(
+            check_, precision == "int8" ? QuantConvCore::Precision::kInt8
+                                        : QuantConvCore::Precision::kBf16,
+            geom, w.shape()[3], out_channels, w.f32(), bias_, args.isa);
       } else if (precision == "float32") {
         core_ = std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group,
                                                 out_channels, w.f32(), args.isa);
       } else {
-        check_.fail("precision must be float32 or int8, got '" + precision + "'");
+        check_.fail("precision must be float32, int8 or bf16, got '" + precision + "'");
       }
       if (core_->adds_bias()) bias_ = nullptr;
     }

@@ -84,53 +84,101 @@ void quantize_row(const float* x, int64_t n, float inverse, int32_t zero, uint8_
   }
 }
 
+// float -> bf16 bits, to nearest even, a subnormal to a zero of its sign (VDPBF16PS treats
+// subnormal inputs as zero; flushing them here makes every path see the same zero).
+inline uint16_t to_bf16(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  if ((bits & 0x7F800000u) == 0) return static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+void to_bf16_row(const float* x, int64_t n, uint8_t* dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint16_t half = to_bf16(x[i]);
+    std::memcpy(dst + 2 * i, &half, sizeof(half));
+  }
+}
+
+const char* name_of(QuantConvCore::Precision precision) {
+  return precision == QuantConvCore::Precision::kInt8 ? "int8" : "bf16";
+}
+
 }  // namespace
 
-QuantConvCore::QuantConvCore(const NodeChecker& check, const ConvGeometry& geom,
-                             int64_t in_channels, int64_t out_channels,
+QuantConvCore::QuantConvCore(const NodeChecker& check, Precision precision,
+                             const ConvGeometry& geom, int64_t in_channels, int64_t out_channels,
                              const float* weights_ohwi, const float* bias, Isa isa)
-    : geom_(geom),
+    : precision_(precision),
+      geom_(geom),
       in_channels_(in_channels),
       out_channels_(out_channels),
-      row_bytes_(round_up(geom.kw * in_channels, 4)),
+      element_bytes_(precision == Precision::kInt8 ? 1 : 2),
+      row_bytes_(round_up(geom.kw * in_channels * element_bytes_, 4)),
       qconv_(select_qconv(isa)),
+      bfconv_(select_bfconv(isa)),
+      mr_(precision == Precision::kInt8 ? qconv_.mr : bfconv_.mr),
+      nb_(precision == Precision::kInt8 ? qconv_.nb : bfconv_.nb),
       bias_(bias ? std::vector<float>(bias, bias + out_channels)
                  : std::vector<float>(static_cast<size_t>(out_channels), 0.0f)) {
-  if (geom.dilation_w != 1) check.fail("precision int8 needs dilations[1] == 1");
+  const std::string name = name_of(precision);
+  if (geom.dilation_w != 1) check.fail("precision " + name + " needs dilations[1] == 1");
   if (geom.kh * row_bytes_ > kMaxWindowBytes) {
-    check.fail("precision int8 takes windows of up to " + std::to_string(kMaxWindowBytes) +
-               " bytes (kh * kw * C rounded up to 4 per row), got " +
-               std::to_string(geom.kh * row_bytes_));
+    check.fail("precision " + name + " takes windows of up to " +
+               std::to_string(kMaxWindowBytes) + " bytes (kh * kw * C elements, each row "
+               "rounded up to 4 bytes), got " + std::to_string(geom.kh * row_bytes_));
   }
   const int64_t window = geom.kh * geom.kw * in_channels;
-  const int64_t nb = qconv_.nb;
-  panel_bytes_ = geom.kh * row_bytes_ * nb;
-  panels_ = AlignedBuffer(static_cast<size_t>(round_up(out_channels, nb) / nb * panel_bytes_));
+  for (int64_t i = 0; i < out_channels * window; ++i) {
+    if (!std::isfinite(weights_ohwi[i])) check.fail("precision " + name + " needs finite weights");
+  }
+  panel_bytes_ = geom.kh * row_bytes_ * nb_;
+  panels_ = AlignedBuffer(static_cast<size_t>(round_up(out_channels, nb_) / nb_ * panel_bytes_));
+  if (precision == Precision::kInt8) {
+    pack_int8_weights(check, weights_ohwi);
+  } else {
+    pack_bf16_weights(check, weights_ohwi);
+  }
+}
+
+void QuantConvCore::pack_int8_weights(const NodeChecker&, const float* weights_ohwi) {
+  const int64_t row = geom_.kw * in_channels_, window = geom_.kh * row;
   int8_t* panels = reinterpret_cast<int8_t*>(panels_.data());  // zero-initialized
-  weight_scale_.resize(static_cast<size_t>(out_channels));
-  weight_sum_.resize(static_cast<size_t>(out_channels));
-  for (int64_t o = 0; o < out_channels; ++o) {
+  weight_scale_.resize(static_cast<size_t>(out_channels_));
+  weight_sum_.resize(static_cast<size_t>(out_channels_));
+  for (int64_t o = 0; o < out_channels_; ++o) {
     const float* w = weights_ohwi + o * window;
     float amax = 0.0f;
-    for (int64_t i = 0; i < window; ++i) {
-      if (!std::isfinite(w[i])) check.fail("precision int8 needs finite weights");
-      amax = std::max(amax, std::fabs(w[i]));
-    }
+    for (int64_t i = 0; i < window; ++i) amax = std::max(amax, std::fabs(w[i]));
     const float scale = amax > 0.0f ? amax / kWeightMax : 1.0f;
     weight_scale_[o] = scale;
-    int8_t* panel = panels + (o / nb) * panel_bytes_;
-    const int64_t j = o % nb;
+    int8_t* panel = panels + (o / nb_) * panel_bytes_;
     int32_t sum = 0;
-    for (int64_t r = 0; r < geom.kh; ++r) {
-      for (int64_t k = 0; k < geom.kw * in_channels; ++k) {
-        const float q = std::nearbyint(w[r * geom.kw * in_channels + k] / scale);
+    for (int64_t r = 0; r < geom_.kh; ++r) {
+      for (int64_t k = 0; k < row; ++k) {
+        const float q = std::nearbyint(w[r * row + k] / scale);
         const int8_t v = static_cast<int8_t>(std::clamp(q, -1.0f * kWeightMax, 1.0f * kWeightMax));
         const int64_t byte = r * row_bytes_ + k;
-        panel[(byte / 4) * nb * 4 + j * 4 + byte % 4] = v;
+        panel[(byte / 4) * nb_ * 4 + (o % nb_) * 4 + byte % 4] = v;
         sum += v;
       }
     }
     weight_sum_[o] = sum;
+  }
+}
+
+void QuantConvCore::pack_bf16_weights(const NodeChecker&, const float* weights_ohwi) {
+  const int64_t row = geom_.kw * in_channels_, window = geom_.kh * row;
+  uint8_t* panels = panels_.data();  // zero-initialized: +0.0 in bf16
+  for (int64_t o = 0; o < out_channels_; ++o) {
+    uint8_t* panel = panels + (o / nb_) * panel_bytes_;
+    for (int64_t r = 0; r < geom_.kh; ++r) {
+      for (int64_t k = 0; k < row; ++k) {
+        const uint16_t half = to_bf16(weights_ohwi[o * window + r * row + k]);
+        const int64_t byte = r * row_bytes_ + 2 * k;
+        std::memcpy(panel + (byte / 4) * nb_ * 4 + (o % nb_) * 4 + byte % 4, &half, 2);
+      }
+    }
   }
 }
 
@@ -151,8 +199,8 @@ size_t QuantConvCore::scratch_bytes() const { return TileScratch(out_channels_, 
 QuantConvCore::PaddedLayout QuantConvCore::padded(const Shape& x) const {
   const int64_t height = x[1] + geom_.pad_top + geom_.pad_bottom;
   const int64_t width = x[2] + geom_.pad_left + geom_.pad_right;
-  // Slack past the last row: a window row reads up to row_bytes_, 3 more than kw * C.
-  return {height, width, round_up(height * width * in_channels_ + row_bytes_, 64)};
+  // Slack past the last row: a window row reads row_bytes_, up to 3 more than its elements.
+  return {height, width, round_up(height * width * in_channels_ * element_bytes_ + row_bytes_, 64)};
 }
 
 size_t QuantConvCore::shared_scratch_bytes(const TensorInfo& x) const {
@@ -160,12 +208,13 @@ size_t QuantConvCore::shared_scratch_bytes(const TensorInfo& x) const {
   return static_cast<size_t>(header + x.shape[0] * padded(x.shape).image_bytes);
 }
 
-// Per image, its quantization, then its padded uint8 copy, in the shared scratch.
+// Per image, its quantization (int8) and whether it is finite, then its padded copy, in the
+// shared scratch.
 void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
                             const RunContext& ctx) const {
   const Shape& xs = x.shape();
-  const int64_t batch = xs[0], c = in_channels_;
-  const int64_t image_floats = xs[1] * xs[2] * c;
+  const int64_t batch = xs[0];
+  const int64_t image_floats = xs[1] * xs[2] * in_channels_;
   auto* params = reinterpret_cast<ImageQuantization*>(ctx.shared_scratch);
   parallel_for(batch, ctx.num_threads, [&](int64_t n, int) {
     float lo, hi;
@@ -177,35 +226,45 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
   });
   for (int64_t n = 0; n < batch; ++n) {
     if (!params[n].finite) {
-      check.fail_input("image " + std::to_string(n) +
-                       " of the input holds NaN or infinity, which precision int8 cannot "
-                       "quantize");
+      check.fail_input("image " + std::to_string(n) + " of the input holds NaN or infinity, "
+                       "which precision " + name_of(precision_) + " does not take");
     }
   }
   const PaddedLayout layout = padded(xs);
   uint8_t* images = ctx.shared_scratch + round_up(batch * int64_t{sizeof(ImageQuantization)}, 64);
-  const int64_t row = layout.width * c;
+  const int64_t row = layout.width * in_channels_ * element_bytes_;
   parallel_for(batch * layout.height, ctx.num_threads, [&](int64_t task, int) {
     const int64_t n = task / layout.height, py = task % layout.height;
-    const ImageQuantization& q = params[n];
-    const uint8_t zero = static_cast<uint8_t>(q.zero);
     uint8_t* image = images + n * layout.image_bytes;
-    uint8_t* dst = image + py * row;
-    const int64_t iy = py - geom_.pad_top;
-    if (iy < 0 || iy >= xs[1]) {
-      std::memset(dst, zero, static_cast<size_t>(row));
-    } else {
-      const int64_t left = geom_.pad_left * c, inside = xs[2] * c;
-      std::memset(dst, zero, static_cast<size_t>(left));
-      quantize_row(x.f32() + n * image_floats + iy * inside, inside, q.inverse, q.zero,
-                   dst + left);
-      std::memset(dst + left + inside, zero, static_cast<size_t>(row - left - inside));
-    }
+    convert_row(x, n, py, params[n], image + py * row);
     if (py == layout.height - 1) {  // the slack, read with zero weights
-      std::memset(image + layout.height * row, zero,
+      std::memset(image + layout.height * row, 0,
                   static_cast<size_t>(layout.image_bytes - layout.height * row));
     }
   });
+}
+
+void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py,
+                                const ImageQuantization& q, uint8_t* dst) const {
+  const Shape& xs = x.shape();
+  const int64_t c = in_channels_, e = element_bytes_;
+  const int64_t row = (xs[2] + geom_.pad_left + geom_.pad_right) * c * e;
+  // The converted 0.0: the zero point in uint8, +0.0 (all bits 0) in bf16.
+  const int pad = precision_ == Precision::kInt8 ? q.zero : 0;
+  const int64_t iy = py - geom_.pad_top;
+  if (iy < 0 || iy >= xs[1]) {
+    std::memset(dst, pad, static_cast<size_t>(row));
+    return;
+  }
+  const int64_t left = geom_.pad_left * c * e, inside = xs[2] * c;
+  const float* src = x.f32() + ((n * xs[1] + iy) * xs[2]) * c;
+  std::memset(dst, pad, static_cast<size_t>(left));
+  if (precision_ == Precision::kInt8) {
+    quantize_row(src, inside, q.inverse, q.zero, dst + left);
+  } else {
+    to_bf16_row(src, inside, dst + left);
+  }
+  std::memset(dst + left + inside * e, pad, static_cast<size_t>(row - left - inside * e));
 }
 
 void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
@@ -218,24 +277,34 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
   const ImageQuantization& q = reinterpret_cast<const ImageQuantization*>(ctx.shared_scratch)[n];
   const uint8_t* image = ctx.shared_scratch + header + n * layout.image_bytes;
   TileScratch s(oc, scratch);
+  const int64_t e = element_bytes_;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t oy = (p0 + i) / out_w, ox = (p0 + i) % out_w;
-    s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c;
+    s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c * e;
     s.out[i] = out + i * oc;
+  }
+  const int64_t row_stride = geom_.dilation_h * layout.width * c * e;
+  if (precision_ == Precision::kBf16) {
+    for (int64_t o = 0; o < oc; o += nb_) {
+      const uint8_t* panel = panels_.data() + (o / nb_) * panel_bytes_;
+      for (int64_t i = 0; i < count; i += mr_) {
+        bfconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i,
+                   panel, bias_.data() + o, s.out + i, o, std::min(nb_, oc - o));
+      }
+    }
+    return;
   }
   for (int64_t o = 0; o < oc; ++o) {
     s.correction[o] = q.zero * weight_sum_[o];
     s.multiplier[o] = q.scale * weight_scale_[o];
   }
-  const int64_t row_stride = geom_.dilation_h * layout.width * c;
   const int8_t* panels = reinterpret_cast<const int8_t*>(panels_.data());
-  for (int64_t o = 0; o < oc; o += qconv_.nb) {
-    const int8_t* panel = panels + (o / qconv_.nb) * panel_bytes_;
+  for (int64_t o = 0; o < oc; o += nb_) {
+    const int8_t* panel = panels + (o / nb_) * panel_bytes_;
     const QconvOutput output{s.correction + o, s.multiplier + o, bias_.data() + o};
-    const int64_t channels = std::min<int64_t>(qconv_.nb, oc - o);
-    for (int64_t i = 0; i < count; i += qconv_.mr) {
-      qconv_.fn(std::min<int64_t>(qconv_.mr, count - i), geom_.kh, row_stride, row_bytes_,
-                s.pixels + i, panel, output, s.out + i, o, channels);
+    for (int64_t i = 0; i < count; i += mr_) {
+      qconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i, panel,
+                output, s.out + i, o, std::min(nb_, oc - o));
     }
   }
 }

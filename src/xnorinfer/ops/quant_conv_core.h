@@ -1,12 +1,15 @@
-// Int8 convolution for the opt-in reduced-precision first layer (Conv2d precision="int8"),
-// where a network's float stem costs more than all its binary layers together.
+// Int8 and bf16 convolution for the opt-in reduced-precision first layer (Conv2d precision
+// "int8" or "bf16"), where a network's float stem costs more than all its binary layers together.
+// The input is converted once into a padded NHWC copy whose border holds the converted 0.0, so
+// every window is whole and read in place by the kernels (qconv, bfconv).
 //
-// Activations: per image, asymmetric uint8 with scale s = (max(x, 0) - min(x, 0)) / 255 and
-// zero point z (0.0 is exactly z, so zero padding stays exact), written once into a padded NHWC
-// copy whose border holds z: every window is then whole, read in place by the qconv kernels.
-// Weights: per output channel, symmetric int8 with scale max|w| / 127.
-// y[o] = float(sum(q_x * q_w) - z * sum(q_w)) * (s * s_w[o]); the sums are exact int32, so every
-// ISA path gives the same floats.
+// int8. Activations: per image, asymmetric uint8 with scale s = (max(x, 0) - min(x, 0)) / 255 and
+// zero point z (0.0 is exactly z, so zero padding stays exact). Weights: per output channel,
+// symmetric int8 with scale max|w| / 127. y[o] = float(sum(q_x * q_w) - z * sum(q_w)) *
+// (s * s_w[o]) + bias[o]; the sums are exact int32.
+// bf16. Activations and weights rounded to bf16 (to nearest even, subnormals to zero), summed
+// in float32 as VDPBF16PS does (bfconv.h), + bias[o].
+// Either way every ISA path gives the same floats.
 #pragma once
 
 #include <cstdint>
@@ -24,15 +27,18 @@ namespace xnorinfer {
 
 class QuantConvCore final : public ConvCore {
  public:
+  enum class Precision { kInt8, kBf16 };
+
   // weights_ohwi: O x KH x KW x C floats (one group, no horizontal dilation); bias: O floats
   // added by the kernels, or nullptr.
-  QuantConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t in_channels,
-                int64_t out_channels, const float* weights_ohwi, const float* bias, Isa isa);
+  QuantConvCore(const NodeChecker& check, Precision precision, const ConvGeometry& geom,
+                int64_t in_channels, int64_t out_channels, const float* weights_ohwi,
+                const float* bias, Isa isa);
 
   TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const override;
   size_t scratch_bytes() const override;
   size_t shared_scratch_bytes(const TensorInfo& x) const override;
-  // Quantizes every image into the shared scratch. Throws InvalidArgument through `check` when
+  // Converts every image into the shared scratch. Throws InvalidArgument through `check` when
   // an image holds NaN or infinity.
   void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const override;
   void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
@@ -52,12 +58,21 @@ class QuantConvCore final : public ConvCore {
   };
 
   PaddedLayout padded(const Shape& x) const;
+  void pack_int8_weights(const NodeChecker& check, const float* weights_ohwi);
+  void pack_bf16_weights(const NodeChecker& check, const float* weights_ohwi);
+  // One padded row of image n (py counts padded rows) from the float input.
+  void convert_row(const Tensor& x, int64_t n, int64_t py, const ImageQuantization& q,
+                   uint8_t* dst) const;
 
+  Precision precision_;
   ConvGeometry geom_;
   int64_t in_channels_, out_channels_;
-  int64_t row_bytes_;  // a window row's kw * C bytes, rounded up to whole 32-bit steps
+  int64_t element_bytes_;  // 1 (int8) or 2 (bf16)
+  int64_t row_bytes_;  // a window row's kw * C elements' bytes, rounded up to whole 32-bit steps
   QconvKernel qconv_;
-  AlignedBuffer panels_;  // per block of qconv_.nb channels: kh * row_bytes_ * nb weight bytes
+  BfconvKernel bfconv_;
+  int64_t mr_, nb_;  // of the kernel in use
+  AlignedBuffer panels_;  // per block of nb_ channels: kh * row_bytes_ * nb_ weight bytes
   int64_t panel_bytes_;
   std::vector<float> weight_scale_;
   std::vector<int32_t> weight_sum_;

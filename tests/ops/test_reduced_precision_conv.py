@@ -1,6 +1,7 @@
-"""Conv2d with precision "int8" (the opt-in first layer, docs/ir.md): the engine's quantized
-arithmetic against a NumPy model of the same steps, bit-identical on every ISA path and thread
-count, close to the float conv, and clear errors for what it cannot take."""
+"""Conv2d with precision "int8" or "bf16" (the opt-in first layer, docs/ir.md): the engine's
+arithmetic against a NumPy model of the same steps (int8: to float rounding of the last step;
+bf16: up to float32 summation order), bit-identical on every ISA path and thread count, close to
+the float conv, and clear errors for what it cannot take."""
 
 from __future__ import annotations
 
@@ -45,24 +46,32 @@ def images(rng: np.random.Generator, batch: int, h: int, w: int, c: int) -> np.n
     return x
 
 
+# precision: (NumPy model, tolerance against it, tolerance against fp32), relative to the
+# largest possible sum. int8: 8-bit activations, 7-bit weights; bf16: 8-bit mantissas.
+PRECISIONS = {"int8": (numpy_ops.int8_conv2d_nhwc, 1e-6, 0.02),
+              "bf16": (numpy_ops.bf16_conv2d_nhwc, 2e-6, 0.01)}
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
 @pytest.mark.parametrize("case", CASES, ids=[f"c{c[0]}-o{c[1]}-k{c[2]}-s{c[3]}-d{c[4][0]}"
                                              f"-n{c[6]}" for c in CASES])
-def test_matches_the_quantized_reference_and_the_float_conv(case):
+def test_matches_its_model_and_the_float_conv(precision, case):
     c, o, k, stride, dilations, pads, batch, h, w = case
     rng = np.random.default_rng(c * 100 + o)
     weight = rng.standard_normal((o, k, k, c)).astype(np.float32)
     bias = rng.standard_normal(o).astype(np.float32)
     x = images(rng, batch, h, w, c)
-    [y] = run_everywhere(conv_graph(c, o, k, stride, dilations, pads, weight, bias), [x])
+    graph = conv_graph(c, o, k, stride, dilations, pads, weight, bias, precision)
+    [y] = run_everywhere(graph, [x])
     geometry = ((stride, stride), dilations, pads)
-    want = numpy_ops.int8_conv2d_nhwc(x, weight, *geometry) + bias
+    model, model_tolerance, fp32_tolerance = PRECISIONS[precision]
     magnitude = numpy_ops.conv2d_nhwc(np.abs(x), np.abs(weight), *geometry).max()
-    np.testing.assert_allclose(y, want, rtol=1e-6, atol=1e-6 * magnitude)
-    # 8-bit activations and 7-bit weights: within a few percent of the largest possible sum.
+    np.testing.assert_allclose(y, model(x, weight, *geometry) + bias, rtol=1e-6,
+                               atol=model_tolerance * magnitude)
     fp32 = numpy_ops.conv2d_nhwc(x, weight, *geometry) + bias
     error = np.abs(y - fp32).max(axis=(1, 2, 3))
-    assert np.all(error < 0.02 * magnitude), error / magnitude
-    assert np.abs(y - fp32).max() > 0  # it did quantize
+    assert np.all(error < fp32_tolerance * magnitude), error / magnitude
+    assert np.abs(y - fp32).max() > 0  # it is not the fp32 conv
 
 
 def test_an_all_zero_image_gives_the_bias():
@@ -73,20 +82,32 @@ def test_an_all_zero_image_gives_the_bias():
     np.testing.assert_array_equal(y, np.broadcast_to(bias, y.shape))
 
 
+@pytest.mark.parametrize("precision", PRECISIONS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_a_non_finite_input_is_a_clear_error(bad):
+def test_a_non_finite_input_is_a_clear_error(precision, bad):
     weight = np.ones((8, 3, 3, 3), np.float32)
-    g = conv_graph(3, 8, 3, 1, (1, 1), (1, 1, 1, 1), weight, np.zeros(8, np.float32))
+    g = conv_graph(3, 8, 3, 1, (1, 1), (1, 1, 1, 1), weight, np.zeros(8, np.float32), precision)
     x = np.zeros((2, 6, 6, 3), np.float32)
     x[1, 2, 3, 1] = bad
-    with pytest.raises(ValueError, match=r"node 'stem' \(Conv2d\): image 1 .* NaN or infinity"):
+    with pytest.raises(ValueError, match=rf"node 'stem' \(Conv2d\): image 1 .* NaN or infinity, "
+                                         rf"which precision {precision} does not take"):
         _core.Session(g, 2, _core.available_isas()[-1]).run([x])
 
 
+def test_bf16_rounds_subnormal_inputs_to_zero():
+    """An input below FLT_MIN counts as 0 (VDPBF16PS treats subnormal inputs as zero)."""
+    weight = np.ones((4, 1, 1, 1), np.float32)
+    x = np.full((1, 2, 2, 1), 1e-39, np.float32)
+    [y] = run_everywhere(conv_graph(1, 4, 1, 1, (1, 1), (0, 0, 0, 0), weight,
+                                    np.zeros(4, np.float32), "bf16"), [x])
+    assert np.all(y == 0)
+
+
 @pytest.mark.parametrize("attrs,message", [
-    ({"precision": "int4"}, "precision must be float32 or int8, got 'int4'"),
+    ({"precision": "int4"}, "precision must be float32, int8 or bf16, got 'int4'"),
     ({"group": 3}, "precision int8 needs group 1"),
     ({"dilations": [1, 2]}, r"precision int8 needs dilations\[1\] == 1"),
+    ({"precision": "bf16", "dilations": [1, 2]}, r"precision bf16 needs dilations\[1\] == 1"),
 ])
 def test_unsupported_settings_are_refused(attrs, message):
     weight = np.ones((6, 3, 3, 3 // attrs.get("group", 1)), np.float32)

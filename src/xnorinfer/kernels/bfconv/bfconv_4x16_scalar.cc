@@ -1,0 +1,50 @@
+// Portable direct bf16 convolution: 4 pixels x 16 output channels, VDPBF16PS's arithmetic one
+// step at a time (the oracle the vector kernel is tested against, and the path of CPUs without
+// AVX-512 BF16).
+#include <cmath>
+#include <cstring>
+
+#include "xnorinfer/kernels/bfconv/bfconv.h"
+
+namespace xnorinfer {
+namespace {
+
+inline float bf16_at(const uint8_t* p) {
+  uint16_t half;
+  std::memcpy(&half, p, sizeof(half));
+  const uint32_t bits = uint32_t{half} << 16;
+  float v;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
+// One fused multiply-add, its subnormal result flushed to a zero of its sign.
+inline float step(float acc, float a, float w) {
+  const float r = std::fma(a, w, acc);
+  return std::fabs(r) < 1.17549435e-38f ? std::copysign(0.0f, r) : r;
+}
+
+}  // namespace
+
+void bfconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
+                                 const uint8_t* const* pixels, const uint8_t* weights,
+                                 const float* bias, float* const* out, int64_t out_offset,
+                                 int64_t channels) {
+  constexpr int kNb = 16;
+  for (int64_t p = 0; p < mr; ++p) {
+    float acc[kNb] = {};
+    const uint8_t* w = weights;
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* a = pixels[p] + r * row_stride;
+      for (int64_t k = 0; k < row_bytes; k += 4, w += 4 * kNb) {
+        const float odd = bf16_at(a + k + 2), even = bf16_at(a + k);
+        for (int j = 0; j < kNb; ++j) {
+          acc[j] = step(step(acc[j], odd, bf16_at(w + 4 * j + 2)), even, bf16_at(w + 4 * j));
+        }
+      }
+    }
+    for (int64_t j = 0; j < channels; ++j) out[p][out_offset + j] = acc[j] + bias[j];
+  }
+}
+
+}  // namespace xnorinfer

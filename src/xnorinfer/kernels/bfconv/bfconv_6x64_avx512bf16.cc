@@ -1,0 +1,68 @@
+// AVX-512 BF16 direct convolution: 6 pixels x 64 output channels in 24 zmm accumulators; per
+// 2 window elements, 4 weight vectors and one 32-bit broadcast per pixel feed 24 VDPBF16PS
+// (32 multiply-adds each, twice an FMA's), read in place from the bf16 image.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "xnorinfer/kernels/bfconv/bfconv.h"
+#include "xnorinfer/kernels/tile_rows.h"
+
+namespace xnorinfer {
+namespace {
+
+constexpr int kNr = 4;  // zmm (16 output channels each) per pixel
+constexpr int kNb = 16 * kNr;
+
+inline __m512bh broadcast_pair(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));  // unaligned: window rows start at any element
+  return reinterpret_cast<__m512bh>(_mm512_set1_epi32(v));
+}
+
+template <int MR>
+void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* const* pixels,
+          const uint8_t* weights, const float* bias, float* const* out, int64_t out_offset,
+          int64_t channels) {
+  __m512 acc[MR][kNr];
+  for (int p = 0; p < MR; ++p)
+    for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_ps();
+  const uint8_t* w = weights;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* ap[MR];
+    for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + r * row_stride;
+    for (int64_t k = 0; k < row_bytes; k += 4, w += 4 * kNb) {
+      __m512bh wv[kNr];
+      for (int j = 0; j < kNr; ++j) {
+        wv[j] = reinterpret_cast<__m512bh>(_mm512_load_si512(w + 64 * j));
+      }
+      for (int p = 0; p < MR; ++p) {
+        const __m512bh av = broadcast_pair(ap[p] + k);
+        for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_dpbf16_ps(acc[p][j], av, wv[j]);
+      }
+    }
+  }
+  for (int j = 0; j < kNr; ++j) {
+    const int64_t left = channels - 16 * j;
+    if (left <= 0) break;
+    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 b = _mm512_maskz_loadu_ps(m, bias + 16 * j);
+    for (int p = 0; p < MR; ++p) {
+      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, _mm512_add_ps(acc[p][j], b));
+    }
+  }
+}
+
+}  // namespace
+
+void bfconv_ukernel_6x64__avx512bf16(int64_t mr, int64_t rows, int64_t row_stride,
+                                     int64_t row_bytes, const uint8_t* const* pixels,
+                                     const uint8_t* weights, const float* bias,
+                                     float* const* out, int64_t out_offset, int64_t channels) {
+  with_tile_rows<6>(mr, [&](auto tile_rows) {
+    tile<decltype(tile_rows)::value>(rows, row_stride, row_bytes, pixels, weights, bias, out,
+                                     out_offset, channels);
+  });
+}
+
+}  // namespace xnorinfer
