@@ -440,6 +440,9 @@ def test_reshape_bits_changing_last_axis_rejected():
     ((16, 33), [1, 0]),
     ((2, 3, 4, 5, 6), [0, 3, 4, 1, 2]),
     ((5, 2, 3, 4), [2, 3, 0, 1]),
+    # An RGB image's NCHW -> NHWC: 3 rows, columns in several bands of 1024.
+    ((2, 3, 45, 51), [0, 2, 3, 1]),
+    ((1, 20, 33, 35), [0, 2, 3, 1]),
 ])
 def test_transpose(in_shape, perm):
     x = rand(np.random.default_rng(890), *in_shape)

@@ -209,16 +209,21 @@ class Transpose final : public Op {
 
   // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
   // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float).
+  // Tasks are bands of tiles along both axes: an image's NCHW -> NHWC has only 3 rows.
   static void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols,
                               float* y, const RunContext& ctx) {
     constexpr int64_t kTile = 16;
+    constexpr int64_t kBandCols = 64 * kTile;
     const int64_t row_tiles = (rows + kTile - 1) / kTile;
-    parallel_for(batch * row_tiles, ctx.num_threads, [&](int64_t task, int) {
-      const int64_t b = task / row_tiles, i0 = (task % row_tiles) * kTile;
+    const int64_t col_bands = (cols + kBandCols - 1) / kBandCols;
+    parallel_for(batch * row_tiles * col_bands, ctx.num_threads, [&](int64_t task, int) {
+      const int64_t b = task / (row_tiles * col_bands);
+      const int64_t i0 = (task / col_bands % row_tiles) * kTile;
       const int64_t i1 = std::min(i0 + kTile, rows);
+      const int64_t band = (task % col_bands) * kBandCols;
       const float* xb = x + b * rows * cols;
       float* yb = y + b * rows * cols;
-      for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      for (int64_t j0 = band; j0 < std::min(band + kBandCols, cols); j0 += kTile) {
         const int64_t j1 = std::min(j0 + kTile, cols);
         for (int64_t j = j0; j < j1; ++j)
           for (int64_t i = i0; i < i1; ++i) yb[j * rows + i] = xb[i * cols + j];

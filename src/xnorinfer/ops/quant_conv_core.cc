@@ -203,9 +203,13 @@ QuantConvCore::PaddedLayout QuantConvCore::padded(const Shape& x) const {
   return {height, width, round_up(height * width * in_channels_ * element_bytes_ + row_bytes_, 64)};
 }
 
+int64_t QuantConvCore::header_bytes(int64_t batch) {
+  return round_up(batch * int64_t{sizeof(ImageQuantization)}, 64) +
+         round_up(batch * kRangeChunks * int64_t{sizeof(RangePart)}, 64);
+}
+
 size_t QuantConvCore::shared_scratch_bytes(const TensorInfo& x) const {
-  const int64_t header = round_up(x.shape[0] * int64_t{sizeof(ImageQuantization)}, 64);
-  return static_cast<size_t>(header + x.shape[0] * padded(x.shape).image_bytes);
+  return static_cast<size_t>(header_bytes(x.shape[0]) + x.shape[0] * padded(x.shape).image_bytes);
 }
 
 // Per image, its quantization (int8) and whether it is finite, then its padded copy, in the
@@ -216,14 +220,29 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
   const int64_t batch = xs[0];
   const int64_t image_floats = xs[1] * xs[2] * in_channels_;
   auto* params = reinterpret_cast<ImageQuantization*>(ctx.shared_scratch);
-  parallel_for(batch, ctx.num_threads, [&](int64_t n, int) {
-    float lo, hi;
-    bool finite;
-    range_of(x.f32() + n * image_floats, image_floats, &lo, &hi, &finite);
+  auto* parts = reinterpret_cast<RangePart*>(
+      ctx.shared_scratch + round_up(batch * int64_t{sizeof(ImageQuantization)}, 64));
+  const int64_t chunk = (image_floats + kRangeChunks - 1) / kRangeChunks;
+  parallel_for(batch * kRangeChunks, ctx.num_threads, [&](int64_t task, int) {
+    const int64_t begin = std::min(task % kRangeChunks * chunk, image_floats);
+    const int64_t end = std::min(begin + chunk, image_floats);
+    RangePart& part = parts[task];
+    range_of(x.f32() + task / kRangeChunks * image_floats + begin, end - begin, &part.lo,
+             &part.hi, &part.finite);
+  });
+  for (int64_t n = 0; n < batch; ++n) {  // min and max are exact: any chunking gives these
+    float lo = 0.0f, hi = 0.0f;
+    bool finite = true;
+    for (const RangePart* part = parts + n * kRangeChunks; part < parts + (n + 1) * kRangeChunks;
+         ++part) {
+      lo = std::min(lo, part->lo);
+      hi = std::max(hi, part->hi);
+      finite = finite && part->finite;
+    }
     const float scale = std::max((hi - lo) / kActivationMax, kMinScale);
     const float zero = std::clamp(std::nearbyint(-lo / scale), 0.0f, 1.0f * kActivationMax);
     params[n] = {scale, 1.0f / scale, static_cast<int32_t>(zero), finite};
-  });
+  }
   for (int64_t n = 0; n < batch; ++n) {
     if (!params[n].finite) {
       check.fail_input("image " + std::to_string(n) + " of the input holds NaN or infinity, "
@@ -231,7 +250,7 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
     }
   }
   const PaddedLayout layout = padded(xs);
-  uint8_t* images = ctx.shared_scratch + round_up(batch * int64_t{sizeof(ImageQuantization)}, 64);
+  uint8_t* images = ctx.shared_scratch + header_bytes(batch);
   const int64_t row = layout.width * in_channels_ * element_bytes_;
   parallel_for(batch * layout.height, ctx.num_threads, [&](int64_t task, int) {
     const int64_t n = task / layout.height, py = task % layout.height;
@@ -273,9 +292,8 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
   const Shape& xs = x.shape();
   const int64_t c = in_channels_, oc = out_channels_;
   const PaddedLayout layout = padded(xs);
-  const int64_t header = round_up(xs[0] * int64_t{sizeof(ImageQuantization)}, 64);
   const ImageQuantization& q = reinterpret_cast<const ImageQuantization*>(ctx.shared_scratch)[n];
-  const uint8_t* image = ctx.shared_scratch + header + n * layout.image_bytes;
+  const uint8_t* image = ctx.shared_scratch + header_bytes(xs[0]) + n * layout.image_bytes;
   TileScratch s(oc, scratch);
   const int64_t e = element_bytes_;
   for (int64_t i = 0; i < count; ++i) {

@@ -53,11 +53,19 @@ class QuantConvCore final : public ConvCore {
     int32_t zero;
     int32_t finite;
   };
+  // One chunk's part of an image's range: chunks are scanned in parallel, then combined.
+  struct RangePart {
+    float lo, hi;
+    bool finite;
+  };
+  static constexpr int64_t kRangeChunks = 16;
   struct PaddedLayout {
     int64_t height, width, image_bytes;
   };
 
   PaddedLayout padded(const Shape& x) const;
+  // Shared scratch before the images: per image its quantization and its range parts.
+  static int64_t header_bytes(int64_t batch);
   void pack_int8_weights(const NodeChecker& check, const float* weights_ohwi);
   void pack_bf16_weights(const NodeChecker& check, const float* weights_ohwi);
   // One padded row of image n (py counts padded rows) from the float input.
