@@ -153,13 +153,19 @@ void register_session(py::module_& m) {
       .def("add_output", &Graph::add_output, py::arg("name"));
 
   py::class_<Session>(m, "Session")
-      .def(py::init([](std::shared_ptr<Graph> graph, int num_threads, const std::string& isa) {
-             return std::make_unique<Session>(std::move(graph), SessionOptions{num_threads, isa});
+      .def(py::init([](std::shared_ptr<Graph> graph, int num_threads, const std::string& isa,
+                       const std::string& batch_mode) {
+             return std::make_unique<Session>(
+                 std::move(graph),
+                 SessionOptions{num_threads, isa, parse_batch_mode(batch_mode)});
            }),
-           py::arg("graph"), py::arg("num_threads") = 0, py::arg("isa") = "")
+           py::arg("graph"), py::arg("num_threads") = 0, py::arg("isa") = "",
+           py::arg("batch_mode") = "auto")
       .def_property_readonly("isa", [](const Session& s) { return to_string(s.isa()); })
       .def_property_readonly("num_threads", &Session::num_threads)
       .def("output_shapes", &Session::output_shapes, py::arg("input_shapes"))
+      .def("batch_separable", &Session::batch_separable, py::arg("input_shapes"),
+           "Whether a batch of these input shapes may run one sample at a time.")
       .def("run_profiled",
            [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
              std::vector<double> seconds;

@@ -82,6 +82,12 @@ class InferenceSession:
     isa : {"scalar", "avx2", "avx512"}, optional
         Force a kernel path. Default: ``$XNORINFER_ISA`` if set, else the best this CPU has.
         Asking for more than the CPU supports raises ``xnorinfer.UnsupportedIsa``.
+    batch_mode : {"auto", "whole", "per_sample"}
+        How a batch larger than 1 runs when every op computes each sample alone: whole, or
+        one sample at a time (its activations then stay in cache: faster for a network whose
+        activations outweigh its weights, such as a ResNet; slower for one that reuses large
+        weights across the batch, such as AlexNet's dense layers). "auto" (default) times both
+        on the first runs of each batch shape and keeps the faster. Outputs are identical.
 
     Raises
     ------
@@ -91,7 +97,8 @@ class InferenceSession:
     """
 
     def __init__(self, path_or_bytes: str | os.PathLike[str] | bytes, *,
-                 num_threads: int | None = None, isa: str | None = None) -> None:
+                 num_threads: int | None = None, isa: str | None = None,
+                 batch_mode: str = "auto") -> None:
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             graph = model_file.loads(bytes(path_or_bytes))
         else:
@@ -101,7 +108,7 @@ class InferenceSession:
         self._graph = graph
         try:
             engine_graph = build_engine_graph(graph)
-            self._session = _core.Session(engine_graph, num_threads or 0, isa or "")
+            self._session = _core.Session(engine_graph, num_threads or 0, isa or "", batch_mode)
             # Plan now (batch 1 for a dynamic batch): a graph whose shapes do not fit together
             # is refused here, not at its first run.
             planned = self._session.output_shapes([[1 if d == -1 else d for d in v.shape]

@@ -6,6 +6,7 @@
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/graph/batch_split.h"
 #include "xnorinfer/graph/limits.h"
 
 namespace xnorinfer {
@@ -23,11 +24,24 @@ struct Session::CachedPlan {
   Plan plan;
   std::vector<Shape> output_shapes;
   std::vector<std::unique_ptr<Workspace>> free_workspaces;  // guarded by Session::mutex_
+  CachedPlan* per_sample = nullptr;  // the batch-1 plan, when the batch may be split
+  // BatchMode::kAuto's trials (guarded by Session::mutex_): runs 0 and 1 warm up (whole, per
+  // sample), runs 2 to 5 alternate the same way and are timed, later runs take the faster.
+  int trials = 0;
+  double whole_seconds = 0, per_sample_seconds = 0;
 };
+
+BatchMode parse_batch_mode(const std::string& name) {
+  if (name == "auto") return BatchMode::kAuto;
+  if (name == "whole") return BatchMode::kWhole;
+  if (name == "per_sample") return BatchMode::kPerSample;
+  throw InvalidArgument("batch_mode must be auto, whole or per_sample, got '" + name + "'");
+}
 
 namespace {
 
 constexpr int kMaxThreads = 1024;
+constexpr int kAutoTrials = 6;  // BatchMode::kAuto: 2 warm-up runs, then 2 timed runs of each
 
 int default_threads() {
 #ifdef _OPENMP
@@ -40,7 +54,7 @@ int default_threads() {
 }  // namespace
 
 Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& options)
-    : graph_(std::move(graph)), isa_(resolve_isa(options.isa)) {
+    : graph_(std::move(graph)), isa_(resolve_isa(options.isa)), batch_mode_(options.batch_mode) {
   if (options.num_threads < 0 || options.num_threads > kMaxThreads) {
     throw InvalidArgument("num_threads must be in [0, " + std::to_string(kMaxThreads) + "], got " +
                           std::to_string(options.num_threads));
@@ -176,7 +190,46 @@ Session::CachedPlan& Session::plan_for(const std::vector<Shape>& input_shapes) {
   auto it = plans_.find(input_shapes);
   if (it != plans_.end()) return *it->second;
   auto plan = make_plan(input_shapes);
-  return *plans_.emplace(input_shapes, std::move(plan)).first->second;
+  CachedPlan& cached = *plans_.emplace(input_shapes, std::move(plan)).first->second;
+  if (batch_mode_ != BatchMode::kWhole) cached.per_sample = per_sample_plan(input_shapes, cached.plan);
+  return cached;
+}
+
+bool Session::batch_separable(const std::vector<Shape>& input_shapes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CachedPlan& cached = plan_for(input_shapes);
+  return cached.per_sample != nullptr ||
+         (batch_mode_ == BatchMode::kWhole && per_sample_plan(input_shapes, cached.plan));
+}
+
+Session::CachedPlan* Session::per_sample_plan(const std::vector<Shape>& input_shapes,
+                                              const Plan& batch) {
+  if (input_shapes.empty() || input_shapes[0].empty()) return nullptr;
+  const int64_t n = input_shapes[0][0];
+  std::vector<Shape> one = input_shapes;
+  for (Shape& shape : one) {
+    if (shape.empty() || shape[0] != n) return nullptr;
+    shape[0] = 1;
+  }
+  if (n < 2) return nullptr;
+  try {
+    CachedPlan& single = plan_for(one);
+    return xnorinfer::batch_separable(graph_->nodes(), single.plan, batch, n) ? &single : nullptr;
+  } catch (const Error&) {
+    return nullptr;  // the graph does not take batch 1 (a fixed batch): run it whole
+  }
+}
+
+bool Session::choose_per_sample(CachedPlan& cached, int* trial) {
+  *trial = -1;
+  if (!cached.per_sample) return false;
+  if (batch_mode_ == BatchMode::kPerSample) return true;
+  if (cached.trials < kAutoTrials) {
+    const int t = cached.trials++;
+    if (t >= 2) *trial = t;
+    return t % 2 == 1;
+  }
+  return cached.per_sample_seconds < cached.whole_seconds;
 }
 
 std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes) {
@@ -213,16 +266,55 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     throw InvalidArgument("run() got the wrong number of input or output buffers");
   }
   CachedPlan* cached;
-  std::unique_ptr<Workspace> ws;
+  bool per_sample;
+  int trial;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     cached = &plan_for(input_shapes);
-    if (!cached->free_workspaces.empty()) {
-      ws = std::move(cached->free_workspaces.back());
-      cached->free_workspaces.pop_back();
+    per_sample = choose_per_sample(*cached, &trial);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (!per_sample) {
+    run_plan(*cached, inputs, outputs, node_seconds);
+  } else {
+    const int64_t n = input_shapes[0][0];
+    std::vector<const float*> sample_inputs(inputs.size());
+    std::vector<float*> sample_outputs(outputs.size());
+    std::vector<double> sample_seconds;
+    for (int64_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        sample_inputs[k] = inputs[k] + i * (num_elements(input_shapes[k]) / n);
+      }
+      for (size_t k = 0; k < outputs.size(); ++k) {
+        sample_outputs[k] = outputs[k] + i * (num_elements(cached->output_shapes[k]) / n);
+      }
+      sample_seconds.clear();
+      run_plan(*cached->per_sample, sample_inputs, sample_outputs,
+               node_seconds ? &sample_seconds : nullptr);
+      if (node_seconds) {
+        node_seconds->resize(sample_seconds.size(), 0.0);
+        for (size_t k = 0; k < sample_seconds.size(); ++k) (*node_seconds)[k] += sample_seconds[k];
+      }
     }
   }
-  const Plan& plan = cached->plan;
+  if (trial >= 0) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard<std::mutex> lock(mutex_);
+    (trial % 2 == 0 ? cached->whole_seconds : cached->per_sample_seconds) += seconds;
+  }
+}
+
+void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
+                       const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
+  std::unique_ptr<Workspace> ws;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!cached.free_workspaces.empty()) {
+      ws = std::move(cached.free_workspaces.back());
+      cached.free_workspaces.pop_back();
+    }
+  }
+  const Plan& plan = cached.plan;
   if (!ws) ws = make_workspace(plan);
 
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -246,7 +338,7 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     std::memcpy(outputs[j], t.data, t.info.storage_bytes());
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  cached->free_workspaces.push_back(std::move(ws));
+  cached.free_workspaces.push_back(std::move(ws));
 }
 
 }  // namespace xnorinfer

@@ -17,10 +17,21 @@
 
 namespace xnorinfer {
 
+// How a batch of n > 1 runs on a graph whose ops compute each sample from that sample alone
+// (graph/batch_split.h): whole, or one sample at a time, whose values then stay in cache
+// (faster for a network whose activations outweigh its weights, such as a ResNet; slower for
+// one whose weights are reused across the batch, such as AlexNet's dense layers). kAuto times
+// both on the first runs of each batch shape and keeps the faster. Results are identical.
+enum class BatchMode { kAuto, kWhole, kPerSample };
+
 struct SessionOptions {
   int num_threads = 0;  // 0: all the cores OpenMP reports
   std::string isa;      // "" : $XNORINFER_ISA, else the best available
+  BatchMode batch_mode = BatchMode::kAuto;
 };
+
+// Parses "auto", "whole" or "per_sample"; throws InvalidArgument otherwise.
+BatchMode parse_batch_mode(const std::string& name);
 
 class Session {
  public:
@@ -38,6 +49,9 @@ class Session {
   void run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
            const std::vector<float*>& outputs, std::vector<double>* node_seconds = nullptr);
 
+  // Whether a batch of these input shapes may run one sample at a time (BatchMode).
+  bool batch_separable(const std::vector<Shape>& input_shapes);
+
   Isa isa() const { return isa_; }
   int num_threads() const { return num_threads_; }
   const Graph& graph() const { return *graph_; }
@@ -46,12 +60,20 @@ class Session {
   struct CachedPlan;
   struct Workspace;
   CachedPlan& plan_for(const std::vector<Shape>& input_shapes);
+  // The batch-1 plan that runs a batch one sample at a time, or nullptr when it may not.
+  CachedPlan* per_sample_plan(const std::vector<Shape>& input_shapes, const Plan& batch);
+  // Whether this run of `cached` goes one sample at a time; `trial` gets the auto mode's
+  // timed trial it is (even: whole, odd: per sample), else -1. Called under mutex_.
+  bool choose_per_sample(CachedPlan& cached, int* trial);
+  void run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
+                const std::vector<float*>& outputs, std::vector<double>* node_seconds);
   std::unique_ptr<Workspace> make_workspace(const Plan& plan) const;
   std::unique_ptr<CachedPlan> make_plan(const std::vector<Shape>& input_shapes) const;
 
   std::shared_ptr<const Graph> graph_;
   Isa isa_;
   int num_threads_;
+  BatchMode batch_mode_;
   std::vector<std::unique_ptr<Op>> ops_;
   // Value slots: graph inputs, then constants and node outputs in order of appearance.
   std::map<std::string, int> slot_of_;

@@ -1,0 +1,92 @@
+"""Per-sample batches (Session batch_mode, graph/batch_split.h): a batch of a graph whose ops
+compute each sample alone may run one sample at a time, with outputs bit-identical to the
+whole batch; a graph that reads across the batch (Concat, Softmax over axis 0, a Transpose that
+moves it, a fixed batch) always runs whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xnorinfer import _core
+from xnorinfer.demo import MODEL as DIGITS, TEST_SET
+from xnorinfer.onnx import convert
+from xnorinfer.session import build_engine_graph
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return convert(DIGITS).graph
+
+
+def _session_with(graph, batch_mode: str) -> _core.Session:
+    return _core.Session(build_engine_graph(graph), 2, "", batch_mode)
+
+
+def test_every_mode_gives_the_same_bits_on_a_separable_network(digits):
+    x = np.load(TEST_SET)["x"][:7].astype(np.float32)
+    assert _session_with(digits, "auto").batch_separable([list(x.shape)])
+    outputs = {}
+    for mode in ("whole", "per_sample", "auto"):
+        session = _session_with(digits, mode)
+        runs = [session.run([x])[0] for _ in range(6)]  # auto tries both, then keeps one
+        outputs[mode] = runs
+    want = outputs["whole"][0]
+    for mode, runs in outputs.items():
+        for got in runs:
+            np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=mode)
+    whole = _session_with(digits, "whole")
+    one_by_one = np.concatenate([whole.run([x[i:i + 1]])[0] for i in range(7)])
+    np.testing.assert_array_equal(one_by_one.view(np.uint32), want.view(np.uint32))
+
+
+def test_profiling_a_per_sample_batch_sums_each_node_over_the_samples(digits):
+    x = np.load(TEST_SET)["x"][:4].astype(np.float32)
+    _, seconds = _session_with(digits, "per_sample").run_profiled([x])
+    assert len(seconds) == len(digits.nodes) and all(s > 0 for s in seconds)
+
+
+def one_node_graph(op: str, attrs: dict, shape: list[int], twice: bool = False) -> _core.Graph:
+    g = _core.Graph()
+    g.add_input("x", shape)
+    g.add_node("node", op, ["x", "x"] if twice else ["x"], ["y"], attrs)
+    g.add_output("y")
+    return g
+
+
+@pytest.mark.parametrize("op,attrs,twice,reference", [
+    ("Softmax", {"axis": 0}, False,
+     lambda x: np.exp(x - x.max(0)) / np.exp(x - x.max(0)).sum(0)),
+    ("Concat", {"axis": 0}, True, lambda x: np.concatenate([x, x])),
+    ("Transpose", {"perm": [1, 0, 2]}, False, lambda x: x.transpose(1, 0, 2)),
+])
+def test_a_graph_that_reads_across_the_batch_runs_whole(op, attrs, twice, reference):
+    x = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
+    session = _core.Session(one_node_graph(op, attrs, [-1, 3, 5], twice), 1, "", "per_sample")
+    assert not session.batch_separable([[4, 3, 5]])
+    np.testing.assert_allclose(session.run([x])[0], reference(x), rtol=1e-6)
+
+
+def test_a_fixed_batch_runs_whole():
+    x = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    session = _core.Session(one_node_graph("Relu", {}, [3, 4]), 1, "", "per_sample")
+    assert not session.batch_separable([[3, 4]])
+    assert _core.Session(one_node_graph("Relu", {}, [-1, 4]), 1).batch_separable([[3, 4]])
+    np.testing.assert_array_equal(session.run([x])[0], np.maximum(x, 0))
+
+
+def test_an_unknown_batch_mode_is_refused():
+    with pytest.raises(ValueError, match="batch_mode must be auto, whole or per_sample, got 'x'"):
+        _core.Session(one_node_graph("Relu", {}, [-1, 4]), 1, "", "x")
+
+
+def test_inference_session_takes_the_mode(digits):
+    from xnorinfer import InferenceSession, model_file
+
+    data = model_file.dumps(digits)
+    x = np.load(TEST_SET)["x"][:3].astype(np.float32)
+    runs = [InferenceSession(data, batch_mode=mode).run(None, {"input": x})[0]
+            for mode in ("whole", "per_sample")]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    with pytest.raises(ValueError, match="batch_mode must be"):
+        InferenceSession(data, batch_mode="sometimes")
