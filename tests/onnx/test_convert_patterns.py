@@ -761,3 +761,13 @@ def test_activations_after_binary_layers_run_in_their_epilogue():
             if node.op in ("Relu", "PRelu"):
                 source = producers.get(node.inputs[0])
                 assert source is None or source.op not in ("BinaryConv2d", "BinaryDense"), name
+
+
+def test_a_max_pool_after_the_float_stem_runs_in_its_pass():
+    """XNOR-Net AlexNet's Conv -> BN -> ReLU -> MaxPool stem becomes one Conv2d with the ReLU
+    and the pool's attributes (pool_*); the MaxPools after binary layers stay separate nodes."""
+    graph = convert(FIXTURES / "xnornet_alexnet_kmap" / "model.onnx").graph
+    stem = next(n for n in graph.nodes if n.op == "Conv2d")
+    assert stem.attrs["activation"] == "relu"
+    assert stem.attrs["pool_kernel_shape"] == [3, 3] and stem.attrs["pool_strides"] == [2, 2]
+    assert not any(n.op == "MaxPool" and n.inputs[0] == stem.outputs[0] for n in graph.nodes)

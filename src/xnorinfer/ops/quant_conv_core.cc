@@ -21,7 +21,6 @@ constexpr float kMinScale = 1e-30f;
 // (ties to even) with plain float arithmetic, the same on every path and vectorizable.
 constexpr float kRoundMagic = 12582912.0f;
 
-
 // Per-thread arrays of a tile, carved from the scratch (or only measured).
 struct TileScratch {
   const uint8_t** pixels;
