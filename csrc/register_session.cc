@@ -9,7 +9,6 @@
 #include "register.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
-#include "xnorinfer/cpu/features.h"
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/graph/graph.h"
 #include "xnorinfer/kernels/registry.h"
@@ -118,22 +117,20 @@ py::dict build_info() {
   for (Isa isa : compiled_isas()) compiled.append(to_string(isa));
   info["isa_compiled"] = compiled;
   info["isa_detected"] = to_string(best_available_isa());
-#ifdef XI_HAVE_AVX512_VNNI
-  const bool vnni = has_feature(CpuFeature::kAvx512Vnni) &&
-                    best_available_isa() == Isa::kAvx512Vpopcnt;
-#else
-  const bool vnni = false;
-#endif
-#ifdef XI_HAVE_AVX512_BF16
-  const bool bf16 = has_feature(CpuFeature::kAvx512Bf16) &&
-                    best_available_isa() == Isa::kAvx512Vpopcnt;
-#else
-  const bool bf16 = false;
-#endif
-  // The paths of a precision="int8" / "bf16" first layer at the detected ISA (kernels/qconv,
-  // kernels/bfconv).
-  info["int8_kernel"] = vnni ? "avx512vnni" : "portable";
-  info["bf16_kernel"] = bf16 ? "avx512bf16" : "portable";
+  // The path of a precision="int8" / "bf16" first layer at the detected ISA: the suffix of
+  // its fastest kernel that runs here (kernels/qconv, kernels/bfconv), or "portable".
+  const auto first_layer_kernel = [](const std::string& family) {
+    std::string path = "portable";
+    for (const KernelInfo& k : list_kernels()) {
+      const std::string name = k.name;
+      if (k.family == family && k.isa != Isa::kScalar && k.runs_at(best_available_isa())) {
+        path = name.substr(name.rfind("__") + 2);
+      }
+    }
+    return path;
+  };
+  info["int8_kernel"] = first_layer_kernel("qconv");
+  info["bf16_kernel"] = first_layer_kernel("bfconv");
   return info;
 }
 

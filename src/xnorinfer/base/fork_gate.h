@@ -15,7 +15,9 @@ namespace xnorinfer {
 class ForkGate {
  public:
   static constexpr int64_t kLateStartNs = 1'000'000;         // a spinning worker starts in µs
-  static constexpr int64_t kFirstBackoffNs = 50'000'000;     // 50 ms
+  // Short at first: a core busy for a moment (another library's pool spinning down) costs
+  // little; a core that stays busy doubles it quickly.
+  static constexpr int64_t kFirstBackoffNs = 5'000'000;      // 5 ms
   static constexpr int64_t kMaxBackoffNs = 2'000'000'000;    // 2 s
 
   // Whether to fork at time `now_ns`.

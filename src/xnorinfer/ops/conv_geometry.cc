@@ -69,6 +69,19 @@ void ConvGeometry::check_input(const NodeChecker& check, int64_t in_h, int64_t i
   }
 }
 
+TensorInfo conv_output_info(const NodeChecker& check, const ConvGeometry& geom,
+                            int64_t in_channels, int64_t out_channels, const TensorInfo& x) {
+  check.dtype(x, DType::kFloat32, "input");
+  check.rank(x, 4, "input");
+  if (x.shape[3] != in_channels) {
+    check.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
+               std::to_string(in_channels));
+  }
+  geom.check_input(check, x.shape[1], x.shape[2]);
+  return {DType::kFloat32,
+          {x.shape[0], geom.out_h(x.shape[1]), geom.out_w(x.shape[2]), out_channels}};
+}
+
 void check_pool_window(const NodeChecker& check, const ConvGeometry& pool) {
   if (pool.kh * pool.kw > kMaxPoolTaps) {
     check.fail("windows over " + std::to_string(kMaxPoolTaps) + " taps are not supported");

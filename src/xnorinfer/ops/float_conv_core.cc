@@ -86,14 +86,7 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
 }
 
 TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) const {
-  check.dtype(x, DType::kFloat32, "input");
-  check.rank(x, 4, "input");
-  if (x.shape[3] != in_channels_) {
-    check.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
-               std::to_string(in_channels_));
-  }
-  geom_.check_input(check, x.shape[1], x.shape[2]);
-  return {DType::kFloat32, {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}};
+  return conv_output_info(check, geom_, in_channels_, out_channels_, x);
 }
 
 size_t FloatConvCore::scratch_bytes() const {

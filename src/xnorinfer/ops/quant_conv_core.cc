@@ -182,15 +182,7 @@ void QuantConvCore::pack_bf16_weights(const NodeChecker&, const float* weights_o
 }
 
 TensorInfo QuantConvCore::infer(const NodeChecker& check, const TensorInfo& x) const {
-  check.dtype(x, DType::kFloat32, "input");
-  check.rank(x, 4, "input");
-  if (x.shape[3] != in_channels_) {
-    check.fail("input has " + std::to_string(x.shape[3]) + " channels, expected " +
-               std::to_string(in_channels_));
-  }
-  geom_.check_input(check, x.shape[1], x.shape[2]);
-  return {DType::kFloat32,
-          {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_}};
+  return conv_output_info(check, geom_, in_channels_, out_channels_, x);
 }
 
 size_t QuantConvCore::scratch_bytes() const { return TileScratch(out_channels_, nullptr).size; }
