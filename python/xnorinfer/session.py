@@ -3,13 +3,16 @@
     sess = xnorinfer.InferenceSession("model.xnor", num_threads=2)
     [logits] = sess.run(None, {"input": x})
 
+An ONNX model (path, bytes or ``onnx.ModelProto``) is converted on the way in, and onnxruntime's
+constructor arguments and session methods are accepted (:mod:`xnorinfer.ort_compat`), so
+onnxruntime code runs with its import line changed.
+
 Inputs are given in the ONNX model's own layout (NCHW for PyTorch exports); the engine
 converts to its NHWC layout internally, and outputs come back in the ONNX layout too.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +20,8 @@ import numpy as np
 
 from xnorinfer import _core, ir, model_file
 from xnorinfer.errors import ModelError
+from xnorinfer.ort_compat import (ModelMetadata, SessionOptions, check_providers, load_model,
+                                  model_metadata, threads_from)
 
 DYNAMIC_DIM = "batch"
 
@@ -43,6 +48,14 @@ def _node_arg(value: ir.ValueInfo, names: list[str | None] | None = None) -> Nod
             return names[axis]
         return DYNAMIC_DIM if axis == 0 else f"dim{axis}"
     return NodeArg(value.name, [dim(axis, d) for axis, d in enumerate(value.shape)])
+
+
+def _conversion_report(graph: ir.Graph) -> Any:
+    """The ConversionReport a converted graph carries in its metadata."""
+    from xnorinfer.onnx.report import ConversionReport  # the converter imports this module
+
+    report = graph.metadata.get("report")
+    return ConversionReport.from_json(report) if isinstance(report, dict) else None
 
 
 def build_engine_graph(graph: ir.Graph) -> Any:
@@ -75,10 +88,21 @@ class InferenceSession:
 
     Parameters
     ----------
-    path_or_bytes : str, os.PathLike or bytes
-        A ``.xnor`` model file written by :func:`xnorinfer.convert`, or its bytes.
+    path_or_bytes : str, os.PathLike, bytes or onnx.ModelProto
+        A ``.xnor`` model file written by :func:`xnorinfer.convert`, or its bytes; or an ONNX
+        model (a file, its bytes or a ``ModelProto``), converted with the default options and
+        cached on disk by the SHA-256 of its bytes and the xnorinfer version (in the user cache
+        directory; ``$XNORINFER_CACHE_DIR`` moves it, ``0`` turns it off). Its conversion
+        report is ``conversion_report``.
+    sess_options : SessionOptions or onnxruntime.SessionOptions, optional
+        ``intra_op_num_threads`` sets the threads (0: all cores); the rest is ignored.
+    providers : list, optional
+        Only ``"CPUExecutionProvider"`` (or none); anything else is a ValueError.
+    provider_options : list of dict, optional
+        Must be empty: the CPU provider takes no options.
     num_threads : int, optional
-        Threads each run uses inside ops. Default: all cores OpenMP reports.
+        Threads each run uses inside ops (over ``sess_options``). Default: all cores OpenMP
+        reports.
     isa : {"scalar", "avx2", "avx512"}, optional
         Force a kernel path. Default: ``$XNORINFER_ISA`` if set, else the best this CPU has.
         Asking for more than the CPU supports raises ``xnorinfer.UnsupportedIsa``.
@@ -96,16 +120,20 @@ class InferenceSession:
         the engine rejects, ...).
     """
 
-    def __init__(self, path_or_bytes: str | os.PathLike[str] | bytes, *,
+    def __init__(self, path_or_bytes: Any, sess_options: Any = None,
+                 providers: Sequence[Any] | None = None,
+                 provider_options: Sequence[dict] | None = None, *,
                  num_threads: int | None = None, isa: str | None = None,
                  batch_mode: str = "auto") -> None:
-        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-            graph = model_file.loads(bytes(path_or_bytes))
-        else:
-            graph = model_file.load(path_or_bytes)
+        check_providers(providers, provider_options)
+        if num_threads is None:
+            num_threads = threads_from(sess_options)
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+        graph, from_onnx = load_model(path_or_bytes)
         self._graph = graph
+        self._sess_options = sess_options if sess_options is not None else SessionOptions()
+        self.conversion_report = _conversion_report(graph) if from_onnx else None
         try:
             engine_graph = build_engine_graph(graph)
             self._session = _core.Session(engine_graph, num_threads or 0, isa or "", batch_mode)
@@ -144,14 +172,29 @@ class InferenceSession:
         except _core.InvalidModel as error:
             raise ModelError(f"the model's graph is invalid at batch {batch}: {error}") from error
 
+    def get_providers(self) -> list[str]:
+        return ["CPUExecutionProvider"]
+
+    def get_provider_options(self) -> dict[str, dict[str, str]]:
+        return {"CPUExecutionProvider": {}}
+
+    def get_session_options(self) -> Any:
+        """The ``sess_options`` given (a new :class:`SessionOptions` when none was)."""
+        return self._sess_options
+
+    def get_modelmeta(self) -> ModelMetadata:
+        """The ONNX model's producer, graph name, domain, descriptions, version and custom
+        metadata, as onnxruntime reports them."""
+        return model_metadata(self._graph)
+
     def get_inputs(self) -> list[NodeArg]:
         return list(self._inputs)
 
     def get_outputs(self) -> list[NodeArg]:
         return list(self._outputs)
 
-    def run(self, output_names: Sequence[str] | None,
-            input_feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    def run(self, output_names: Sequence[str] | None, input_feed: Mapping[str, np.ndarray],
+            run_options: Any = None) -> list[np.ndarray]:
         """Run the model.
 
         Parameters
@@ -162,6 +205,8 @@ class InferenceSession:
             One float32 array per model input. Any memory layout is accepted (non-contiguous
             and Fortran-ordered arrays are copied). Other dtypes are refused rather than
             silently converted: pass ``x.astype(np.float32)``.
+        run_options : RunOptions or onnxruntime.RunOptions, optional
+            Accepted for onnxruntime code, and ignored.
 
         Returns
         -------

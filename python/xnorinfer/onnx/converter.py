@@ -118,7 +118,8 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     report = build_report(onnx_graph, graph, reasons, notes)
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
                           producer=_producer(onnx_graph.producer_name, onnx_graph.opset),
-                          input_dim_names=onnx_graph.input_dim_names)
+                          input_dim_names=onnx_graph.input_dim_names,
+                          onnx_model=onnx_graph.model_metadata)
     data = _engine_accepted_bytes(graph, onnx_graph)
     verification = None
     if verify:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -78,7 +79,16 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto,
         outputs=outputs, shapes=shapes, opset=opset,
         producer_name=f"{proto.producer_name} {proto.producer_version}".strip(),
         onnx_param_bytes=onnx_param_bytes, onnx_bytes=onnx_bytes,
-        batch_dependent=folded.batch_dependent, input_dim_names=dim_names)
+        batch_dependent=folded.batch_dependent, input_dim_names=dim_names,
+        model_metadata=_model_metadata(proto))
+
+
+def _model_metadata(proto: onnx.ModelProto) -> dict[str, Any]:
+    """The fields onnxruntime's ModelMetadata reports."""
+    return {"producer_name": proto.producer_name, "graph_name": proto.graph.name,
+            "domain": proto.domain, "description": proto.doc_string,
+            "graph_description": proto.graph.doc_string, "version": proto.model_version,
+            "custom_metadata_map": {p.key: p.value for p in proto.metadata_props}}
 
 
 def default_opset(proto: onnx.ModelProto) -> int:

@@ -33,6 +33,8 @@ class OnnxGraph:
     batch_dependent: set[str] = field(default_factory=set)
     # Per graph input, its dynamic dims' symbolic names (None for a static dim).
     input_dim_names: dict[str, list[str | None]] = field(default_factory=dict)
+    # The ModelProto's own description, as onnxruntime's get_modelmeta() reports it.
+    model_metadata: dict[str, Any] = field(default_factory=dict)
     producer: dict[str, onnx.NodeProto] = field(init=False)
     consumers: dict[str, list[onnx.NodeProto]] = field(init=False)
 

@@ -64,6 +64,13 @@ class ConversionReport:
                          if row.engine_op in LAYER_OPS)
         return {kind: counts.get(kind, 0) for kind in ("binary", "bwn", "float")}
 
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> "ConversionReport":
+        """The report :meth:`to_json` wrote (a model file's ``metadata["report"]``)."""
+        return ConversionReport([LayerRow(**row) for row in data.get("layers", [])],
+                                data.get("onnx_param_bytes", 0), data.get("xnor_param_bytes", 0),
+                                list(data.get("notes", [])))
+
     def to_json(self) -> dict[str, Any]:
         return {"layers": [asdict(row) for row in self.layers],
                 "onnx_param_bytes": self.onnx_param_bytes,
