@@ -109,6 +109,8 @@ def gemm_shape(graph: ir.Graph, node: ir.Node, batch: int) -> tuple[int, int, in
     if out is None:
         return None
     shape = [batch if d == -1 else d for d in out.shape]
+    if "pool_kernel_shape" in node.attrs:  # the output is pooled: the conv's own is larger
+        shape[1:3] = _conv_extent(graph, node)
     n = shape[-1]
     weight = graph.constants.get(node.inputs[1])
     if node.op in ("Conv2d", "BinaryConv2d", "BwnConv2d"):
@@ -125,6 +127,19 @@ def gemm_shape(graph: ir.Graph, node: ir.Node, batch: int) -> tuple[int, int, in
         return (None if weight is None else (int(np.prod(shape[:-1])), weight.shape[1], n, 1))
     k = int(node.attrs["in_channels"]) * int(node.attrs.get("groups_in", 1))
     return int(np.prod(shape[:-1])), k, n, 1
+
+
+def _conv_extent(graph: ir.Graph, node: ir.Node) -> list[int]:
+    """A conv node's output height and width, from its input's (ONNX's formula)."""
+    x = graph.values.get(node.inputs[0]) or next(v for v in graph.inputs
+                                                 if v.name == node.inputs[0])
+    a = node.attrs
+    extent = []
+    for axis in (0, 1):
+        span = a.get("dilations", [1, 1])[axis] * (a["kernel_shape"][axis] - 1) + 1
+        pads = a.get("pads", [0, 0, 0, 0])[axis] + a.get("pads", [0, 0, 0, 0])[axis + 2]
+        extent.append((x.shape[axis + 1] + pads - span) // a.get("strides", [1, 1])[axis] + 1)
+    return extent
 
 
 def engine_node_seconds(graph: ir.Graph, inputs: Sequence[np.ndarray], num_threads: int,

@@ -65,6 +65,21 @@ def test_every_layer_gets_the_onnxruntime_nodes_it_came_from():
         assert row["ours"] > 0 and row["ort"] > 0, row["layer"].name
 
 
+def test_a_conv_with_its_max_pool_fused_counts_the_conv_s_macs():
+    """XNOR-Net AlexNet's stem writes the pooled output; its GEMM is still the conv's."""
+    fixture = Path(__file__).parents[1] / "fixtures" / "torch" / "xnornet_alexnet_kmap"
+    graph = convert(fixture / "model.onnx").graph
+    stem = next(layer for layer in group_layers(graph, batch=1) if layer.kind == "float")
+    node = graph.nodes[next(i for i in stem.node_indices if graph.nodes[i].op == "Conv2d")]
+    assert "pool_kernel_shape" in node.attrs
+    x = graph.inputs[0].shape  # ONNX layout: [N, C, H, W], a fixed batch
+    kh, kw = node.attrs["kernel_shape"]
+    sh, sw = node.attrs["strides"]
+    t, l, b, r = node.attrs["pads"]
+    conv_h, conv_w = (x[2] + t + b - kh) // sh + 1, (x[3] + l + r - kw) // sw + 1
+    assert stem.gemm[0] == x[0] * conv_h * conv_w
+
+
 @pytest.mark.parametrize("args, message", [
     (["bench", "missing.onnx"], "no such model file 'missing.onnx'"),
     (["bench", "--batch", "0"], "--batch and --repeats must be positive"),
