@@ -64,6 +64,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--isa", choices=["scalar", "avx2", "avx512"], help="force a kernel path")
     p.set_defaults(handler=_run)
 
+    p = sub.add_parser("batch", help="score a dataset into a Parquet folder, here or on Ray")
+    p.add_argument("model", help="model: .xnor, or .onnx (converted once)")
+    p.add_argument("input", help=".npy, .npz or .parquet file, or a folder of .npy, .parquet or "
+                                 "image files")
+    p.add_argument("output", help="output folder (Parquet: row_id, path, one column per output)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="'local' (default): in this process, no Ray needed; 'ray': a pool of "
+                        "Ray actors")
+    p.add_argument("--address", help="Ray cluster address (default: a local Ray for the job)")
+    p.add_argument("--actors", type=int, default=2, help="Ray actors (default 2)")
+    p.add_argument("--threads-per-actor", type=int, default=1,
+                   help="CPUs and threads per Ray actor (default 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="local engine threads (default: all cores)")
+    p.add_argument("--batch-size", type=int, default=64, help="rows per batch (default 64)")
+    p.add_argument("--input-name", help="the array or column that feeds the model's input "
+                                        "(default: the input's name)")
+    p.add_argument("--image-size", default="224,224", metavar="H,W",
+                   help="images are resized to this (default 224,224)")
+    p.add_argument("--mean", default="0.485,0.456,0.406",
+                   help="per-channel mean subtracted from images scaled to [0, 1]")
+    p.add_argument("--std", default="0.229,0.224,0.225", help="per-channel std images are "
+                                                              "divided by")
+    p.add_argument("--grayscale", action="store_true", help="read images as one channel")
+    p.set_defaults(handler=_batch)
+
     p = sub.add_parser("inspect", help="list a model file's layers, shapes and sizes")
     p.add_argument("model", help="xnorinfer model file (.xnor)")
     p.add_argument("--json", action="store_true", help="print the layers and totals as JSON")
@@ -161,6 +187,52 @@ def _run(args: argparse.Namespace) -> int:
     console.table(f"outputs ({sess.isa}, {sess.num_threads} threads)",
                   ["output", "shape", "min", "max"], rows)
     return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from xnorinfer import batch
+    from xnorinfer.ray import Predictor, model_bytes
+    from xnorinfer.session import InferenceSession
+
+    if min(args.actors, args.threads_per_actor, args.batch_size) < 1:
+        raise ValueError("--actors, --threads-per-actor and --batch-size must be positive")
+    model = model_bytes(args.model)
+    probe = InferenceSession(model, num_threads=1)
+    if len(probe.get_inputs()) != 1:
+        raise ValueError(f"batch scores models with one input; this one has "
+                         f"{[arg.name for arg in probe.get_inputs()]}")
+    column = args.input_name or probe.get_inputs()[0].name
+    images = batch.ImageOptions(tuple(_ints(args.image_size, "--image-size")),
+                                _floats(args.mean), _floats(args.std), args.grayscale)
+    rows = batch.read_rows(Path(args.input), column, images)
+    outputs = [arg.name for arg in probe.get_outputs()]
+    if args.engine == "local":
+        predictor = Predictor(model, input_names=[column], num_threads=args.threads)
+        scored = batch.output_batches(rows, predictor, args.batch_size)
+    else:
+        scored = batch.ray_batches(rows, model, column, batch_size=args.batch_size,
+                                   actors=args.actors, threads_per_actor=args.threads_per_actor,
+                                   address=args.address, outputs=outputs)
+    written = batch.write_parquet(scored, Path(args.output), outputs)
+    console.info(f"wrote {written} rows to {args.output} ({args.engine} engine)")
+    return 0
+
+
+def _ints(text: str, option: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option} expects H,W, got '{text}'") from None
+    if len(values) != 2 or min(values) < 1:
+        raise ValueError(f"{option} expects two positive ints H,W, got '{text}'")
+    return values
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected comma-separated numbers, got '{text}'") from None
 
 
 def _inspect(args: argparse.Namespace) -> int:
