@@ -23,7 +23,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, object_store_memory=100 * 2**20, include_dashboard=False,
+             log_to_driver=False)
     yield
     ray.shutdown()
 
@@ -62,21 +63,37 @@ def test_the_model_travels_as_bytes(images, expected, tmp_path):
     np.testing.assert_array_equal(batch["logits"], expected[:4])
 
 
-def test_a_killed_actor_is_restarted_and_its_batch_retried(images, expected, tmp_path):
-    marker = tmp_path / "crashed"
+def crash_once(marker):
+    """A Predictor whose actor process dies mid-batch, once (the marker file remembers)."""
 
     class CrashOnce(Predictor):
         def __call__(self, batch):
             if not marker.exists():
                 marker.touch()
-                os._exit(1)  # the actor process dies mid-batch, once
+                os._exit(1)
             return super().__call__(batch)
 
+    return CrashOnce
+
+
+def test_a_killed_actor_is_restarted_and_its_batch_retried(images, expected, tmp_path):
+    marker = tmp_path / "crashed"
+    CrashOnce = crash_once(marker)
     args = map_batches_args(MODEL, batch_size=16, actors=2)
     out = collect(dataset(images).map_batches(CrashOnce, **args))
     assert marker.exists()
     np.testing.assert_array_equal(out["id"], np.arange(ROWS))  # every row exactly once
     np.testing.assert_array_equal(out["logits"], expected)
+
+
+# Ray 2.60 deprecates extra remote arguments to map_batches, yet names max_restarts=0 as the
+# way to turn actor restarts off.
+@pytest.mark.filterwarnings("ignore::ray.util.annotations.RayDeprecationWarning")
+def test_without_restarts_a_killed_actor_fails_the_job_cleanly(images, tmp_path):
+    args = map_batches_args(MODEL, batch_size=16, actors=1)
+    ds = dataset(images).map_batches(crash_once(tmp_path / "crashed"), **args, max_restarts=0)
+    with pytest.raises(Exception, match="(?i)actor.*(died|dead|unexpectedly)"):
+        ds.take_all()
 
 
 def test_a_bad_row_is_an_error_naming_it(images):
