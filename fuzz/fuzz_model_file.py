@@ -6,7 +6,8 @@
 Half the mutants are libFuzzer's byte mutations, half structural changes to the JSON header
 (xnor_mutator.py). Each input is tried as it is (the framing and checksum checks) and again
 with its checksums recomputed, so that mutations reach the header checks, the C++ graph
-validation and the ops. Loading may raise only ModelError or MemoryError (OutOfMemory),
+validation and the ops. Loading may raise only ModelError or MemoryError (OutOfMemory), or
+ConversionError for bytes that parse as an ONNX model (InferenceSession converts those);
 running only ValueError or MemoryError; anything else, a crash or a timeout is a finding.
 """
 
@@ -25,7 +26,7 @@ import xnorinfer
 def load_and_run(data: bytes) -> None:
     try:
         session = xnorinfer.InferenceSession(data, num_threads=1)
-    except (xnorinfer.ModelError, MemoryError):
+    except (xnorinfer.ModelError, xnorinfer.ConversionError, MemoryError):
         return
     run_once(session)
 

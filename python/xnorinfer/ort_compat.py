@@ -99,7 +99,10 @@ def _parse_onnx(data: bytes, what: str) -> Any:
     import onnx
 
     try:
-        return onnx.load_from_string(data)
+        proto = onnx.load_from_string(data)
+        if not proto.HasField("graph"):  # any bytes that parse, empty ones too
+            raise ValueError("no graph")
+        return proto
     except Exception as error:  # protobuf's DecodeError, and anything else it raises
         raise ModelError(f"{what}: not an xnorinfer model file (no magic {model_file.MAGIC!r}) "
                          f"and not an ONNX model ({error})") from None

@@ -140,10 +140,11 @@ def test_other_providers_are_refused(providers, options, message):
         xnorinfer.InferenceSession(DIGITS, providers=providers, provider_options=options)
 
 
-def test_bytes_that_are_neither_format_are_a_model_error():
+@pytest.mark.parametrize("data", [b"\x01\x02garbage" * 10, b""], ids=["garbage", "empty"])
+def test_bytes_that_are_neither_format_are_a_model_error(data):
     with pytest.raises(xnorinfer.ModelError, match="not an xnorinfer model file .* and not an "
                                                    "ONNX model"):
-        xnorinfer.InferenceSession(b"\x01\x02garbage" * 10)
+        xnorinfer.InferenceSession(data)
 
 
 def test_a_missing_file_is_a_model_error(tmp_path):
