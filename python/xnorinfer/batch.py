@@ -20,7 +20,6 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from xnorinfer import console
 
 ROW_ID = "row_id"
 PATH = "path"

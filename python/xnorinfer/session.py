@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from xnorinfer import _core, ir, model_file
+from xnorinfer import _core, ir
 from xnorinfer.errors import ModelError
 from xnorinfer.ort_compat import (ModelMetadata, SessionOptions, check_providers, load_model,
                                   model_metadata, threads_from)

@@ -10,7 +10,7 @@ import pytest
 
 import xnorinfer
 from xnorinfer.cli import main
-from xnorinfer.demo import MODEL, TEST_SET
+from xnorinfer.demo import MODEL
 
 pytest.importorskip("pyarrow", reason="Parquet output needs pyarrow (xnorinfer[ray])")
 from xnorinfer.batch import read_output  # noqa: E402
@@ -20,26 +20,16 @@ ROWS = 40
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
 
 
-@pytest.fixture(scope="module")
-def images():
-    return np.load(TEST_SET)["x"][:ROWS].astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def expected(images):
-    return xnorinfer.InferenceSession(MODEL).run(None, {"input": images})[0]
-
-
 def run_batch(source: Path, out: Path, *extra: str) -> dict[str, np.ndarray]:
     assert main(["batch", str(MODEL), str(source), str(out), "--batch-size", "16", *extra]) == 0
     return read_output(out)
 
 
-def test_an_npy_file_locally_and_on_ray_gives_the_same_rows(tmp_path, images, expected):
-    np.save(tmp_path / "x.npy", images)
+def test_an_npy_file_locally_and_on_ray_gives_the_same_rows(tmp_path, digit_images, digit_logits):
+    np.save(tmp_path / "x.npy", digit_images)
     local = run_batch(tmp_path / "x.npy", tmp_path / "local")
     np.testing.assert_array_equal(local["row_id"], np.arange(ROWS))
-    np.testing.assert_array_equal(local["logits"], expected)
+    np.testing.assert_array_equal(local["logits"], digit_logits)
     pytest.importorskip("ray", reason="the Ray engine needs ray[data]")
     on_ray = run_batch(tmp_path / "x.npy", tmp_path / "ray", "--engine", "ray", "--actors", "2")
     assert on_ray.keys() == local.keys()
@@ -47,29 +37,29 @@ def test_an_npy_file_locally_and_on_ray_gives_the_same_rows(tmp_path, images, ex
         np.testing.assert_array_equal(on_ray[key], local[key])
 
 
-def test_a_folder_of_npy_files_keeps_their_paths(tmp_path, images, expected):
+def test_a_folder_of_npy_files_keeps_their_paths(tmp_path, digit_images, digit_logits):
     folder = tmp_path / "rows"
     folder.mkdir()
     for i in range(5):
-        np.save(folder / f"{i:03d}.npy", images[i])
+        np.save(folder / f"{i:03d}.npy", digit_images[i])
     out = run_batch(folder, tmp_path / "out")
     assert [Path(p).name for p in out["path"]] == [f"{i:03d}.npy" for i in range(5)]
-    np.testing.assert_array_equal(out["logits"], expected[:5])
+    np.testing.assert_array_equal(out["logits"], digit_logits[:5])
 
 
-def test_a_parquet_tensor_column_and_an_npz(tmp_path, images, expected):
+def test_a_parquet_tensor_column_and_an_npz(tmp_path, digit_images, digit_logits):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.table({"pixels": images.tolist()}), tmp_path / "x.parquet")
+    pq.write_table(pa.table({"pixels": digit_images.tolist()}), tmp_path / "x.parquet")
     out = run_batch(tmp_path / "x.parquet", tmp_path / "out", "--input-name", "pixels")
-    np.testing.assert_array_equal(out["logits"], expected)
-    np.savez(tmp_path / "x.npz", input=images, other=images[:1])
+    np.testing.assert_array_equal(out["logits"], digit_logits)
+    np.savez(tmp_path / "x.npz", input=digit_images, other=digit_images[:1])
     np.testing.assert_array_equal(run_batch(tmp_path / "x.npz", tmp_path / "npz")["logits"],
-                                  expected)
+                                  digit_logits)
 
 
-def test_a_folder_of_images_is_resized_and_normalized(tmp_path, images):
+def test_a_folder_of_images_is_resized_and_normalized(tmp_path, digit_images):
     image = pytest.importorskip("PIL.Image")
     folder = tmp_path / "pictures"
     folder.mkdir()
@@ -87,17 +77,17 @@ def test_a_folder_of_images_is_resized_and_normalized(tmp_path, images):
     assert [Path(p).name for p in out["path"]] == ["0.png", "1.png", "2.png"]
 
 
-def test_a_row_of_another_shape_is_named(tmp_path, images, capsys):
+def test_a_row_of_another_shape_is_named(tmp_path, digit_images, capsys):
     folder = tmp_path / "rows"
     folder.mkdir()
-    np.save(folder / "a.npy", images[0])
-    np.save(folder / "b.npy", images[0][..., :4])
+    np.save(folder / "a.npy", digit_images[0])
+    np.save(folder / "b.npy", digit_images[0][..., :4])
     assert main(["batch", str(MODEL), str(folder), str(tmp_path / "out")]) == 1
     assert "b.npy holds shape [1, 8, 4]" in capsys.readouterr().err
 
 
-def test_rows_that_do_not_fit_the_model_are_named(tmp_path, images, capsys):
-    np.save(tmp_path / "x.npy", images[..., :4])
+def test_rows_that_do_not_fit_the_model_are_named(tmp_path, digit_images, capsys):
+    np.save(tmp_path / "x.npy", digit_images[..., :4])
     assert main(["batch", str(MODEL), str(tmp_path / "x.npy"), str(tmp_path / "out")]) == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "column 'input' has shape [1, 8, 4], the model expects [1, 8, 8] per row" in err

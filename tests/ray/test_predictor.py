@@ -13,7 +13,7 @@ ray = pytest.importorskip("ray", reason="Ray Data tests need ray[data] (xnorinfe
 pytest.importorskip("ray.data")
 
 import xnorinfer  # noqa: E402
-from xnorinfer.demo import MODEL, TEST_SET  # noqa: E402
+from xnorinfer.demo import MODEL  # noqa: E402
 from xnorinfer.ray import Predictor, map_batches_args, model_bytes, predict  # noqa: E402
 
 ROWS = 96
@@ -29,18 +29,8 @@ def local_ray():
     ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def images():
-    return np.load(TEST_SET)["x"][:ROWS].astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def expected(images):
-    return xnorinfer.InferenceSession(MODEL).run(None, {"input": images})[0]
-
-
 def dataset(images):
-    return ray.data.from_items([{"id": i, "input": images[i]} for i in range(len(images))])
+    return ray.data.from_items([{"id": i, "input": image} for i, image in enumerate(images)])
 
 
 def collect(ds) -> dict[str, np.ndarray]:
@@ -48,19 +38,19 @@ def collect(ds) -> dict[str, np.ndarray]:
     return {key: np.stack([row[key] for row in rows]) for key in rows[0]}
 
 
-def test_predict_scores_every_row_and_passes_other_columns_through(images, expected):
-    out = collect(predict(dataset(images), MODEL, batch_size=16, actors=2))
+def test_predict_scores_every_row_and_passes_other_columns_through(digit_images, digit_logits):
+    out = collect(predict(dataset(digit_images), MODEL, batch_size=16, actors=2))
     np.testing.assert_array_equal(out["id"], np.arange(ROWS))
-    np.testing.assert_array_equal(out["logits"], expected)
-    np.testing.assert_array_equal(out["input"], images)
+    np.testing.assert_array_equal(out["logits"], digit_logits)
+    np.testing.assert_array_equal(out["input"], digit_images)
 
 
-def test_the_model_travels_as_bytes(images, expected, tmp_path):
+def test_the_model_travels_as_bytes(digit_images, digit_logits, tmp_path):
     data = model_bytes(MODEL)  # converted once, here
     assert data.startswith(xnorinfer.model_file.MAGIC)
     predictor = Predictor(data)
-    batch = predictor({"id": np.arange(4), "input": images[:4]})
-    np.testing.assert_array_equal(batch["logits"], expected[:4])
+    batch = predictor({"id": np.arange(4), "input": digit_images[:4]})
+    np.testing.assert_array_equal(batch["logits"], digit_logits[:4])
 
 
 def crash_once(marker):
@@ -76,28 +66,28 @@ def crash_once(marker):
     return CrashOnce
 
 
-def test_a_killed_actor_is_restarted_and_its_batch_retried(images, expected, tmp_path):
+def test_a_killed_actor_is_restarted_and_its_batch_retried(digit_images, digit_logits, tmp_path):
     marker = tmp_path / "crashed"
     CrashOnce = crash_once(marker)
     args = map_batches_args(MODEL, batch_size=16, actors=2)
-    out = collect(dataset(images).map_batches(CrashOnce, **args))
+    out = collect(dataset(digit_images).map_batches(CrashOnce, **args))
     assert marker.exists()
     np.testing.assert_array_equal(out["id"], np.arange(ROWS))  # every row exactly once
-    np.testing.assert_array_equal(out["logits"], expected)
+    np.testing.assert_array_equal(out["logits"], digit_logits)
 
 
 # Ray 2.60 deprecates extra remote arguments to map_batches, yet names max_restarts=0 as the
 # way to turn actor restarts off.
 @pytest.mark.filterwarnings("ignore::ray.util.annotations.RayDeprecationWarning")
-def test_without_restarts_a_killed_actor_fails_the_job_cleanly(images, tmp_path):
+def test_without_restarts_a_killed_actor_fails_the_job_cleanly(digit_images, tmp_path):
     args = map_batches_args(MODEL, batch_size=16, actors=1)
-    ds = dataset(images).map_batches(crash_once(tmp_path / "crashed"), **args, max_restarts=0)
+    ds = dataset(digit_images).map_batches(crash_once(tmp_path / "crashed"), **args, max_restarts=0)
     with pytest.raises(Exception, match="(?i)actor.*(died|dead|unexpectedly)"):
         ds.take_all()
 
 
-def test_a_bad_row_is_an_error_naming_it(images):
-    rows = [{"id": i, "input": images[i]} for i in range(8)]
+def test_a_bad_row_is_an_error_naming_it(digit_images):
+    rows = [{"id": i, "input": digit_images[i]} for i in range(8)]
     rows[5]["input"] = np.zeros((1, 7, 8), np.float32)
     ds = ray.data.from_items(rows)
     with pytest.raises(Exception, match=r"row 5 \(id\) of column 'input' has shape \[1, 7, 8\]"):
