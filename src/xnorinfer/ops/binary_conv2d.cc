@@ -42,6 +42,8 @@ namespace {
 // L1 across the tile.
 constexpr int64_t kMinKernelCallsPerTile = 4;
 constexpr int64_t kMaxKernelCallsPerTile = 16;
+// Pixels of a tile of whole rows (when the kernels write the whole output, see tile_pixels).
+constexpr int64_t kMaxRowTilePixels = 1024;
 constexpr int64_t kTileCountsBytes = 16 * 1024;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
@@ -148,8 +150,8 @@ class BinaryConv2d final : public Op {
     return out;
   }
 
-  size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
-    return Scratch(*this, nullptr).size;
+  size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
+    return Scratch(*this, tile_pixels(geom_.out_w(in[kX]->shape[2])), nullptr).size;
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -157,16 +159,18 @@ class BinaryConv2d final : public Op {
     const Shape& xs = in[kX]->shape();
     const Shape& ys = out[0]->shape();
     const int64_t pixels = ys[1] * ys[2];
-    const int64_t tiles_per_image = (pixels + tile_pixels_ - 1) / tile_pixels_;
+    const int64_t tile_pixels = this->tile_pixels(ys[2]);
+    const int64_t tiles_per_image = (pixels + tile_pixels - 1) / tile_pixels;
     const int64_t tiles = xs[0] * tiles_per_image;
     const int64_t chunk = channel_chunk(tiles, ctx.num_threads);
     const int64_t chunks = (out_channels_ + chunk - 1) / chunk;
     parallel_for(tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
       const int64_t n = tile / tiles_per_image;
-      const int64_t p0 = (tile % tiles_per_image) * tile_pixels_;
-      run_tile(in, out, n, p0, std::min(tile_pixels_, pixels - p0),
-               {o0, std::min(o0 + chunk, out_channels_)}, ctx.thread_scratch(thread));
+      const int64_t p0 = (tile % tiles_per_image) * tile_pixels;
+      run_tile(in, out, n, p0, std::min(tile_pixels, pixels - p0),
+               {o0, std::min(o0 + chunk, out_channels_)}, tile_pixels,
+               ctx.thread_scratch(thread));
     });
   }
 
@@ -188,8 +192,7 @@ class BinaryConv2d final : public Op {
     int32_t* pixel_counts;  // one pixel's counts gathered over the groups
     size_t size;
 
-    Scratch(const BinaryConv2d& op, uint8_t* buffer) {
-      const int64_t tp = op.tile_pixels_;
+    Scratch(const BinaryConv2d& op, int64_t tp, uint8_t* buffer) {
       ScratchCarver carve(buffer);
       bases = carve.take<const Word*>(tp);
       classes = TileTapClasses::carve(carve, tp, op.weights_.taps);
@@ -284,6 +287,17 @@ class BinaryConv2d final : public Op {
     return kmap_kernel_value_ * sum;
   }
 
+  // Pixels per tile for output rows `out_w` wide. When the kernels write the whole output (no
+  // counts to keep in L1), tile_pixels_ grows to kernel_.mr whole rows (up to
+  // kMaxRowTilePixels), so that a tile's left and right border pixels fill whole kernel calls
+  // (conv_taps.h groups them) instead of one call each per row.
+  int64_t tile_pixels(int64_t out_w) const {
+    const bool kernels_write_all = pad_value_ == 0 && writes_float(0);
+    if (!kernels_write_all) return tile_pixels_;
+    const int64_t rows = std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
+    return std::max(tile_pixels_, rows * out_w);
+  }
+
   // Whether the kernels write the whole output themselves for windows with `valid` taps: a
   // plain float output (no K map, no groups to gather) whose products need no correction, with
   // at most a residual, a relu and the sum's signs after it.
@@ -312,7 +326,8 @@ class BinaryConv2d final : public Op {
 
   // Output pixels [p0, p0 + count) of image n, for the given output channels.
   void run_tile(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out, int64_t n,
-                int64_t p0, int64_t count, Channels channels, uint8_t* scratch) const {
+                int64_t p0, int64_t count, Channels channels, int64_t tile_pixels,
+                uint8_t* scratch) const {
     const Tensor& x = *in[kX];
     const bool ternary = x.info.dtype == DType::kTernary;
     const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
@@ -321,7 +336,7 @@ class BinaryConv2d final : public Op {
     const Shape& ys = y.shape();
     const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t pixels_per_image = ys[1] * ys[2];
-    Scratch s(*this, scratch);
+    Scratch s(*this, tile_pixels, scratch);
     classify_tile(geom_, h, w, ys[2], x.info.last_axis_storage(), p0, count, s.classes);
     if (gather_rows_) {  // rows hold each pixel's valid taps back to back
       for (int64_t c = 0; c < s.classes.count; ++c) {

@@ -45,7 +45,8 @@ struct TileTapClasses {
   TapWindow* windows;
   int64_t max_taps;    // 0: no tap lists
   BconvTap* tap_list;
-  int64_t* pixel_class;  // scratch: 2 per tile pixel; the first half keeps each one's class
+  int64_t* pixel_class;  // scratch: each tile pixel's class (-1: interior, classified fast)
+  int64_t* next;         // scratch: per class, its next free place in `order`
 
   // The arrays for tiles of up to `tile_pixels` pixels, from a thread's scratch.
   static TileTapClasses carve(ScratchCarver& carve, int64_t tile_pixels, int64_t max_taps);

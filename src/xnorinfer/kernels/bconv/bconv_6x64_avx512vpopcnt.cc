@@ -23,6 +23,18 @@ constexpr int kXorAnd = (0xF0 ^ 0xCC) & 0xAA;
 // sum's sign bits (one 64-bit word per pixel: the block is 64 channels, a word of its own).
 template <int MR>
 void store_float(const __m512i (&acc)[MR][kNr], const BconvFloatOutput& f) {
+  // Everything read from `f` is copied to locals first: the float stores below could alias it
+  // as far as the compiler knows, which made it reload each field after every store.
+  const bool relu = f.relu, with_residual = f.residual != nullptr;
+  const float* const sum_offset = f.sum_offset;
+  float* out[MR];
+  const float* residual[MR];
+  __m512i products[MR];
+  for (int p = 0; p < MR; ++p) {
+    out[p] = f.out[p] + f.out_offset;
+    residual[p] = with_residual ? f.residual[p] + f.out_offset : nullptr;
+    products[p] = _mm512_set1_epi32(f.products[p]);
+  }
   Word sum_bits[MR] = {};
   for (int j = 0; j < kNr; ++j) {
     const int64_t left = f.channels - 16 * j;
@@ -30,25 +42,22 @@ void store_float(const __m512i (&acc)[MR][kNr], const BconvFloatOutput& f) {
     const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
     const __m512 scale = _mm512_maskz_loadu_ps(m, f.scale + 16 * j);
     const __m512 bias = _mm512_maskz_loadu_ps(m, f.bias + 16 * j);
-    const __m512 offset = f.sum_offset ? _mm512_maskz_loadu_ps(m, f.sum_offset + 16 * j)
-                                       : _mm512_setzero_ps();
+    const __m512 offset = sum_offset ? _mm512_maskz_loadu_ps(m, sum_offset + 16 * j)
+                                     : _mm512_setzero_ps();
     for (int p = 0; p < MR; ++p) {
-      const __m512i dot = _mm512_sub_epi32(_mm512_set1_epi32(f.products[p]),
-                                           _mm512_add_epi32(acc[p][j], acc[p][j]));
+      const __m512i dot = _mm512_sub_epi32(products[p], _mm512_add_epi32(acc[p][j], acc[p][j]));
       __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), scale), bias);
-      if (f.residual) {
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, f.residual[p] + f.out_offset + 16 * j));
-      }
-      if (f.relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-      _mm512_mask_storeu_ps(f.out[p] + f.out_offset + 16 * j, m, v);
-      if (f.sum_offset) {
+      if (with_residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual[p] + 16 * j));
+      if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+      _mm512_mask_storeu_ps(out[p] + 16 * j, m, v);
+      if (sum_offset) {
         const __mmask16 negative =
             _mm512_mask_cmp_ps_mask(m, _mm512_add_ps(v, offset), _mm512_setzero_ps(), _CMP_LT_OQ);
         sum_bits[p] |= static_cast<Word>(negative) << (16 * j);
       }
     }
   }
-  if (f.sum_offset) {
+  if (sum_offset) {
     for (int p = 0; p < MR; ++p) f.sum_bits[p][f.out_offset / kBitsPerWord] = sum_bits[p];
   }
 }
