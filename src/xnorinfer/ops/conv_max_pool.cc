@@ -19,10 +19,16 @@ TensorInfo ConvMaxPool::infer(const NodeChecker& check, const TensorInfo& conv) 
 }
 
 size_t ConvMaxPool::scratch_bytes(const ConvCore& core, const TensorInfo& conv) const {
-  const int64_t ring = window_rows() * conv.shape[2] * conv.shape[3] * int64_t{sizeof(float)};
-  const int64_t taps = pool_.kh * pool_.kw * int64_t{sizeof(const float*)};
-  return static_cast<size_t>(round_up(static_cast<int64_t>(core.scratch_bytes()), 64) +
-                             round_up(ring, 64) + taps);
+  return static_cast<size_t>(Layout(*this, core, conv.shape).bytes);
+}
+
+ConvMaxPool::Layout::Layout(const ConvMaxPool& pool, const ConvCore& core, const Shape& conv) {
+  const int64_t slots = pool.window_rows(), channels = conv[3];
+  const int64_t pooled_w = pool.pool_.out_w(conv[2]);
+  ring = round_up(static_cast<int64_t>(core.scratch_bytes()), 64);
+  maxima = ring + round_up(slots * conv[2] * channels * int64_t{sizeof(float)}, 64);
+  pointers = maxima + round_up(slots * pooled_w * channels * int64_t{sizeof(float)}, 64);
+  bytes = pointers + std::max(pool.pool_.kh, pool.pool_.kw) * int64_t{sizeof(const float*)};
 }
 
 void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, Tensor& y,
@@ -35,15 +41,17 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
   const int64_t bands_wanted = std::clamp<int64_t>((2 * ctx.num_threads + ys[0] - 1) / ys[0], 1, ys[1]);
   const int64_t band_rows = (ys[1] + bands_wanted - 1) / bands_wanted;
   const int64_t bands = (ys[1] + band_rows - 1) / band_rows;
-  const int64_t core_scratch = round_up(static_cast<int64_t>(core.scratch_bytes()), 64);
-  const int64_t ring_bytes = round_up(slots * conv_w * channels * int64_t{sizeof(float)}, 64);
+  const Layout layout(*this, core, conv);
+  const int64_t pooled_row = ys[2] * channels;
   parallel_for(ys[0] * bands, ctx.num_threads, [&](int64_t task, int thread) {
     const int64_t n = task / bands;
     const int64_t r0 = (task % bands) * band_rows, r1 = std::min(r0 + band_rows, ys[1]);
     uint8_t* scratch = ctx.thread_scratch(thread);
-    float* ring = reinterpret_cast<float*>(scratch + core_scratch);
-    const float** taps = reinterpret_cast<const float**>(scratch + core_scratch + ring_bytes);
+    float* ring = reinterpret_cast<float*>(scratch + layout.ring);
+    float* maxima = reinterpret_cast<float*>(scratch + layout.maxima);
+    const float** taps = reinterpret_cast<const float**>(scratch + layout.pointers);
     auto slot = [&](int64_t row) { return ring + (row % slots) * conv_w * channels; };
+    auto row_maxima = [&](int64_t row) { return maxima + (row % slots) * pooled_row; };
     int64_t next = 0;  // conv rows below this one are done (or never needed)
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t top = r * pool_.stride_h - pool_.pad_top;
@@ -55,21 +63,25 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
           core.compute(x, n, row * conv_w + c0, count, conv_w, out + c0 * channels, ctx, scratch);
         }
         epilogue(out, conv_w);
-      }
-      next = std::max(next, last + 1);
-      // The taps in MaxPool's order (pooling.cc), so the results are the same bits.
-      for (int64_t c = 0; c < ys[2]; ++c) {
-        int64_t count = 0;
-        for (int64_t ky = 0; ky < pool_.kh; ++ky) {
-          const int64_t iy = top + ky * pool_.dilation_h;
-          if (iy < 0 || iy >= conv_h) continue;
+        // The row's maxima across each pooled column's window, once for every pooled row that
+        // reads this conv row. Folding rows' maxima in row order is MaxPool's fold over the
+        // window in its tap order (pooling.cc): the same max, the same NaN, the same of +0/-0.
+        for (int64_t c = 0; c < ys[2]; ++c) {
+          int64_t count = 0;
           for (int64_t kx = 0; kx < pool_.kw; ++kx) {
             const int64_t ix = c * pool_.stride_w - pool_.pad_left + kx * pool_.dilation_w;
-            if (ix >= 0 && ix < conv_w) taps[count++] = slot(iy) + ix * channels;
+            if (ix >= 0 && ix < conv_w) taps[count++] = out + ix * channels;
           }
+          max_rows_(taps, count, channels, row_maxima(row) + c * channels);
         }
-        max_rows_(taps, count, channels, y.f32() + ((n * ys[1] + r) * ys[2] + c) * channels);
       }
+      next = std::max(next, last + 1);
+      int64_t count = 0;
+      for (int64_t ky = 0; ky < pool_.kh; ++ky) {
+        const int64_t iy = top + ky * pool_.dilation_h;
+        if (iy >= 0 && iy < conv_h) taps[count++] = row_maxima(iy);
+      }
+      max_rows_(taps, count, pooled_row, y.f32() + (n * ys[1] + r) * pooled_row);
     }
   });
 }

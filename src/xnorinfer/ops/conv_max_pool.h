@@ -1,8 +1,9 @@
 // A MaxPool fused into the float conv before it (Conv2d's pool_* attributes): each task takes a
 // band of pooled rows and streams the conv rows they need through a ring of conv rows in its
-// thread's scratch, pooling each pooled row while its conv rows are hot. The conv's output is
-// never written out and read back (the stem's 3.2 MB at 224x224); a band recomputes only the
-// conv rows its first window shares with the band before.
+// thread's scratch, pooling while they are hot: each conv row's maxima across the pooled
+// columns' windows once, then each pooled row as the maximum of its window rows' maxima. The
+// conv's output is never written out and read back (the stem's 3.2 MB at 224x224); a band
+// recomputes only the conv rows its first window shares with the band before.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +32,13 @@ class ConvMaxPool {
 
  private:
   int64_t window_rows() const { return (pool_.kh - 1) * pool_.dilation_h + 1; }
+
+  // Byte offsets in a thread's scratch: the core's, the ring of conv rows, the ring of their
+  // maxima across pooled columns, the tap pointers.
+  struct Layout {
+    Layout(const ConvMaxPool& pool, const ConvCore& core, const Shape& conv);
+    int64_t ring, maxima, pointers, bytes;
+  };
 
   ConvGeometry pool_;
   MaxRowsFn max_rows_;
