@@ -172,8 +172,9 @@ class _progress:
 
 def write_parquet(batches: Iterator[dict[str, np.ndarray]], output: Path,
                   columns: Sequence[str]) -> int:
-    """Write ``row_id``, ``path`` (when present) and ``columns`` of the batches, in row order,
-    as ``part-NNNNN.parquet`` files; returns the rows written."""
+    """Write ``row_id``, ``path`` (when present) and ``columns`` of the batches (in row order:
+    both engines yield them so) as ``part-NNNNN.parquet`` files of about ROWS_PER_FILE rows,
+    as they arrive; returns the rows written."""
     import pyarrow as pa
 
     pq = _pyarrow_parquet()
@@ -190,23 +191,13 @@ def write_parquet(batches: Iterator[dict[str, np.ndarray]], output: Path,
             parts += 1
             pending.clear()
 
-    for batch in sorted_batches(batches):
+    for batch in batches:
         pending.append(_table(batch, columns))
         written += len(batch[ROW_ID])
         if sum(t.num_rows for t in pending) >= ROWS_PER_FILE:
             flush()
     flush()
     return written
-
-
-def sorted_batches(batches: Iterator[dict[str, np.ndarray]]) -> Iterator[dict]:
-    """The batches with their rows in ``row_id`` order (Ray may return them in any order)."""
-    collected = list(batches)
-    if not collected:
-        return iter(())
-    merged = {key: np.concatenate([b[key] for b in collected]) for key in collected[0]}
-    order = np.argsort(merged[ROW_ID], kind="stable")
-    return iter([{key: values[order] for key, values in merged.items()}])
 
 
 def _table(batch: dict[str, np.ndarray], columns: Sequence[str]) -> Any:
@@ -256,6 +247,8 @@ def ray_batches(rows: dict[str, Any], model: bytes, column: str, *, batch_size: 
         raise ValueError('--engine ray needs Ray: pip install "xnorinfer[ray]"') from None
     from xnorinfer.ray import predict
 
+    # Batches come back in row order, so both engines write the same files as they go.
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, include_dashboard=False, log_to_driver=False,

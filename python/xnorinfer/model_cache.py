@@ -33,11 +33,9 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xnorinfer"
 
 
-def entry_name(onnx_bytes: bytes, version: str, options: str = "") -> str:
-    """The file name of the entry for these ONNX bytes, version and conversion options."""
-    digest = hashlib.sha256(onnx_bytes).hexdigest()
-    suffix = hashlib.sha256(options.encode()).hexdigest()[:8] if options else "default"
-    return f"{digest}-{version}-{suffix}.xnor"
+def entry_name(onnx_bytes: bytes, version: str) -> str:
+    """The file name of the entry for these ONNX bytes and this version."""
+    return f"{hashlib.sha256(onnx_bytes).hexdigest()}-{version}.xnor"
 
 
 def read(name: str) -> bytes | None:

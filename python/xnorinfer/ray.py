@@ -56,13 +56,11 @@ class Predictor:
         if len(self._inputs) != len(model_inputs):
             raise ValueError(f"input_names needs one column per model input "
                              f"{[arg.name for arg in model_inputs]}, got {self._inputs}")
-        self._shapes = [arg.shape for arg in model_inputs]
         self._outputs = list(output_names) if output_names else None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        feed = {arg.name: self._column(batch, column, shape)
-                for arg, column, shape in zip(self._session.get_inputs(), self._inputs,
-                                              self._shapes)}
+        feed = {arg.name: self._column(batch, column, arg.shape)
+                for arg, column in zip(self._session.get_inputs(), self._inputs)}
         names = self._outputs or [arg.name for arg in self._session.get_outputs()]
         for name, values in zip(names, self._session.run(names, feed)):
             batch[name] = values

@@ -112,9 +112,10 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     reasons = dict(lowering.float_reasons)
     for layer, reason in lowering.ternary_layers.items():
         reasons[layer] = "; ".join(r for r in (reasons.get(layer), reason) if r)
-    if first_layer != "fp32":  # a refusal names its ONNX node before the cost is measured
-        _engine_accepted_bytes(graph, onnx_graph)
-    notes = lowering.notes + mark_first_layers(graph, first_layer)
+    # The fp32 graph, checked by the engine (a refusal names its ONNX node): what a reduced
+    # first layer is measured against.
+    exact = _engine_accepted_bytes(graph, onnx_graph) if first_layer != "fp32" else b""
+    notes = lowering.notes + mark_first_layers(graph, first_layer, exact)
     report = build_report(onnx_graph, graph, reasons, notes)
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
                           producer=_producer(onnx_graph.producer_name, onnx_graph.opset),

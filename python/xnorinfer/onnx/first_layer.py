@@ -10,8 +10,6 @@ conversion measures what it costs, against the same graph with the fp32 first la
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from xnorinfer import ir, model_file
@@ -34,10 +32,11 @@ def check_first_layer(first_layer: str) -> None:
                          f"got {first_layer!r}")
 
 
-def mark_first_layers(graph: ir.Graph, first_layer: str) -> list[str]:
+def mark_first_layers(graph: ir.Graph, first_layer: str, exact: bytes) -> list[str]:
     """Sets ``precision`` on each float Conv2d that reads a graph input (through layout ops
-    only) and the int8 kernels can take (one group, no horizontal dilation); returns notes for
-    the report."""
+    only) and the reduced kernels can take (one group, no horizontal dilation); returns notes
+    for the report, with the cost measured against ``exact``, the model file of the graph
+    before (unused for "fp32")."""
     if first_layer == "fp32":
         return []
     consumers = graph.consumers_of()
@@ -59,7 +58,7 @@ def mark_first_layers(graph: ir.Graph, first_layer: str) -> list[str]:
         return notes
     names = ", ".join(conv.attrs.get("source", conv.name) for conv in marked)
     notes.append(f"first layer {names} runs in {first_layer} ({FORMATS[first_layer]}), "
-                 f"{_kernel_note(first_layer)}; {_measured_cost(graph, marked)}")
+                 f"{_kernel_note(first_layer)}; {_measured_cost(graph, exact)}")
     return notes
 
 
@@ -81,16 +80,11 @@ def _kernel_note(precision: str) -> str:
             "same results)")
 
 
-def _measured_cost(graph: ir.Graph, marked: list[ir.Node]) -> str:
-    """Max |difference| of every output against the fp32 first layer, on seeded N(0,1)
-    inputs."""
-    fp32 = copy.deepcopy(graph)
-    names = {conv.name for conv in marked}
-    for node in fp32.nodes:
-        if node.name in names:
-            node.attrs.pop("precision")
+def _measured_cost(graph: ir.Graph, exact_model: bytes) -> str:
+    """Max |difference| of every output against the fp32 first layer's model, on seeded
+    N(0,1) inputs."""
     reduced = InferenceSession(model_file.dumps(graph), num_threads=1)
-    exact = InferenceSession(model_file.dumps(fp32), num_threads=1)
+    exact = InferenceSession(exact_model, num_threads=1)
     rng = np.random.default_rng(COST_SEED)
     feed = {arg.name: rng.standard_normal(
         [d if isinstance(d, int) and d > 0 else (COST_IMAGES if axis == 0 else 1)

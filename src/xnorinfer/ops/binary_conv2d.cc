@@ -292,8 +292,7 @@ class BinaryConv2d final : public Op {
   // kMaxRowTilePixels), so that a tile's left and right border pixels fill whole kernel calls
   // (conv_taps.h groups them) instead of one call each per row.
   int64_t tile_pixels(int64_t out_w) const {
-    const bool kernels_write_all = pad_value_ == 0 && writes_float(0);
-    if (!kernels_write_all) return tile_pixels_;
+    if (!writes_float(0)) return tile_pixels_;  // 0 valid taps: true for every window
     const int64_t rows = std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
     return std::max(tile_pixels_, rows * out_w);
   }
