@@ -155,6 +155,7 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>
     plan.scratch_per_thread = std::max(plan.scratch_per_thread, (scratch + 63) / 64 * 64);
     const size_t shared = ops_[i]->shared_scratch_bytes(in);
     plan.shared_scratch = std::max(plan.shared_scratch, (shared + 63) / 64 * 64);
+    plan.op_states.push_back(ops_[i]->prepare(in));
   }
   for (size_t j = 0; j < output_slots_.size(); ++j) {
     const int s = output_slots_[j];
@@ -327,6 +328,7 @@ void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inpu
   ctx.scratch_per_thread = plan.scratch_per_thread;
   for (size_t i = 0; i < ops_.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
+    ctx.state = plan.op_states[i].get();
     ops_[i]->run(ws->node_inputs[i], ws->node_outputs[i], ctx);
     if (node_seconds) {
       node_seconds->push_back(

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "xnorinfer/base/tensor.h"
 
 namespace xnorinfer {
+
+struct OpState;
 
 struct Plan {
   // Per value slot (see Session): its info and, for arena values, its byte offset.
@@ -16,6 +19,7 @@ struct Plan {
   int64_t arena_bytes = 0;
   size_t scratch_per_thread = 0;  // a multiple of 64
   size_t shared_scratch = 0;      // a multiple of 64
+  std::vector<std::shared_ptr<const OpState>> op_states;  // per node: its prepare()
 };
 
 // Offsets for values live over [first_use, last_use] (node indices), so that values whose

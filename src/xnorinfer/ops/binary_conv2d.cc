@@ -2,7 +2,8 @@
 // then the output transform (output_transform.h). Each output pixel is a pointer to its first
 // valid tap; the pixels of a tile are grouped by which taps fall inside the image
 // (conv_taps.h), and one kernel call serves up to MR pixels of a group through their shared tap
-// list, so there is no im2col copy and no per-tap pointer table.
+// list, so there is no im2col copy and no per-tap pointer table. The grouping depends only on
+// the input shape, so it is made once per shape (prepare) and runs only point pixels at it.
 //
 // Padding: a packed bit cannot hold ONNX's zero padding, so padded taps are never read. With
 // zero padding they add nothing and a border pixel simply has fewer products; with pad_value
@@ -21,6 +22,7 @@
 // never re-read to be binarized.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
@@ -154,23 +156,41 @@ class BinaryConv2d final : public Op {
     return Scratch(*this, tile_pixels(geom_.out_w(in[kX]->shape[2])), nullptr).size;
   }
 
+  // The image's tiles classified once per input shape (conv_taps.h).
+  std::shared_ptr<const OpState> prepare(const std::vector<const TensorInfo*>& in) const override {
+    const Shape& xs = in[kX]->shape;
+    const int64_t out_h = geom_.out_h(xs[1]), out_w = geom_.out_w(xs[2]);
+    auto state = std::make_shared<TilePlan>();
+    state->taps = plan_image_taps(geom_, xs[1], xs[2], out_h, out_w, in[kX]->last_axis_storage(),
+                                  tile_pixels(out_w), weights_.taps);
+    ImageTapPlan& taps = state->taps;
+    state->products.resize(taps.pixel.size());
+    for (size_t c = 0; c < taps.classes.size(); ++c) {
+      const ImageTapPlan::Class& cls = taps.classes[c];
+      const int64_t valid = cls.window.valid_taps();
+      std::fill(state->products.begin() + cls.begin, state->products.begin() + cls.end,
+                static_cast<int32_t>(valid * bits_per_group_));
+      if (gather_rows_) {  // rows hold each pixel's valid taps back to back
+        for (int64_t t = 0; t < valid; ++t) {
+          taps.tap_lists[c * taps.max_taps + t].a_offset = t * weights_.words_per_tap;
+        }
+      }
+    }
+    return state;
+  }
+
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
-    const Shape& xs = in[kX]->shape();
-    const Shape& ys = out[0]->shape();
-    const int64_t pixels = ys[1] * ys[2];
-    const int64_t tile_pixels = this->tile_pixels(ys[2]);
-    const int64_t tiles_per_image = (pixels + tile_pixels - 1) / tile_pixels;
-    const int64_t tiles = xs[0] * tiles_per_image;
+    XI_DCHECK(ctx.state != nullptr);
+    const TilePlan& plan = static_cast<const TilePlan&>(*ctx.state);
+    const int64_t tiles_per_image = plan.taps.tiles();
+    const int64_t tiles = in[kX]->shape()[0] * tiles_per_image;
     const int64_t chunk = channel_chunk(tiles, ctx.num_threads);
     const int64_t chunks = (out_channels_ + chunk - 1) / chunk;
     parallel_for(tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
-      const int64_t n = tile / tiles_per_image;
-      const int64_t p0 = (tile % tiles_per_image) * tile_pixels;
-      run_tile(in, out, n, p0, std::min(tile_pixels, pixels - p0),
-               {o0, std::min(o0 + chunk, out_channels_)}, tile_pixels,
-               ctx.thread_scratch(thread));
+      run_tile(in, out, tile / tiles_per_image, tile % tiles_per_image, plan,
+               {o0, std::min(o0 + chunk, out_channels_)}, ctx.thread_scratch(thread));
     });
   }
 
@@ -179,23 +199,36 @@ class BinaryConv2d final : public Op {
     int64_t begin, end;
   };
 
-  // One thread's scratch, carved from its buffer (or, with no buffer, only measured).
+  // What prepare() works out per input shape.
+  struct TilePlan final : OpState {
+    ImageTapPlan taps;              // in row mode, tap lists index the gathered rows
+    std::vector<int32_t> products;  // per ordered pixel: its valid taps' bits (binary input)
+  };
+
+  // One tile's view of the plan: its ordered pixels are entries [first, first + count).
+  struct PlannedTile {
+    int64_t first, count;
+    const ImageTapPlan::Class* classes;
+    int64_t class_count;
+    const BconvTap* tap_lists;  // class c's at c * max_taps
+  };
+
+  // One thread's scratch, carved from its buffer (or, with no buffer, only measured). Arrays
+  // are per ordered pixel of the tile.
   struct Scratch {
-    const Word** bases;     // per ordered tile pixel: its first valid tap's words
-    TileTapClasses classes;
-    Word* rows;             // row mode: per ordered pixel, its valid taps' words, contiguous
-    float** out_rows;       // per ordered pixel: its float output row
-    const float** residual_rows;  // per ordered pixel: its residual row
-    Word** sum_rows;        // per ordered pixel: its row of the sum's packed signs
-    int32_t* products;      // per ordered pixel: its products (before ±1 padding's)
-    int32_t* counts;        // per ordered pixel: counts_stride_ counts
+    const Word** bases;     // its first valid tap's words (or its gathered row)
+    Word* rows;             // row mode: its valid taps' words, contiguous
+    float** out_rows;       // its float output row
+    const float** residual_rows;  // its residual row
+    Word** sum_rows;        // its row of the sum's packed signs
+    int32_t* products;      // ternary input: its products (the nonzero activations)
+    int32_t* counts;        // counts_stride_ counts
     int32_t* pixel_counts;  // one pixel's counts gathered over the groups
     size_t size;
 
     Scratch(const BinaryConv2d& op, int64_t tp, uint8_t* buffer) {
       ScratchCarver carve(buffer);
       bases = carve.take<const Word*>(tp);
-      classes = TileTapClasses::carve(carve, tp, op.weights_.taps);
       rows = carve.take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
       out_rows = carve.take<float*>(tp);
       residual_rows = carve.take<const float*>(tp);
@@ -222,21 +255,25 @@ class BinaryConv2d final : public Op {
   // Points each ordered tile pixel at group g's words of its first valid tap (pointer mode), or
   // copies its valid taps' group-g bits into a contiguous row (row mode, for groups that do not
   // start on a word boundary) and points at that.
-  void point_pixels(const Tensor& x, int64_t n, int64_t g, Scratch& s) const {
+  void point_pixels(const Tensor& x, int64_t n, int64_t g, const ImageTapPlan& plan,
+                    const PlannedTile& tile, Scratch& s) const {
     const int64_t h = x.shape()[1], w = x.shape()[2];
     const int64_t x_words = x.info.last_axis_storage();
+    const Word* const image = x.words() + n * h * w * x_words;
+    const int64_t* const first_tap = plan.first_tap.data() + tile.first;
+    const Word** const bases = s.bases;
+    if (!gather_rows_) {
+      const Word* const group_image = image + g * bits_per_group_ / kBitsPerWord;
+      for (int64_t i = 0; i < tile.count; ++i) bases[i] = group_image + first_tap[i] * x_words;
+      return;
+    }
     const int64_t wpt = weights_.words_per_tap;
-    const Word* image = x.words() + n * h * w * x_words;
-    const int64_t group_word = words_aligned_groups_ ? g * bits_per_group_ / kBitsPerWord : 0;
-    for (int64_t c = 0; c < s.classes.count; ++c) {
-      const TapWindow& win = s.classes.windows[c];
-      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
-        const Word* first = image + s.classes.first_tap[s.classes.order[i]] * x_words;
-        if (!gather_rows_) {
-          s.bases[i] = first + group_word;
-          continue;
-        }
+    for (int64_t c = 0; c < tile.class_count; ++c) {
+      const TapWindow& win = tile.classes[c].window;
+      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first; ++i) {
+        const Word* first = image + first_tap[i] * x_words;
         Word* row = s.rows + i * weights_.k_words();
+        bases[i] = row;
         for (int64_t ky = win.ky0; ky < win.ky1; ++ky) {
           for (int64_t kx = win.kx0; kx < win.kx1; ++kx, row += wpt) {
             const int64_t offset =
@@ -244,18 +281,17 @@ class BinaryConv2d final : public Op {
             copy_bits(first + offset, g * bits_per_group_, bits_per_group_, row);
           }
         }
-        s.bases[i] = s.rows + i * weights_.k_words();
       }
     }
   }
 
   // Ternary input: per ordered pixel, its products are the nonzero ones, counted from the
   // masks of its valid taps.
-  void count_nonzero(const Scratch& s) const {
-    for (int64_t c = 0; c < s.classes.count; ++c) {
-      const BconvTap* taps = s.classes.tap_list + c * weights_.taps;
-      const int64_t valid = s.classes.windows[c].valid_taps();
-      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
+  void count_nonzero(const PlannedTile& tile, Scratch& s) const {
+    for (int64_t c = 0; c < tile.class_count; ++c) {
+      const BconvTap* taps = tile.tap_lists + c * weights_.taps;
+      const int64_t valid = tile.classes[c].window.valid_taps();
+      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first; ++i) {
         int32_t total = 0;
         for (int64_t t = 0; t < valid; ++t) {
           const Word* mask = s.bases[i] + taps[t].a_offset + mask_offset_;
@@ -323,54 +359,62 @@ class BinaryConv2d final : public Op {
     return static_cast<int32_t>(padded * bits_per_group_);
   }
 
-  // Output pixels [p0, p0 + count) of image n, for the given output channels.
+  // Tile `t` of image n (see ImageTapPlan), for the given output channels.
   void run_tile(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out, int64_t n,
-                int64_t p0, int64_t count, Channels channels, int64_t tile_pixels,
-                uint8_t* scratch) const {
+                int64_t t, const TilePlan& plan, Channels channels, uint8_t* scratch) const {
     const Tensor& x = *in[kX];
     const bool ternary = x.info.dtype == DType::kTernary;
     const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
     const float sample_k = kmap_src && sample_scaling_ ? sample_mean(*kmap_src, n) : 0.0f;
     Tensor& y = *out[0];
     const Shape& ys = y.shape();
-    const int64_t h = x.shape()[1], w = x.shape()[2];
+    const ImageTapPlan& taps = plan.taps;
     const int64_t pixels_per_image = ys[1] * ys[2];
-    Scratch s(*this, tile_pixels, scratch);
-    classify_tile(geom_, h, w, ys[2], x.info.last_axis_storage(), p0, count, s.classes);
-    if (gather_rows_) {  // rows hold each pixel's valid taps back to back
-      for (int64_t c = 0; c < s.classes.count; ++c) {
-        BconvTap* taps = s.classes.tap_list + c * weights_.taps;
-        for (int64_t t = 0; t < s.classes.windows[c].valid_taps(); ++t) {
-          taps[t].a_offset = t * weights_.words_per_tap;
-        }
-      }
+    const int64_t first = t * taps.tile_pixels;
+    const PlannedTile tile{first, std::min(taps.tile_pixels, pixels_per_image - first),
+                           taps.classes.data() + taps.tile_classes[t],
+                           taps.tile_classes[t + 1] - taps.tile_classes[t],
+                           taps.tap_lists.data() + taps.tile_classes[t] * taps.max_taps};
+    Scratch s(*this, taps.tile_pixels, scratch);
+    // Each ordered pixel's rows, from its raster index in the image (locals, not members: the
+    // stores could alias them).
+    const int64_t* const pixel = taps.pixel.data() + first;
+    const int64_t oc = out_channels_, y_words = words_for_bits(out_channels_);
+    const int64_t image_first = n * pixels_per_image;
+    if (!transform_.packed()) {
+      float* const rows = y.f32() + image_first * oc;
+      float** const out_rows = s.out_rows;
+      for (int64_t i = 0; i < tile.count; ++i) out_rows[i] = rows + pixel[i] * oc;
     }
-    for (int64_t c = 0; c < s.classes.count; ++c) {  // each ordered pixel's rows and products
-      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
-        const int64_t pixel = n * pixels_per_image + p0 + s.classes.order[i];
-        s.out_rows[i] = transform_.packed() ? nullptr : y.f32() + pixel * out_channels_;
-        s.residual_rows[i] = with_residual_ ? in[kResidual]->f32() + pixel * out_channels_ : nullptr;
-        s.sum_rows[i] = sum_offset_ ? out[1]->words() + pixel * words_for_bits(out_channels_) : nullptr;
-        s.products[i] = static_cast<int32_t>(s.classes.windows[c].valid_taps() * bits_per_group_);
-      }
+    if (with_residual_) {
+      const float* const rows = in[kResidual]->f32() + image_first * oc;
+      const float** const residual_rows = s.residual_rows;
+      for (int64_t i = 0; i < tile.count; ++i) residual_rows[i] = rows + pixel[i] * oc;
     }
+    if (sum_offset_) {
+      Word* const rows = out[1]->words() + image_first * y_words;
+      Word** const sum_rows = s.sum_rows;
+      for (int64_t i = 0; i < tile.count; ++i) sum_rows[i] = rows + pixel[i] * y_words;
+    }
+    const int32_t* const products = ternary ? s.products : plan.products.data() + first;
     for (int64_t g = 0; g < group_; ++g) {
-      point_pixels(x, n, g, s);
-      if (ternary) count_nonzero(s);  // group 1 only
+      point_pixels(x, n, g, taps, tile, s);
+      if (ternary) count_nonzero(tile, s);  // group 1 only
       const int64_t first_block = group_ > 1 ? 0 : channels.begin / weights_.block;
       const int64_t end_block = group_ > 1 ? weights_.blocks_per_group
                                            : (channels.end + weights_.block - 1) / weights_.block;
       for (int64_t b = first_block; b < end_block; ++b) {
         const void* block = weights_.block_data(g, b);
         int32_t* block_counts = s.counts + (g * weights_.blocks_per_group + b) * weights_.block;
-        for (int64_t c = 0; c < s.classes.count; ++c) {
-          const BconvTap* taps = s.classes.tap_list + c * weights_.taps;
-          const int64_t valid = s.classes.windows[c].valid_taps();
-          for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; i += kernel_.mr) {
-            const int64_t mr = std::min<int64_t>(kernel_.mr, s.classes.begin[c + 1] - i);
+        for (int64_t c = 0; c < tile.class_count; ++c) {
+          const BconvTap* tap_list = tile.tap_lists + c * taps.max_taps;
+          const int64_t valid = tile.classes[c].window.valid_taps();
+          const int64_t end = tile.classes[c].end - first;
+          for (int64_t i = tile.classes[c].begin - first; i < end; i += kernel_.mr) {
+            const int64_t mr = std::min<int64_t>(kernel_.mr, end - i);
             int32_t* pixel_block_counts = block_counts + i * counts_stride_;
             const int64_t o = b * weights_.block;
-            const BconvFloatOutput to_float{s.products + i, s.out_rows + i, o,
+            const BconvFloatOutput to_float{products + i, s.out_rows + i, o,
                                             transform_.scale() + o, transform_.bias() + o,
                                             std::min(weights_.block, channels.end - o),
                                             with_residual_ ? s.residual_rows + i : nullptr,
@@ -379,10 +423,10 @@ class BinaryConv2d final : public Op {
                                             s.sum_rows + i};
             const BconvFloatOutput* fused = writes_float(valid) ? &to_float : nullptr;
             if (ternary) {
-              kernel_.masked(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
+              kernel_.masked(mr, valid, tap_list, weights_.lanes_per_tap, s.bases + i, block,
                              pixel_block_counts, counts_stride_, fused, mask_offset_);
             } else {
-              kernel_.fn(mr, valid, taps, weights_.lanes_per_tap, s.bases + i, block,
+              kernel_.fn(mr, valid, tap_list, weights_.lanes_per_tap, s.bases + i, block,
                          pixel_block_counts, counts_stride_, fused);
             }
           }
@@ -391,14 +435,13 @@ class BinaryConv2d final : public Op {
     }
     const int64_t og = weights_.channels_per_group;
     const int64_t group_stride = weights_.blocks_per_group * weights_.block;
-    const int64_t y_words = words_for_bits(out_channels_);
     const int64_t o0 = channels.begin, width = channels.end - channels.begin;
-    for (int64_t c = 0; c < s.classes.count; ++c) {
-      if (writes_float(s.classes.windows[c].valid_taps())) continue;  // the kernels did it all
-      for (int64_t i = s.classes.begin[c]; i < s.classes.begin[c + 1]; ++i) {
-        const int64_t p = p0 + s.classes.order[i];
-        const int64_t oy = p / ys[2], ox = p % ys[2];
-        const TapWindow win = s.classes.windows[c].at(geom_, oy, ox);
+    for (int64_t c = 0; c < tile.class_count; ++c) {
+      const TapWindow& window = tile.classes[c].window;
+      if (writes_float(window.valid_taps())) continue;  // the kernels did it all
+      for (int64_t i = tile.classes[c].begin - first; i < tile.classes[c].end - first; ++i) {
+        const int64_t p = pixel[i];
+        const TapWindow win = window.at(geom_, p / ys[2], p % ys[2]);
         // Each group's block-padded counts, gathered into one row of out_channels.
         int32_t* counts = s.counts + i * counts_stride_;
         if (group_ > 1) {
@@ -407,17 +450,17 @@ class BinaryConv2d final : public Op {
           }
           counts = s.pixel_counts;
         }
-        const int64_t pixel = n * pixels_per_image + p;
         float* y_row = transform_.packed() ? nullptr : s.out_rows[i] + o0;
-        int32_t products = s.products[i];
+        int32_t pixel_products = products[i];
         if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
-          products += add_padded_taps(win, channels, counts);
+          pixel_products += add_padded_taps(win, channels, counts);
         }
         float k = 0.0f;
         if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
-        Word* bits_row =
-            transform_.packed() ? y.words() + pixel * y_words + o0 / kBitsPerWord : nullptr;
-        transform_.write(counts + o0, products, o0, width, k, y_row, bits_row);
+        Word* bits_row = transform_.packed()
+                             ? y.words() + (image_first + p) * y_words + o0 / kBitsPerWord
+                             : nullptr;
+        transform_.write(counts + o0, pixel_products, o0, width, k, y_row, bits_row);
         if (with_residual_) {
           const float* r = s.residual_rows[i] + o0;
           for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "xnorinfer/base/aligned_buffer.h"
+
 namespace xnorinfer {
 namespace {
 
@@ -36,6 +38,12 @@ TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t i
   valid_range(w.y0, geom.dilation_h, geom.kh, in_h, &w.ky0, &w.ky1);
   valid_range(w.x0, geom.dilation_w, geom.kw, in_w, &w.kx0, &w.kx1);
   return w;
+}
+
+size_t TileTapClasses::carve_size(int64_t tile_pixels, int64_t max_taps) {
+  ScratchCarver measure(nullptr);
+  carve(measure, tile_pixels, max_taps);
+  return measure.size();
 }
 
 TileTapClasses TileTapClasses::carve(ScratchCarver& carve, int64_t tile_pixels, int64_t max_taps) {
@@ -135,6 +143,38 @@ void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t
     if (pixel_class[p] >= 0) order[next[pixel_class[p]]++] = p;
   }
   classes.count = count;
+}
+
+ImageTapPlan plan_image_taps(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_h,
+                             int64_t out_w, int64_t pixel_words, int64_t tile_pixels,
+                             int64_t max_taps) {
+  ImageTapPlan plan;
+  plan.tile_pixels = tile_pixels;
+  plan.max_taps = max_taps;
+  const int64_t pixels = out_h * out_w;
+  plan.pixel.resize(static_cast<size_t>(pixels));
+  plan.first_tap.resize(static_cast<size_t>(pixels));
+  AlignedBuffer buffer(TileTapClasses::carve_size(tile_pixels, max_taps));
+  ScratchCarver carve(buffer.data());
+  TileTapClasses tile = TileTapClasses::carve(carve, tile_pixels, max_taps);
+  plan.tile_classes.push_back(0);
+  for (int64_t p0 = 0; p0 < pixels; p0 += tile_pixels) {
+    const int64_t count = std::min(tile_pixels, pixels - p0);
+    classify_tile(geom, in_h, in_w, out_w, pixel_words, p0, count, tile);
+    for (int64_t i = 0; i < count; ++i) {
+      plan.pixel[p0 + i] = p0 + tile.order[i];
+      plan.first_tap[p0 + i] = tile.first_tap[tile.order[i]];
+    }
+    for (int64_t c = 0; c < tile.count; ++c) {
+      plan.classes.push_back({p0 + tile.begin[c], p0 + tile.begin[c + 1], tile.windows[c]});
+      const BconvTap* taps = tile.tap_list + c * max_taps;
+      const size_t at = plan.tap_lists.size();
+      plan.tap_lists.resize(at + static_cast<size_t>(max_taps));
+      std::copy(taps, taps + (max_taps ? tile.windows[c].valid_taps() : 0), plan.tap_lists.begin() + at);
+    }
+    plan.tile_classes.push_back(static_cast<int64_t>(plan.classes.size()));
+  }
+  return plan;
 }
 
 }  // namespace xnorinfer

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
@@ -50,6 +51,7 @@ struct TileTapClasses {
 
   // The arrays for tiles of up to `tile_pixels` pixels, from a thread's scratch.
   static TileTapClasses carve(ScratchCarver& carve, int64_t tile_pixels, int64_t max_taps);
+  static size_t carve_size(int64_t tile_pixels, int64_t max_taps);
 };
 
 // Groups tile pixels p0 .. p0 + pixels - 1 (raster order, row width out_w) by class, and, with
@@ -57,5 +59,30 @@ struct TileTapClasses {
 // pixel_words, relative to a pixel's first valid tap, and w_row = ky * kw + kx.
 void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
                    int64_t pixel_words, int64_t p0, int64_t pixels, TileTapClasses& classes);
+
+// Every tile of one image classified once (an op keeps it per input shape, so runs skip
+// classify_tile): tile t is pixels [t * tile_pixels, ...) in raster order, and its ordered
+// pixels are entries [t * tile_pixels, ...) of `pixel` and `first_tap`.
+struct ImageTapPlan {
+  struct Class {
+    int64_t begin, end;  // its ordered pixels' entries
+    TapWindow window;    // of its first pixel
+  };
+  int64_t tile_pixels = 0;
+  int64_t max_taps = 0;
+  std::vector<int64_t> tile_classes;  // tile t's classes: [tile_classes[t], tile_classes[t + 1])
+  std::vector<Class> classes;
+  std::vector<BconvTap> tap_lists;    // class c's valid taps from c * max_taps
+  std::vector<int64_t> pixel;         // per ordered pixel: its raster index in the image
+  std::vector<int64_t> first_tap;     // per ordered pixel: iy * in_w + ix of its first valid tap
+
+  int64_t tiles() const { return static_cast<int64_t>(tile_classes.size()) - 1; }
+};
+
+// The plan of an in_h x in_w image whose output rows are out_w wide (out_h of them), in tiles
+// of tile_pixels, with tap lists of up to max_taps (as classify_tile writes them).
+ImageTapPlan plan_image_taps(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_h,
+                             int64_t out_w, int64_t pixel_words, int64_t tile_pixels,
+                             int64_t max_taps);
 
 }  // namespace xnorinfer

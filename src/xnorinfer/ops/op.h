@@ -28,11 +28,18 @@ struct OpArgs {
   Isa isa;
 };
 
+// What an op works out once per set of input shapes rather than at every run (which taps of
+// each tile fall inside the image, say). Plans are shared by concurrent runs: read-only.
+struct OpState {
+  virtual ~OpState() = default;
+};
+
 struct RunContext {
   int num_threads = 1;
   uint8_t* scratch = nullptr;      // num_threads * scratch_per_thread bytes, 64-byte aligned
   size_t scratch_per_thread = 0;   // a multiple of 64
   uint8_t* shared_scratch = nullptr;  // one buffer all threads of an op share, 64-byte aligned
+  const OpState* state = nullptr;     // what the op's prepare() returned for these shapes
 
   uint8_t* thread_scratch(int thread) const { return scratch + thread * scratch_per_thread; }
 };
@@ -55,6 +62,12 @@ class Op {
   virtual size_t shared_scratch_bytes(const std::vector<const TensorInfo*>& inputs) const {
     (void)inputs;
     return 0;
+  }
+
+  // The op's state for these input infos (see OpState); nullptr when it keeps none.
+  virtual std::shared_ptr<const OpState> prepare(const std::vector<const TensorInfo*>& inputs) const {
+    (void)inputs;
+    return nullptr;
   }
 
   virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs,
