@@ -70,6 +70,17 @@ class LayerCase:
         m, k, n = self.gemm
         return m * k * n
 
+    @property
+    def valid_macs(self) -> int:
+        """MACs on taps inside the image: what is left when padded taps are skipped (as ours
+        and OpenVINO's kernels do)."""
+        if self.kind == "dense":
+            return self.macs
+        # Per axis, how many of the 3 taps of each output position fall inside the image.
+        inside = sum(sum(0 <= o * self.stride - 1 + k < self.size for k in range(3))
+                     for o in range(self.out_size))
+        return inside * inside * self.cin * self.cout
+
 
 CASES = [LayerCase("conv", h, c, o, s) for h, c, o, s in (
     (56, 64, 64, 1), (28, 128, 128, 1), (14, 256, 256, 1), (7, 512, 512, 1),

@@ -14,8 +14,10 @@ import sys
 import numpy as np
 
 from xnorinfer import _core, console
+from xnorinfer.bench_timing import peak_float_macs_per_second
 
 PRECISIONS = ("float32", "int8", "bf16")
+MACS = 112 * 112 * 64 * 7 * 7 * 3  # the conv's multiply-adds (padded taps included)
 POOL = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "dilations": [1, 1],
         "ceil_mode": 0}
 
@@ -52,14 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         for key, session in sessions.items():
             times[key].append(np.median([sum(session.run_profiled(x)[1]) for _ in range(5)]))
+    fma_peak = peak_float_macs_per_second(isa, args.threads)
     rows = []
     for p in PRECISIONS:
         ms = {pool: np.median(times[p, pool]) * 1e3 for pool in ("none", "fused", "node")}
+        rate = MACS / (ms["none"] * 1e-3)
         rows.append([p, f"{ms['none']:.3f}", f"{ms['fused']:.3f}", f"{ms['node']:.3f}",
-                     f"{ms['fused'] - ms['none']:.3f}", f"{ms['node'] - ms['none']:.3f}"])
-    console.table(f"Stem 7x7/2 3->64 + ReLU at 224x224, {args.threads} thread(s), {isa}, ms",
+                     f"{ms['fused'] - ms['none']:.3f}", f"{ms['node'] - ms['none']:.3f}",
+                     f"{rate / 1e9:.1f}" + (f" ({rate / fma_peak:.0%})"
+                                            if fma_peak and p == "float32" else "")])
+    peak = f"FMA peak {fma_peak / 1e9:.1f} GFMA/s" if fma_peak else "no FMA peak loop"
+    console.table(f"Stem 7x7/2 3->64 + ReLU at 224x224, {args.threads} thread(s), {isa}, ms; "
+                  f"{peak}",
                   ["precision", "conv", "conv + fused pool", "conv, then MaxPool node",
-                   "fused pool costs", "pool node costs"], rows)
+                   "fused pool costs", "pool node costs",
+                   "conv: multiply-adds/s, G (fp32: of FMA peak)"], rows)
     return 0
 
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "register.h"
@@ -119,13 +120,18 @@ Floats max_rows(const std::string& kernel, const Floats& rows) {
 }
 
 // a [m, k] @ b [k, n] through a direct conv kernel, each row of a one pixel whose window is one
-// segment of k floats, with the ops' blocking (weights in panels of the kernel's nb columns).
-Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_t segments) {
+// segment of k floats, with the ops' blocking (weights in panels of the kernel's nb columns);
+// then + bias [n] when given, then the relu when asked (the kernels' fused epilogue).
+Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_t segments,
+             std::optional<Floats> bias, bool relu) {
   require_rank2(a, "a");
   require_rank2(b, "b");
   const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
   if (b.shape(0) != k) throw InvalidArgument("a's columns must equal b's rows");
   if (segments < 1 || k % segments != 0) throw InvalidArgument("segments must divide k");
+  if (bias && (bias->ndim() != 1 || bias->shape(0) != n)) {
+    throw InvalidArgument("bias must be [n], one per column of b");
+  }
   const SconvKernel sconv = find_sconv(kernel);
   std::vector<float> rows(static_cast<size_t>(n * k));  // b transposed: one row per column
   for (int64_t p = 0; p < k; ++p)
@@ -144,7 +150,8 @@ Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_
   for (int64_t o = 0; o < n; o += sconv.nb) {
     for (int64_t p = 0; p < m; p += sconv.mr) {
       sconv.fn(std::min<int64_t>(sconv.mr, m - p), segments, list.data(), pixels.data() + p,
-               panels.from(o), out.data() + p, o, std::min<int64_t>(sconv.nb, n - o));
+               panels.from(o), out.data() + p, o, std::min<int64_t>(sconv.nb, n - o),
+               bias ? bias->data() + o : nullptr, relu);
     }
   }
   return c;
@@ -291,7 +298,8 @@ void register_testing(py::module_ t) {
         py::arg("bias"));
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
         py::arg("correction"), py::arg("multiplier"), py::arg("bias"));
-  t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1);
+  t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1,
+        py::arg("bias") = py::none(), py::arg("relu") = false);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
   t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {
     const Isa parsed = parse_isa(isa);
@@ -299,6 +307,12 @@ void register_testing(py::module_ t) {
     return xor_popcount_loop(parsed, iterations);
   }, py::arg("isa"), py::arg("iterations"),
   "Runs the register-resident XOR-popcount loop; returns the binary MACs it did.");
+  t.def("fma_loop", [](const std::string& isa, int64_t iterations) {
+    const Isa parsed = parse_isa(isa);
+    py::gil_scoped_release release;
+    return fma_loop(parsed, iterations);
+  }, py::arg("isa"), py::arg("iterations"),
+  "Runs the register-resident FMA loop; returns the float multiply-adds it did.");
   t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"));
 }
 

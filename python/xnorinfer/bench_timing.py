@@ -207,9 +207,19 @@ def peak_binary_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2
     float or None
         MACs per second over all threads; None when the ISA has no peak loop (scalar).
     """
+    return _peak_rate(_core.testing.xor_popcount_loop, isa, num_threads, seconds)
+
+
+def peak_float_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2) -> float | None:
+    """The FMA ceiling: float multiply-adds per second of the register-resident loop
+    (``_core.testing.fma_loop``), measured as :func:`peak_binary_macs_per_second` is."""
+    return _peak_rate(_core.testing.fma_loop, isa, num_threads, seconds)
+
+
+def _peak_rate(loop: Callable[[str, int], int], isa: str, num_threads: int,
+               seconds: float) -> float | None:
     import threading
 
-    loop = _core.testing.xor_popcount_loop
     try:
         macs_per_iteration = loop(isa, 1000) / 1000
     except (_core.InvalidArgument, _core.UnsupportedIsa):

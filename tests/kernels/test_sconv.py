@@ -45,3 +45,32 @@ def test_equals_sgemm_bit_for_bit(kernel, m, k, n, segments):
             want = _core.testing.sgemm(gemm["name"], a, b)
             np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32),
                                           err_msg=f"vs {gemm['name']}")
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+@pytest.mark.parametrize("m,k,n,segments", [(6, 147, 64, 7), (13, 21, 70, 1), (5, 16, 130, 2)])
+@pytest.mark.parametrize("relu", [False, True])
+def test_fused_bias_and_relu_equal_the_ops_epilogue(kernel, m, k, n, segments, relu):
+    """conv, then + bias, then the relu (-0 and NaN kept), bit for bit as a second pass does."""
+    require_isa(kernel)
+    rng = np.random.default_rng(m * 131 + n)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    a[0, :] = 0.0  # a zero row: conv +0, and with a -0 bias the sum is +0 (not -0)
+    a[1, 0] = np.nan  # a NaN row passes through the relu
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    bias[0] = -0.0
+    conv = _core.testing.sconv(kernel["name"], a, b, segments)
+    want = conv + bias
+    if relu:
+        want = np.where(want < 0, np.float32(0), want)
+    got = _core.testing.sconv(kernel["name"], a, b, segments, bias=bias, relu=relu)
+    assert np.isnan(got[1]).all()
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+def test_bias_must_have_one_value_per_column():
+    a = np.ones((2, 3), np.float32)
+    b = np.ones((3, 4), np.float32)
+    with pytest.raises(_core.InvalidArgument, match="bias must be"):
+        _core.testing.sconv(KERNELS[0]["name"], a, b, 1, bias=np.ones(3, np.float32))

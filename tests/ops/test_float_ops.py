@@ -101,6 +101,32 @@ def test_conv2d(case):
     close(y, expected, atol=1e-5 * magnitude)
 
 
+@pytest.mark.parametrize("activation", ["relu", "clip"])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_stem_conv2d_with_an_activation(activation, with_bias):
+    """A few-channel conv (the direct kernels, which fuse the bias and a relu) with its
+    activation: conv + bias, then the activation, on every path bit for bit (run_op)."""
+    rng = np.random.default_rng(41)
+    x = rand(rng, 2, 17, 15, 3)
+    x[0, 5:9, 4:9, :] = 0.0  # windows of zeros: +0 after the bias and relu, never -0
+    weight = rand(rng, 70, 7, 7, 3)
+    bias = rand(rng, 70)
+    attrs = {"kernel_shape": [7, 7], "strides": [2, 2], "pads": [3, 3, 3, 3],
+             "activation": activation}
+    if activation == "clip":
+        attrs.update({"activation_min": -0.5, "activation_max": 0.5})
+    inputs = [("in", x), ("const", weight)] + ([("const", bias)] if with_bias else [])
+    y = run_op("Conv2d", inputs, attrs)
+    conv = numpy_ops.conv2d_nhwc(x, weight, (2, 2), (1, 1), (3, 3, 3, 3), 1) + (
+        bias if with_bias else 0.0)
+    expected = np.maximum(conv, 0) if activation == "relu" else np.clip(conv, -0.5, 0.5)
+    magnitude = numpy_ops.conv2d_nhwc(np.abs(x), np.abs(weight), (2, 2), (1, 1),
+                                      (3, 3, 3, 3), 1).max()
+    close(y, expected, atol=1e-5 * magnitude)
+    if activation == "relu":
+        assert (y >= 0).all() and not np.signbit(y).any()
+
+
 def test_conv2d_empty_bias_input_and_default_attrs():
     """An absent optional bias ("") and omitted strides/dilations/pads/group (defaults)."""
     rng = np.random.default_rng(810)

@@ -51,6 +51,7 @@ class Conv2d final : public Op {
       }
       const int64_t out_channels = w.shape()[0];
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
+      activation_ = Activation(check_, a, out_channels);
       const std::string precision = a.get_string("precision", "float32");
       if (precision == "int8" || precision == "bf16") {
         if (group != 1) check_.fail("precision " + precision + " needs group 1");
@@ -60,14 +61,16 @@ class Conv2d final : public Op {
             geom, w.shape()[3], out_channels, w.f32(), bias_, args.isa);
       } else if (precision == "float32") {
         core_ = std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group,
-                                                out_channels, w.f32(), args.isa);
+                                                out_channels, w.f32(), args.isa, bias_,
+                                                activation_.relu());
       } else {
         check_.fail("precision must be float32, int8 or bf16, got '" + precision + "'");
       }
       if (core_->adds_bias()) bias_ = nullptr;
+      if (core_->applies_relu()) activation_ = Activation();
     }
+    if (bwn) activation_ = Activation(check_, a, core_->out_channels());
     if (a.has("pool_kernel_shape")) pool_.emplace(check_, ConvGeometry::parse(a, "pool_"), args.isa);
-    activation_ = Activation(check_, a, core_->out_channels());
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -89,7 +92,9 @@ class Conv2d final : public Op {
     const Tensor& x = *in[0];
     core_->prepare(check_, x, ctx);
     const int64_t oc = core_->out_channels();
+    const bool with_epilogue = scale_ || bias_ || !activation_.none();
     const auto epilogue = [&](float* y, int64_t rows) {
+      if (!with_epilogue) return;
       for (int64_t r = 0; r < rows; ++r, y += oc) {
         if (scale_) {
           for (int64_t o = 0; o < oc; ++o) y[o] = y[o] * scale_[o] + bias_[o];

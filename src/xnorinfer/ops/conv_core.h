@@ -33,7 +33,7 @@ class ConvCore {
     (void)check, (void)x, (void)ctx;
   }
 
-  // The conv (without the op's bias unless adds_bias()) of output pixels [p0, p0 + count) of
+  // The conv (without the op's bias unless adds_bias(), then its relu if applies_relu()) of output pixels [p0, p0 + count) of
   // image n, pixel p at out + (p - p0) * out_channels(); count <= kConvTilePixels and the
   // pixels (row-major over the output's `out_w` columns) lie in one image.
   virtual void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
@@ -41,6 +41,7 @@ class ConvCore {
 
   virtual int64_t out_channels() const = 0;
   virtual bool adds_bias() const { return false; }
+  virtual bool applies_relu() const { return false; }
 };
 
 }  // namespace xnorinfer

@@ -53,7 +53,7 @@ struct DirectScratch {
 
 FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
                              int64_t in_channels, int64_t out_channels,
-                             const float* weights_ohwi, Isa isa)
+                             const float* weights_ohwi, Isa isa, const float* bias, bool relu)
     : geom_(geom),
       group_(group),
       in_channels_(in_channels),
@@ -77,6 +77,8 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
                       all_finite(weights_ohwi, out_channels * k_per_group_);
   if (windows_in_place_) {
     sconv_weights_ = pack_float_weights(weights_ohwi, out_channels, k_per_group_, sconv_.nb);
+    fused_bias_ = bias;
+    fused_relu_ = relu;
     return;
   }
   for (int64_t g = 0; g < group; ++g) {
@@ -125,7 +127,8 @@ void FloatConvCore::compute_direct(const Tensor& x, int64_t n, int64_t p0, int64
       const int64_t rows = s.classes.windows[k].ky1 - s.classes.windows[k].ky0;
       for (int64_t i = s.classes.begin[k]; i < s.classes.begin[k + 1]; i += sconv_.mr) {
         const int64_t mr = std::min<int64_t>(sconv_.mr, s.classes.begin[k + 1] - i);
-        sconv_.fn(mr, rows, s.segments + k * geom_.kh, s.pixels + i, panel, s.out + i, o, channels);
+        sconv_.fn(mr, rows, s.segments + k * geom_.kh, s.pixels + i, panel, s.out + i, o, channels,
+                  fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
       }
     }
   }

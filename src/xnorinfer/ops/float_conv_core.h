@@ -19,15 +19,19 @@ namespace xnorinfer {
 
 class FloatConvCore final : public ConvCore {
  public:
-  // weights_ohwi: O x KH x KW x (C/group) floats.
+  // weights_ohwi: O x KH x KW x (C/group) floats. `bias` (or nullptr) and `relu` are the op's
+  // epilogue, which the direct kernels apply in registers (see adds_bias, applies_relu).
   FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
-                int64_t in_channels, int64_t out_channels, const float* weights_ohwi, Isa isa);
+                int64_t in_channels, int64_t out_channels, const float* weights_ohwi, Isa isa,
+                const float* bias = nullptr, bool relu = false);
 
   TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const override;
   size_t scratch_bytes() const override;
   void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
                const RunContext& ctx, uint8_t* scratch) const override;
   int64_t out_channels() const override { return out_channels_; }
+  bool adds_bias() const override { return fused_bias_ != nullptr; }
+  bool applies_relu() const override { return fused_relu_; }
 
  private:
   void compute_direct(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
@@ -41,6 +45,8 @@ class FloatConvCore final : public ConvCore {
   bool windows_in_place_ = false;  // through the sconv kernel, with its own weight panels
   SconvKernel sconv_{};
   PackedFloatWeights sconv_weights_;
+  const float* fused_bias_ = nullptr;  // the direct path's epilogue
+  bool fused_relu_ = false;
 };
 
 }  // namespace xnorinfer

@@ -1,5 +1,6 @@
-// The XOR + popcount + add throughput ceiling of one core, measured with data in registers:
-// the "100%" that benchmarks compare the binary kernels against.
+// Throughput ceilings of one core, measured with data in registers: the "100%" that benchmarks
+// compare kernels against. XOR + popcount + add for the binary kernels; fused multiply-add for
+// the float ones (the first layer, float convs, onnxruntime's fp32 baseline).
 #pragma once
 
 #include <cstdint>
@@ -14,5 +15,11 @@ int64_t xor_popcount_loop(Isa isa, int64_t iterations);
 
 int64_t xor_popcount_loop__avx2(int64_t iterations);
 int64_t xor_popcount_loop__avx512vpopcnt(int64_t iterations);
+
+// Runs `iterations` steps of a register-resident FMA loop; returns float multiply-adds done.
+int64_t fma_loop(Isa isa, int64_t iterations);
+
+int64_t fma_loop__avx2(int64_t iterations);
+int64_t fma_loop__avx512f(int64_t iterations);
 
 }  // namespace xnorinfer

@@ -1,6 +1,6 @@
 // 8 independent XOR + nibble-lookup popcount + VPSADBW + ADD chains on ymm registers: the
 // ceiling of the AVX2 kernels' popcount method. Each chain XORs its own accumulator, so no two
-// chains compute the same popcount.
+// chains compute the same popcount. And 12 independent FMA chains.
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/peak/peak.h"
@@ -33,6 +33,25 @@ int64_t xor_popcount_loop__avx2(int64_t iterations) {
   volatile long long sink = lanes[0] + lanes[1] + lanes[2] + lanes[3];
   (void)sink;
   return iterations * kChains * 256;
+}
+
+int64_t fma_loop__avx2(int64_t iterations) {
+  constexpr int kChains = 12;
+  // acc = acc * m + c converges to c / (1 - m): finite, never subnormal.
+  const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
+  __m256 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  for (int64_t it = 0; it < iterations; ++it) {
+#pragma GCC unroll 32  // the chains must live in registers
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
+  }
+  __m256 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  volatile float sink = lanes[0] + lanes[7];
+  (void)sink;
+  return iterations * kChains * 8;
 }
 
 }  // namespace xnorinfer

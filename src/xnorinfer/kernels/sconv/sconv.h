@@ -9,7 +9,11 @@
 // Contract for every kernel in sconv.inc, for p < mr (1 <= mr <= MR) and j < channels (<= NB):
 //   acc = +0; for each segment s in order, for k < s.length:
 //     acc = fma(pixels[p][s.a_offset + k], weights[(s.w_row + k) * NB + j], acc)
+//   acc = acc + bias[j]                        when bias is given (per channel of the block)
+//   acc = acc < 0 ? 0 : acc                    when relu (NaN and -0 stay, as the Relu op)
 //   out[p][out_offset + j] = acc
+// The bias and relu are the ops' own epilogue (an add, then Activation's relu), done while the
+// accumulators are in registers instead of in a second pass over the output.
 // A fused multiply-add chain in the im2col row's order: the sgemm kernels round the same way on
 // that row, whose padded zeros add nothing (for finite weights). `weights` are rows of NB
 // floats (zero past the layer's channels), 64-byte aligned.
@@ -27,11 +31,11 @@ struct SconvSegment {
 
 using SconvFn = void (*)(int64_t mr, int64_t segments, const SconvSegment* segment_list,
                          const float* const* pixels, const float* weights, float* const* out,
-                         int64_t out_offset, int64_t channels);
+                         int64_t out_offset, int64_t channels, const float* bias, bool relu);
 
 #define XI_SCONV(fn, isa, mr, nb)                                                             \
   void fn(int64_t, int64_t, const SconvSegment*, const float* const*, const float*,          \
-          float* const*, int64_t, int64_t);
+          float* const*, int64_t, int64_t, const float*, bool);
 #include "xnorinfer/kernels/sconv/sconv.inc"
 #undef XI_SCONV
 

@@ -8,7 +8,8 @@ namespace xnorinfer {
 
 void sconv_ukernel_4x16__scalar(int64_t mr, int64_t segments, const SconvSegment* segment_list,
                                 const float* const* pixels, const float* weights,
-                                float* const* out, int64_t out_offset, int64_t channels) {
+                                float* const* out, int64_t out_offset, int64_t channels,
+                                const float* bias, bool relu) {
   constexpr int kNb = 16;
   for (int64_t p = 0; p < mr; ++p) {
     float acc[kNb] = {};
@@ -20,7 +21,11 @@ void sconv_ukernel_4x16__scalar(int64_t mr, int64_t segments, const SconvSegment
         for (int j = 0; j < kNb; ++j) acc[j] = std::fma(a, w[j], acc[j]);
       }
     }
-    for (int64_t j = 0; j < channels; ++j) out[p][out_offset + j] = acc[j];
+    for (int64_t j = 0; j < channels; ++j) {
+      float v = bias ? acc[j] + bias[j] : acc[j];
+      if (relu) v = v < 0.0f ? 0.0f : v;
+      out[p][out_offset + j] = v;
+    }
   }
 }
 

@@ -14,7 +14,8 @@ constexpr int kNb = 16 * kNr;
 
 template <int MR>
 void tile(int64_t segments, const SconvSegment* segment_list, const float* const* pixels,
-          const float* weights, float* const* out, int64_t out_offset, int64_t channels) {
+          const float* weights, float* const* out, int64_t out_offset, int64_t channels,
+          const float* bias, bool relu) {
   __m512 acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_ps();
@@ -36,7 +37,13 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
     const int64_t left = channels - 16 * j;
     if (left <= 0) break;
     const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
-    for (int p = 0; p < MR; ++p) _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, acc[p][j]);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * j) : _mm512_setzero_ps();
+    for (int p = 0; p < MR; ++p) {
+      __m512 v = bias ? _mm512_add_ps(acc[p][j], b) : acc[p][j];
+      // max with 0 as the first operand returns v when v is NaN or -0, as the contract says.
+      if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, v);
+    }
   }
 }
 
@@ -45,10 +52,11 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
 void sconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t segments,
                                        const SconvSegment* segment_list,
                                        const float* const* pixels, const float* weights,
-                                       float* const* out, int64_t out_offset, int64_t channels) {
+                                       float* const* out, int64_t out_offset, int64_t channels,
+                                       const float* bias, bool relu) {
   with_tile_rows<6>(mr, [&](auto rows) {
     tile<decltype(rows)::value>(segments, segment_list, pixels, weights, out, out_offset,
-                                channels);
+                                channels, bias, relu);
   });
 }
 
