@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "xnorinfer/base/parallel.h"
 #include "xnorinfer/base/scratch_carver.h"
 
 namespace xnorinfer {
@@ -33,18 +34,14 @@ bool all_finite(const float* v, int64_t n) {
 
 // The direct path's per-thread arrays, carved from the scratch (or only measured).
 struct DirectScratch {
-  TileTapClasses classes;  // without tap lists: the kernel reads segments
-  SconvSegment* segments;  // per class, kh segments
-  const float** pixels;    // per ordered pixel
+  const float** pixels;  // per tile pixel: its window's first float in the padded copy
   float** out;
   size_t size;
 
-  DirectScratch(int64_t tile, int64_t kh, uint8_t* buffer) {
+  explicit DirectScratch(uint8_t* buffer) {
     ScratchCarver carve(buffer);
-    classes = TileTapClasses::carve(carve, tile, 0);
-    segments = carve.take<SconvSegment>(tile * kh);
-    pixels = carve.take<const float*>(tile);
-    out = carve.take<float*>(tile);
+    pixels = carve.take<const float*>(kConvTilePixels);
+    out = carve.take<float*>(kConvTilePixels);
     size = carve.size();
   }
 };
@@ -73,7 +70,7 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
   // The direct kernel only on the ISA it was written for (no slower stand-in), and only with
   // finite weights: a skipped padded tap then adds exactly what im2col's 0 * w adds.
   windows_in_place_ = !direct_ && group == 1 && geom.dilation_w == 1 && sconv_.isa == isa &&
-                      in_channels <= kMaxInPlaceChannels &&
+                      in_channels <= kMaxInPlaceChannels && geom.kh <= kMaxDirectKernelRows &&
                       all_finite(weights_ohwi, out_channels * k_per_group_);
   if (windows_in_place_) {
     sconv_weights_ = pack_float_weights(weights_ohwi, out_channels, k_per_group_, sconv_.nb);
@@ -92,52 +89,76 @@ TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) c
 }
 
 size_t FloatConvCore::scratch_bytes() const {
-  if (windows_in_place_) {
-    return DirectScratch(kConvTilePixels, geom_.kh, nullptr).size;
-  }
+  if (windows_in_place_) return DirectScratch(nullptr).size;
   return direct_ ? 0 : static_cast<size_t>(kConvTilePixels * k_per_group_) * sizeof(float);
 }
 
-// Groups the tile's pixels by which taps fall inside the image; each window row inside is one
-// segment of (kx1 - kx0) * C contiguous floats, read in place by the sconv kernel.
-void FloatConvCore::compute_direct(const Tensor& x, int64_t n, int64_t p0, int64_t count,
-                                   int64_t out_w, float* out, uint8_t* scratch) const {
+FloatConvCore::PaddedLayout FloatConvCore::padded(const Shape& x) const {
+  const int64_t height = x[1] + geom_.pad_top + geom_.pad_bottom;
+  const int64_t width = x[2] + geom_.pad_left + geom_.pad_right;
+  return {height, width, round_up(height * width * in_channels_, 16)};  // 64-byte images
+}
+
+size_t FloatConvCore::shared_scratch_bytes(const TensorInfo& x) const {
+  if (!windows_in_place_) return 0;
+  return static_cast<size_t>(x.shape[0] * padded(x.shape).image_floats) * sizeof(float);
+}
+
+// The direct path's input: each image copied with its zero padding around it, so that every
+// window is whole and the kernels see one segment list. Its zeros add what im2col's do (+0 * w
+// for finite weights), so the sums are the sgemm path's, bit for bit.
+void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContext& ctx) const {
+  if (!windows_in_place_) return;
   const Shape& xs = x.shape();
+  const PaddedLayout layout = padded(xs);
+  const int64_t c = in_channels_, row = layout.width * c;
+  float* images = reinterpret_cast<float*>(ctx.shared_scratch);
+  parallel_for(xs[0] * layout.height, ctx.num_threads, [&](int64_t task, int) {
+    const int64_t n = task / layout.height, py = task % layout.height, iy = py - geom_.pad_top;
+    float* dst = images + n * layout.image_floats + py * row;
+    if (iy < 0 || iy >= xs[1]) {
+      std::fill(dst, dst + row, 0.0f);
+      return;
+    }
+    const int64_t left = geom_.pad_left * c, inside = xs[2] * c;
+    std::fill(dst, dst + left, 0.0f);
+    std::memcpy(dst + left, x.f32() + (n * xs[1] + iy) * inside, inside * sizeof(float));
+    std::fill(dst + left + inside, dst + row, 0.0f);
+  });
+}
+
+// Every window is whole in the padded copy: row ky of a window is kw * C contiguous floats,
+// one segment, read in place by the sconv kernel.
+void FloatConvCore::compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w,
+                                   const Shape& xs, float* out, const RunContext& ctx,
+                                   uint8_t* scratch) const {
   const int64_t c = in_channels_;
-  DirectScratch s(kConvTilePixels, geom_.kh, scratch);
-  classify_tile(geom_, xs[1], xs[2], out_w, c, p0, count, s.classes);
-  const float* image = x.f32() + n * xs[1] * xs[2] * c;
-  for (int64_t k = 0; k < s.classes.count; ++k) {
-    const TapWindow& w = s.classes.windows[k];
-    SconvSegment* segments = s.segments + k * geom_.kh;
-    for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
-      segments[ky - w.ky0] = {(ky - w.ky0) * geom_.dilation_h * xs[2] * c,
-                              (ky * geom_.kw + w.kx0) * c, (w.kx1 - w.kx0) * c};
-    }
-    for (int64_t i = s.classes.begin[k]; i < s.classes.begin[k + 1]; ++i) {
-      const int64_t p = s.classes.order[i];
-      s.pixels[i] = image + s.classes.first_tap[p] * c;
-      s.out[i] = out + p * out_channels_;
-    }
+  const PaddedLayout layout = padded(xs);
+  const float* image = reinterpret_cast<const float*>(ctx.shared_scratch) + n * layout.image_floats;
+  DirectScratch s(scratch);
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t oy = (p0 + i) / out_w, ox = (p0 + i) % out_w;
+    s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c;
+    s.out[i] = out + i * out_channels_;
+  }
+  SconvSegment segments[kMaxDirectKernelRows];
+  for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+    segments[ky] = {ky * geom_.dilation_h * layout.width * c, ky * geom_.kw * c, geom_.kw * c};
   }
   for (int64_t o = 0; o < out_channels_; o += sconv_.nb) {
     const float* panel = sconv_weights_.from(o);
     const int64_t channels = std::min<int64_t>(sconv_.nb, out_channels_ - o);
-    for (int64_t k = 0; k < s.classes.count; ++k) {
-      const int64_t rows = s.classes.windows[k].ky1 - s.classes.windows[k].ky0;
-      for (int64_t i = s.classes.begin[k]; i < s.classes.begin[k + 1]; i += sconv_.mr) {
-        const int64_t mr = std::min<int64_t>(sconv_.mr, s.classes.begin[k + 1] - i);
-        sconv_.fn(mr, rows, s.segments + k * geom_.kh, s.pixels + i, panel, s.out + i, o, channels,
-                  fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
-      }
+    for (int64_t i = 0; i < count; i += sconv_.mr) {
+      sconv_.fn(std::min<int64_t>(sconv_.mr, count - i), geom_.kh, segments, s.pixels + i, panel,
+                s.out + i, o, channels, fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
     }
   }
 }
 
 void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
-                            int64_t out_w, float* y_tile, const RunContext&,
+                            int64_t out_w, float* y_tile, const RunContext& ctx,
                             uint8_t* scratch) const {
-  if (windows_in_place_) return compute_direct(x, n, p0, count, out_w, y_tile, scratch);
+  if (windows_in_place_) return compute_direct(n, p0, count, out_w, x.shape(), y_tile, ctx, scratch);
   float* cols = reinterpret_cast<float*>(scratch);
   const Shape& xs = x.shape();
   const int64_t og = out_channels_ / group_;

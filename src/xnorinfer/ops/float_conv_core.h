@@ -1,7 +1,8 @@
 // Float convolution shared by Conv2d and BwnConv2d: NHWC input, im2col tiles through the float
 // GEMM kernel, weights packed once at creation into each group's GEMM panels. Layers with few
 // input channels (RGB stems) read their windows in place through the direct kernels
-// (kernels/sconv) where the ISA has one: the same rounding, without the im2col copy.
+// (kernels/sconv) where the ISA has one, from a zero-padded copy of the input: the same
+// rounding, without the im2col copy.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,6 @@
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/conv_core.h"
 #include "xnorinfer/ops/conv_geometry.h"
-#include "xnorinfer/ops/conv_taps.h"
 #include "xnorinfer/ops/float_weights.h"
 #include "xnorinfer/ops/op_util.h"
 
@@ -27,6 +27,9 @@ class FloatConvCore final : public ConvCore {
 
   TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const override;
   size_t scratch_bytes() const override;
+  size_t shared_scratch_bytes(const TensorInfo& x) const override;
+  // The direct path copies the input, zero-padded, into the shared scratch.
+  void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const override;
   void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
                const RunContext& ctx, uint8_t* scratch) const override;
   int64_t out_channels() const override { return out_channels_; }
@@ -34,8 +37,15 @@ class FloatConvCore final : public ConvCore {
   bool applies_relu() const override { return fused_relu_; }
 
  private:
-  void compute_direct(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
-                      float* out, uint8_t* scratch) const;
+  // Kernel heights up to which the direct path keeps its segment list on the stack.
+  static constexpr int64_t kMaxDirectKernelRows = 32;
+  struct PaddedLayout {
+    int64_t height, width, image_floats;
+  };
+
+  PaddedLayout padded(const Shape& x) const;
+  void compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w, const Shape& xs,
+                      float* out, const RunContext& ctx, uint8_t* scratch) const;
 
   ConvGeometry geom_;
   int64_t group_, in_channels_, out_channels_, k_per_group_;
