@@ -159,9 +159,10 @@ Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_
 
 // float(a [m, k] (uint8) @ w [k, n] (int8) - correction) * multiplier + bias, per column,
 // through an int8 direct conv kernel: each row of a is one pixel whose window is `rows` rows of
-// k / rows bytes (a multiple of 4), with the kernel's weight panels (qconv.h).
+// k / rows bytes (a multiple of 4), with the kernel's weight panels (qconv.h); then the relu when
+// asked.
 Floats qconv(const std::string& kernel, const Bytes& a, const Int8s& w, int64_t rows,
-             const Int32s& correction, const Floats& multiplier, const Floats& bias) {
+             const Int32s& correction, const Floats& multiplier, const Floats& bias, bool relu) {
   require_rank2(a, "a");
   require_rank2(w, "w");
   const int64_t m = a.shape(0), k = a.shape(1), n = w.shape(1);
@@ -190,7 +191,7 @@ Floats qconv(const std::string& kernel, const Bytes& a, const Int8s& w, int64_t 
     out[p] = c.mutable_data() + p * n;
   }
   for (int64_t o = 0; o < n; o += qconv.nb) {
-    const QconvOutput output{correction.data() + o, multiplier.data() + o, bias.data() + o};
+    const QconvOutput output{correction.data() + o, multiplier.data() + o, bias.data() + o, relu};
     for (int64_t p = 0; p < m; p += qconv.mr) {
       qconv.fn(std::min<int64_t>(qconv.mr, m - p), rows, k / rows, k / rows, pixels.data() + p,
                packed + (o / qconv.nb) * panel, output, out.data() + p, o,
@@ -202,9 +203,9 @@ Floats qconv(const std::string& kernel, const Bytes& a, const Int8s& w, int64_t 
 
 // a [m, k] @ w [k, n] (both bf16 bits, uint16) + bias through a bf16 direct conv kernel, each
 // row of a one pixel whose window is `rows` rows of k / rows elements (an even count), with the
-// kernel's weight panels (bfconv.h).
+// kernel's weight panels (bfconv.h); then the relu when asked.
 Floats bfconv(const std::string& kernel, const Halves& a, const Halves& w, int64_t rows,
-              const Floats& bias) {
+              const Floats& bias, bool relu) {
   require_rank2(a, "a");
   require_rank2(w, "w");
   const int64_t m = a.shape(0), k = a.shape(1), n = w.shape(1);
@@ -236,7 +237,7 @@ Floats bfconv(const std::string& kernel, const Halves& a, const Halves& w, int64
     for (int64_t p = 0; p < m; p += bfconv.mr) {
       bfconv.fn(std::min<int64_t>(bfconv.mr, m - p), rows, row_bytes, row_bytes,
                 pixels.data() + p, panels.data() + (o / bfconv.nb) * panel, bias.data() + o,
-                out.data() + p, o, std::min<int64_t>(bfconv.nb, n - o));
+                relu, out.data() + p, o, std::min<int64_t>(bfconv.nb, n - o));
     }
   }
   return c;
@@ -295,9 +296,9 @@ void register_testing(py::module_ t) {
   "A fresh ForkGate through (now_ns, latest_start_ns) events: whether it allowed each fork "
   "before recording it (latest_start_ns < 0: a query only).");
   t.def("bfconv", &bfconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
-        py::arg("bias"));
+        py::arg("bias"), py::arg("relu") = false);
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
-        py::arg("correction"), py::arg("multiplier"), py::arg("bias"));
+        py::arg("correction"), py::arg("multiplier"), py::arg("bias"), py::arg("relu") = false);
   t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1,
         py::arg("bias") = py::none(), py::arg("relu") = false);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);

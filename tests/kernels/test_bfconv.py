@@ -91,3 +91,24 @@ def test_bad_rows_is_an_error():
     with pytest.raises(ValueError, match="even counts"):
         _core.testing.bfconv(KERNELS[0]["name"], np.zeros((1, 3), np.uint16),
                              np.zeros((3, 1), np.uint16), 1, np.zeros(1, np.float32))
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+def test_fused_relu_equals_the_ops_relu(kernel):
+    """v < 0 ? 0 : v after the bias, bit for bit: negatives to +0, a -0 result kept."""
+    require_runs_here(kernel)
+    rng = np.random.default_rng(5)
+    a = to_bf16(rng.standard_normal((13, 154)).astype(np.float32))
+    a[0] = 0  # row 0: acc +0, + bias; column 0's bias -0 gives +0
+    w = to_bf16(rng.standard_normal((154, 70)).astype(np.float32) * 0.1)
+    bias = rng.standard_normal(70).astype(np.float32)
+    bias[0] = -0.0
+    plain = _core.testing.bfconv(kernel["name"], a, w, 7, bias)
+    got = _core.testing.bfconv(kernel["name"], a, w, 7, bias, relu=True)
+    assert (plain < 0).any()
+    np.testing.assert_array_equal(got.view(np.uint32),
+                                  np.where(plain < 0, np.float32(0), plain).view(np.uint32))
+    a = to_bf16(np.array([[-2.0 ** -70, 0]], np.float32))  # a flushed -0 sum, + bias -0: -0
+    w = to_bf16(np.array([[2.0 ** -60], [1]], np.float32))
+    kept = _core.testing.bfconv(kernel["name"], a, w, 1, np.array([-0.0], np.float32), relu=True)
+    assert kept.view(np.uint32)[0, 0] == np.float32(-0.0).view(np.uint32)

@@ -71,3 +71,24 @@ def test_extreme_values_do_not_saturate(kernel, weight):
 def test_bad_rows_is_an_error():
     with pytest.raises(ValueError, match="multiples of 4"):
         qconv(KERNELS[0], np.zeros((1, 6), np.uint8), np.zeros((6, 1), np.int8), 1)
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])
+@pytest.mark.parametrize("m,k,n,rows", [(6, 168, 64, 7), (13, 48, 130, 3)])
+def test_fused_relu_equals_the_ops_relu(kernel, m, k, n, rows):
+    """The relu after the dequantization, as Conv2d's activation would apply it: v < 0 ? 0 : v,
+    bit for bit (a -0 result stays -0)."""
+    require_runs_here(kernel)
+    rng = np.random.default_rng(m + n)
+    a = rng.integers(0, 256, (m, k), dtype=np.uint8)
+    w = rng.integers(-127, 128, (k, n), dtype=np.int8)
+    correction = (a[0].astype(np.int64) @ w.astype(np.int64)).astype(np.int32)  # row 0: sum 0
+    multiplier = rng.standard_normal(n).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    bias[0] = -0.0  # row 0, column 0: 0 * m + -0 = -0 (or +0, by m's sign): kept
+    args = (kernel["name"], a, w, rows, correction, multiplier, bias)
+    plain = _core.testing.qconv(*args)
+    got = _core.testing.qconv(*args, relu=True)
+    want = np.where(plain < 0, np.float32(0), plain)
+    assert (plain < 0).any()
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))

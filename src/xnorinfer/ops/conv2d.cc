@@ -58,7 +58,7 @@ class Conv2d final : public Op {
         core_ = std::make_unique<QuantConvCore>(
             check_, precision == "int8" ? QuantConvCore::Precision::kInt8
                                         : QuantConvCore::Precision::kBf16,
-            geom, w.shape()[3], out_channels, w.f32(), bias_, args.isa);
+            geom, w.shape()[3], out_channels, w.f32(), bias_, activation_.relu(), args.isa);
       } else if (precision == "float32") {
         core_ = std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group,
                                                 out_channels, w.f32(), args.isa, bias_,

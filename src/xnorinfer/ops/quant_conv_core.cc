@@ -107,7 +107,7 @@ const char* name_of(QuantConvCore::Precision precision) {
 
 QuantConvCore::QuantConvCore(const NodeChecker& check, Precision precision,
                              const ConvGeometry& geom, int64_t in_channels, int64_t out_channels,
-                             const float* weights_ohwi, const float* bias, Isa isa)
+                             const float* weights_ohwi, const float* bias, bool relu, Isa isa)
     : precision_(precision),
       geom_(geom),
       in_channels_(in_channels),
@@ -119,7 +119,8 @@ QuantConvCore::QuantConvCore(const NodeChecker& check, Precision precision,
       mr_(precision == Precision::kInt8 ? qconv_.mr : bfconv_.mr),
       nb_(precision == Precision::kInt8 ? qconv_.nb : bfconv_.nb),
       bias_(bias ? std::vector<float>(bias, bias + out_channels)
-                 : std::vector<float>(static_cast<size_t>(out_channels), 0.0f)) {
+                 : std::vector<float>(static_cast<size_t>(out_channels), 0.0f)),
+      relu_(relu) {
   const std::string name = name_of(precision);
   if (geom.dilation_w != 1) check.fail("precision " + name + " needs dilations[1] == 1");
   if (geom.kh * row_bytes_ > kMaxWindowBytes) {
@@ -298,7 +299,7 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
       const uint8_t* panel = panels_.data() + (o / nb_) * panel_bytes_;
       for (int64_t i = 0; i < count; i += mr_) {
         bfconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i,
-                   panel, bias_.data() + o, s.out + i, o, std::min(nb_, oc - o));
+                   panel, bias_.data() + o, relu_, s.out + i, o, std::min(nb_, oc - o));
       }
     }
     return;
@@ -310,7 +311,7 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
   const int8_t* panels = reinterpret_cast<const int8_t*>(panels_.data());
   for (int64_t o = 0; o < oc; o += nb_) {
     const int8_t* panel = panels + (o / nb_) * panel_bytes_;
-    const QconvOutput output{s.correction + o, s.multiplier + o, bias_.data() + o};
+    const QconvOutput output{s.correction + o, s.multiplier + o, bias_.data() + o, relu_};
     for (int64_t i = 0; i < count; i += mr_) {
       qconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i, panel,
                 output, s.out + i, o, std::min(nb_, oc - o));

@@ -30,10 +30,10 @@ class QuantConvCore final : public ConvCore {
   enum class Precision { kInt8, kBf16 };
 
   // weights_ohwi: O x KH x KW x C floats (one group, no horizontal dilation); bias: O floats
-  // added by the kernels, or nullptr.
+  // added by the kernels, or nullptr; relu: the op's relu, applied by the kernels too.
   QuantConvCore(const NodeChecker& check, Precision precision, const ConvGeometry& geom,
                 int64_t in_channels, int64_t out_channels, const float* weights_ohwi,
-                const float* bias, Isa isa);
+                const float* bias, bool relu, Isa isa);
 
   TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const override;
   size_t scratch_bytes() const override;
@@ -45,6 +45,7 @@ class QuantConvCore final : public ConvCore {
                const RunContext& ctx, uint8_t* scratch) const override;
   int64_t out_channels() const override { return out_channels_; }
   bool adds_bias() const override { return true; }
+  bool applies_relu() const override { return relu_; }
 
  private:
   struct ImageQuantization {
@@ -85,6 +86,7 @@ class QuantConvCore final : public ConvCore {
   std::vector<float> weight_scale_;
   std::vector<int32_t> weight_sum_;
   std::vector<float> bias_;
+  bool relu_;
 };
 
 }  // namespace xnorinfer

@@ -8,7 +8,7 @@
 // at byte ((r * row_bytes + 2k) / 4) * NB * 4 + j * 4 + (2k) % 4 of the weights:
 //   acc = +0; for each row r, for each step s < row_bytes / 4:
 //     acc = step(step(acc, a(2s + 1), w(2s + 1)), a(2s), w(2s))
-//   out[p][out_offset + j] = acc + bias[j]
+//   v = acc + bias[j];  out[p][out_offset + j] = relu ? (v < 0 ? 0 : v) : v
 // where step(acc, a, w) = flush(fma(a, w, acc)) in float32 with round-to-nearest-even and
 // flush() setting a subnormal result to zero of its sign (VDPBF16PS: the odd element first,
 // fused, denormal outputs flushed; inputs here are never subnormal: the op flushes them when it
@@ -21,11 +21,11 @@ namespace xnorinfer {
 
 using BfconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
                           const uint8_t* const* pixels, const uint8_t* weights, const float* bias,
-                          float* const* out, int64_t out_offset, int64_t channels);
+                          bool relu, float* const* out, int64_t out_offset, int64_t channels);
 
 #define XI_BFCONV(fn, isa, feature, mr, nb)                                                   \
   void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const uint8_t*,          \
-          const float*, float* const*, int64_t, int64_t);
+          const float*, bool, float* const*, int64_t, int64_t);
 #include "xnorinfer/kernels/bfconv/bfconv.inc"
 #undef XI_BFCONV
 

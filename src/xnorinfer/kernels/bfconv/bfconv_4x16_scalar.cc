@@ -28,7 +28,8 @@ inline float step(float acc, float a, float w) {
 
 void bfconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
                                  const uint8_t* const* pixels, const uint8_t* weights,
-                                 const float* bias, float* const* out, int64_t out_offset,
+                                 const float* bias, bool relu, float* const* out,
+                                 int64_t out_offset,
                                  int64_t channels) {
   constexpr int kNb = 16;
   for (int64_t p = 0; p < mr; ++p) {
@@ -43,7 +44,10 @@ void bfconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, i
         }
       }
     }
-    for (int64_t j = 0; j < channels; ++j) out[p][out_offset + j] = acc[j] + bias[j];
+    for (int64_t j = 0; j < channels; ++j) {
+      const float v = acc[j] + bias[j];
+      out[p][out_offset + j] = relu && v < 0.0f ? 0.0f : v;
+    }
   }
 }
 

@@ -22,8 +22,8 @@ inline __m512bh broadcast_pair(const uint8_t* p) {
 
 template <int MR>
 void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* const* pixels,
-          const uint8_t* weights, const float* bias, float* const* out, int64_t out_offset,
-          int64_t channels) {
+          const uint8_t* weights, const float* bias, bool relu, float* const* out,
+          int64_t out_offset, int64_t channels) {
   __m512 acc[MR][kNr];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_ps();
@@ -48,7 +48,9 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
     const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
     const __m512 b = _mm512_maskz_loadu_ps(m, bias + 16 * j);
     for (int p = 0; p < MR; ++p) {
-      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, _mm512_add_ps(acc[p][j], b));
+      __m512 v = _mm512_add_ps(acc[p][j], b);
+      if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);  // keeps -0, as v < 0 ? 0 : v
+      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, v);
     }
   }
 }
@@ -57,10 +59,10 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
 
 void bfconv_ukernel_6x64__avx512bf16(int64_t mr, int64_t rows, int64_t row_stride,
                                      int64_t row_bytes, const uint8_t* const* pixels,
-                                     const uint8_t* weights, const float* bias,
+                                     const uint8_t* weights, const float* bias, bool relu,
                                      float* const* out, int64_t out_offset, int64_t channels) {
   with_tile_rows<6>(mr, [&](auto tile_rows) {
-    tile<decltype(tile_rows)::value>(rows, row_stride, row_bytes, pixels, weights, bias, out,
+    tile<decltype(tile_rows)::value>(rows, row_stride, row_bytes, pixels, weights, bias, relu, out,
                                      out_offset, channels);
   });
 }

@@ -11,8 +11,9 @@
 //   sum = sum over r < rows, k < row_bytes of
 //       uint8(pixels[p][r * row_stride + k]) * int8(weights[((r * row_bytes + k) / 4) * NB * 4
 //                                                           + j * 4 + k % 4])
-//   out[p][out_offset + j] = float(sum - correction[j]) * multiplier[j] + bias[j]
-// (one float multiply, then one add: no fused multiply-add). Every product and sum is exact
+//   v = float(sum - correction[j]) * multiplier[j] + bias[j]
+//   out[p][out_offset + j] = relu ? (v < 0 ? 0 : v) : v
+// (one float multiply, then one add: no fused multiply-add; the relu keeps -0, as the Relu op). Every product and sum is exact
 // (|sum - correction| < 2^31 for the layer sizes the op accepts), so every kernel gives the same
 // floats. `weights` is 64-byte aligned; correction, multiplier and bias start at the block.
 #pragma once
@@ -26,6 +27,7 @@ struct QconvOutput {
   const int32_t* correction;  // zero point x weight sum
   const float* multiplier;    // activation scale x weight scale
   const float* bias;
+  bool relu = false;
 };
 
 using QconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,

@@ -49,7 +49,8 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
     const __m512 bias = _mm512_maskz_loadu_ps(m, output.bias + 16 * j);
     for (int p = 0; p < MR; ++p) {
       const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[p][j], correction));
-      const __m512 y = _mm512_add_ps(_mm512_mul_ps(sum, multiplier), bias);
+      __m512 y = _mm512_add_ps(_mm512_mul_ps(sum, multiplier), bias);
+      if (output.relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);  // keeps -0, as v < 0 ? 0 : v
       _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, y);
     }
   }
