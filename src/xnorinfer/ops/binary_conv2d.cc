@@ -32,6 +32,7 @@
 #include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/bit_copy.h"
+#include "xnorinfer/ops/channel_split.h"
 #include "xnorinfer/ops/conv_geometry.h"
 #include "xnorinfer/ops/conv_taps.h"
 #include "xnorinfer/ops/op_registry.h"
@@ -185,7 +186,10 @@ class BinaryConv2d final : public Op {
     const TilePlan& plan = static_cast<const TilePlan&>(*ctx.state);
     const int64_t tiles_per_image = plan.taps.tiles();
     const int64_t tiles = in[kX]->shape()[0] * tiles_per_image;
-    const int64_t chunk = channel_chunk(tiles, ctx.num_threads);
+    // A chunk is a whole number of 64-channel words (and so of kernel blocks), so packed
+    // outputs never share a word between tasks; with groups, a task keeps all channels.
+    const int64_t chunk = channel_chunk(tiles, ctx.num_threads, out_channels_,
+                                        group_ > 1 ? 0 : kBitsPerWord);
     const int64_t chunks = (out_channels_ + chunk - 1) / chunk;
     parallel_for(tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
@@ -239,18 +243,6 @@ class BinaryConv2d final : public Op {
       size = carve.size();
     }
   };
-
-  // Output channels per task. Small images (the deep layers) have few pixel tiles, so their
-  // channels are split too, until every thread has several tasks. A chunk is a whole number of
-  // 64-channel words (and so of kernel blocks), so packed outputs never share a word between
-  // tasks; with groups, a task keeps all channels. Results do not depend on the split.
-  int64_t channel_chunk(int64_t tiles, int num_threads) const {
-    constexpr int64_t kTasksPerThread = 4;
-    const int64_t wanted = kTasksPerThread * num_threads;
-    if (group_ > 1 || tiles >= wanted) return out_channels_;
-    const int64_t chunks = std::min((wanted + tiles - 1) / tiles, words_for_bits(out_channels_));
-    return round_up((out_channels_ + chunks - 1) / chunks, kBitsPerWord);
-  }
 
   // Points each ordered tile pixel at group g's words of its first valid tap (pointer mode), or
   // copies its valid taps' group-g bits into a contiguous row (row mode, for groups that do not

@@ -9,6 +9,7 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/activation.h"
+#include "xnorinfer/ops/channel_split.h"
 #include "xnorinfer/ops/conv_max_pool.h"
 #include "xnorinfer/ops/float_conv_core.h"
 #include "xnorinfer/ops/float_weights.h"
@@ -93,31 +94,37 @@ class Conv2d final : public Op {
     core_->prepare(check_, x, ctx);
     const int64_t oc = core_->out_channels();
     const bool with_epilogue = scale_ || bias_ || !activation_.none();
-    const auto epilogue = [&](float* y, int64_t rows) {
+    // What the core left to do on channels [c.begin, c.end) of `rows` output rows.
+    const auto finish = [&](float* y, int64_t rows, OutputChannels c) {
       if (!with_epilogue) return;
       for (int64_t r = 0; r < rows; ++r, y += oc) {
         if (scale_) {
-          for (int64_t o = 0; o < oc; ++o) y[o] = y[o] * scale_[o] + bias_[o];
+          for (int64_t o = c.begin; o < c.end; ++o) y[o] = y[o] * scale_[o] + bias_[o];
         } else if (bias_) {
-          for (int64_t o = 0; o < oc; ++o) y[o] += bias_[o];
+          for (int64_t o = c.begin; o < c.end; ++o) y[o] += bias_[o];
         }
-        activation_.apply(y, 0, oc);
+        activation_.apply(y + c.begin, c.begin, c.end - c.begin);
       }
     };
     if (pool_) {
-      pool_->run(*core_, x, core_->infer(check_, x.info).shape, *out[0], ctx, epilogue);
+      pool_->run(*core_, x, core_->infer(check_, x.info).shape, *out[0], ctx,
+                 [&](float* y, int64_t rows) { finish(y, rows, {0, oc}); });
       return;
     }
     const Shape& ys = out[0]->shape();
     const int64_t pixels = ys[1] * ys[2];
     const int64_t tiles = (pixels + kConvTilePixels - 1) / kConvTilePixels;
-    parallel_for(ys[0] * tiles, ctx.num_threads, [&](int64_t task, int thread) {
-      const int64_t n = task / tiles;
-      const int64_t p0 = (task % tiles) * kConvTilePixels;
+    const int64_t chunk = channel_chunk(ys[0] * tiles, ctx.num_threads, oc, core_->channel_block());
+    const int64_t chunks = (oc + chunk - 1) / chunk;
+    parallel_for(ys[0] * tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
+      const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
+      const int64_t n = tile / tiles;
+      const int64_t p0 = (tile % tiles) * kConvTilePixels;
       const int64_t count = std::min(kConvTilePixels, pixels - p0);
+      const OutputChannels channels{o0, std::min(o0 + chunk, oc)};
       float* y = out[0]->f32() + (n * pixels + p0) * oc;
-      core_->compute(x, n, p0, count, ys[2], y, ctx, ctx.thread_scratch(thread));
-      epilogue(y, count);
+      core_->compute(x, n, p0, count, ys[2], y, channels, ctx, ctx.thread_scratch(thread));
+      finish(y, count, channels);
     });
   }
 

@@ -15,6 +15,11 @@ namespace xnorinfer {
 // Output pixels per compute() call at most: a multiple of every kernel's tile height (4, 6, 8).
 constexpr int64_t kConvTilePixels = 96;
 
+// A range of output channels [begin, end).
+struct OutputChannels {
+  int64_t begin, end;
+};
+
 class ConvCore {
  public:
   virtual ~ConvCore() = default;
@@ -33,11 +38,17 @@ class ConvCore {
     (void)check, (void)x, (void)ctx;
   }
 
-  // The conv (without the op's bias unless adds_bias(), then its relu if applies_relu()) of output pixels [p0, p0 + count) of
-  // image n, pixel p at out + (p - p0) * out_channels(); count <= kConvTilePixels and the
-  // pixels (row-major over the output's `out_w` columns) lie in one image.
+  // The conv (without the op's bias unless adds_bias(), then its relu if applies_relu()) of
+  // output pixels [p0, p0 + count) of image n, channels `channels`, pixel p's at
+  // out + (p - p0) * out_channels() + channel; count <= kConvTilePixels and the pixels
+  // (row-major over the output's `out_w` columns) lie in one image. `channels` is all of them,
+  // or starts on a multiple of channel_block().
   virtual void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
-                       float* out, const RunContext& ctx, uint8_t* scratch) const = 0;
+                       float* out, OutputChannels channels, const RunContext& ctx,
+                       uint8_t* scratch) const = 0;
+  // The output channels a compute() call can be limited to come in blocks of this many (0:
+  // only all of them), so that a small image can still be split among threads.
+  virtual int64_t channel_block() const { return 0; }
 
   virtual int64_t out_channels() const = 0;
   virtual bool adds_bias() const { return false; }

@@ -60,7 +60,8 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         float* out = slot(row);
         for (int64_t c0 = 0; c0 < conv_w; c0 += kConvTilePixels) {
           const int64_t count = std::min(kConvTilePixels, conv_w - c0);
-          core.compute(x, n, row * conv_w + c0, count, conv_w, out + c0 * channels, ctx, scratch);
+          core.compute(x, n, row * conv_w + c0, count, conv_w, out + c0 * channels,
+                       {0, channels}, ctx, scratch);
         }
         epilogue(out, conv_w);
         // The row's maxima across each pooled column's window, once for every pooled row that

@@ -130,8 +130,8 @@ void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContex
 // Every window is whole in the padded copy: row ky of a window is kw * C contiguous floats,
 // one segment, read in place by the sconv kernel.
 void FloatConvCore::compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w,
-                                   const Shape& xs, float* out, const RunContext& ctx,
-                                   uint8_t* scratch) const {
+                                   const Shape& xs, float* out, OutputChannels channels,
+                                   const RunContext& ctx, uint8_t* scratch) const {
   const int64_t c = in_channels_;
   const PaddedLayout layout = padded(xs);
   const float* image = reinterpret_cast<const float*>(ctx.shared_scratch) + n * layout.image_floats;
@@ -145,27 +145,36 @@ void FloatConvCore::compute_direct(int64_t n, int64_t p0, int64_t count, int64_t
   for (int64_t ky = 0; ky < geom_.kh; ++ky) {
     segments[ky] = {ky * geom_.dilation_h * layout.width * c, ky * geom_.kw * c, geom_.kw * c};
   }
-  for (int64_t o = 0; o < out_channels_; o += sconv_.nb) {
+  for (int64_t o = channels.begin; o < channels.end; o += sconv_.nb) {
     const float* panel = sconv_weights_.from(o);
-    const int64_t channels = std::min<int64_t>(sconv_.nb, out_channels_ - o);
+    const int64_t width = std::min<int64_t>(sconv_.nb, channels.end - o);
     for (int64_t i = 0; i < count; i += sconv_.mr) {
       sconv_.fn(std::min<int64_t>(sconv_.mr, count - i), geom_.kh, segments, s.pixels + i, panel,
-                s.out + i, o, channels, fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
+                s.out + i, o, width, fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
     }
   }
 }
 
+int64_t FloatConvCore::channel_block() const {
+  if (group_ != 1) return 0;
+  return windows_in_place_ ? sconv_.nb : sgemm_.nr;
+}
+
 void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
-                            int64_t out_w, float* y_tile, const RunContext& ctx,
-                            uint8_t* scratch) const {
-  if (windows_in_place_) return compute_direct(n, p0, count, out_w, x.shape(), y_tile, ctx, scratch);
+                            int64_t out_w, float* y_tile, OutputChannels channels,
+                            const RunContext& ctx, uint8_t* scratch) const {
+  if (windows_in_place_) {
+    return compute_direct(n, p0, count, out_w, x.shape(), y_tile, channels, ctx, scratch);
+  }
   float* cols = reinterpret_cast<float*>(scratch);
   const Shape& xs = x.shape();
-  const int64_t og = out_channels_ / group_;
   const int64_t cg = in_channels_ / group_;
+  // One group, or all channels: a group's columns are [g * og, (g + 1) * og).
+  const int64_t og = group_ == 1 ? channels.end - channels.begin : out_channels_ / group_;
+  const int64_t o0 = group_ == 1 ? channels.begin : 0;
   if (direct_) {
     const float* x_tile = x.f32() + (n * xs[1] * xs[2] + p0) * in_channels_;
-    sgemm_.fn(count, og, k_per_group_, x_tile, in_channels_, weights_[0].from(0), y_tile,
+    sgemm_.fn(count, og, k_per_group_, x_tile, in_channels_, weights_[0].from(o0), y_tile + o0,
               out_channels_);
     return;
   }
@@ -201,8 +210,8 @@ void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
         }
       }
     }
-    sgemm_.fn(count, og, k_per_group_, cols, k_per_group_, weights_[g].from(0), y_tile + g * og,
-              out_channels_);
+    sgemm_.fn(count, og, k_per_group_, cols, k_per_group_, weights_[g].from(o0),
+              y_tile + o0 + g * og, out_channels_);
   }
 }
 

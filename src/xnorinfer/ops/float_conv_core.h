@@ -31,7 +31,8 @@ class FloatConvCore final : public ConvCore {
   // The direct path copies the input, zero-padded, into the shared scratch.
   void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const override;
   void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
-               const RunContext& ctx, uint8_t* scratch) const override;
+               OutputChannels channels, const RunContext& ctx, uint8_t* scratch) const override;
+  int64_t channel_block() const override;
   int64_t out_channels() const override { return out_channels_; }
   bool adds_bias() const override { return fused_bias_ != nullptr; }
   bool applies_relu() const override { return fused_relu_; }
@@ -45,7 +46,8 @@ class FloatConvCore final : public ConvCore {
 
   PaddedLayout padded(const Shape& x) const;
   void compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w, const Shape& xs,
-                      float* out, const RunContext& ctx, uint8_t* scratch) const;
+                      float* out, OutputChannels channels, const RunContext& ctx,
+                      uint8_t* scratch) const;
 
   ConvGeometry geom_;
   int64_t group_, in_channels_, out_channels_, k_per_group_;

@@ -278,9 +278,11 @@ void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py,
   std::memset(dst + left + inside * e, pad, static_cast<size_t>(row - left - inside * e));
 }
 
+int64_t QuantConvCore::channel_block() const { return nb_; }
+
 void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
-                            int64_t out_w, float* out, const RunContext& ctx,
-                            uint8_t* scratch) const {
+                            int64_t out_w, float* out, OutputChannels channels,
+                            const RunContext& ctx, uint8_t* scratch) const {
   const Shape& xs = x.shape();
   const int64_t c = in_channels_, oc = out_channels_;
   const PaddedLayout layout = padded(xs);
@@ -295,26 +297,26 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
   }
   const int64_t row_stride = geom_.dilation_h * layout.width * c * e;
   if (precision_ == Precision::kBf16) {
-    for (int64_t o = 0; o < oc; o += nb_) {
+    for (int64_t o = channels.begin; o < channels.end; o += nb_) {
       const uint8_t* panel = panels_.data() + (o / nb_) * panel_bytes_;
       for (int64_t i = 0; i < count; i += mr_) {
         bfconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i,
-                   panel, bias_.data() + o, relu_, s.out + i, o, std::min(nb_, oc - o));
+                   panel, bias_.data() + o, relu_, s.out + i, o, std::min(nb_, channels.end - o));
       }
     }
     return;
   }
-  for (int64_t o = 0; o < oc; ++o) {
+  for (int64_t o = channels.begin; o < channels.end; ++o) {
     s.correction[o] = q.zero * weight_sum_[o];
     s.multiplier[o] = q.scale * weight_scale_[o];
   }
   const int8_t* panels = reinterpret_cast<const int8_t*>(panels_.data());
-  for (int64_t o = 0; o < oc; o += nb_) {
+  for (int64_t o = channels.begin; o < channels.end; o += nb_) {
     const int8_t* panel = panels + (o / nb_) * panel_bytes_;
     const QconvOutput output{s.correction + o, s.multiplier + o, bias_.data() + o, relu_};
     for (int64_t i = 0; i < count; i += mr_) {
       qconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i, panel,
-                output, s.out + i, o, std::min(nb_, oc - o));
+                output, s.out + i, o, std::min(nb_, channels.end - o));
     }
   }
 }

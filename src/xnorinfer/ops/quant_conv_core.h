@@ -42,7 +42,8 @@ class QuantConvCore final : public ConvCore {
   // an image holds NaN or infinity.
   void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const override;
   void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
-               const RunContext& ctx, uint8_t* scratch) const override;
+               OutputChannels channels, const RunContext& ctx, uint8_t* scratch) const override;
+  int64_t channel_block() const override;
   int64_t out_channels() const override { return out_channels_; }
   bool adds_bias() const override { return true; }
   bool applies_relu() const override { return relu_; }
