@@ -1,6 +1,7 @@
 // AVX-512 VNNI direct int8 convolution: 6 pixels x 64 output channels in 24 zmm accumulators;
 // per 4 window bytes, 4 weight vectors and one 32-bit broadcast per pixel feed 24 VPDPBUSD
 // (64 multiply-adds each, four times an FMA's), read in place from the quantized image.
+// A narrower last block (a 96-channel layer's channels 64-95) runs on fewer vectors.
 #include <immintrin.h>
 
 #include <cstring>
@@ -20,27 +21,27 @@ inline __m512i broadcast_u32(const uint8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-template <int MR>
+template <int MR, int NR>
 void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* const* pixels,
           const int8_t* weights, const QconvOutput& output, float* const* out,
           int64_t out_offset, int64_t channels) {
-  __m512i acc[MR][kNr];
+  __m512i acc[MR][NR];
   for (int p = 0; p < MR; ++p)
-    for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_si512();
+    for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_setzero_si512();
   const int8_t* w = weights;
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* ap[MR];
     for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + r * row_stride;
     for (int64_t k = 0; k < row_bytes; k += 4, w += 4 * kNb) {
-      __m512i wv[kNr];
-      for (int j = 0; j < kNr; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
+      __m512i wv[NR];
+      for (int j = 0; j < NR; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
       for (int p = 0; p < MR; ++p) {
         const __m512i av = broadcast_u32(ap[p] + k);
-        for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], av, wv[j]);
+        for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], av, wv[j]);
       }
     }
   }
-  for (int j = 0; j < kNr; ++j) {
+  for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 16 * j;
     if (left <= 0) break;
     const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
@@ -63,8 +64,10 @@ void qconv_ukernel_6x64__avx512vnni(int64_t mr, int64_t rows, int64_t row_stride
                                     const int8_t* weights, const QconvOutput& output,
                                     float* const* out, int64_t out_offset, int64_t channels) {
   with_tile_rows<6>(mr, [&](auto tile_rows) {
-    tile<decltype(tile_rows)::value>(rows, row_stride, row_bytes, pixels, weights, output, out,
-                                     out_offset, channels);
+    with_channel_vectors<kNr>(channels, 16, [&](auto vectors) {
+      tile<decltype(tile_rows)::value, decltype(vectors)::value>(
+          rows, row_stride, row_bytes, pixels, weights, output, out, out_offset, channels);
+    });
   });
 }
 

@@ -1,6 +1,7 @@
 // AVX-512 direct float convolution: 6 pixels x 64 output channels in 24 zmm accumulators; per
 // window float, 4 weight vectors and one broadcast per pixel feed 24 FMAs, read in place from
 // the input (no im2col copy).
+// A narrower last block (a 96-channel layer's channels 64-95) runs on fewer vectors.
 #include <immintrin.h>
 
 #include "xnorinfer/kernels/sconv/sconv.h"
@@ -12,28 +13,28 @@ namespace {
 constexpr int kNr = 4;  // zmm (16 output channels each) per pixel
 constexpr int kNb = 16 * kNr;
 
-template <int MR>
+template <int MR, int NR>
 void tile(int64_t segments, const SconvSegment* segment_list, const float* const* pixels,
           const float* weights, float* const* out, int64_t out_offset, int64_t channels,
           const float* bias, bool relu) {
-  __m512 acc[MR][kNr];
+  __m512 acc[MR][NR];
   for (int p = 0; p < MR; ++p)
-    for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_setzero_ps();
+    for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_setzero_ps();
   for (int64_t s = 0; s < segments; ++s) {
     const SconvSegment seg = segment_list[s];
     const float* wrow = weights + seg.w_row * kNb;
     const float* ap[MR];
     for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + seg.a_offset;
     for (int64_t k = 0; k < seg.length; ++k, wrow += kNb) {
-      __m512 wv[kNr];
-      for (int j = 0; j < kNr; ++j) wv[j] = _mm512_load_ps(wrow + 16 * j);
+      __m512 wv[NR];
+      for (int j = 0; j < NR; ++j) wv[j] = _mm512_load_ps(wrow + 16 * j);
       for (int p = 0; p < MR; ++p) {
         const __m512 av = _mm512_set1_ps(ap[p][k]);
-        for (int j = 0; j < kNr; ++j) acc[p][j] = _mm512_fmadd_ps(av, wv[j], acc[p][j]);
+        for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_fmadd_ps(av, wv[j], acc[p][j]);
       }
     }
   }
-  for (int j = 0; j < kNr; ++j) {
+  for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 16 * j;
     if (left <= 0) break;
     const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
@@ -55,8 +56,11 @@ void sconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t segments,
                                        float* const* out, int64_t out_offset, int64_t channels,
                                        const float* bias, bool relu) {
   with_tile_rows<6>(mr, [&](auto rows) {
-    tile<decltype(rows)::value>(segments, segment_list, pixels, weights, out, out_offset,
-                                channels, bias, relu);
+    with_channel_vectors<kNr>(channels, 16, [&](auto vectors) {
+      tile<decltype(rows)::value, decltype(vectors)::value>(segments, segment_list, pixels,
+                                                            weights, out, out_offset, channels,
+                                                            bias, relu);
+    });
   });
 }
 
