@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <limits>
 #include <memory>
 
 #include "register.h"
@@ -12,6 +13,7 @@
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/graph/graph.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/op_schema.h"
 #include "xnorinfer/session.h"
 
 namespace py = pybind11;
@@ -85,6 +87,51 @@ std::vector<Shape> shapes_of(const std::vector<py::array_t<float, py::array::c_s
   std::vector<Shape> shapes;
   for (const auto& a : arrays) shapes.emplace_back(a.shape(), a.shape() + a.ndim());
   return shapes;
+}
+
+py::list slot_list(const std::vector<SlotSpec>& slots) {
+  py::list list;
+  for (const SlotSpec& slot : slots) {
+    py::dict d;
+    d["name"] = slot.name;
+    d["optional"] = slot.optional;
+    list.append(d);
+  }
+  return list;
+}
+
+py::list attr_list(const std::vector<AttrSpec>& attrs) {
+  py::list list;
+  for (const AttrSpec& attr : attrs) {
+    py::dict d;
+    d["name"] = attr.name;
+    d["type"] = to_string(attr.type);
+    d["required"] = attr.required;
+    d["count"] = attr.count;
+    const bool ints = attr.type == AttrType::kInt || attr.type == AttrType::kInts;
+    const bool low = ints && attr.min != std::numeric_limits<int64_t>::min();
+    const bool high = ints && attr.max != std::numeric_limits<int64_t>::max();
+    d["min"] = low ? py::object(py::int_(attr.min)) : py::none();
+    d["max"] = high ? py::object(py::int_(attr.max)) : py::none();
+    list.append(d);
+  }
+  return list;
+}
+
+// The op schema (ops/op_schema.h), one dict per op.
+py::list list_ops() {
+  py::list ops;
+  for (const OpSchema& schema : op_schemas()) {
+    py::dict d;
+    d["name"] = schema.name;
+    d["kind"] = to_string(schema.kind);
+    d["inputs"] = slot_list(schema.inputs);
+    d["variadic"] = schema.variadic;
+    d["outputs"] = slot_list(schema.outputs);
+    d["attrs"] = attr_list(schema.attrs);
+    ops.append(d);
+  }
+  return ops;
 }
 
 py::list run(Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs,
@@ -177,6 +224,12 @@ void register_session(py::module_& m) {
            "outputs in graph output order. Releases the GIL while it runs.");
 
   m.def("build_info", &build_info);
+  m.def("list_ops", &list_ops,
+        "The op schema: per op its name, kind, input and output slots (name, optional), whether "
+        "its last input repeats (variadic), and its attributes (name, type, required, count, "
+        "min, max).");
+  m.def("info_attrs", []() { return attr_list(info_attrs()); },
+        "The informational attributes every op accepts, as list_ops() describes attributes.");
   m.def("resolve_isa", [](const std::string& requested) { return to_string(resolve_isa(requested)); },
         py::arg("requested") = "");
   m.def("available_isas", []() {

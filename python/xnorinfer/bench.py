@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import onnx
 
-from xnorinfer import bench_networks, console
+from xnorinfer import bench_networks, console, ir
 from xnorinfer.bench_check import compare_with_onnxruntime
-from xnorinfer.bench_profile import (LAYER_OPS, UNMATCHED, Layer, engine_node_seconds,
+from xnorinfer.bench_profile import (UNMATCHED, Layer, engine_node_seconds,
                                      fill_times, group_layers, ort_node_seconds)
 from xnorinfer.bench_timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
                                     median_seconds, ort_session, wall)
@@ -211,7 +211,7 @@ def _shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _ops(layer: Layer) -> str:
     """The layer's conv/dense op, and how many more engine nodes its row holds."""
-    main = next((op for op in layer.ops if op in LAYER_OPS), None)
+    main = next((op for op in layer.ops if op in ir.LAYER_OPS), None)
     if main is None:
         return "-"
     others = len(layer.ops) - 1

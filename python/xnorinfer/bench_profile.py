@@ -21,10 +21,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from xnorinfer import _core, ir
-from xnorinfer.model_file import op_kind
 from xnorinfer.session import build_engine_graph
 
-LAYER_OPS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense", "Conv2d", "Dense")
 UNMATCHED = "(other onnxruntime nodes)"
 # onnxruntime's NCHWc layout transformer names a node after its output plus this suffix.
 _ORT_SUFFIXES = ("_nchwc",)
@@ -76,9 +74,9 @@ def group_layers(graph: ir.Graph, batch: int) -> list[Layer]:
     layers: list[Layer] = []
     pending: list[int] = []
     for index, node in enumerate(graph.nodes):
-        if node.op in LAYER_OPS:
+        if node.op in ir.LAYER_OPS:
             sources = _sources(node)
-            layer = Layer(sources[0] if sources else node.name, op_kind(node.op),
+            layer = Layer(sources[0] if sources else node.name, ir.op_kind(node.op),
                           gemm=gemm_shape(graph, node, batch))
             layer.node_indices = pending + [index]
             layers.append(layer)

@@ -1,6 +1,10 @@
 """The engine graph in Python: what the converter builds, the model file stores and the
-session hands to C++. The op set and every op's inputs and attributes are specified in
-``docs/ir.md``; the C++ executor validates a graph again when it is loaded.
+session hands to C++.
+
+The op set, each op's kind, its named input and output slots and its attributes come from the
+engine's op schema (``src/xnorinfer/ops/op_schema.cc``, exported as ``_core.list_ops()``): the
+C++ side checks every node against it when a graph is built, and ``docs/ir.md`` says what each
+slot and attribute means.
 """
 
 from __future__ import annotations
@@ -10,56 +14,37 @@ from typing import Any
 
 import numpy as np
 
+from xnorinfer import _core
+
 DTYPES = ("float32", "bits", "ternary")
 
-BINARY_OPS = ("BinarizePack", "BinaryConv2d", "BinaryDense")
-BWN_OPS = ("BwnConv2d", "BwnDense")
-FLOAT_OPS = (
-    "Conv2d", "Dense", "ChannelAffine", "Relu", "PRelu", "Clip", "Sign", "MaxPool",
-    "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Concat", "Reshape",
-    "Transpose", "Softmax", "LogSoftmax", "Sigmoid", "Tanh",
-)
-ALL_OPS = BINARY_OPS + BWN_OPS + FLOAT_OPS
-
-# Attributes each op accepts (docs/ir.md), besides the informational INFO_ATTRS every op takes.
-# The model file refuses any other: a misspelt or foreign attribute would be silently ignored.
-INFO_ATTRS = ("source", "kind")
-_WINDOW_ATTRS = ("kernel_shape", "strides", "dilations", "pads")
-_CONV_ATTRS = _WINDOW_ATTRS + ("group",)
-# A conv or dense layer's fused activation (docs/ir.md).
-_ACTIVATION_ATTRS = ("activation", "activation_min", "activation_max", "activation_slope")
-# A float conv's fused MaxPool (docs/ir.md): MaxPool's window attributes, prefixed.
-_POOL_ATTRS = tuple(f"pool_{name}" for name in _WINDOW_ATTRS + ("ceil_mode",))
-
+# name -> {"kind", "inputs": [{"name", "optional"}], "variadic", "outputs", "attrs": [...]}
+OP_SCHEMA: dict[str, dict[str, Any]] = {op["name"]: op for op in _core.list_ops()}
+ALL_OPS = tuple(OP_SCHEMA)
+KINDS = ("binary", "bwn", "float")
+BINARY_OPS, BWN_OPS, FLOAT_OPS = (
+    tuple(op for op, schema in OP_SCHEMA.items() if schema["kind"] == kind) for kind in KINDS)
+# Attributes each op accepts, besides the informational INFO_ATTRS every op takes.
+INFO_ATTRS = tuple(attr["name"] for attr in _core.info_attrs())
 OP_ATTRS: dict[str, tuple[str, ...]] = {
-    "BinarizePack": ("output",),
-    "BinaryConv2d": _CONV_ATTRS + ("in_channels", "pad_value", "output", "kmap_kernel_value",
-                                   "scaling") + _ACTIVATION_ATTRS,
-    "BinaryDense": ("in_channels", "groups_in", "batch_axes", "output") + _ACTIVATION_ATTRS,
-    "BwnConv2d": _CONV_ATTRS + ("in_channels", "pad_value") + _ACTIVATION_ATTRS + _POOL_ATTRS,
-    "BwnDense": ("in_channels", "groups_in") + _ACTIVATION_ATTRS,
-    "Conv2d": _CONV_ATTRS + ("precision",) + _ACTIVATION_ATTRS + _POOL_ATTRS,
-    "Dense": _ACTIVATION_ATTRS,
-    "ChannelAffine": (),
-    "Relu": (),
-    "PRelu": (),
-    "Clip": ("min", "max"),
-    "Sign": (),
-    "Sigmoid": (),
-    "Tanh": (),
-    "MaxPool": _WINDOW_ATTRS + ("ceil_mode",),
-    "AveragePool": ("kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad"),
-    "GlobalAveragePool": (),
-    "Add": (),
-    "Sub": (),
-    "Mul": (),
-    "Div": (),
-    "Concat": ("axis",),
-    "Reshape": ("shape",),
-    "Transpose": ("perm",),
-    "Softmax": ("axis",),
-    "LogSoftmax": ("axis",),
-}
+    op: tuple(attr["name"] for attr in schema["attrs"]) for op, schema in OP_SCHEMA.items()}
+
+
+# The conv and dense layers: the ops with weights that reports and profiles count as layers.
+LAYER_OPS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense", "Conv2d", "Dense")
+
+
+def op_kind(op: str) -> str:
+    """``"binary"``, ``"bwn"`` or ``"float"``: how ``op`` computes."""
+    return OP_SCHEMA[op]["kind"]
+
+
+def input_slot(op: str, name: str) -> int:
+    """The index of input ``name`` of ``op`` (KeyError when the op has no such input)."""
+    for index, slot in enumerate(OP_SCHEMA[op]["inputs"]):
+        if slot["name"] == name:
+            return index
+    raise KeyError(f"{op} has no input '{name}'")
 
 # Limits shared with the C++ engine (src/xnorinfer/graph/limits.h): the largest extent of any
 # tensor axis, and the most nodes a graph may have (planning is quadratic in the node count).
@@ -92,6 +77,17 @@ class Node:
     inputs: list[str]
     outputs: list[str]
     attrs: dict[str, Any] = field(default_factory=dict)
+
+    def input(self, slot: str) -> str:
+        """The value in input ``slot`` (by its schema name), ``""`` when absent."""
+        index = input_slot(self.op, slot)
+        return self.inputs[index] if index < len(self.inputs) else ""
+
+    def set_input(self, slot: str, value: str) -> None:
+        """Put ``value`` in input ``slot``, filling the slots before it with ``""``."""
+        index = input_slot(self.op, slot)
+        self.inputs = self.inputs + [""] * max(0, index + 1 - len(self.inputs))
+        self.inputs[index] = value
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "op": self.op, "inputs": list(self.inputs),

@@ -66,9 +66,6 @@ _VALUE_KEYS = ("name", "shape", "dtype")
 _NODE_KEYS = ("name", "op", "inputs", "outputs", "attrs")
 _CONSTANT_KEYS = ("name", "dtype", "shape", "offset", "nbytes", "crc32")
 
-_OP_KINDS = {op: "binary" for op in ir.BINARY_OPS}
-_OP_KINDS.update({op: "bwn" for op in ir.BWN_OPS})
-KINDS = ("binary", "bwn", "float")
 
 
 # --------------------------------------------------------------------------- public API
@@ -182,22 +179,6 @@ def loads(data: bytes) -> ir.Graph:
     return _loads(data, "model bytes")
 
 
-def op_kind(op: str) -> str:
-    """Return ``"binary"``, ``"bwn"`` or ``"float"``: how an op computes.
-
-    Parameters
-    ----------
-    op : str
-        An op name from ``ir.ALL_OPS``.
-
-    Returns
-    -------
-    str
-        The op's kind.
-    """
-    return _OP_KINDS.get(op, "float")
-
-
 def describe(graph: ir.Graph) -> list[dict[str, Any]]:
     """List the graph's nodes for ``xnorinfer inspect``.
 
@@ -220,7 +201,7 @@ def describe(graph: ir.Graph) -> list[dict[str, Any]]:
     return [{
         "name": node.name,
         "op": node.op,
-        "kind": op_kind(node.op),
+        "kind": ir.op_kind(node.op),
         "output_shapes": [shapes.get(out) for out in node.outputs],
         "param_bytes": sum(graph.constants[c].nbytes for c in _constants_read(graph, node)),
         "source": str(node.attrs.get("source", "")),
@@ -246,11 +227,11 @@ def summary(graph: ir.Graph, file_bytes: int | None = None) -> dict[str, Any]:
         ``outputs`` as ``{name, shape, dtype}``; and ``metadata``, the graph metadata
         entries whose values are scalars (producer, ONNX size, ...).
     """
-    nodes_by_kind = dict.fromkeys(KINDS, 0)
-    bytes_by_kind = dict.fromkeys(KINDS, 0)
+    nodes_by_kind = dict.fromkeys(ir.KINDS, 0)
+    bytes_by_kind = dict.fromkeys(ir.KINDS, 0)
     charged: set[str] = set()
     for node in graph.nodes:
-        kind = op_kind(node.op)
+        kind = ir.op_kind(node.op)
         nodes_by_kind[kind] += 1
         for name in _constants_read(graph, node) - charged:
             bytes_by_kind[kind] += graph.constants[name].nbytes

@@ -418,9 +418,10 @@ INVALID = {
 
 @pytest.mark.parametrize("name", list(INVALID))
 def test_validation_errors(name):
-    g = _base_graph(**INVALID[name])
+    """Refused when the node is added (the op schema), the session is made, or it first runs."""
     x = np.ones((1, 5, 5, 8), np.float32)
     with pytest.raises(_core.InvalidModel, match="node 'bconv'"):
+        g = _base_graph(**INVALID[name])
         _core.Session(g, 1, "scalar").run([x])
 
 

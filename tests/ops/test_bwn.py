@@ -139,6 +139,7 @@ def _bwn_conv_graph(attrs_update=None, weight_shape=(4, 3, 3, 1)):
     ("group_does_not_divide", ({"group": 3},)),
 ])
 def test_bwn_conv2d_validation(name, graph_args):
-    g = _bwn_conv_graph(*graph_args)
+    """Refused when the node is added (the op schema), the session is made, or it first runs."""
     with pytest.raises(_core.InvalidModel, match="node 'bwn'"):
+        g = _bwn_conv_graph(*graph_args)
         _core.Session(g, 1, "scalar").run([np.ones((1, 5, 5, 8), np.float32)])

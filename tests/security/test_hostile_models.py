@@ -105,8 +105,8 @@ def _bits_constant_into_pool(g):
 
 ENGINE_CASES = {
     "huge in_channels": (_attr("conv", "in_channels", 2**40),
-                         r"node 'conv': attribute 'in_channels' value 1099511627776 is "
-                         r"outside \[1, 2147483648\]"),
+                         r"node 'conv' \(BinaryConv2d\): attribute 'in_channels' value "
+                         r"1099511627776 is outside \[1, 2147483648\]"),
     "negative in_channels": (_attr("dense", "in_channels", -64), r"'in_channels' value -64"),
     "zero group": (_attr("conv", "group", 0), r"'group' value 0 is outside"),
     "huge group": (_attr("conv", "group", 2**62), r"'group' value 4611686018427387904"),
@@ -147,7 +147,8 @@ ENGINE_CASES = {
                            r"node 'cat' \(Concat\): input 1 is empty"),
     "huge Concat axis": (_append(ir.Node("cat", "Concat", ["probs"], ["y"], {"axis": 2**62}),
                                  outputs=["y"]),
-                         r"axis must be in \[0, 8\)"),
+                         r"node 'cat' \(Concat\): attribute 'axis' value 4611686018427387904 "
+                         r"is outside \[0, 2147483648\]"),
     "Reshape product past int64": (
         _append(ir.Node("r", "Reshape", ["probs"], ["y"], {"shape": [2**31, 2**31, 2**31, -1]}),
                 outputs=["y"]),
@@ -155,15 +156,15 @@ ENGINE_CASES = {
     "Reshape extent past the limit": (
         _append(ir.Node("r", "Reshape", ["probs"], ["y"], {"shape": [2**40, -1]}),
                 outputs=["y"]),
-        r"shape extent 1099511627776 is outside"),
+        r"node 'r' \(Reshape\): attribute 'shape' value 1099511627776 is outside"),
     "Transpose perm out of range": (
         _append(ir.Node("t", "Transpose", ["probs"], ["y"], {"perm": [0, 2**40]}),
                 outputs=["y"]),
-        r"node 't' \(Transpose\): perm is not a permutation"),
+        r"node 't' \(Transpose\): attribute 'perm' value 1099511627776 is outside"),
     "unnamed first output": (
         _append(ir.Node("r", "Relu", ["probs"], [""]), ir.Node("r2", "Relu", ["probs"], ["y"]),
                 outputs=["y"]),
-        r"node 'r' \(Relu\) needs a named first output"),
+        r"node 'r' \(Relu\): output 'y' \(output 0 of \[y\]\) is required"),
     "packed value as a graph output": (lambda g: setattr(g, "outputs", [ir.ValueInfo("xb", [1])]),
                                        r"graph output 'xb' must be float32"),
     "kmap_src given as a constant": (
@@ -237,10 +238,6 @@ HEADER_CASES = {
 def test_header_the_loader_refuses(case):
     edit, match = HEADER_CASES[case]
     _refused(reseal(model_file.dumps(_graph()), edit), match)
-
-
-def test_every_op_has_an_attribute_list():
-    assert set(ir.OP_ATTRS) == set(ir.ALL_OPS)
 
 
 # ------------------------------------------ file-level damage, seen from the session

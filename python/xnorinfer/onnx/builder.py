@@ -56,16 +56,16 @@ class GraphBuilder:
         return name
 
     def node(self, op: str, inputs: Sequence[str], outputs: Sequence[Output],
-             attrs: dict[str, Any] | None = None, *, source: str, kind: str = "float"
-             ) -> list[str]:
-        """Append a node and return the names of its outputs."""
+             attrs: dict[str, Any] | None = None, *, source: str) -> list[str]:
+        """Append a node and return the names of its outputs. Its ``source`` (the ONNX node
+        names) and ``kind`` (the op's, from the schema) go into its informational attributes."""
         names = []
         for hint, shape, dtype in outputs:
             name = self.fresh(hint)
             self.values[name] = ir.ValueInfo(name, [int(d) for d in shape], dtype)
             names.append(name)
         all_attrs = {key: _plain(value) for key, value in (attrs or {}).items()}
-        all_attrs.update(source=source, kind=kind)
+        all_attrs.update(source=source, kind=ir.op_kind(op))
         self.nodes.append(ir.Node(self.fresh(f"{source or op}:{op}"), op, list(inputs), names,
                                   all_attrs))
         return names

@@ -33,6 +33,8 @@ from xnorinfer import ir
 from xnorinfer.onnx.layout import channel_vector
 
 SCALED_LAYERS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense")
+# The binary layers' K map / β input, whose post_scale and post_bias an affine fold composes into.
+_SCALING_SOURCE = {"BinaryConv2d": "kmap_src", "BinaryDense": "beta_src"}
 FLOAT_LAYERS = ("Conv2d", "Dense")
 KeepFloat = Callable[[str, str], None]  # (ONNX node name, reason)
 
@@ -109,21 +111,19 @@ def _per_channel_affine(graph: ir.Graph, node: ir.Node, value: str, channels: in
 def _apply_affine(graph: ir.Graph, layer: ir.Node, scale: np.ndarray, bias: np.ndarray) -> None:
     """Compose ``y * scale + bias`` into the layer's own parameters."""
     if layer.op in SCALED_LAYERS:
-        kmap = len(layer.inputs) > 5 and layer.inputs[5]
-        scale_at, bias_at = (6, 7) if kmap else (2, 3)
-        old_scale = graph.constants[layer.inputs[scale_at]]
-        old_bias = graph.constants[layer.inputs[bias_at]]
-        _set_constant(graph, layer, scale_at, old_scale * scale)
-        _set_constant(graph, layer, bias_at, old_bias * scale + bias)
+        source = _SCALING_SOURCE.get(layer.op)
+        scaled = source is not None and layer.input(source)
+        scale_slot, bias_slot = ("post_scale", "post_bias") if scaled else ("scale", "bias")
+        old_scale = graph.constants[layer.input(scale_slot)]
+        old_bias = graph.constants[layer.input(bias_slot)]
+        _set_constant(graph, layer, scale_slot, old_scale * scale)
+        _set_constant(graph, layer, bias_slot, old_bias * scale + bias)
         return
-    weight = graph.constants[layer.inputs[1]]
+    weight = graph.constants[layer.input("weight")]
     per_row = scale.reshape((-1,) + (1,) * (weight.ndim - 1))
-    _set_constant(graph, layer, 1, weight * per_row)
-    has_bias = len(layer.inputs) > 2 and layer.inputs[2]
-    old_bias = graph.constants[layer.inputs[2]] if has_bias else np.zeros_like(bias)
-    if not has_bias:
-        layer.inputs = [*layer.inputs[:2], ""]
-    _set_constant(graph, layer, 2, old_bias * scale + bias)
+    _set_constant(graph, layer, "weight", weight * per_row)
+    old_bias = graph.constants[layer.input("bias")] if layer.input("bias") else np.zeros_like(bias)
+    _set_constant(graph, layer, "bias", old_bias * scale + bias)
 
 
 def fuse_kmap(graph: ir.Graph, keep_float: KeepFloat, rejected: set[str]) -> bool:
@@ -223,20 +223,20 @@ def _scalable_layer(value: str, ops: tuple[str, ...], producers: dict[str, ir.No
     by that Mul and not a graph output."""
     layer = producers.get(value)
     if (layer is None or layer.op not in ops or layer.attrs.get("output") != "float"
-            or len(layer.inputs) > 4 or len(layer.outputs) > 1 or value in outputs
+            or len(layer.inputs) > ir.input_slot(layer.op, "out_offset")
+            or len(layer.outputs) > 1 or value in outputs
             or len(consumers.get(value, [])) != 1):
         return None
     return layer
 
 
 def _set_scaling_source(graph: ir.Graph, layer: ir.Node, abs_mean: str) -> None:
-    """Give a binary layer its K map / β input (slot 5) with an identity post_scale and
-    post_bias, which later affine folds compose into."""
+    """Give a binary layer its K map / β input with an identity post_scale and post_bias,
+    which later affine folds compose into."""
     channels = graph.values[layer.outputs[0]].shape[-1]
-    layer.inputs = (layer.inputs + [""] * 4)[:4] + [
-        "", abs_mean,
-        _new_constant(graph, layer, "post_scale", np.ones(channels, np.float32)),
-        _new_constant(graph, layer, "post_bias", np.zeros(channels, np.float32))]
+    layer.set_input(_SCALING_SOURCE[layer.op], abs_mean)
+    _set_input(graph, layer, "post_scale", np.ones(channels, np.float32))
+    _set_input(graph, layer, "post_bias", np.zeros(channels, np.float32))
 
 
 def _beta_source(producers: dict[str, ir.Node], value: str) -> tuple[str, bool]:
@@ -266,7 +266,7 @@ def fuse_bits_output(graph: ir.Graph) -> bool:
         offset = _common_offset(graph, packs, graph.values[value].shape[-1])
         if offset is None:
             continue
-        _set_input(graph, layer, 4, "out_offset", offset)
+        _set_input(graph, layer, "out_offset", offset)
         layer.attrs["output"] = "bits"
         bits = _absorb_packs(graph, layer, packs)
         del graph.values[value]
@@ -296,7 +296,7 @@ def fuse_residual(graph: ir.Graph) -> bool:
             continue
         graph.nodes.remove(conv)
         graph.nodes.insert(graph.nodes.index(add), conv)
-        _set_input(graph, conv, 8, None, shortcut)
+        conv.set_input("residual", shortcut)
         _absorb(graph, conv, add)
         return True
     return False
@@ -366,7 +366,7 @@ def fuse_sum_bits(graph: ir.Graph) -> bool:
         offset = _common_offset(graph, packs, graph.values[value].shape[-1]) if packs else None
         if offset is None:
             continue
-        _set_input(graph, conv, 9, "sum_offset", offset)
+        _set_input(graph, conv, "sum_offset", offset)
         conv.outputs = [value, _absorb_packs(graph, conv, packs)]
         return True
     return False
@@ -379,7 +379,7 @@ def _plain_pack(node: ir.Node) -> bool:
 
 
 def _has_residual(layer: ir.Node) -> bool:
-    return len(layer.inputs) > 8 and bool(layer.inputs[8])
+    return layer.op == "BinaryConv2d" and bool(layer.input("residual"))
 
 
 def _shape(graph: ir.Graph, name: str) -> list[int] | None:
@@ -411,16 +411,13 @@ def _absorb_packs(graph: ir.Graph, layer: ir.Node, packs: list[ir.Node]) -> str:
     return bits
 
 
-def _set_input(graph: ir.Graph, node: ir.Node, index: int, hint: str | None, value) -> None:
-    """Set optional input ``index`` of ``node``: a new constant from an array (named after
-    ``hint``), or an existing value's name (``hint`` None)."""
-    inputs = node.inputs + [""] * max(0, index + 1 - len(node.inputs))
-    inputs[index] = value if hint is None else _new_constant(graph, node, hint, value)
-    node.inputs = inputs
+def _set_input(graph: ir.Graph, node: ir.Node, slot: str, array: np.ndarray) -> None:
+    """Set input ``slot`` of ``node`` to a new constant (named after the slot)."""
+    node.set_input(slot, _new_constant(graph, node, slot, array))
 
 
 def _pack_offset(graph: ir.Graph, pack: ir.Node) -> np.ndarray | None:
-    return graph.constants[pack.inputs[1]] if len(pack.inputs) > 1 and pack.inputs[1] else None
+    return graph.constants[pack.input("offset")] if pack.input("offset") else None
 
 
 def remove_dead_nodes(graph: ir.Graph) -> None:
@@ -453,9 +450,9 @@ def _merge_sources(first: ir.Node, second: ir.Node) -> str:
     return ",".join(dict.fromkeys(n for n in names if n))
 
 
-def _set_constant(graph: ir.Graph, node: ir.Node, index: int, array: np.ndarray) -> None:
-    """Give input ``index`` of ``node`` a new value, under a fresh name."""
-    node.inputs[index] = _new_constant(graph, node, f"in{index}", array)
+def _set_constant(graph: ir.Graph, node: ir.Node, slot: str, array: np.ndarray) -> None:
+    """Give input ``slot`` of ``node`` a new value, under a fresh name."""
+    node.set_input(slot, _new_constant(graph, node, f"in{ir.input_slot(node.op, slot)}", array))
 
 
 def _new_constant(graph: ir.Graph, node: ir.Node, hint: str, array: np.ndarray) -> str:

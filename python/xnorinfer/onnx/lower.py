@@ -314,7 +314,7 @@ class Lowering:
                 inputs.append(self.builder.constant(f"{source}:offset", offset))
             dtype = "ternary" if ternary else "bits"
             self.builder.node("BinarizePack", inputs, [(f"{x.value}:{dtype}", x.engine_shape, dtype)],
-                              {"output": dtype}, source=source, kind="binary")
+                              {"output": dtype}, source=source)
             self.builder.memo[key] = self.builder.nodes[-1]
         return self.builder.memo[key]
 

@@ -142,12 +142,12 @@ def _bias_or_zeros(bias: np.ndarray | None, channels: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(bias, dtype=np.float32).reshape(-1), (channels,)).copy()
 
 
-def _emit_conv(ctx: Lowering, node: onnx.NodeProto, op: str, inputs: list[str], attrs: dict,
-               kind: str) -> Tensor:
+def _emit_conv(ctx: Lowering, node: onnx.NodeProto, op: str, inputs: list[str], attrs: dict
+               ) -> Tensor:
     """Emit a conv-like engine node whose output is the ONNX output stored NHWC."""
     onnx_shape = ctx.graph.shape(node.output[0])
     (value,) = ctx.builder.node(op, inputs, [(node.output[0], engine_shape(onnx_shape, NHWC),
-                                              "float32")], attrs, source=node.name, kind=kind)
+                                              "float32")], attrs, source=node.name)
     return nhwc_tensor(value, onnx_shape)
 
 
@@ -162,7 +162,7 @@ def _binary_conv(ctx: Lowering, node: onnx.NodeProto, state: Binarized, verdict:
               builder.constant(f"{node.name}:bias", _bias_or_zeros(bias, out_channels))]
     attrs = {**geometry.attrs(), "in_channels": source.engine_shape[-1],
              "pad_value": pad_value, "output": "float"}
-    return _emit_conv(ctx, node, "BinaryConv2d", inputs, attrs, "binary")
+    return _emit_conv(ctx, node, "BinaryConv2d", inputs, attrs)
 
 
 def _bwn_conv(ctx: Lowering, node: onnx.NodeProto, x: Tensor, verdict: WeightVerdict,
@@ -173,7 +173,7 @@ def _bwn_conv(ctx: Lowering, node: onnx.NodeProto, x: Tensor, verdict: WeightVer
               builder.constant(f"{node.name}:scale", verdict.alpha),
               builder.constant(f"{node.name}:bias", _bias_or_zeros(bias, out_channels))]
     attrs = {**geometry.attrs(), "in_channels": x.engine_shape[-1], "pad_value": 0}
-    return _emit_conv(ctx, node, "BwnConv2d", inputs, attrs, "bwn")
+    return _emit_conv(ctx, node, "BwnConv2d", inputs, attrs)
 
 
 def _float_conv(ctx: Lowering, node: onnx.NodeProto, x: Tensor, weight: np.ndarray,
@@ -182,7 +182,7 @@ def _float_conv(ctx: Lowering, node: onnx.NodeProto, x: Tensor, weight: np.ndarr
     inputs = [x.value, builder.constant(f"{node.name}:weight", weight.transpose(0, 2, 3, 1)),
               "" if bias is None else builder.constant(f"{node.name}:bias",
                                                        _bias_or_zeros(bias, weight.shape[0]))]
-    return _emit_conv(ctx, node, "Conv2d", inputs, geometry.attrs(), "float")
+    return _emit_conv(ctx, node, "Conv2d", inputs, geometry.attrs())
 
 
 def lower_gemm(ctx: Lowering, node: onnx.NodeProto) -> list[State]:
@@ -270,7 +270,7 @@ def _dense(ctx: Lowering, node: onnx.NodeProto, state: State, weight: np.ndarray
                   builder.constant(f"{node.name}:bias", _bias_or_zeros(bias, weight.shape[0]))]
         attrs = {"in_channels": weight.shape[1], "groups_in": 1}
         (value,) = builder.node("BwnDense", inputs, [(node.output[0], out_shape, "float32")],
-                                attrs, source=node.name, kind="bwn")
+                                attrs, source=node.name)
     else:
         inputs = [x.value, builder.constant(f"{node.name}:weight", weight[:, order]),
                   "" if bias is None else builder.constant(
@@ -307,7 +307,7 @@ def _binary_dense(ctx: Lowering, node: onnx.NodeProto, state: Binarized, verdict
              "batch_axes": batch_axes, "output": "float"}
     out_shape = ctx.graph.shape(node.output[0])
     (value,) = builder.node("BinaryDense", inputs, [(node.output[0], out_shape, "float32")],
-                            attrs, source=node.name, kind="binary")
+                            attrs, source=node.name)
     return Tensor(value, SAME, out_shape, out_shape)
 
 

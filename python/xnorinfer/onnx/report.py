@@ -23,8 +23,6 @@ NAME_EXTRA = 3  # the names column holds a name, its comma and the continuation 
 # Engine ops listed in the report: those that carry parameters.
 REPORTED_OPS = ("BinaryConv2d", "BinaryDense", "BwnConv2d", "BwnDense", "Conv2d", "Dense",
                 "ChannelAffine", "PRelu")
-LAYER_OPS = {"BinaryConv2d": "binary", "BinaryDense": "binary", "BwnConv2d": "bwn",
-             "BwnDense": "bwn", "Conv2d": "float", "Dense": "float"}
 
 
 @dataclass
@@ -60,9 +58,9 @@ class ConversionReport:
 
     def layer_counts(self) -> dict[str, int]:
         """Conv and dense layers by kind: ``{"binary": n, "bwn": n, "float": n}``."""
-        counts = Counter(LAYER_OPS[row.engine_op] for row in self.layers
-                         if row.engine_op in LAYER_OPS)
-        return {kind: counts.get(kind, 0) for kind in ("binary", "bwn", "float")}
+        counts = Counter(ir.op_kind(row.engine_op) for row in self.layers
+                         if row.engine_op in ir.LAYER_OPS)
+        return {kind: counts.get(kind, 0) for kind in ir.KINDS}
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "ConversionReport":

@@ -4,6 +4,17 @@
 
 namespace xnorinfer {
 
+std::vector<std::string> AttrMap::keys() const {
+  std::vector<std::string> keys;
+  for (const auto& entry : values_) keys.push_back(entry.first);
+  return keys;
+}
+
+const AttrValue* AttrMap::find(const std::string& key) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? nullptr : &it->second;
+}
+
 const AttrValue& AttrMap::at(const std::string& key) const {
   auto it = values_.find(key);
   if (it == values_.end()) {

@@ -18,6 +18,9 @@ class AttrMap {
       : node_(std::move(node_name)), values_(std::move(values)) {}
 
   bool has(const std::string& key) const { return values_.count(key) != 0; }
+  std::vector<std::string> keys() const;
+  // The value of `key`, or nullptr.
+  const AttrValue* find(const std::string& key) const;
   int64_t get_int(const std::string& key) const;
   int64_t get_int(const std::string& key, int64_t fallback) const;
   // An int within [min_value, max_value]; the form with `fallback` is for optional attributes.

@@ -4,6 +4,7 @@
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/graph/limits.h"
+#include "xnorinfer/ops/op_schema.h"
 
 namespace xnorinfer {
 
@@ -49,16 +50,14 @@ void Graph::add_constant(const std::string& name, const TensorInfo& info, const 
 }
 
 void Graph::add_node(NodeDef node) {
-  find_op(node.op);  // throws for an unknown op
+  // The op's schema: its slots (every op writes its first output), its attributes; an unknown
+  // op throws.
+  check_node(node);
   for (const std::string& in : node.inputs) {
     if (!in.empty() && !defined_.count(in)) {
       throw InvalidModel("node '" + node.name + "' (" + node.op + ") reads '" + in +
                          "', which is not a graph input, a constant or an earlier node's output");
     }
-  }
-  // Ops always write their first output; only later ones may be left out ("").
-  if (node.outputs.empty() || node.outputs[0].empty()) {
-    throw InvalidModel("node '" + node.name + "' (" + node.op + ") needs a named first output");
   }
   for (const std::string& out : node.outputs) {
     if (!out.empty()) define(out, "a node output");

@@ -36,6 +36,7 @@
 #include "xnorinfer/ops/conv_geometry.h"
 #include "xnorinfer/ops/conv_taps.h"
 #include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/op_schema.h"
 #include "xnorinfer/ops/output_transform.h"
 
 namespace xnorinfer {
@@ -51,21 +52,20 @@ constexpr int64_t kTileCountsBytes = 16 * 1024;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
 
-enum Input {  // docs/ir.md
-  kX, kWeight, kScale, kBias, kOutOffset, kKmapSrc, kPostScale, kPostBias, kResidual, kSumOffset
-};
+// Input slots, by their names in the op schema (op_schema.cc); the output transform reads
+// scale, bias, out_offset, post_scale and post_bias itself.
+int slot(const char* name) { return op_schema("BinaryConv2d").input(name); }
+const int kX = slot("x"), kWeight = slot("weight"), kKmapSrc = slot("kmap_src"),
+          kResidual = slot("residual"), kSumOffset = slot("sum_offset");
 
 class BinaryConv2d final : public Op {
  public:
   explicit BinaryConv2d(const OpArgs& args)
       : check_(args.node), geom_(ConvGeometry::parse(args.node)), kernel_{} {
     const AttrMap& a = args.node.attrs;
-    check_.input_count(4, 10);
-    check_.output_count(1, 2);
-    group_ = a.get_bounded_int("group", 1, 1, kMaxExtent);
-    in_channels_ = a.get_bounded_int("in_channels", 1, kMaxExtent);
+    group_ = a.get_int("group", 1);  // bounds: op_schema.cc
+    in_channels_ = a.get_int("in_channels");
     pad_value_ = a.get_int("pad_value", 0);
-    if (pad_value_ < -1 || pad_value_ > 1) check_.fail("pad_value must be -1, 0 or 1");
     if (in_channels_ % group_ != 0) {
       check_.fail("in_channels (" + std::to_string(in_channels_) +
                   ") must be a positive multiple of group (" + std::to_string(group_) + ")");

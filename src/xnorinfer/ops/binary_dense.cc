@@ -19,6 +19,7 @@
 #include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/op_registry.h"
+#include "xnorinfer/ops/op_schema.h"
 #include "xnorinfer/ops/output_transform.h"
 
 namespace xnorinfer {
@@ -27,21 +28,19 @@ namespace {
 // Output channels per task: a whole number of words, so packed outputs never share a word
 // between threads, and a whole number of kernel blocks (every nb divides 64).
 constexpr int64_t kChannelsPerTask = 64;
-// Leading row axes a Dense input may have (a [batch, tokens, features] activation has 2).
-constexpr int64_t kMaxBatchAxes = 8;
 
-// Then scale, bias, out_offset (see make_output_transform), beta_src, post_scale, post_bias.
-enum Input { kX, kWeight, kBetaSrc = 5 };
+// Input slots, by their names in the op schema (op_schema.cc); the output transform reads
+// scale, bias, out_offset, post_scale and post_bias itself.
+int slot(const char* name) { return op_schema("BinaryDense").input(name); }
+const int kX = slot("x"), kWeight = slot("weight"), kBetaSrc = slot("beta_src");
 
 class BinaryDense final : public Op {
  public:
   explicit BinaryDense(const OpArgs& args) : check_(args.node), kernel_{} {
     const AttrMap& a = args.node.attrs;
-    check_.input_count(4, 8);
-    check_.output_count(1, 1);
-    in_channels_ = a.get_bounded_int("in_channels", 1, kMaxExtent);
-    groups_in_ = a.get_bounded_int("groups_in", 1, 1, kMaxExtent);
-    batch_axes_ = a.get_bounded_int("batch_axes", 1, 1, kMaxBatchAxes);
+    in_channels_ = a.get_int("in_channels");  // bounds: op_schema.cc
+    groups_in_ = a.get_int("groups_in", 1);
+    batch_axes_ = a.get_int("batch_axes", 1);
     const Tensor& w = check_.constant(args, kWeight, DType::kBits, "weight");
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];

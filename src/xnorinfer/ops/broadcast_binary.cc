@@ -26,8 +26,6 @@ std::vector<int64_t> broadcast_strides(const Shape& shape, size_t rank) {
 class BroadcastBinary final : public Op {
  public:
   BroadcastBinary(const OpArgs& args, Kind kind) : check_(args.node), kind_(kind) {
-    check_.input_count(2, 2);
-    check_.output_count(1, 1);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {

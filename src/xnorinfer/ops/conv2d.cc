@@ -24,12 +24,9 @@ class Conv2d final : public Op {
   explicit Conv2d(const OpArgs& args, bool bwn) : check_(args.node) {
     const AttrMap& a = args.node.attrs;
     const ConvGeometry geom = ConvGeometry::parse(args.node);
-    const int64_t group = a.get_bounded_int("group", 1, 1, kMaxExtent);
-    check_.output_count(1, 1);
+    const int64_t group = a.get_int("group", 1);  // bounds (and BwnConv2d's zero padding): op_schema.cc
     if (bwn) {
-      check_.input_count(4, 4);
-      if (a.get_int("pad_value", 0) != 0) check_.fail("BwnConv2d pads with zeros only");
-      const int64_t in_channels = a.get_bounded_int("in_channels", 1, kMaxExtent);
+      const int64_t in_channels = a.get_int("in_channels");
       const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
       if (w.shape().size() != 4 || in_channels % group != 0 ||
           w.shape()[1] != geom.kh || w.shape()[2] != geom.kw ||
@@ -45,7 +42,6 @@ class Conv2d final : public Op {
       scale_ = check_.float_vector(args, 2, out_channels, "scale");
       bias_ = check_.float_vector(args, 3, out_channels, "bias");
     } else {
-      check_.input_count(2, 3);
       const Tensor& w = check_.constant(args, 1, DType::kFloat32, "weight");
       if (w.shape().size() != 4 || w.shape()[1] != geom.kh || w.shape()[2] != geom.kw) {
         check_.fail("weight must be [O, KH, KW, C/group], got " + to_string(w.shape()));

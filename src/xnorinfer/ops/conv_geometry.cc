@@ -6,8 +6,6 @@
 namespace xnorinfer {
 namespace {
 
-constexpr int64_t kMaxWindow = 1 << 12;
-constexpr int64_t kMaxPad = 1 << 12;
 // Pools have no weights, so nothing else bounds their work per output value.
 constexpr int64_t kMaxPoolTaps = 4096;
 
@@ -28,21 +26,22 @@ ConvGeometry ConvGeometry::parse(const NodeDef& node) { return parse(node.attrs,
 
 ConvGeometry ConvGeometry::parse(const AttrMap& a, const std::string& prefix) {
   ConvGeometry g;
-  const auto kernel = a.get_ints(prefix + "kernel_shape", 2, 1, kMaxWindow);
+  // Counts and bounds were checked against the op schema (op_schema.cc) when the node was added.
+  const auto kernel = a.get_ints(prefix + "kernel_shape");
   g.kh = kernel[0];
   g.kw = kernel[1];
   if (a.has(prefix + "strides")) {
-    const auto s = a.get_ints(prefix + "strides", 2, 1, kMaxWindow);
+    const auto s = a.get_ints(prefix + "strides");
     g.stride_h = s[0];
     g.stride_w = s[1];
   }
   if (a.has(prefix + "dilations")) {
-    const auto d = a.get_ints(prefix + "dilations", 2, 1, kMaxWindow);
+    const auto d = a.get_ints(prefix + "dilations");
     g.dilation_h = d[0];
     g.dilation_w = d[1];
   }
   if (a.has(prefix + "pads")) {
-    const auto p = a.get_ints(prefix + "pads", 4, 0, kMaxPad);
+    const auto p = a.get_ints(prefix + "pads");
     g.pad_top = p[0];
     g.pad_left = p[1];
     g.pad_bottom = p[2];

@@ -16,7 +16,7 @@ struct ConvGeometry {
   bool ceil_mode = false;  // pooling only
 
   // Reads kernel_shape, strides, dilations (optional, default 1), pads (optional, default 0)
-  // and ceil_mode (optional) and checks their ranges.
+  // and ceil_mode (optional), as checked against the op schema.
   static ConvGeometry parse(const NodeDef& node);
   // The same attributes under a prefix ("pool_" for a pooling fused into a conv).
   static ConvGeometry parse(const AttrMap& attrs, const std::string& prefix);

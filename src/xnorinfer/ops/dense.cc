@@ -22,11 +22,8 @@ class Dense final : public Op {
  public:
   Dense(const OpArgs& args, bool bwn) : check_(args.node), sgemm_(select_sgemm(args.isa)) {
     static_assert(kChannelsPerTask % 64 == 0, "tasks must start on a GEMM panel (nr <= 64)");
-    check_.output_count(1, 1);
     if (bwn) {
-      check_.input_count(4, 4);
-      in_features_ = args.node.attrs.get_bounded_int("in_channels", 1, kMaxExtent);
-      if (args.node.attrs.get_int("groups_in", 1) != 1) check_.fail("groups_in must be 1");
+      in_features_ = args.node.attrs.get_int("in_channels");  // bounds, groups_in: op_schema.cc
       const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
       const int64_t words = words_for_bits(in_features_);
       if (w.shape().empty() ||
@@ -40,7 +37,6 @@ class Dense final : public Op {
       scale_ = check_.float_vector(args, 2, out_features_, "scale");
       bias_ = check_.float_vector(args, 3, out_features_, "bias");
     } else {
-      check_.input_count(2, 3);
       const Tensor& w = check_.constant(args, 1, DType::kFloat32, "weight");
       check_.rank(w.info, 2, "weight");
       out_features_ = w.shape()[0];

@@ -16,8 +16,6 @@ constexpr int64_t kMaxRank = 8;
 class Concat final : public Op {
  public:
   explicit Concat(const OpArgs& args) : check_(args.node) {
-    check_.input_count(1, 1024);
-    check_.output_count(1, 1);
     for (size_t i = 0; i < args.node.inputs.size(); ++i) {
       if (!check_.has_input(i)) check_.fail("input " + std::to_string(i) + " is empty");
     }
@@ -67,17 +65,10 @@ class Concat final : public Op {
 class Reshape final : public Op {
  public:
   explicit Reshape(const OpArgs& args) : check_(args.node) {
-    check_.input_count(1, 1);
-    check_.output_count(1, 1);
     shape_ = args.node.attrs.get_ints("shape");
     if (shape_.size() > kMaxRank) check_.fail("shape has more than 8 axes");
+    // Each extent's bounds: op_schema.cc.
     if (std::count(shape_.begin(), shape_.end(), -1) > 1) check_.fail("shape has more than one -1");
-    for (int64_t d : shape_) {
-      if (d < -1 || d > kMaxExtent) {
-        check_.fail("shape extent " + std::to_string(d) + " is outside [-1, " +
-                    std::to_string(kMaxExtent) + "]");
-      }
-    }
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -122,8 +113,6 @@ class Reshape final : public Op {
 class Transpose final : public Op {
  public:
   explicit Transpose(const OpArgs& args) : check_(args.node) {
-    check_.input_count(1, 1);
-    check_.output_count(1, 1);
     perm_ = args.node.attrs.get_ints("perm");
     std::vector<int64_t> sorted = perm_;
     std::sort(sorted.begin(), sorted.end());

@@ -79,7 +79,4 @@ using OpFactory = std::unique_ptr<Op> (*)(const OpArgs& args);
 // The factory for an op name; throws InvalidModel for an unknown op.
 OpFactory find_op(const std::string& op);
 
-// Every registered op name.
-std::vector<std::string> list_ops();
-
 }  // namespace xnorinfer

@@ -1,4 +1,4 @@
-// Factories of every op, one per op file. op_registry.cc maps op names to them.
+// Factories of every op, one per op file; the schema table (op_schema.cc) names each op's.
 #pragma once
 
 #include <memory>

@@ -12,25 +12,6 @@ void NodeChecker::fail_input(const std::string& message) const {
   throw InvalidArgument("node '" + node_.name + "' (" + node_.op + "): " + message);
 }
 
-void NodeChecker::input_count(size_t min, size_t max) const {
-  const size_t n = node_.inputs.size();
-  if (n < min || n > max) {
-    fail("expects " + std::to_string(min) + (min == max ? "" : " to " + std::to_string(max)) +
-         " inputs, got " + std::to_string(n));
-  }
-  for (size_t i = 0; i < min; ++i) {
-    if (node_.inputs[i].empty()) fail("required input " + std::to_string(i) + " is empty");
-  }
-}
-
-void NodeChecker::output_count(size_t min, size_t max) const {
-  const size_t n = node_.outputs.size();
-  if (n < min || n > max) {
-    fail("expects " + std::to_string(min) + (min == max ? "" : " to " + std::to_string(max)) +
-         " outputs, got " + std::to_string(n));
-  }
-}
-
 bool NodeChecker::has_input(size_t index) const {
   return index < node_.inputs.size() && !node_.inputs[index].empty();
 }

@@ -19,9 +19,6 @@ class NodeChecker {
   // The same naming for a problem with the values a run was given (InvalidArgument).
   [[noreturn]] void fail_input(const std::string& message) const;
 
-  // Number of inputs/outputs (optional ones counted even when "") within [min, max].
-  void input_count(size_t min, size_t max) const;
-  void output_count(size_t min, size_t max) const;
   bool has_input(size_t index) const;
 
   // The constant at input `index`, which must exist, with the given dtype and element count

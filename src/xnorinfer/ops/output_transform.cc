@@ -4,6 +4,7 @@
 #include <string>
 
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/op_schema.h"
 
 namespace xnorinfer {
 namespace {
@@ -101,20 +102,25 @@ void OutputTransform::write(const int32_t* counts, int32_t products, int64_t fir
 
 OutputTransform make_output_transform(const NodeChecker& check, const OpArgs& args,
                                       int64_t channels, int64_t max_products, bool with_kmap) {
-  const float* scale = check.float_vector(args, 2, channels, "scale");
-  const float* bias = check.float_vector(args, 3, channels, "bias");
+  const OpSchema& schema = op_schema(args.node.op);  // the layer's slots, by name
+  const int scale_slot = schema.input("scale"), bias_slot = schema.input("bias");
+  const int offset_slot = schema.input("out_offset");
+  const int post_scale_slot = schema.input("post_scale"), post_bias_slot = schema.input("post_bias");
+  const float* scale = check.float_vector(args, scale_slot, channels, "scale");
+  const float* bias = check.float_vector(args, bias_slot, channels, "bias");
   const std::string output = args.node.attrs.get_string("output", "float");
   if (output != "float" && output != "bits") check.fail("output must be 'float' or 'bits'");
-  if ((output == "bits") != check.has_input(4)) {
+  if ((output == "bits") != check.has_input(offset_slot)) {
     check.fail("out_offset must be given exactly when output is 'bits'");
   }
-  const float* out_offset = output == "bits" ? check.float_vector(args, 4, channels, "out_offset") : nullptr;
+  const float* out_offset =
+      output == "bits" ? check.float_vector(args, offset_slot, channels, "out_offset") : nullptr;
   const float* post_scale = nullptr;
   const float* post_bias = nullptr;
   if (with_kmap) {
-    post_scale = check.float_vector(args, 6, channels, "post_scale");
-    post_bias = check.float_vector(args, 7, channels, "post_bias");
-  } else if (check.has_input(6) || check.has_input(7)) {
+    post_scale = check.float_vector(args, post_scale_slot, channels, "post_scale");
+    post_bias = check.float_vector(args, post_bias_slot, channels, "post_bias");
+  } else if (check.has_input(post_scale_slot) || check.has_input(post_bias_slot)) {
     check.fail("post_scale/post_bias are only used with kmap_src");
   }
   return OutputTransform(args.isa, channels, max_products, scale, bias, post_scale, post_bias,

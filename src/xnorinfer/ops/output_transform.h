@@ -58,9 +58,9 @@ class OutputTransform {
   DotToBitsFn to_bits_ = nullptr;
 };
 
-// The transform of a BinaryConv2d / BinaryDense node, from its inputs scale (2), bias (3),
-// out_offset (4, exactly when attr output is "bits") and, with the K map, post_scale (6) and
-// post_bias (7); see docs/ir.md.
+// The transform of a BinaryConv2d / BinaryDense node, from its inputs scale, bias, out_offset
+// (exactly when attr output is "bits") and, with the K map or β, post_scale and post_bias (found
+// by name in the op's schema); see docs/ir.md.
 OutputTransform make_output_transform(const NodeChecker& check, const OpArgs& args,
                                       int64_t channels, int64_t max_products, bool with_kmap);
 

@@ -19,8 +19,6 @@ class Pool final : public Op {
         geom_(ConvGeometry::parse(args.node)),
         is_max_(is_max),
         max_rows_(select_max_rows(args.isa)) {
-    check_.input_count(1, 1);
-    check_.output_count(1, 1);
     count_include_pad_ = args.node.attrs.get_int("count_include_pad", 0) != 0;
     check_pool_window(check_, geom_);
     if (!is_max && (geom_.dilation_h != 1 || geom_.dilation_w != 1)) {
@@ -126,8 +124,6 @@ class Pool final : public Op {
 class GlobalAveragePool final : public Op {
  public:
   explicit GlobalAveragePool(const OpArgs& args) : check_(args.node) {
-    check_.input_count(1, 1);
-    check_.output_count(1, 1);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {

@@ -11,8 +11,6 @@ namespace {
 class Softmax final : public Op {
  public:
   Softmax(const OpArgs& args, bool log) : check_(args.node), log_(log) {
-    check_.input_count(1, 1);
-    check_.output_count(1, 1);
     axis_ = args.node.attrs.get_int("axis");
   }
 

@@ -17,24 +17,20 @@ enum class Kind { kAffine, kRelu, kPRelu, kClip, kSign, kSigmoid, kTanh };
 class Unary final : public Op {
  public:
   Unary(const OpArgs& args, Kind kind) : check_(args.node), kind_(kind) {
-    check_.output_count(1, 1);
     switch (kind) {
       case Kind::kAffine:
-        check_.input_count(3, 3);
         scale_ = &check_.constant(args, 1, DType::kFloat32, "scale");
         bias_ = &check_.constant(args, 2, DType::kFloat32, "bias");
         break;
       case Kind::kPRelu:
-        check_.input_count(2, 2);
         scale_ = &check_.constant(args, 1, DType::kFloat32, "slope");
         break;
       case Kind::kClip:
-        check_.input_count(1, 1);
         min_ = static_cast<float>(args.node.attrs.get_float("min", -INFINITY));
         max_ = static_cast<float>(args.node.attrs.get_float("max", INFINITY));
         break;
       default:
-        check_.input_count(1, 1);
+        break;
     }
   }
 
