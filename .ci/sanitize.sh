@@ -2,7 +2,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer run: builds the extension with -DXI_SANITIZE=ON
 # into its own virtual environment (.ci-asan-venv) and build folder (build/asan), then runs the
 # kernel tests and the exactness guard once, and the ops, api and security tests once per ISA
-# path this CPU has (XNORINFER_ISA). Any sanitizer report fails the run: a report aborts the
+# path this CPU has (XNORINFER_ISA); then the C++ tests, built sanitized (build/asan-ctest). Any sanitizer report fails the run: a report aborts the
 # process, and the log is searched for one as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,13 @@ run tests/kernels "$guard"
 for isa in $(python -c "import xnorinfer; print(*xnorinfer.get_available_isas())"); do
   XNORINFER_ISA="$isa" run tests/ops tests/api tests/security --ignore="$guard"
 done
+# The C++ tests (tests/cpp) under the same sanitizers, without Python, leaks checked too.
+cmake -S . -B build/asan-ctest -G Ninja -DXI_SANITIZE=ON -DXNORINFER_PYTHON=OFF \
+  -DXNORINFER_TESTS=ON >> "$log" 2>&1
+cmake --build build/asan-ctest -j 2 >> "$log" 2>&1
+LD_PRELOAD= ASAN_OPTIONS=abort_on_error=1 ctest --test-dir build/asan-ctest --output-on-failure \
+  >> "$log" 2>&1 || { tail -n 60 "$log"; exit 1; }
+tail -n 3 "$log"
 if grep -E "ERROR: AddressSanitizer|runtime error:" "$log"; then
   echo "sanitizer reports found (full log: $log)" >&2
   exit 1

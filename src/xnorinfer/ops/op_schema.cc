@@ -160,20 +160,22 @@ void check_slots(const NodeDef& node, const OpSchema& schema, const std::vector<
   }
 }
 
-// The values of an int or list-of-ints attribute, or of a float or list of floats as doubles
-// (ints are accepted where floats are); false when the value is of another type.
-bool int_values(const AttrValue& value, bool list, std::vector<int64_t>* out) {
+// The ints of an int or list-of-ints attribute, as (first, count) into the value itself;
+// false when the value is of another type. An empty list may arrive as a list of floats.
+bool int_values(const AttrValue& value, bool list, const int64_t** first, size_t* count) {
+  *first = nullptr;
+  *count = 0;
   if (!list) {
-    const auto* v = std::get_if<int64_t>(&value);
-    if (v) *out = {*v};
-    return v != nullptr;
+    *first = std::get_if<int64_t>(&value);
+    *count = 1;
+    return *first != nullptr;
   }
   if (const auto* v = std::get_if<std::vector<int64_t>>(&value)) {
-    *out = *v;
+    *first = v->data();
+    *count = v->size();
     return true;
   }
-  const auto* d = std::get_if<std::vector<double>>(&value);  // an empty list may arrive so
-  out->clear();
+  const auto* d = std::get_if<std::vector<double>>(&value);
   return d && d->empty();
 }
 
@@ -207,10 +209,12 @@ void check_attr(const NodeDef& node, const AttrSpec& spec) {
   if (spec.type == AttrType::kFloat || spec.type == AttrType::kFloats) {
     if (!number_values(*value, list, &count)) fail(list ? "must be a list of numbers" : "must be a number");
   } else {
-    std::vector<int64_t> ints;
-    if (!int_values(*value, list, &ints)) fail(list ? "must be a list of ints" : "must be an int");
-    count = ints.size();
-    for (int64_t v : ints) {
+    const int64_t* ints;
+    if (!int_values(*value, list, &ints, &count)) {
+      fail(list ? "must be a list of ints" : "must be an int");
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const int64_t v = ints[i];
       if (v < spec.min || v > spec.max) {
         fail("value " + std::to_string(v) + " is outside [" + std::to_string(spec.min) + ", " +
              std::to_string(spec.max) + "]");

@@ -23,7 +23,9 @@ int64_t xor_popcount_loop__avx512vpopcnt(int64_t iterations) {
   }
   __m512i sum = acc[0];
   for (int i = 1; i < kChains; ++i) sum = _mm512_add_epi64(sum, acc[i]);
-  volatile long long sink = _mm512_reduce_add_epi64(sum);
+  alignas(64) long long lanes[8];  // not _mm512_reduce_add_epi64: GCC 12 warns inside it
+  _mm512_store_si512(lanes, sum);
+  volatile long long sink = lanes[0] + lanes[7];
   (void)sink;
   return iterations * kChains * 512;
 }
@@ -40,7 +42,9 @@ int64_t fma_loop__avx512f(int64_t iterations) {
   }
   __m512 sum = acc[0];
   for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
-  volatile float sink = _mm512_reduce_add_ps(sum);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  volatile float sink = lanes[0] + lanes[15];
   (void)sink;
   return iterations * kChains * 16;
 }

@@ -1,0 +1,429 @@
+// Every compiled kernel this CPU runs, against its reference, over random and awkward shapes
+// (tile edges, channel tails, masked tails), bit for bit: bitpack, bconv (plain, masked, fused
+// float output), output transforms, sgemm, sconv, qconv, bfconv and max pooling. The Python
+// kernel tests cover the same families through the bindings; these need no Python, so they
+// also run where only the C++ core builds (a cross-compiled target under emulation).
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "check.h"
+#include "xnorinfer/base/aligned_buffer.h"
+#include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/ops/binary_weights.h"
+#include "xnorinfer/ops/float_weights.h"
+
+namespace xnorinfer {
+namespace {
+
+using test::rng;
+
+std::vector<KernelInfo> runnable(const char* family) {
+  std::vector<KernelInfo> kernels;
+  for (const KernelInfo& k : list_kernels()) {
+    if (std::string(k.family) == family && k.runs_at(best_available_isa())) kernels.push_back(k);
+  }
+  CHECK(!kernels.empty());  // the portable kernel at least
+  return kernels;
+}
+
+float normal() {
+  static std::normal_distribution<float> dist;
+  return dist(rng());
+}
+
+// Normal floats with ±0, ±inf and NaN mixed in.
+std::vector<float> awkward_floats(size_t n) {
+  const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1.0f, -1.0f};
+  std::vector<float> v(n);
+  for (float& x : v) x = rng()() % 8 == 0 ? specials[rng()() % 7] : normal();
+  return v;
+}
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+
+// Words whose bits past `bits` (in each row of `words_per_row`) are 0, as packed tensors keep them.
+std::vector<Word> packed_words(int64_t rows, int64_t bits, int64_t words_per_row) {
+  std::vector<Word> w(static_cast<size_t>(rows * words_per_row));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < words_per_row; ++i) {
+      const int64_t left = bits - i * kBitsPerWord;
+      Word word = rng()();
+      if (left <= 0) word = 0;
+      if (left > 0 && left < kBitsPerWord) word &= (Word{1} << left) - 1;
+      w[r * words_per_row + i] = word;
+    }
+  }
+  return w;
+}
+
+TEST(bitpack_kernels_match_the_reference) {
+  for (const KernelInfo& k : runnable("bitpack")) {
+    const BitpackFn fn = find_bitpack(k.name);
+    for (int64_t channels : {1, 31, 63, 64, 65, 127, 128, 200, 513}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        const bool with_offset = variant & 1, ternary = variant & 2;
+        const int64_t rows = 1 + rng()() % 7, stride = channels + rng()() % 3;
+        std::vector<float> x = awkward_floats(static_cast<size_t>(rows * stride + 64));
+        std::vector<float> offset = awkward_floats(static_cast<size_t>(channels));
+        for (float& o : offset) o = std::isfinite(o) ? o : 0.5f;
+        const int64_t words = words_for_bits(channels), row_words = ternary ? 2 * words : words;
+        std::vector<Word> got(rows * row_words, 7), want(rows * row_words, 7);
+        std::vector<float> got_mean(rows), want_mean(rows);
+        const float* off = with_offset ? offset.data() : nullptr;
+        fn(x.data(), rows, channels, stride, off, got.data(), ternary ? got.data() + words : nullptr,
+           row_words, got_mean.data());
+        bitpack_ref(x.data(), rows, channels, stride, off, want.data(),
+                    ternary ? want.data() + words : nullptr, row_words, want_mean.data());
+        const std::string where = std::string(k.name) + " C=" + std::to_string(channels);
+        for (size_t i = 0; i < got.size(); ++i) CHECK_EQ_CTX(got[i], want[i], where);
+        for (int64_t r = 0; r < rows; ++r) CHECK(same_bits(got_mean[r], want_mean[r]));
+      }
+    }
+  }
+}
+
+// Pixels [m][taps][planes * wpt] and weights [n][taps][wpt] for the bconv tests.
+struct BconvCase {
+  int64_t m, n, taps, bits, wpt, planes;
+  std::vector<Word> a, w;
+  std::vector<BconvTap> tap_list;
+  std::vector<const Word*> pixels;
+
+  BconvCase(int64_t m_, int64_t n_, int64_t taps_, int64_t bits_, bool masked)
+      : m(m_), n(n_), taps(taps_), bits(bits_), wpt(words_for_bits(bits_)), planes(masked ? 2 : 1) {
+    a = packed_words(m * taps * planes, bits, wpt);
+    if (masked) {  // a sign bit is 0 where its mask bit is 0 (a zero activation)
+      for (int64_t t = 0; t < m * taps; ++t) {
+        for (int64_t i = 0; i < wpt; ++i) a[(t * 2) * wpt + i] &= a[(t * 2 + 1) * wpt + i];
+      }
+    }
+    w = packed_words(n * taps, bits, wpt);
+    for (int64_t t = 0; t < taps; ++t) tap_list.push_back({t * planes * wpt, t});
+    for (int64_t p = 0; p < m; ++p) pixels.push_back(a.data() + p * taps * planes * wpt);
+  }
+
+  BlockedBinaryWeights blocked(int64_t nb, int lane_bits) const {
+    static const NodeDef node{"bconv", "test", {}, {}, AttrMap()};
+    const Tensor weights{{DType::kBits, {n, taps, wpt * kBitsPerWord}}, const_cast<Word*>(w.data())};
+    return block_binary_weights(NodeChecker(node), weights, n, 1, taps, bits, nb, lane_bits);
+  }
+};
+
+TEST(bconv_kernels_match_the_reference) {
+  for (const KernelInfo& k : runnable("bconv")) {
+    const BconvKernel kernel = find_bconv(k.name);
+    for (int masked = 0; masked < 2; ++masked) {
+      for (int64_t bits : {1, 32, 63, 64, 96, 130, 256}) {
+        for (int64_t n : {1, kernel.nb - 1, kernel.nb, kernel.nb + 3}) {
+          if (n < 1) continue;
+          const int64_t taps = 1 + rng()() % 9, m = 1 + rng()() % (2 * kernel.mr);
+          BconvCase c(m, n, taps, bits, masked);
+          const BlockedBinaryWeights bw = c.blocked(kernel.nb, kernel.lane_bits);
+          const int64_t stride = bw.blocks_per_group * kernel.nb;
+          std::vector<int32_t> got(m * stride, -1), want(m * stride, -1);
+          for (int64_t b = 0; b < bw.blocks_per_group; ++b) {
+            for (int64_t p = 0; p < m; p += kernel.mr) {
+              const int64_t mr = std::min<int64_t>(kernel.mr, m - p);
+              const int64_t at = p * stride + b * kernel.nb;
+              const int64_t mask_offset = masked ? c.wpt : -1;
+              if (masked) {
+                kernel.masked(mr, taps, c.tap_list.data(), bw.lanes_per_tap, c.pixels.data() + p,
+                              bw.block_data(0, b), got.data() + at, stride, nullptr, mask_offset);
+              } else {
+                kernel.fn(mr, taps, c.tap_list.data(), bw.lanes_per_tap, c.pixels.data() + p,
+                          bw.block_data(0, b), got.data() + at, stride, nullptr);
+              }
+              bconv_ref(mr, kernel.nb, kernel.lane_bits, taps, c.tap_list.data(), bw.lanes_per_tap,
+                        c.pixels.data() + p, bw.block_data(0, b), want.data() + at, stride, nullptr,
+                        mask_offset);
+            }
+          }
+          const std::string where = std::string(k.name) + " bits=" + std::to_string(bits) +
+                                    " n=" + std::to_string(n) + (masked ? " masked" : "");
+          for (int64_t p = 0; p < m; ++p) {
+            for (int64_t o = 0; o < n; ++o) CHECK_EQ_CTX(got[p * stride + o], want[p * stride + o], where);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The float output a bconv kernel writes in place of counts (relu, residual, the sum's signs),
+// against the reference's.
+TEST(bconv_fused_float_output_matches_the_reference) {
+  for (const KernelInfo& k : runnable("bconv")) {
+    const BconvKernel kernel = find_bconv(k.name);
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool relu = variant & 1, extras = variant & 2;
+      const int64_t n = kernel.nb, m = kernel.mr, taps = 9, bits = 128;
+      BconvCase c(m, n, taps, bits, false);
+      const BlockedBinaryWeights bw = c.blocked(kernel.nb, kernel.lane_bits);
+      std::vector<float> scale(n), bias(n), sum_offset(n);
+      for (int64_t o = 0; o < n; ++o) scale[o] = normal(), bias[o] = normal(), sum_offset[o] = normal();
+      std::vector<int32_t> products(m, static_cast<int32_t>(taps * bits));
+      std::vector<float> residual = awkward_floats(m * n), got(m * n), want(m * n);
+      std::vector<Word> got_bits(m, 0), want_bits(m, 0);
+      std::vector<float*> got_rows, want_rows;
+      std::vector<const float*> residual_rows;
+      std::vector<Word*> got_sum, want_sum;
+      for (int64_t p = 0; p < m; ++p) {
+        got_rows.push_back(got.data() + p * n);
+        want_rows.push_back(want.data() + p * n);
+        residual_rows.push_back(residual.data() + p * n);
+        got_sum.push_back(&got_bits[p]);
+        want_sum.push_back(&want_bits[p]);
+      }
+      const auto output = [&](float* const* rows, Word* const* sums) {
+        return BconvFloatOutput{products.data(), rows, 0, scale.data(), bias.data(), n,
+                                extras ? residual_rows.data() : nullptr, relu,
+                                extras ? sum_offset.data() : nullptr, sums};
+      };
+      const BconvFloatOutput got_out = output(got_rows.data(), got_sum.data());
+      const BconvFloatOutput want_out = output(want_rows.data(), want_sum.data());
+      std::vector<int32_t> scratch(m * n);
+      kernel.fn(m, taps, c.tap_list.data(), bw.lanes_per_tap, c.pixels.data(), bw.block_data(0, 0),
+                scratch.data(), n, &got_out);
+      bconv_ref(m, kernel.nb, kernel.lane_bits, taps, c.tap_list.data(), bw.lanes_per_tap,
+                c.pixels.data(), bw.block_data(0, 0), scratch.data(), n, &want_out);
+      for (int64_t i = 0; i < m * n; ++i) CHECK(same_bits(got[i], want[i]));
+      if (extras) {
+        for (int64_t p = 0; p < m; ++p) CHECK_EQ_CTX(got_bits[p], want_bits[p], k.name);
+      }
+    }
+  }
+}
+
+TEST(output_kernels_match_the_portable_ones) {
+  const OutputKernels portable = select_output(Isa::kScalar);
+  for (const Isa isa : compiled_isas()) {
+    if (static_cast<int>(isa) > static_cast<int>(best_available_isa())) continue;
+    const OutputKernels k = select_output(isa);
+    for (int64_t n : {1, 7, 16, 63, 64, 65, 200}) {
+      const int32_t products = 576;
+      std::vector<int32_t> counts(n), below(n), above(n);
+      std::vector<float> scale(n), bias(n), got(n), want(n);
+      for (int64_t o = 0; o < n; ++o) {
+        counts[o] = static_cast<int32_t>(rng()() % (products + 1));
+        below[o] = static_cast<int32_t>(rng()() % 200) - 100;
+        above[o] = below[o] + static_cast<int32_t>(rng()() % 300);
+        scale[o] = normal();
+        bias[o] = normal();
+      }
+      k.to_float(counts.data(), products, n, scale.data(), bias.data(), got.data());
+      portable.to_float(counts.data(), products, n, scale.data(), bias.data(), want.data());
+      for (int64_t o = 0; o < n; ++o) CHECK(same_bits(got[o], want[o]));
+      std::vector<Word> got_bits(words_for_bits(n), 1), want_bits(words_for_bits(n), 2);
+      k.to_bits(counts.data(), products, n, below.data(), above.data(), got_bits.data());
+      portable.to_bits(counts.data(), products, n, below.data(), above.data(), want_bits.data());
+      for (size_t i = 0; i < got_bits.size(); ++i) CHECK_EQ_CTX(got_bits[i], want_bits[i], to_string(isa));
+    }
+  }
+}
+
+// B [k x n] transposed into rows of k (one per output channel), as the ops pack weights.
+std::vector<float> transpose(const std::vector<float>& b, int64_t k, int64_t n) {
+  std::vector<float> rows(static_cast<size_t>(n * k));
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) rows[j * k + p] = b[p * n + j];
+  return rows;
+}
+
+TEST(sgemm_kernels_match_the_reference) {
+  for (const KernelInfo& info : runnable("sgemm")) {
+    const SgemmKernel k = find_sgemm(info.name);
+    for (int64_t m : {1, 5, 13}) {
+      for (int64_t n : {1, 15, 33, 70}) {
+        for (int64_t kk : {1, 9, 147}) {
+          const std::vector<float> a = awkward_floats(m * kk), b = awkward_floats(kk * n);
+          const PackedFloatWeights panels = pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nr);
+          std::vector<float> got(m * n), want(m * n);
+          k.fn(m, n, kk, a.data(), kk, panels.from(0), got.data(), n);
+          sgemm_ref(m, n, kk, a.data(), kk, b.data(), n, want.data(), n);
+          for (int64_t i = 0; i < m * n; ++i) CHECK(same_bits(got[i], want[i]));
+        }
+      }
+    }
+  }
+}
+
+// The direct float conv equals sgemm on the same rows (its contract), then + bias, then relu.
+TEST(sconv_kernels_match_the_reference) {
+  for (const KernelInfo& info : runnable("sconv")) {
+    const SconvKernel k = find_sconv(info.name);
+    for (int64_t n : {1, 17, 40, 64, 96, 130}) {
+      for (int epilogue = 0; epilogue < 3; ++epilogue) {
+        const int64_t m = 1 + rng()() % 13, segments = 7, length = 21, kk = segments * length;
+        std::vector<float> a(m * kk), b(kk * n), bias(n);
+        for (float& v : a) v = normal();
+        for (float& v : b) v = normal();
+        for (float& v : bias) v = normal();
+        const PackedFloatWeights panels = pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nb);
+        std::vector<SconvSegment> list;
+        for (int64_t s = 0; s < segments; ++s) list.push_back({s * length, s * length, length});
+        std::vector<float> got(m * n), want(m * n);
+        std::vector<const float*> pixels;
+        std::vector<float*> out;
+        for (int64_t p = 0; p < m; ++p) pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
+        const float* fused_bias = epilogue > 0 ? bias.data() : nullptr;
+        const bool relu = epilogue == 2;
+        for (int64_t o = 0; o < n; o += k.nb) {
+          for (int64_t p = 0; p < m; p += k.mr) {
+            k.fn(std::min<int64_t>(k.mr, m - p), segments, list.data(), pixels.data() + p,
+                 panels.from(o), out.data() + p, o, std::min<int64_t>(k.nb, n - o),
+                 fused_bias ? fused_bias + o : nullptr, relu);
+          }
+        }
+        sgemm_ref(m, n, kk, a.data(), kk, b.data(), n, want.data(), n);
+        for (int64_t i = 0; i < m * n; ++i) {
+          float v = fused_bias ? want[i] + bias[i % n] : want[i];
+          if (relu) v = v < 0.0f ? 0.0f : v;
+          CHECK(same_bits(got[i], v));
+        }
+      }
+    }
+  }
+}
+
+// Weights w [k x n] (int8 or bf16 bits) in the qconv/bfconv panel layout: per block of nb
+// channels, byte p of channel j at (p / 4) * nb * 4 + (j % nb) * 4 + p % 4.
+template <typename T>
+AlignedBuffer panels_of(const std::vector<T>& w, int64_t k, int64_t n, int64_t nb) {
+  const int64_t bytes = k * static_cast<int64_t>(sizeof(T)), panel = round_up(bytes, 4) * nb;
+  AlignedBuffer panels(static_cast<size_t>((n + nb - 1) / nb * panel));
+  std::memset(panels.data(), 0, panels.size());
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t byte = p * static_cast<int64_t>(sizeof(T));
+      std::memcpy(panels.data() + (j / nb) * panel + (byte / 4) * nb * 4 + (j % nb) * 4 + byte % 4,
+                  &w[p * n + j], sizeof(T));
+    }
+  }
+  return panels;
+}
+
+TEST(qconv_kernels_match_the_exact_product) {
+  for (const KernelInfo& info : runnable("qconv")) {
+    const QconvKernel q = find_qconv(info.name);
+    for (int64_t n : {1, 17, 64, 96, 130}) {
+      const int64_t m = 1 + rng()() % 13, rows = 7, row_bytes = 24, kk = rows * row_bytes;
+      std::vector<uint8_t> a(m * kk);
+      std::vector<int8_t> w(kk * n);
+      for (auto& v : a) v = static_cast<uint8_t>(rng()() % 256);
+      for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng()() % 255) - 127);
+      std::vector<int32_t> correction(n);
+      std::vector<float> multiplier(n), bias(n);
+      for (int64_t o = 0; o < n; ++o) {
+        correction[o] = static_cast<int32_t>(rng()() % 200000) - 100000;
+        multiplier[o] = normal();
+        bias[o] = normal();
+      }
+      const AlignedBuffer panels = panels_of(w, kk, n, q.nb);
+      std::vector<float> got(m * n);
+      std::vector<const uint8_t*> pixels;
+      std::vector<float*> out;
+      for (int64_t p = 0; p < m; ++p) pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
+      const int64_t panel_bytes = kk * q.nb;
+      for (int relu = 0; relu < 2; ++relu) {
+        for (int64_t o = 0; o < n; o += q.nb) {
+          const QconvOutput output{correction.data() + o, multiplier.data() + o, bias.data() + o,
+                                   relu == 1};
+          for (int64_t p = 0; p < m; p += q.mr) {
+            q.fn(std::min<int64_t>(q.mr, m - p), rows, row_bytes, row_bytes, pixels.data() + p,
+                 reinterpret_cast<const int8_t*>(panels.data()) + (o / q.nb) * panel_bytes, output,
+                 out.data() + p, o, std::min<int64_t>(q.nb, n - o));
+          }
+        }
+        for (int64_t p = 0; p < m; ++p) {
+          for (int64_t o = 0; o < n; ++o) {
+            int64_t sum = 0;
+            for (int64_t i = 0; i < kk; ++i) sum += int64_t{a[p * kk + i]} * w[i * n + o];
+            const float product = static_cast<float>(sum - correction[o]) * multiplier[o];
+            float v = product + bias[o];
+            if (relu) v = v < 0.0f ? 0.0f : v;
+            CHECK(same_bits(got[p * n + o], v));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(bfconv_kernels_match_the_portable_one) {
+  const BfconvKernel portable = find_bfconv("bfconv_ukernel_4x16__scalar");
+  for (const KernelInfo& info : runnable("bfconv")) {
+    const BfconvKernel k = find_bfconv(info.name);
+    for (int64_t n : {1, 17, 64, 96}) {
+      const int64_t m = 1 + rng()() % 13, rows = 7, elements = 22, kk = rows * elements;
+      std::vector<uint16_t> a(m * kk), w(kk * n);
+      for (auto& v : a) {
+        const float f = normal();
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        v = static_cast<uint16_t>(bits >> 16);  // a bf16 (truncated: any bf16 will do)
+      }
+      for (auto& v : w) {
+        const float f = normal() * 0.1f;
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        v = static_cast<uint16_t>(bits >> 16);
+      }
+      std::vector<float> bias(n);
+      for (float& b : bias) b = normal();
+      const auto run = [&](const BfconvKernel& kernel, bool relu) {
+        const AlignedBuffer panels = panels_of(w, kk, n, kernel.nb);
+        const int64_t panel_bytes = 2 * kk * kernel.nb;
+        std::vector<float> y(m * n);
+        std::vector<const uint8_t*> pixels;
+        std::vector<float*> out;
+        for (int64_t p = 0; p < m; ++p) {
+          pixels.push_back(reinterpret_cast<const uint8_t*>(a.data() + p * kk));
+          out.push_back(y.data() + p * n);
+        }
+        for (int64_t o = 0; o < n; o += kernel.nb) {
+          for (int64_t p = 0; p < m; p += kernel.mr) {
+            kernel.fn(std::min<int64_t>(kernel.mr, m - p), rows, 2 * elements, 2 * elements,
+                      pixels.data() + p, panels.data() + (o / kernel.nb) * panel_bytes,
+                      bias.data() + o, relu, out.data() + p, o, std::min<int64_t>(kernel.nb, n - o));
+          }
+        }
+        return y;
+      };
+      for (bool relu : {false, true}) {
+        const std::vector<float> got = run(k, relu), want = run(portable, relu);
+        for (int64_t i = 0; i < m * n; ++i) CHECK(same_bits(got[i], want[i]));
+      }
+    }
+  }
+}
+
+TEST(max_pool_kernels_match_the_fold) {
+  for (const KernelInfo& info : runnable("pool")) {
+    const MaxRowsFn fn = find_max_rows(info.name);
+    for (int64_t count : {1, 3, 9}) {
+      for (int64_t n : {1, 15, 16, 17, 64, 130}) {
+        std::vector<std::vector<float>> data;
+        std::vector<const float*> rows;
+        for (int64_t r = 0; r < count; ++r) data.push_back(awkward_floats(n));
+        for (const auto& row : data) rows.push_back(row.data());
+        std::vector<float> got(n);
+        fn(rows.data(), count, n, got.data());
+        for (int64_t i = 0; i < n; ++i) {
+          float want = -INFINITY;
+          for (int64_t r = 0; r < count; ++r) {
+            const float v = data[r][i];
+            want = (v > want || v != v) ? v : want;
+          }
+          CHECK(same_bits(got[i], want));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace xnorinfer
+
+TEST_MAIN()

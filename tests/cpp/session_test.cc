@@ -1,0 +1,143 @@
+// The engine from C++ alone: a graph built with the Graph API and run by a Session on every ISA
+// path this CPU has and at 1 and 3 threads, against the convolution computed here from its
+// definition; and nodes the op schema refuses when they are added.
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "check.h"
+#include "xnorinfer/base/bits.h"
+#include "xnorinfer/base/errors.h"
+#include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/session.h"
+
+namespace xnorinfer {
+namespace {
+
+using test::rng;
+
+constexpr int64_t kH = 9, kW = 7, kC = 70, kO = 33;
+
+// x -> BinarizePack -> BinaryConv2d (3x3, pads 1, float output with scale and bias, relu).
+std::shared_ptr<Graph> binary_conv_graph(const std::vector<Word>& weights,
+                                         const std::vector<float>& scale,
+                                         const std::vector<float>& bias) {
+  auto g = std::make_shared<Graph>();
+  g->add_input("x", {-1, kH, kW, kC}, DType::kFloat32);
+  g->add_constant("w", {DType::kBits, {kO, 3, 3, kC}}, weights.data(), weights.size() * sizeof(Word));
+  g->add_constant("scale", {DType::kFloat32, {kO}}, scale.data(), kO * sizeof(float));
+  g->add_constant("bias", {DType::kFloat32, {kO}}, bias.data(), kO * sizeof(float));
+  g->add_node({"pack", "BinarizePack", {"x"}, {"xb"}, AttrMap("pack", {})});
+  g->add_node({"conv", "BinaryConv2d", {"xb", "w", "scale", "bias"}, {"y"},
+               AttrMap("conv", {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                                {"in_channels", kC},
+                                {"output", std::string("float")},
+                                {"activation", std::string("relu")}})});
+  g->add_output("y");
+  return g;
+}
+
+TEST(binary_conv_matches_its_definition_on_every_path) {
+  const int64_t words = words_for_bits(kC), n = 2;
+  std::vector<Word> weights(kO * 9 * words);
+  for (Word& w : weights) w = rng()();
+  for (int64_t r = 0; r < kO * 9; ++r) weights[r * words + words - 1] &= (Word{1} << (kC % 64)) - 1;
+  std::vector<float> scale(kO), bias(kO), x(n * kH * kW * kC);
+  std::normal_distribution<float> normal;
+  for (float& v : scale) v = normal(rng());
+  for (float& v : bias) v = normal(rng());
+  for (float& v : x) v = normal(rng());
+  // The definition: ±1 activations (x < 0 -> -1) and weights (bit 1 -> -1), zero padding.
+  std::vector<float> want(n * kH * kW * kO);
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t y = 0; y < kH; ++y) {
+      for (int64_t xx = 0; xx < kW; ++xx) {
+        for (int64_t o = 0; o < kO; ++o) {
+          int32_t dot = 0;
+          for (int64_t ky = 0; ky < 3; ++ky) {
+            for (int64_t kx = 0; kx < 3; ++kx) {
+              const int64_t iy = y + ky - 1, ix = xx + kx - 1;
+              if (iy < 0 || iy >= kH || ix < 0 || ix >= kW) continue;
+              for (int64_t c = 0; c < kC; ++c) {
+                const int a = x[((b * kH + iy) * kW + ix) * kC + c] < 0 ? -1 : 1;
+                const Word word = weights[((o * 3 + ky) * 3 + kx) * words + c / 64];
+                dot += a * (((word >> (c % 64)) & 1) ? -1 : 1);
+              }
+            }
+          }
+          const float v = static_cast<float>(dot) * scale[o] + bias[o];
+          want[((b * kH + y) * kW + xx) * kO + o] = v < 0 ? 0.0f : v;
+        }
+      }
+    }
+  }
+  const auto graph = binary_conv_graph(weights, scale, bias);
+  for (const Isa isa : compiled_isas()) {
+    if (static_cast<int>(isa) > static_cast<int>(best_available_isa())) continue;
+    for (int threads : {1, 3}) {
+      SessionOptions options;
+      options.num_threads = threads;
+      options.isa = to_string(isa);
+      Session session(graph, options);
+      const std::vector<Shape> shapes = {{n, kH, kW, kC}};
+      const std::vector<Shape> expected = {{n, kH, kW, kO}};
+      CHECK(session.output_shapes(shapes) == expected);
+      std::vector<float> got(want.size());
+      session.run(shapes, {x.data()}, {got.data()});
+      const std::string where = std::string(to_string(isa)) + " x" + std::to_string(threads);
+      for (size_t i = 0; i < got.size(); ++i) {
+        uint32_t a, b;
+        std::memcpy(&a, &got[i], 4);
+        std::memcpy(&b, &want[i], 4);
+        CHECK_EQ_CTX(a, b, where);
+      }
+    }
+  }
+}
+
+// add_node's message for `node`, or "" when it was accepted.
+std::string refusal(NodeDef node) {
+  Graph g;
+  g.add_input("x", {1, 4, 4, 8}, DType::kFloat32);
+  try {
+    g.add_node(std::move(node));
+  } catch (const InvalidModel& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(the_op_schema_refuses_malformed_nodes) {
+  using Ints = std::vector<int64_t>;
+  CHECK(refusal({"r", "Relu", {"x"}, {"y"}, AttrMap("r", {})}).empty());
+  CHECK(contains(refusal({"r", "Relu", {"x"}, {"y"}, AttrMap("r", {{"alpha", 1.0}})}),
+                 "node 'r' (Relu): unknown attribute 'alpha'"));
+  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"}, AttrMap("p", {})}),
+                 "missing attribute 'kernel_shape'"));
+  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"},
+                          AttrMap("p", {{"kernel_shape", Ints{2, 2, 2}}})}),
+                 "attribute 'kernel_shape' must have 2 values, got 3"));
+  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"},
+                          AttrMap("p", {{"kernel_shape", Ints{2, 0}}})}),
+                 "attribute 'kernel_shape' value 0 is outside [1, 4096]"));
+  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"},
+                          AttrMap("p", {{"kernel_shape", std::string("2x2")}})}),
+                 "attribute 'kernel_shape' must be a list of ints"));
+  CHECK(contains(refusal({"c", "Conv2d", {"x"}, {"y"}, AttrMap("c", {{"kernel_shape", Ints{1, 1}}})}),
+                 "input 'weight' (input 1 of [x, weight, bias?]) is required"));
+  CHECK(contains(refusal({"r", "Relu", {"x", "x"}, {"y"}, AttrMap("r", {})}),
+                 "takes at most 1 inputs [x], got 2"));
+  CHECK(contains(refusal({"r", "Relu", {"x"}, {""}, AttrMap("r", {})}),
+                 "output 'y' (output 0 of [y]) is required"));
+  CHECK(contains(refusal({"z", "Conv3d", {"x"}, {"y"}, AttrMap("z", {})}), "unknown op 'Conv3d'"));
+}
+
+}  // namespace
+}  // namespace xnorinfer
+
+TEST_MAIN()
