@@ -1,9 +1,10 @@
 // Maps engine exceptions to Python classes that also derive from the matching built-in, so
 // callers can catch either xnorinfer._core.InvalidModel or ValueError.
+#include "xnorinfer/base/errors.h"
+
 #include <pybind11/pybind11.h>
 
 #include "register.h"
-#include "xnorinfer/base/errors.h"
 
 namespace py = pybind11;
 

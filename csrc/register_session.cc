@@ -12,6 +12,7 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/graph/graph.h"
+#include "xnorinfer/kernels/peak/peak.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/op_schema.h"
 #include "xnorinfer/session.h"
@@ -186,11 +187,12 @@ py::dict build_info() {
 void register_session(py::module_& m) {
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<>())
-      .def("add_input",
-           [](Graph& g, const std::string& name, const Shape& shape) {
-             g.add_input(name, shape, DType::kFloat32);
-           },
-           py::arg("name"), py::arg("shape"))
+      .def(
+          "add_input",
+          [](Graph& g, const std::string& name, const Shape& shape) {
+            g.add_input(name, shape, DType::kFloat32);
+          },
+          py::arg("name"), py::arg("shape"))
       .def("add_constant", &add_constant, py::arg("name"), py::arg("array"))
       .def("add_node", &add_node, py::arg("name"), py::arg("op"), py::arg("inputs"),
            py::arg("outputs"), py::arg("attrs"))
@@ -200,8 +202,7 @@ void register_session(py::module_& m) {
       .def(py::init([](std::shared_ptr<Graph> graph, int num_threads, const std::string& isa,
                        const std::string& batch_mode) {
              return std::make_unique<Session>(
-                 std::move(graph),
-                 SessionOptions{num_threads, isa, parse_batch_mode(batch_mode)});
+                 std::move(graph), SessionOptions{num_threads, isa, parse_batch_mode(batch_mode)});
            }),
            py::arg("graph"), py::arg("num_threads") = 0, py::arg("isa") = "",
            py::arg("batch_mode") = "auto")
@@ -210,32 +211,53 @@ void register_session(py::module_& m) {
       .def("output_shapes", &Session::output_shapes, py::arg("input_shapes"))
       .def("batch_separable", &Session::batch_separable, py::arg("input_shapes"),
            "Whether a batch of these input shapes may run one sample at a time.")
-      .def("run_profiled",
-           [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
-             std::vector<double> seconds;
-             py::list outputs = run(s, inputs, &seconds);
-             return py::make_tuple(outputs, seconds);
-           },
-           py::arg("inputs"), "Like run(); also returns each node's wall time in seconds.")
-      .def("run", [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
-             return run(s, inputs);
-           }, py::arg("inputs"),
-           "Runs the graph on C-contiguous float32 inputs (graph input order); returns the "
-           "outputs in graph output order. Releases the GIL while it runs.");
+      .def(
+          "run_profiled",
+          [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
+            std::vector<double> seconds;
+            py::list outputs = run(s, inputs, &seconds);
+            return py::make_tuple(outputs, seconds);
+          },
+          py::arg("inputs"), "Like run(); also returns each node's wall time in seconds.")
+      .def(
+          "run",
+          [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {
+            return run(s, inputs);
+          },
+          py::arg("inputs"),
+          "Runs the graph on C-contiguous float32 inputs (graph input order); returns the "
+          "outputs in graph output order. Releases the GIL while it runs.");
 
   m.def("build_info", &build_info);
+  m.def(
+      "peak_loop",
+      [](const std::string& kind, const std::string& isa, int64_t iterations) {
+        const Isa parsed = parse_isa(isa);
+        if (kind != "binary" && kind != "float") {
+          throw InvalidArgument("kind must be 'binary' or 'float', got '" + kind + "'");
+        }
+        py::gil_scoped_release release;
+        return kind == "binary" ? xor_popcount_loop(parsed, iterations)
+                                : fma_loop(parsed, iterations);
+      },
+      py::arg("kind"), py::arg("isa"), py::arg("iterations"),
+      "Runs a register-resident peak loop (kernels/peak): XOR + popcount + add ('binary') or "
+      "FMA ('float'); returns the multiply-accumulates done. Releases the GIL.");
   m.def("list_ops", &list_ops,
         "The op schema: per op its name, kind, input and output slots (name, optional), whether "
         "its last input repeats (variadic), and its attributes (name, type, required, count, "
         "min, max).");
-  m.def("info_attrs", []() { return attr_list(info_attrs()); },
-        "The informational attributes every op accepts, as list_ops() describes attributes.");
-  m.def("resolve_isa", [](const std::string& requested) { return to_string(resolve_isa(requested)); },
-        py::arg("requested") = "");
+  m.def(
+      "info_attrs", []() { return attr_list(info_attrs()); },
+      "The informational attributes every op accepts, as list_ops() describes attributes.");
+  m.def(
+      "resolve_isa", [](const std::string& requested) { return to_string(resolve_isa(requested)); },
+      py::arg("requested") = "");
   m.def("available_isas", []() {
     std::vector<std::string> names;
     for (Isa isa : compiled_isas()) {
-      if (static_cast<int>(isa) <= static_cast<int>(best_available_isa())) names.push_back(to_string(isa));
+      if (static_cast<int>(isa) <= static_cast<int>(best_available_isa()))
+        names.push_back(to_string(isa));
     }
     return names;
   });

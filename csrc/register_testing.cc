@@ -12,9 +12,8 @@
 #include "register.h"
 #include "xnorinfer/base/aligned_buffer.h"
 #include "xnorinfer/base/bits.h"
-#include "xnorinfer/base/fork_gate.h"
 #include "xnorinfer/base/errors.h"
-#include "xnorinfer/kernels/peak/peak.h"
+#include "xnorinfer/base/fork_gate.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/float_weights.h"
@@ -67,18 +66,21 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
   const int64_t planes = masked ? 2 : 1;
   if (a.ndim() != 3 || w.ndim() != 3 || a.shape(1) != w.shape(1) ||
       a.shape(2) != planes * w.shape(2) || w.shape(0) < 1 || w.shape(2) < 1) {
-    throw InvalidArgument("a and w must be [m, taps, words] (words doubled when masked) and "
-                          "[n, taps, words]");
+    throw InvalidArgument(
+        "a and w must be [m, taps, words] (words doubled when masked) and "
+        "[n, taps, words]");
   }
   const int64_t m = a.shape(0), n = w.shape(0), taps = a.shape(1), wpt = w.shape(2);
   const bool ref = kernel == "ref" || kernel == "ref32";
-  const BconvKernel k = ref ? BconvKernel{nullptr, nullptr, static_cast<int>(std::max<int64_t>(m, 1)),
-                                          static_cast<int>(n), kernel == "ref" ? 64 : 32}
-                            : find_bconv(kernel);
+  const BconvKernel k =
+      ref ? BconvKernel{nullptr, nullptr, static_cast<int>(std::max<int64_t>(m, 1)),
+                        static_cast<int>(n), kernel == "ref" ? 64 : 32}
+          : find_bconv(kernel);
   const NodeDef node{"bconv", "testing", {}, {}, AttrMap("bconv", {})};
-  const Tensor weights{{DType::kBits, {n, taps, wpt * kBitsPerWord}}, const_cast<uint64_t*>(w.data())};
-  const BlockedBinaryWeights blocked = block_binary_weights(
-      NodeChecker(node), weights, n, 1, taps, wpt * kBitsPerWord, k.nb, k.lane_bits);
+  const Tensor weights{{DType::kBits, {n, taps, wpt * kBitsPerWord}},
+                       const_cast<uint64_t*>(w.data())};
+  const BlockedBinaryWeights blocked = block_binary_weights(NodeChecker(node), weights, n, 1, taps,
+                                                            wpt * kBitsPerWord, k.nb, k.lane_bits);
   std::vector<BconvTap> tap_list(static_cast<size_t>(taps));
   for (int64_t t = 0; t < taps; ++t) tap_list[t] = {t * planes * wpt, t};
   std::vector<const Word*> pixels(static_cast<size_t>(m));
@@ -235,9 +237,9 @@ Floats bfconv(const std::string& kernel, const Halves& a, const Halves& w, int64
   const int64_t row_bytes = 2 * k / rows;
   for (int64_t o = 0; o < n; o += bfconv.nb) {
     for (int64_t p = 0; p < m; p += bfconv.mr) {
-      bfconv.fn(std::min<int64_t>(bfconv.mr, m - p), rows, row_bytes, row_bytes,
-                pixels.data() + p, panels.data() + (o / bfconv.nb) * panel, bias.data() + o,
-                relu, out.data() + p, o, std::min<int64_t>(bfconv.nb, n - o));
+      bfconv.fn(std::min<int64_t>(bfconv.mr, m - p), rows, row_bytes, row_bytes, pixels.data() + p,
+                panels.data() + (o / bfconv.nb) * panel, bias.data() + o, relu, out.data() + p, o,
+                std::min<int64_t>(bfconv.nb, n - o));
     }
   }
   return c;
@@ -284,17 +286,20 @@ void register_testing(py::module_ t) {
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
         py::arg("ternary") = false);
   t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
-  t.def("fork_gate", [](const std::vector<std::pair<int64_t, int64_t>>& events) {
-    ForkGate gate;
-    std::vector<bool> allowed;
-    for (const auto& [now, latest_start] : events) {
-      allowed.push_back(gate.allows(now));
-      if (latest_start >= 0) gate.record(now, latest_start);
-    }
-    return allowed;
-  }, py::arg("events"),
-  "A fresh ForkGate through (now_ns, latest_start_ns) events: whether it allowed each fork "
-  "before recording it (latest_start_ns < 0: a query only).");
+  t.def(
+      "fork_gate",
+      [](const std::vector<std::pair<int64_t, int64_t>>& events) {
+        ForkGate gate;
+        std::vector<bool> allowed;
+        for (const auto& [now, latest_start] : events) {
+          allowed.push_back(gate.allows(now));
+          if (latest_start >= 0) gate.record(now, latest_start);
+        }
+        return allowed;
+      },
+      py::arg("events"),
+      "A fresh ForkGate through (now_ns, latest_start_ns) events: whether it allowed each fork "
+      "before recording it (latest_start_ns < 0: a query only).");
   t.def("bfconv", &bfconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
         py::arg("bias"), py::arg("relu") = false);
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
@@ -302,18 +307,6 @@ void register_testing(py::module_ t) {
   t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1,
         py::arg("bias") = py::none(), py::arg("relu") = false);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
-  t.def("xor_popcount_loop", [](const std::string& isa, int64_t iterations) {
-    const Isa parsed = parse_isa(isa);
-    py::gil_scoped_release release;
-    return xor_popcount_loop(parsed, iterations);
-  }, py::arg("isa"), py::arg("iterations"),
-  "Runs the register-resident XOR-popcount loop; returns the binary MACs it did.");
-  t.def("fma_loop", [](const std::string& isa, int64_t iterations) {
-    const Isa parsed = parse_isa(isa);
-    py::gil_scoped_release release;
-    return fma_loop(parsed, iterations);
-  }, py::arg("isa"), py::arg("iterations"),
-  "Runs the register-resident FMA loop; returns the float multiply-adds it did.");
   t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"));
 }
 

@@ -15,7 +15,7 @@ namespace xnorinfer {
 // pooled, so a run with a planned shape allocates nothing.
 struct Session::Workspace {
   AlignedBuffer arena;
-  std::vector<Tensor> tensors;                        // per value slot
+  std::vector<Tensor> tensors;                          // per value slot
   std::vector<std::vector<const Tensor*>> node_inputs;  // per node, nullptr for absent inputs
   std::vector<std::vector<Tensor*>> node_outputs;
 };
@@ -92,7 +92,8 @@ Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& optio
 
 Session::~Session() = default;
 
-std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>& input_shapes) const {
+std::unique_ptr<Session::CachedPlan> Session::make_plan(
+    const std::vector<Shape>& input_shapes) const {
   const auto& inputs = graph_->inputs();
   if (input_shapes.size() != inputs.size()) {
     throw InvalidArgument("the model has " + std::to_string(inputs.size()) + " inputs, got " +
@@ -114,8 +115,7 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>
     }
     if (!fits) {
       throw InvalidArgument("input '" + inputs[i].name + "' has shape " + to_string(got) +
-                            ", the model expects " + to_string(want) +
-                            " (-1 = any positive size)");
+                            ", the model expects " + to_string(want) + " (-1 = any positive size)");
     }
     plan.infos[i] = {DType::kFloat32, got};
     known[i] = true;
@@ -181,7 +181,8 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(const std::vector<Shape>
   const int64_t memory = physical_memory_bytes();
   if (memory > 0 && total > memory) {
     throw OutOfMemory("running with input shapes " + to_string(input_shapes[0]) + " needs " +
-                      std::to_string(total >> 20) + " MiB of working memory, more than this machine's " +
+                      std::to_string(total >> 20) +
+                      " MiB of working memory, more than this machine's " +
                       std::to_string(memory >> 20) + " MiB: use a smaller batch");
   }
   return cached;
@@ -192,7 +193,8 @@ Session::CachedPlan& Session::plan_for(const std::vector<Shape>& input_shapes) {
   if (it != plans_.end()) return *it->second;
   auto plan = make_plan(input_shapes);
   CachedPlan& cached = *plans_.emplace(input_shapes, std::move(plan)).first->second;
-  if (batch_mode_ != BatchMode::kWhole) cached.per_sample = per_sample_plan(input_shapes, cached.plan);
+  if (batch_mode_ != BatchMode::kWhole)
+    cached.per_sample = per_sample_plan(input_shapes, cached.plan);
   return cached;
 }
 
@@ -299,7 +301,8 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     }
   }
   if (trial >= 0) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::lock_guard<std::mutex> lock(mutex_);
     (trial % 2 == 0 ? cached->whole_seconds : cached->per_sample_seconds) += seconds;
   }

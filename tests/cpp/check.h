@@ -32,7 +32,8 @@ struct Register {
 
 inline void fail(const char* file, int line, const std::string& what) {
   // Report the first few failures in full; a broken kernel can fail millions of checks.
-  if (++Registry::get().failures <= 20) std::fprintf(stderr, "%s:%d: %s\n", file, line, what.c_str());
+  if (++Registry::get().failures <= 20)
+    std::fprintf(stderr, "%s:%d: %s\n", file, line, what.c_str());
 }
 
 template <typename A, typename B>
@@ -68,14 +69,14 @@ inline int main_impl() {
 
 #define XI_CONCAT_(a, b) a##b
 #define XI_CONCAT(a, b) XI_CONCAT_(a, b)
-#define TEST(name)                                                                        \
-  static void name();                                                                     \
-  static ::xnorinfer::test::Register XI_CONCAT(register_, name)(#name, name);             \
+#define TEST(name)                                                            \
+  static void name();                                                         \
+  static ::xnorinfer::test::Register XI_CONCAT(register_, name)(#name, name); \
   static void name()
-#define CHECK(cond)                                                                       \
-  do {                                                                                    \
-    ++::xnorinfer::test::Registry::get().checks;                                          \
-    if (!(cond)) ::xnorinfer::test::fail(__FILE__, __LINE__, "CHECK(" #cond ") failed");  \
+#define CHECK(cond)                                                                      \
+  do {                                                                                   \
+    ++::xnorinfer::test::Registry::get().checks;                                         \
+    if (!(cond)) ::xnorinfer::test::fail(__FILE__, __LINE__, "CHECK(" #cond ") failed"); \
   } while (0)
 #define CHECK_EQ_CTX(a, b, context) \
   ::xnorinfer::test::check_eq((a), (b), #a, #b, __FILE__, __LINE__, (context))

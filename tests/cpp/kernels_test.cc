@@ -72,8 +72,8 @@ TEST(bitpack_kernels_match_the_reference) {
         std::vector<Word> got(rows * row_words, 7), want(rows * row_words, 7);
         std::vector<float> got_mean(rows), want_mean(rows);
         const float* off = with_offset ? offset.data() : nullptr;
-        fn(x.data(), rows, channels, stride, off, got.data(), ternary ? got.data() + words : nullptr,
-           row_words, got_mean.data());
+        fn(x.data(), rows, channels, stride, off, got.data(),
+           ternary ? got.data() + words : nullptr, row_words, got_mean.data());
         bitpack_ref(x.data(), rows, channels, stride, off, want.data(),
                     ternary ? want.data() + words : nullptr, row_words, want_mean.data());
         const std::string where = std::string(k.name) + " C=" + std::to_string(channels);
@@ -106,7 +106,8 @@ struct BconvCase {
 
   BlockedBinaryWeights blocked(int64_t nb, int lane_bits) const {
     static const NodeDef node{"bconv", "test", {}, {}, AttrMap()};
-    const Tensor weights{{DType::kBits, {n, taps, wpt * kBitsPerWord}}, const_cast<Word*>(w.data())};
+    const Tensor weights{{DType::kBits, {n, taps, wpt * kBitsPerWord}},
+                         const_cast<Word*>(w.data())};
     return block_binary_weights(NodeChecker(node), weights, n, 1, taps, bits, nb, lane_bits);
   }
 };
@@ -143,7 +144,8 @@ TEST(bconv_kernels_match_the_reference) {
           const std::string where = std::string(k.name) + " bits=" + std::to_string(bits) +
                                     " n=" + std::to_string(n) + (masked ? " masked" : "");
           for (int64_t p = 0; p < m; ++p) {
-            for (int64_t o = 0; o < n; ++o) CHECK_EQ_CTX(got[p * stride + o], want[p * stride + o], where);
+            for (int64_t o = 0; o < n; ++o)
+              CHECK_EQ_CTX(got[p * stride + o], want[p * stride + o], where);
           }
         }
       }
@@ -162,7 +164,8 @@ TEST(bconv_fused_float_output_matches_the_reference) {
       BconvCase c(m, n, taps, bits, false);
       const BlockedBinaryWeights bw = c.blocked(kernel.nb, kernel.lane_bits);
       std::vector<float> scale(n), bias(n), sum_offset(n);
-      for (int64_t o = 0; o < n; ++o) scale[o] = normal(), bias[o] = normal(), sum_offset[o] = normal();
+      for (int64_t o = 0; o < n; ++o)
+        scale[o] = normal(), bias[o] = normal(), sum_offset[o] = normal();
       std::vector<int32_t> products(m, static_cast<int32_t>(taps * bits));
       std::vector<float> residual = awkward_floats(m * n), got(m * n), want(m * n);
       std::vector<Word> got_bits(m, 0), want_bits(m, 0);
@@ -177,9 +180,16 @@ TEST(bconv_fused_float_output_matches_the_reference) {
         want_sum.push_back(&want_bits[p]);
       }
       const auto output = [&](float* const* rows, Word* const* sums) {
-        return BconvFloatOutput{products.data(), rows, 0, scale.data(), bias.data(), n,
-                                extras ? residual_rows.data() : nullptr, relu,
-                                extras ? sum_offset.data() : nullptr, sums};
+        return BconvFloatOutput{products.data(),
+                                rows,
+                                0,
+                                scale.data(),
+                                bias.data(),
+                                n,
+                                extras ? residual_rows.data() : nullptr,
+                                relu,
+                                extras ? sum_offset.data() : nullptr,
+                                sums};
       };
       const BconvFloatOutput got_out = output(got_rows.data(), got_sum.data());
       const BconvFloatOutput want_out = output(want_rows.data(), want_sum.data());
@@ -218,7 +228,8 @@ TEST(output_kernels_match_the_portable_ones) {
       std::vector<Word> got_bits(words_for_bits(n), 1), want_bits(words_for_bits(n), 2);
       k.to_bits(counts.data(), products, n, below.data(), above.data(), got_bits.data());
       portable.to_bits(counts.data(), products, n, below.data(), above.data(), want_bits.data());
-      for (size_t i = 0; i < got_bits.size(); ++i) CHECK_EQ_CTX(got_bits[i], want_bits[i], to_string(isa));
+      for (size_t i = 0; i < got_bits.size(); ++i)
+        CHECK_EQ_CTX(got_bits[i], want_bits[i], to_string(isa));
     }
   }
 }
@@ -238,7 +249,8 @@ TEST(sgemm_kernels_match_the_reference) {
       for (int64_t n : {1, 15, 33, 70}) {
         for (int64_t kk : {1, 9, 147}) {
           const std::vector<float> a = awkward_floats(m * kk), b = awkward_floats(kk * n);
-          const PackedFloatWeights panels = pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nr);
+          const PackedFloatWeights panels =
+              pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nr);
           std::vector<float> got(m * n), want(m * n);
           k.fn(m, n, kk, a.data(), kk, panels.from(0), got.data(), n);
           sgemm_ref(m, n, kk, a.data(), kk, b.data(), n, want.data(), n);
@@ -260,13 +272,15 @@ TEST(sconv_kernels_match_the_reference) {
         for (float& v : a) v = normal();
         for (float& v : b) v = normal();
         for (float& v : bias) v = normal();
-        const PackedFloatWeights panels = pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nb);
+        const PackedFloatWeights panels =
+            pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nb);
         std::vector<SconvSegment> list;
         for (int64_t s = 0; s < segments; ++s) list.push_back({s * length, s * length, length});
         std::vector<float> got(m * n), want(m * n);
         std::vector<const float*> pixels;
         std::vector<float*> out;
-        for (int64_t p = 0; p < m; ++p) pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
+        for (int64_t p = 0; p < m; ++p)
+          pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
         const float* fused_bias = epilogue > 0 ? bias.data() : nullptr;
         const bool relu = epilogue == 2;
         for (int64_t o = 0; o < n; o += k.nb) {
@@ -324,7 +338,8 @@ TEST(qconv_kernels_match_the_exact_product) {
       std::vector<float> got(m * n);
       std::vector<const uint8_t*> pixels;
       std::vector<float*> out;
-      for (int64_t p = 0; p < m; ++p) pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
+      for (int64_t p = 0; p < m; ++p)
+        pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
       const int64_t panel_bytes = kk * q.nb;
       for (int relu = 0; relu < 2; ++relu) {
         for (int64_t o = 0; o < n; o += q.nb) {
@@ -386,7 +401,8 @@ TEST(bfconv_kernels_match_the_portable_one) {
           for (int64_t p = 0; p < m; p += kernel.mr) {
             kernel.fn(std::min<int64_t>(kernel.mr, m - p), rows, 2 * elements, 2 * elements,
                       pixels.data() + p, panels.data() + (o / kernel.nb) * panel_bytes,
-                      bias.data() + o, relu, out.data() + p, o, std::min<int64_t>(kernel.nb, n - o));
+                      bias.data() + o, relu, out.data() + p, o,
+                      std::min<int64_t>(kernel.nb, n - o));
           }
         }
         return y;

@@ -1,6 +1,8 @@
 // The engine from C++ alone: a graph built with the Graph API and run by a Session on every ISA
 // path this CPU has and at 1 and 3 threads, against the convolution computed here from its
 // definition; and nodes the op schema refuses when they are added.
+#include "xnorinfer/session.h"
+
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -9,7 +11,6 @@
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/cpu/isa.h"
-#include "xnorinfer/session.h"
 
 namespace xnorinfer {
 namespace {
@@ -24,11 +25,15 @@ std::shared_ptr<Graph> binary_conv_graph(const std::vector<Word>& weights,
                                          const std::vector<float>& bias) {
   auto g = std::make_shared<Graph>();
   g->add_input("x", {-1, kH, kW, kC}, DType::kFloat32);
-  g->add_constant("w", {DType::kBits, {kO, 3, 3, kC}}, weights.data(), weights.size() * sizeof(Word));
+  g->add_constant("w", {DType::kBits, {kO, 3, 3, kC}}, weights.data(),
+                  weights.size() * sizeof(Word));
   g->add_constant("scale", {DType::kFloat32, {kO}}, scale.data(), kO * sizeof(float));
   g->add_constant("bias", {DType::kFloat32, {kO}}, bias.data(), kO * sizeof(float));
   g->add_node({"pack", "BinarizePack", {"x"}, {"xb"}, AttrMap("pack", {})});
-  g->add_node({"conv", "BinaryConv2d", {"xb", "w", "scale", "bias"}, {"y"},
+  g->add_node({"conv",
+               "BinaryConv2d",
+               {"xb", "w", "scale", "bias"},
+               {"y"},
                AttrMap("conv", {{"kernel_shape", std::vector<int64_t>{3, 3}},
                                 {"pads", std::vector<int64_t>{1, 1, 1, 1}},
                                 {"in_channels", kC},
@@ -119,17 +124,18 @@ TEST(the_op_schema_refuses_malformed_nodes) {
                  "node 'r' (Relu): unknown attribute 'alpha'"));
   CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"}, AttrMap("p", {})}),
                  "missing attribute 'kernel_shape'"));
-  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"},
-                          AttrMap("p", {{"kernel_shape", Ints{2, 2, 2}}})}),
-                 "attribute 'kernel_shape' must have 2 values, got 3"));
-  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"},
-                          AttrMap("p", {{"kernel_shape", Ints{2, 0}}})}),
-                 "attribute 'kernel_shape' value 0 is outside [1, 4096]"));
-  CHECK(contains(refusal({"p", "MaxPool", {"x"}, {"y"},
-                          AttrMap("p", {{"kernel_shape", std::string("2x2")}})}),
-                 "attribute 'kernel_shape' must be a list of ints"));
-  CHECK(contains(refusal({"c", "Conv2d", {"x"}, {"y"}, AttrMap("c", {{"kernel_shape", Ints{1, 1}}})}),
-                 "input 'weight' (input 1 of [x, weight, bias?]) is required"));
+  CHECK(contains(
+      refusal({"p", "MaxPool", {"x"}, {"y"}, AttrMap("p", {{"kernel_shape", Ints{2, 2, 2}}})}),
+      "attribute 'kernel_shape' must have 2 values, got 3"));
+  CHECK(contains(
+      refusal({"p", "MaxPool", {"x"}, {"y"}, AttrMap("p", {{"kernel_shape", Ints{2, 0}}})}),
+      "attribute 'kernel_shape' value 0 is outside [1, 4096]"));
+  CHECK(contains(
+      refusal({"p", "MaxPool", {"x"}, {"y"}, AttrMap("p", {{"kernel_shape", std::string("2x2")}})}),
+      "attribute 'kernel_shape' must be a list of ints"));
+  CHECK(
+      contains(refusal({"c", "Conv2d", {"x"}, {"y"}, AttrMap("c", {{"kernel_shape", Ints{1, 1}}})}),
+               "input 'weight' (input 1 of [x, weight, bias?]) is required"));
   CHECK(contains(refusal({"r", "Relu", {"x", "x"}, {"y"}, AttrMap("r", {})}),
                  "takes at most 1 inputs [x], got 2"));
   CHECK(contains(refusal({"r", "Relu", {"x"}, {""}, AttrMap("r", {})}),

@@ -14,14 +14,16 @@ namespace xnorinfer {
 
 class ForkGate {
  public:
-  static constexpr int64_t kLateStartNs = 1'000'000;         // a spinning worker starts in µs
+  static constexpr int64_t kLateStartNs = 1'000'000;  // a spinning worker starts in µs
   // Short at first: a core busy for a moment (another library's pool spinning down) costs
   // little; a core that stays busy doubles it quickly.
-  static constexpr int64_t kFirstBackoffNs = 5'000'000;      // 5 ms
-  static constexpr int64_t kMaxBackoffNs = 2'000'000'000;    // 2 s
+  static constexpr int64_t kFirstBackoffNs = 5'000'000;    // 5 ms
+  static constexpr int64_t kMaxBackoffNs = 2'000'000'000;  // 2 s
 
   // Whether to fork at time `now_ns`.
-  bool allows(int64_t now_ns) const { return now_ns >= closed_until_.load(std::memory_order_relaxed); }
+  bool allows(int64_t now_ns) const {
+    return now_ns >= closed_until_.load(std::memory_order_relaxed);
+  }
 
   // After a fork at `now_ns` whose slowest thread started `latest_start_ns` after it.
   void record(int64_t now_ns, int64_t latest_start_ns);

@@ -6,9 +6,12 @@ namespace xnorinfer {
 
 const char* to_string(DType dtype) {
   switch (dtype) {
-    case DType::kBits: return "bits";
-    case DType::kTernary: return "ternary";
-    default: return "float32";
+    case DType::kBits:
+      return "bits";
+    case DType::kTernary:
+      return "ternary";
+    default:
+      return "float32";
   }
 }
 

@@ -15,7 +15,7 @@ bool cpu_has(Isa isa) {
       return true;
     case Isa::kAvx2:
       return f.avx2 && f.fma && f.popcnt;
-    case Isa::kAvx512Vpopcnt:
+    case Isa::kAvx512:
       return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vpopcntdq && f.fma && f.popcnt;
   }
   return false;
@@ -36,7 +36,7 @@ const char* to_string(Isa isa) {
       return "scalar";
     case Isa::kAvx2:
       return "avx2";
-    case Isa::kAvx512Vpopcnt:
+    case Isa::kAvx512:
       return "avx512";
   }
   return "unknown";
@@ -45,7 +45,7 @@ const char* to_string(Isa isa) {
 Isa parse_isa(const std::string& name) {
   if (name == "scalar") return Isa::kScalar;
   if (name == "avx2") return Isa::kAvx2;
-  if (name == "avx512") return Isa::kAvx512Vpopcnt;
+  if (name == "avx512") return Isa::kAvx512;
   throw InvalidArgument("unknown ISA '" + name + "': expected scalar, avx2 or avx512");
 }
 
@@ -55,7 +55,7 @@ std::vector<Isa> compiled_isas() {
   isas.push_back(Isa::kAvx2);
 #endif
 #ifdef XI_HAVE_AVX512
-  isas.push_back(Isa::kAvx512Vpopcnt);
+  isas.push_back(Isa::kAvx512);
 #endif
   return isas;
 }

@@ -1,4 +1,9 @@
 // Instruction-set tiers, ordered: a kernel for tier T runs on any CPU that has tier >= T.
+//   kAvx2    AVX2 + FMA + POPCNT
+//   kAvx512  AVX-512 F, BW, VL and VPOPCNTDQ (the binary kernels' VPOPCNTD), FMA, POPCNT
+// A tier has one spelling (the names below, XNORINFER_ISA, CMake's XI_ENABLE_*); a kernel's
+// name ends in what it uses within its tier: __avx512f, __avx512vpopcnt, and __avx512vnni or
+// __avx512bf16 for those that also need a CPU feature (kernels/registry.h checks it).
 #pragma once
 
 #include <string>
@@ -6,7 +11,7 @@
 
 namespace xnorinfer {
 
-enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512Vpopcnt = 2 };
+enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 
 // "scalar", "avx2", "avx512"
 const char* to_string(Isa isa);

@@ -41,8 +41,8 @@ int64_t AttrMap::get_bounded_int(const std::string& key, int64_t min_value,
                                  int64_t max_value) const {
   const int64_t v = get_int(key);
   if (v < min_value || v > max_value) {
-    throw InvalidModel("node '" + node_ + "': attribute '" + key + "' value " +
-                       std::to_string(v) + " is outside [" + std::to_string(min_value) + ", " +
+    throw InvalidModel("node '" + node_ + "': attribute '" + key + "' value " + std::to_string(v) +
+                       " is outside [" + std::to_string(min_value) + ", " +
                        std::to_string(max_value) + "]");
   }
   return v;

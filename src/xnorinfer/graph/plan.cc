@@ -21,8 +21,8 @@ std::vector<int64_t> assign_offsets(const std::vector<LiveRange>& ranges, int64_
     const int64_t size = round_up(ranges[v].bytes + static_cast<int64_t>(kExtraBytes), kAlign);
     std::vector<std::pair<int64_t, int64_t>> busy;
     for (size_t p : placed) {
-      const bool overlap = ranges[p].first_use <= ranges[v].last_use &&
-                           ranges[v].first_use <= ranges[p].last_use;
+      const bool overlap =
+          ranges[p].first_use <= ranges[v].last_use && ranges[v].first_use <= ranges[p].last_use;
       if (overlap) {
         busy.emplace_back(offsets[p], offsets[p] + round_up(ranges[p].bytes + kExtraBytes, kAlign));
       }

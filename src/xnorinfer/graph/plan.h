@@ -17,8 +17,8 @@ struct Plan {
   std::vector<TensorInfo> infos;
   std::vector<int64_t> offsets;  // -1 for constants
   int64_t arena_bytes = 0;
-  size_t scratch_per_thread = 0;  // a multiple of 64
-  size_t shared_scratch = 0;      // a multiple of 64
+  size_t scratch_per_thread = 0;                          // a multiple of 64
+  size_t shared_scratch = 0;                              // a multiple of 64
   std::vector<std::shared_ptr<const OpState>> op_states;  // per node: its prepare()
 };
 

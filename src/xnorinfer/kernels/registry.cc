@@ -30,7 +30,8 @@ const Entry<BconvPair> kBconv[] = {
 };
 
 const Entry<OutputKernels> kOutput[] = {
-#define XI_OUTPUT(to_float, to_bits, isa) {{"output", #to_float, Isa::isa, 0, 0}, {&to_float, &to_bits}},
+#define XI_OUTPUT(to_float, to_bits, isa) \
+  {{"output", #to_float, Isa::isa, 0, 0}, {&to_float, &to_bits}},
 #include "xnorinfer/kernels/output/output.inc"
 #undef XI_OUTPUT
 };

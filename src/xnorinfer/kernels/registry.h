@@ -21,9 +21,9 @@ struct KernelInfo {
   const char* family;  // "bitpack", "bconv", "bfconv", "output", "pool", "qconv", "sconv", "sgemm"
   const char* name;
   Isa isa;
-  int mr;  // register tile, 0 where it does not apply
-  int nr;  // for bconv: output channels per block
-  int lane_bits = 0;  // for bconv: bits per lane (64 or 32)
+  int mr;                                  // register tile, 0 where it does not apply
+  int nr;                                  // for bconv: output channels per block
+  int lane_bits = 0;                       // for bconv: bits per lane (64 or 32)
   CpuFeature feature = CpuFeature::kNone;  // needed beyond the ISA tier
 
   // Whether this CPU can run it at ISA ceiling `isa`.

@@ -92,8 +92,9 @@ class BinaryConv2d final : public Op {
     // Tiles of up to 16 kernel calls while their counts stay within 16 KiB: wide tiles let
     // the border pixels of several rows share calls (see conv_taps.h) and amortize the setup.
     counts_stride_ = group_ * weights_.blocks_per_group * weights_.block;
-    tile_pixels_ = kernel_.mr * std::clamp<int64_t>(kTileCountsBytes / (kernel_.mr * 4 * counts_stride_),
-                                                    kMinKernelCallsPerTile, kMaxKernelCallsPerTile);
+    tile_pixels_ =
+        kernel_.mr * std::clamp<int64_t>(kTileCountsBytes / (kernel_.mr * 4 * counts_stride_),
+                                         kMinKernelCallsPerTile, kMaxKernelCallsPerTile);
 
     const std::string scaling = a.get_string("scaling", "kmap");
     if (scaling != "kmap" && scaling != "sample") check_.fail("scaling must be 'kmap' or 'sample'");
@@ -101,12 +102,14 @@ class BinaryConv2d final : public Op {
     with_kmap_ = check_.has_input(kKmapSrc);
     if (with_kmap_) {
       if (args.constants[kKmapSrc]) check_.fail("kmap_src must be a computed value");
-      if (!sample_scaling_) kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
+      if (!sample_scaling_)
+        kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
     }
     transform_ = make_output_transform(check_, args, out_channels_,
                                        geom_.kh * geom_.kw * bits_per_group_, with_kmap_);
     activation_ = Activation(check_, a, out_channels_);
-    if (!activation_.none() && transform_.packed()) check_.fail("an activation needs a float output");
+    if (!activation_.none() && transform_.packed())
+      check_.fail("an activation needs a float output");
     with_residual_ = check_.has_input(kResidual);
     if (with_residual_ && (transform_.packed() || args.constants[kResidual])) {
       check_.fail("a residual is added to a float output, from a computed value");
@@ -140,7 +143,8 @@ class BinaryConv2d final : public Op {
         check_.fail("kmap_src must be [N, H, W, 1] of the input, got " + to_string(k.shape));
       }
     }
-    const Shape out_shape = {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]), out_channels_};
+    const Shape out_shape = {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]),
+                             out_channels_};
     if (with_residual_) {
       check_.dtype(*in[kResidual], DType::kFloat32, "residual");
       if (in[kResidual]->shape != out_shape) {
@@ -148,7 +152,8 @@ class BinaryConv2d final : public Op {
                     to_string(in[kResidual]->shape));
       }
     }
-    std::vector<TensorInfo> out = {{transform_.packed() ? DType::kBits : DType::kFloat32, out_shape}};
+    std::vector<TensorInfo> out = {
+        {transform_.packed() ? DType::kBits : DType::kFloat32, out_shape}};
     if (sum_offset_) out.push_back({DType::kBits, out_shape});
     return out;
   }
@@ -188,8 +193,8 @@ class BinaryConv2d final : public Op {
     const int64_t tiles = in[kX]->shape()[0] * tiles_per_image;
     // A chunk is a whole number of 64-channel words (and so of kernel blocks), so packed
     // outputs never share a word between tasks; with groups, a task keeps all channels.
-    const int64_t chunk = channel_chunk(tiles, ctx.num_threads, out_channels_,
-                                        group_ > 1 ? 0 : kBitsPerWord);
+    const int64_t chunk =
+        channel_chunk(tiles, ctx.num_threads, out_channels_, group_ > 1 ? 0 : kBitsPerWord);
     const int64_t chunks = (out_channels_ + chunk - 1) / chunk;
     parallel_for(tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
@@ -220,14 +225,14 @@ class BinaryConv2d final : public Op {
   // One thread's scratch, carved from its buffer (or, with no buffer, only measured). Arrays
   // are per ordered pixel of the tile.
   struct Scratch {
-    const Word** bases;     // its first valid tap's words (or its gathered row)
-    Word* rows;             // row mode: its valid taps' words, contiguous
-    float** out_rows;       // its float output row
+    const Word** bases;           // its first valid tap's words (or its gathered row)
+    Word* rows;                   // row mode: its valid taps' words, contiguous
+    float** out_rows;             // its float output row
     const float** residual_rows;  // its residual row
-    Word** sum_rows;        // its row of the sum's packed signs
-    int32_t* products;      // ternary input: its products (the nonzero activations)
-    int32_t* counts;        // counts_stride_ counts
-    int32_t* pixel_counts;  // one pixel's counts gathered over the groups
+    Word** sum_rows;              // its row of the sum's packed signs
+    int32_t* products;            // ternary input: its products (the nonzero activations)
+    int32_t* counts;              // counts_stride_ counts
+    int32_t* pixel_counts;        // one pixel's counts gathered over the groups
     size_t size;
 
     Scratch(const BinaryConv2d& op, int64_t tp, uint8_t* buffer) {
@@ -262,14 +267,16 @@ class BinaryConv2d final : public Op {
     const int64_t wpt = weights_.words_per_tap;
     for (int64_t c = 0; c < tile.class_count; ++c) {
       const TapWindow& win = tile.classes[c].window;
-      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first; ++i) {
+      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first;
+           ++i) {
         const Word* first = image + first_tap[i] * x_words;
         Word* row = s.rows + i * weights_.k_words();
         bases[i] = row;
         for (int64_t ky = win.ky0; ky < win.ky1; ++ky) {
           for (int64_t kx = win.kx0; kx < win.kx1; ++kx, row += wpt) {
             const int64_t offset =
-                ((ky - win.ky0) * geom_.dilation_h * w + (kx - win.kx0) * geom_.dilation_w) * x_words;
+                ((ky - win.ky0) * geom_.dilation_h * w + (kx - win.kx0) * geom_.dilation_w) *
+                x_words;
             copy_bits(first + offset, g * bits_per_group_, bits_per_group_, row);
           }
         }
@@ -283,11 +290,13 @@ class BinaryConv2d final : public Op {
     for (int64_t c = 0; c < tile.class_count; ++c) {
       const BconvTap* taps = tile.tap_lists + c * weights_.taps;
       const int64_t valid = tile.classes[c].window.valid_taps();
-      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first; ++i) {
+      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first;
+           ++i) {
         int32_t total = 0;
         for (int64_t t = 0; t < valid; ++t) {
           const Word* mask = s.bases[i] + taps[t].a_offset + mask_offset_;
-          for (int64_t k = 0; k < weights_.words_per_tap; ++k) total += __builtin_popcountll(mask[k]);
+          for (int64_t k = 0; k < weights_.words_per_tap; ++k)
+            total += __builtin_popcountll(mask[k]);
         }
         s.products[i] = total;
       }
@@ -309,7 +318,8 @@ class BinaryConv2d final : public Op {
     float sum = 0.0f;
     for (int64_t ky = win.ky0; ky < win.ky1; ++ky) {
       for (int64_t kx = win.kx0; kx < win.kx1; ++kx) {
-        sum += a.f32()[(n * h + win.y0 + ky * geom_.dilation_h) * w + win.x0 + kx * geom_.dilation_w];
+        sum +=
+            a.f32()[(n * h + win.y0 + ky * geom_.dilation_h) * w + win.x0 + kx * geom_.dilation_w];
       }
     }
     return kmap_kernel_value_ * sum;
@@ -321,7 +331,8 @@ class BinaryConv2d final : public Op {
   // (conv_taps.h groups them) instead of one call each per row.
   int64_t tile_pixels(int64_t out_w) const {
     if (!writes_float(0)) return tile_pixels_;  // 0 valid taps: true for every window
-    const int64_t rows = std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
+    const int64_t rows =
+        std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
     return std::max(tile_pixels_, rows * out_w);
   }
 
@@ -406,8 +417,11 @@ class BinaryConv2d final : public Op {
             const int64_t mr = std::min<int64_t>(kernel_.mr, end - i);
             int32_t* pixel_block_counts = block_counts + i * counts_stride_;
             const int64_t o = b * weights_.block;
-            const BconvFloatOutput to_float{products + i, s.out_rows + i, o,
-                                            transform_.scale() + o, transform_.bias() + o,
+            const BconvFloatOutput to_float{products + i,
+                                            s.out_rows + i,
+                                            o,
+                                            transform_.scale() + o,
+                                            transform_.bias() + o,
                                             std::min(weights_.block, channels.end - o),
                                             with_residual_ ? s.residual_rows + i : nullptr,
                                             activation_.relu(),
@@ -475,7 +489,7 @@ class BinaryConv2d final : public Op {
   bool gather_rows_ = false;  // row mode rather than pointer mode (point_pixels)
   int64_t tile_pixels_ = 0;
   int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
-  int64_t mask_offset_ = 0;  // ternary input: words from a sign word to its mask word
+  int64_t mask_offset_ = 0;    // ternary input: words from a sign word to its mask word
   OutputTransform transform_;
   bool with_kmap_ = false;
   bool sample_scaling_ = false;  // kmap_src scales by its per-image mean (β), not a box filter

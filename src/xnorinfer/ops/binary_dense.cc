@@ -50,10 +50,11 @@ class BinaryDense final : public Op {
                                     kernel_.nb, kernel_.lane_bits);
     with_beta_ = check_.has_input(kBetaSrc);
     if (with_beta_ && args.constants[kBetaSrc]) check_.fail("beta_src must be a computed value");
-    transform_ = make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_,
-                                       with_beta_);
+    transform_ =
+        make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_, with_beta_);
     activation_ = Activation(check_, a, out_channels_);
-    if (!activation_.none() && transform_.packed()) check_.fail("an activation needs a float output");
+    if (!activation_.none() && transform_.packed())
+      check_.fail("an activation needs a float output");
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -137,9 +138,9 @@ class BinaryDense final : public Op {
       for (int64_t n = 0; n < rows; ++n) {
         float* y = transform_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0;
         transform_.write(counts + n * kChannelsPerTask, products[n], o0, count, beta[n], y,
-                         transform_.packed()
-                             ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
-                             : nullptr);
+                         transform_.packed() ? out[0]->words() + n * words_for_bits(out_channels_) +
+                                                   o0 / kBitsPerWord
+                                             : nullptr);
         if (y) activation_.apply(y, o0, count);
       }
     });

@@ -38,7 +38,8 @@ BlockedBinaryWeights block_binary_weights(const NodeChecker& check, const Tensor
   const int64_t lanes_per_word = kBitsPerWord / lane_bits;
   for (int64_t o = 0; o < out_channels; ++o) {
     const int64_t g = o / p.channels_per_group, in_group = o % p.channels_per_group;
-    uint8_t* block_start = p.data.data() + (g * p.blocks_per_group + in_group / block) * p.block_bytes();
+    uint8_t* block_start =
+        p.data.data() + (g * p.blocks_per_group + in_group / block) * p.block_bytes();
     for (int64_t t = 0; t < taps; ++t) {
       for (int64_t w = 0; w < p.words_per_tap; ++w) {
         Word v = weights.words()[(o * taps + t) * p.words_per_tap + w];
@@ -52,7 +53,8 @@ BlockedBinaryWeights block_binary_weights(const NodeChecker& check, const Tensor
           if (lane_bits == 64) {
             reinterpret_cast<Word*>(block_start)[index] = v;
           } else {
-            reinterpret_cast<uint32_t*>(block_start)[index] = static_cast<uint32_t>(v >> (32 * half));
+            reinterpret_cast<uint32_t*>(block_start)[index] =
+                static_cast<uint32_t>(v >> (32 * half));
           }
         }
       }

@@ -19,10 +19,10 @@ struct BlockedBinaryWeights {
   int64_t channels_per_group = 0;  // out_channels / groups
   int64_t taps = 0;
   int64_t bits_per_tap = 0;
-  int64_t words_per_tap = 0;       // of the packed activations and weights
+  int64_t words_per_tap = 0;  // of the packed activations and weights
   int lane_bits = 64;
-  int64_t lanes_per_tap = 0;       // ceil(bits_per_tap / lane_bits)
-  int64_t block = 0;               // output channels per block
+  int64_t lanes_per_tap = 0;  // ceil(bits_per_tap / lane_bits)
+  int64_t block = 0;          // output channels per block
   int64_t blocks_per_group = 0;
   AlignedBuffer data;
   std::vector<int32_t> tap_popcount;  // out_channels x taps: number of -1 weights per tap

@@ -25,8 +25,7 @@ std::vector<int64_t> broadcast_strides(const Shape& shape, size_t rank) {
 
 class BroadcastBinary final : public Op {
  public:
-  BroadcastBinary(const OpArgs& args, Kind kind) : check_(args.node), kind_(kind) {
-  }
+  BroadcastBinary(const OpArgs& args, Kind kind) : check_(args.node), kind_(kind) {}
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const Shape& a = in[0]->shape;
@@ -115,9 +114,17 @@ class BroadcastBinary final : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> create_add(const OpArgs& a) { return std::make_unique<BroadcastBinary>(a, Kind::kAdd); }
-std::unique_ptr<Op> create_sub(const OpArgs& a) { return std::make_unique<BroadcastBinary>(a, Kind::kSub); }
-std::unique_ptr<Op> create_mul(const OpArgs& a) { return std::make_unique<BroadcastBinary>(a, Kind::kMul); }
-std::unique_ptr<Op> create_div(const OpArgs& a) { return std::make_unique<BroadcastBinary>(a, Kind::kDiv); }
+std::unique_ptr<Op> create_add(const OpArgs& a) {
+  return std::make_unique<BroadcastBinary>(a, Kind::kAdd);
+}
+std::unique_ptr<Op> create_sub(const OpArgs& a) {
+  return std::make_unique<BroadcastBinary>(a, Kind::kSub);
+}
+std::unique_ptr<Op> create_mul(const OpArgs& a) {
+  return std::make_unique<BroadcastBinary>(a, Kind::kMul);
+}
+std::unique_ptr<Op> create_div(const OpArgs& a) {
+  return std::make_unique<BroadcastBinary>(a, Kind::kDiv);
+}
 
 }  // namespace xnorinfer

@@ -24,12 +24,13 @@ class Conv2d final : public Op {
   explicit Conv2d(const OpArgs& args, bool bwn) : check_(args.node) {
     const AttrMap& a = args.node.attrs;
     const ConvGeometry geom = ConvGeometry::parse(args.node);
-    const int64_t group = a.get_int("group", 1);  // bounds (and BwnConv2d's zero padding): op_schema.cc
+    const int64_t group =
+        a.get_int("group", 1);  // bounds (and BwnConv2d's zero padding): op_schema.cc
     if (bwn) {
       const int64_t in_channels = a.get_int("in_channels");
       const Tensor& w = check_.constant(args, 1, DType::kBits, "weight");
-      if (w.shape().size() != 4 || in_channels % group != 0 ||
-          w.shape()[1] != geom.kh || w.shape()[2] != geom.kw ||
+      if (w.shape().size() != 4 || in_channels % group != 0 || w.shape()[1] != geom.kh ||
+          w.shape()[2] != geom.kw ||
           w.info.last_axis_storage() != words_for_bits(in_channels / group)) {
         check_.fail("weight must be [O, KH, KW, words of in_channels/group], got " +
                     to_string(w.shape()));
@@ -53,13 +54,13 @@ class Conv2d final : public Op {
       if (precision == "int8" || precision == "bf16") {
         if (group != 1) check_.fail("precision " + precision + " needs group 1");
         core_ = std::make_unique<QuantConvCore>(
-            check_, precision == "int8" ? QuantConvCore::Precision::kInt8
-                                        : QuantConvCore::Precision::kBf16,
+            check_,
+            precision == "int8" ? QuantConvCore::Precision::kInt8 : QuantConvCore::Precision::kBf16,
             geom, w.shape()[3], out_channels, w.f32(), bias_, activation_.relu(), args.isa);
       } else if (precision == "float32") {
-        core_ = std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group,
-                                                out_channels, w.f32(), args.isa, bias_,
-                                                activation_.relu());
+        core_ =
+            std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group, out_channels,
+                                            w.f32(), args.isa, bias_, activation_.relu());
       } else {
         check_.fail("precision must be float32, int8 or bf16, got '" + precision + "'");
       }
@@ -67,7 +68,8 @@ class Conv2d final : public Op {
       if (core_->applies_relu()) activation_ = Activation();
     }
     if (bwn) activation_ = Activation(check_, a, core_->out_channels());
-    if (a.has("pool_kernel_shape")) pool_.emplace(check_, ConvGeometry::parse(a, "pool_"), args.isa);
+    if (a.has("pool_kernel_shape"))
+      pool_.emplace(check_, ConvGeometry::parse(a, "pool_"), args.isa);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -135,7 +137,11 @@ class Conv2d final : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> create_conv2d(const OpArgs& args) { return std::make_unique<Conv2d>(args, false); }
-std::unique_ptr<Op> create_bwn_conv2d(const OpArgs& args) { return std::make_unique<Conv2d>(args, true); }
+std::unique_ptr<Op> create_conv2d(const OpArgs& args) {
+  return std::make_unique<Conv2d>(args, false);
+}
+std::unique_ptr<Op> create_bwn_conv2d(const OpArgs& args) {
+  return std::make_unique<Conv2d>(args, true);
+}
 
 }  // namespace xnorinfer

@@ -68,8 +68,8 @@ void ConvGeometry::check_input(const NodeChecker& check, int64_t in_h, int64_t i
   }
 }
 
-TensorInfo conv_output_info(const NodeChecker& check, const ConvGeometry& geom,
-                            int64_t in_channels, int64_t out_channels, const TensorInfo& x) {
+TensorInfo conv_output_info(const NodeChecker& check, const ConvGeometry& geom, int64_t in_channels,
+                            int64_t out_channels, const TensorInfo& x) {
   check.dtype(x, DType::kFloat32, "input");
   check.rank(x, 4, "input");
   if (x.shape[3] != in_channels) {

@@ -29,8 +29,8 @@ struct ConvGeometry {
 
 // The float NHWC output of a conv with this geometry on float NHWC input `x`; throws through
 // `check` when `x` does not fit.
-TensorInfo conv_output_info(const NodeChecker& check, const ConvGeometry& geom,
-                            int64_t in_channels, int64_t out_channels, const TensorInfo& x);
+TensorInfo conv_output_info(const NodeChecker& check, const ConvGeometry& geom, int64_t in_channels,
+                            int64_t out_channels, const TensorInfo& x);
 
 // ONNX's pooling rules plus the engine's bound on taps; throws through `check`.
 void check_pool_window(const NodeChecker& check, const ConvGeometry& pool);

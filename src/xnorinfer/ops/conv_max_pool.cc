@@ -38,7 +38,8 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
   const Shape& ys = y.shape();
   const int64_t slots = window_rows();
   // About two bands per thread over the batch: balance, and few recomputed rows.
-  const int64_t bands_wanted = std::clamp<int64_t>((2 * ctx.num_threads + ys[0] - 1) / ys[0], 1, ys[1]);
+  const int64_t bands_wanted =
+      std::clamp<int64_t>((2 * ctx.num_threads + ys[0] - 1) / ys[0], 1, ys[1]);
   const int64_t band_rows = (ys[1] + bands_wanted - 1) / bands_wanted;
   const int64_t bands = (ys[1] + band_rows - 1) / band_rows;
   const Layout layout(*this, core, conv);
@@ -60,8 +61,8 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         float* out = slot(row);
         for (int64_t c0 = 0; c0 < conv_w; c0 += kConvTilePixels) {
           const int64_t count = std::min(kConvTilePixels, conv_w - c0);
-          core.compute(x, n, row * conv_w + c0, count, conv_w, out + c0 * channels,
-                       {0, channels}, ctx, scratch);
+          core.compute(x, n, row * conv_w + c0, count, conv_w, out + c0 * channels, {0, channels},
+                       ctx, scratch);
         }
         epilogue(out, conv_w);
         // The row's maxima across each pooled column's window, once for every pooled row that

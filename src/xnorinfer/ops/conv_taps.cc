@@ -18,12 +18,12 @@ void valid_range(int64_t start, int64_t step, int64_t taps, int64_t size, int64_
 }
 
 // The valid taps of window w, each from the pixel of its first valid tap.
-void write_tap_list(const ConvGeometry& geom, int64_t in_w, int64_t pixel_words,
-                    const TapWindow& w, BconvTap* tap) {
+void write_tap_list(const ConvGeometry& geom, int64_t in_w, int64_t pixel_words, const TapWindow& w,
+                    BconvTap* tap) {
   for (int64_t ky = w.ky0; ky < w.ky1; ++ky) {
     for (int64_t kx = w.kx0; kx < w.kx1; ++kx, ++tap) {
-      tap->a_offset = ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) *
-                      pixel_words;
+      tap->a_offset =
+          ((ky - w.ky0) * geom.dilation_h * in_w + (kx - w.kx0) * geom.dilation_w) * pixel_words;
       tap->w_row = ky * geom.kw + kx;
     }
   }
@@ -73,15 +73,14 @@ void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t
   const auto classify = [&](int64_t p, int64_t oy, int64_t ox) {
     const int64_t y0 = oy * geom.stride_h - geom.pad_top, x0 = ox * geom.stride_w - geom.pad_left;
     const TapWindow w = tap_window(geom, oy, ox, in_h, in_w);
-    first_tap[p] = w.valid_taps()
-                       ? (y0 + w.ky0 * geom.dilation_h) * in_w + x0 + w.kx0 * geom.dilation_w
-                       : 0;
+    first_tap[p] =
+        w.valid_taps() ? (y0 + w.ky0 * geom.dilation_h) * in_w + x0 + w.kx0 * geom.dilation_w : 0;
     int64_t c = 0;
     while (c < count && !windows[c].same_taps(w)) ++c;
     if (c == count) {  // a new class, and its tap list when the tile keeps them
       windows[count++] = w;
-      if (classes.max_taps) write_tap_list(geom, in_w, pixel_words, w,
-                                           classes.tap_list + c * classes.max_taps);
+      if (classes.max_taps)
+        write_tap_list(geom, in_w, pixel_words, w, classes.tap_list + c * classes.max_taps);
     }
     const bool inside = y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w;
     if (inside) interior = c;
@@ -170,7 +169,8 @@ ImageTapPlan plan_image_taps(const ConvGeometry& geom, int64_t in_h, int64_t in_
       const BconvTap* taps = tile.tap_list + c * max_taps;
       const size_t at = plan.tap_lists.size();
       plan.tap_lists.resize(at + static_cast<size_t>(max_taps));
-      std::copy(taps, taps + (max_taps ? tile.windows[c].valid_taps() : 0), plan.tap_lists.begin() + at);
+      std::copy(taps, taps + (max_taps ? tile.windows[c].valid_taps() : 0),
+                plan.tap_lists.begin() + at);
     }
     plan.tile_classes.push_back(static_cast<int64_t>(plan.classes.size()));
   }

@@ -18,7 +18,7 @@
 namespace xnorinfer {
 
 struct TapWindow {
-  int64_t y0, x0;            // the window's top-left input pixel (may lie in the padding)
+  int64_t y0, x0;              // the window's top-left input pixel (may lie in the padding)
   int64_t ky0, ky1, kx0, kx1;  // its valid kernel rows and columns
   int64_t valid_taps() const { return (ky1 - ky0) * (kx1 - kx0); }
   bool same_taps(const TapWindow& o) const {
@@ -39,12 +39,12 @@ TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t i
 // order[begin[c + 1] - 1] (tile indices), its window `windows[c]` (of its first pixel) and,
 // when the tile keeps tap lists, its valid taps at tap_list + c * max_taps.
 struct TileTapClasses {
-  int64_t count = 0;  // classes
-  int64_t* begin;     // count + 1 entries
-  int64_t* order;     // tile pixels
+  int64_t count = 0;   // classes
+  int64_t* begin;      // count + 1 entries
+  int64_t* order;      // tile pixels
   int64_t* first_tap;  // per tile pixel: iy * in_w + ix of its first valid tap (0 if none)
   TapWindow* windows;
-  int64_t max_taps;    // 0: no tap lists
+  int64_t max_taps;  // 0: no tap lists
   BconvTap* tap_list;
   int64_t* pixel_class;  // scratch: each tile pixel's class (-1: interior, classified fast)
   int64_t* next;         // scratch: per class, its next free place in `order`
@@ -72,9 +72,9 @@ struct ImageTapPlan {
   int64_t max_taps = 0;
   std::vector<int64_t> tile_classes;  // tile t's classes: [tile_classes[t], tile_classes[t + 1])
   std::vector<Class> classes;
-  std::vector<BconvTap> tap_lists;    // class c's valid taps from c * max_taps
-  std::vector<int64_t> pixel;         // per ordered pixel: its raster index in the image
-  std::vector<int64_t> first_tap;     // per ordered pixel: iy * in_w + ix of its first valid tap
+  std::vector<BconvTap> tap_lists;  // class c's valid taps from c * max_taps
+  std::vector<int64_t> pixel;       // per ordered pixel: its raster index in the image
+  std::vector<int64_t> first_tap;   // per ordered pixel: iy * in_w + ix of its first valid tap
 
   int64_t tiles() const { return static_cast<int64_t>(tile_classes.size()) - 1; }
 };

@@ -8,9 +8,9 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
-#include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/float_weights.h"
+#include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/op_util.h"
 
 namespace xnorinfer {
@@ -73,8 +73,10 @@ class Dense final : public Op {
       for (int64_t n = 0; n < batch; ++n) {
         float* row = y + n * out_features_;
         for (int64_t o = o0; o < o0 + count; ++o) {
-          if (scale_) row[o] = row[o] * scale_[o] + bias_[o];
-          else if (bias_) row[o] += bias_[o];
+          if (scale_)
+            row[o] = row[o] * scale_[o] + bias_[o];
+          else if (bias_)
+            row[o] += bias_[o];
         }
         activation_.apply(row + o0, o0, count);
       }
@@ -93,7 +95,11 @@ class Dense final : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> create_dense(const OpArgs& args) { return std::make_unique<Dense>(args, false); }
-std::unique_ptr<Op> create_bwn_dense(const OpArgs& args) { return std::make_unique<Dense>(args, true); }
+std::unique_ptr<Op> create_dense(const OpArgs& args) {
+  return std::make_unique<Dense>(args, false);
+}
+std::unique_ptr<Op> create_bwn_dense(const OpArgs& args) {
+  return std::make_unique<Dense>(args, true);
+}
 
 }  // namespace xnorinfer

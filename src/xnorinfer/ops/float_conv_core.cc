@@ -49,8 +49,8 @@ struct DirectScratch {
 }  // namespace
 
 FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
-                             int64_t in_channels, int64_t out_channels,
-                             const float* weights_ohwi, Isa isa, const float* bias, bool relu)
+                             int64_t in_channels, int64_t out_channels, const float* weights_ohwi,
+                             Isa isa, const float* bias, bool relu)
     : geom_(geom),
       group_(group),
       in_channels_(in_channels),
@@ -79,8 +79,8 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
     return;
   }
   for (int64_t g = 0; g < group; ++g) {
-    weights_.push_back(pack_float_weights(weights_ohwi + g * og * k_per_group_, og, k_per_group_,
-                                          sgemm_.nr));
+    weights_.push_back(
+        pack_float_weights(weights_ohwi + g * og * k_per_group_, og, k_per_group_, sgemm_.nr));
   }
 }
 
@@ -160,9 +160,9 @@ int64_t FloatConvCore::channel_block() const {
   return windows_in_place_ ? sconv_.nb : sgemm_.nr;
 }
 
-void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
-                            int64_t out_w, float* y_tile, OutputChannels channels,
-                            const RunContext& ctx, uint8_t* scratch) const {
+void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
+                            float* y_tile, OutputChannels channels, const RunContext& ctx,
+                            uint8_t* scratch) const {
   if (windows_in_place_) {
     return compute_direct(n, p0, count, out_w, x.shape(), y_tile, channels, ctx, scratch);
   }
@@ -185,8 +185,8 @@ void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
       const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
       // With one group and no dilation, a window row inside the image is one contiguous run of
       // kw * C floats: copy it at once (the stem's 3-channel taps would be 12-byte copies).
-      const bool contiguous_rows = group_ == 1 && geom_.dilation_w == 1 && x0 >= 0 &&
-                                   x0 + geom_.kw <= xs[2];
+      const bool contiguous_rows =
+          group_ == 1 && geom_.dilation_w == 1 && x0 >= 0 && x0 + geom_.kw <= xs[2];
       for (int64_t ky = 0; ky < geom_.kh; ++ky) {
         const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
         float* dst_row = row + ky * geom_.kw * cg;

@@ -54,7 +54,7 @@ class FloatConvCore final : public ConvCore {
   bool direct_;  // 1x1, stride 1, no padding, one group: the input is already the GEMM operand
   SgemmKernel sgemm_;
   std::vector<PackedFloatWeights> weights_;  // one per group
-  bool windows_in_place_ = false;  // through the sconv kernel, with its own weight panels
+  bool windows_in_place_ = false;            // through the sconv kernel, with its own weight panels
   SconvKernel sconv_{};
   PackedFloatWeights sconv_weights_;
   const float* fused_bias_ = nullptr;  // the direct path's epilogue

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-
 #include <vector>
 
 #include "xnorinfer/base/aligned_buffer.h"

@@ -33,8 +33,9 @@ class Concat final : public Op {
       for (size_t i = 0; fits && i < out.size(); ++i) {
         fits = static_cast<int64_t>(i) == axis_ || t->shape[i] == in[0]->shape[i];
       }
-      if (!fits) check_.fail("inputs " + to_string(in[0]->shape) + " and " + to_string(t->shape) +
-                             " differ outside axis " + std::to_string(axis_));
+      if (!fits)
+        check_.fail("inputs " + to_string(in[0]->shape) + " and " + to_string(t->shape) +
+                    " differ outside axis " + std::to_string(axis_));
       out[axis_] += t->shape[axis_];
     }
     return {{DType::kFloat32, out}};
@@ -78,7 +79,8 @@ class Reshape final : public Op {
     int64_t known = 1, infer_axis = -1;
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i] == 0) {
-        if (i >= x.shape.size()) check_.fail("shape copies axis " + std::to_string(i) + " the input lacks");
+        if (i >= x.shape.size())
+          check_.fail("shape copies axis " + std::to_string(i) + " the input lacks");
         out[i] = x.shape[i];
       }
       if (out[i] == -1) {
@@ -88,7 +90,8 @@ class Reshape final : public Op {
       }
     }
     if (infer_axis >= 0) {
-      if (known == 0 || total % known != 0) check_.fail("cannot infer -1 reshaping " + to_string(x.shape));
+      if (known == 0 || total % known != 0)
+        check_.fail("cannot infer -1 reshaping " + to_string(x.shape));
       out[infer_axis] = total / known;
     }
     if (num_elements(out) != total) {
@@ -199,8 +202,8 @@ class Transpose final : public Op {
   // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
   // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float).
   // Tasks are bands of tiles along both axes: an image's NCHW -> NHWC has only 3 rows.
-  static void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols,
-                              float* y, const RunContext& ctx) {
+  static void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols, float* y,
+                              const RunContext& ctx) {
     constexpr int64_t kTile = 16;
     constexpr int64_t kBandCols = 64 * kTile;
     const int64_t row_tiles = (rows + kTile - 1) / kTile;

@@ -36,8 +36,8 @@ struct OpState {
 
 struct RunContext {
   int num_threads = 1;
-  uint8_t* scratch = nullptr;      // num_threads * scratch_per_thread bytes, 64-byte aligned
-  size_t scratch_per_thread = 0;   // a multiple of 64
+  uint8_t* scratch = nullptr;         // num_threads * scratch_per_thread bytes, 64-byte aligned
+  size_t scratch_per_thread = 0;      // a multiple of 64
   uint8_t* shared_scratch = nullptr;  // one buffer all threads of an op share, 64-byte aligned
   const OpState* state = nullptr;     // what the op's prepare() returned for these shapes
 
@@ -65,7 +65,8 @@ class Op {
   }
 
   // The op's state for these input infos (see OpState); nullptr when it keeps none.
-  virtual std::shared_ptr<const OpState> prepare(const std::vector<const TensorInfo*>& inputs) const {
+  virtual std::shared_ptr<const OpState> prepare(
+      const std::vector<const TensorInfo*>& inputs) const {
     (void)inputs;
     return nullptr;
   }

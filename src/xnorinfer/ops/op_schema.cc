@@ -52,7 +52,9 @@ std::vector<AttrSpec> conv_attrs() {
 
 // A conv or dense layer's fused activation (activation.h).
 std::vector<AttrSpec> activation_attrs() {
-  return {string_attr("activation"), float_attr("activation_min"), float_attr("activation_max"),
+  return {string_attr("activation"),
+          float_attr("activation_min"),
+          float_attr("activation_max"),
           {"activation_slope", AttrType::kFloats}};
 }
 
@@ -69,6 +71,7 @@ std::vector<OpSchema> make_schemas() {
   const std::vector<SlotSpec> weights_scale_bias = {x, {"weight"}, {"scale"}, {"bias"}};
   const std::vector<SlotSpec> weights_bias = {x, {"weight"}, {"bias", true}};
   const auto f = OpKind::kFloat;
+  // clang-format off: one op per entry, read as a table
   std::vector<OpSchema> s = {
       {"BinarizePack", OpKind::kBinary, {x, {"offset", true}}, {y, {"abs_mean", true}},
        {string_attr("output")}, &create_binarize_pack},
@@ -126,6 +129,7 @@ std::vector<OpSchema> make_schemas() {
       {"LogSoftmax", f, one_in, one_out, {int_attr("axis", 0, kMaxAxis, true)},
        &create_log_softmax},
   };
+  // clang-format on
   return s;
 }
 
@@ -207,7 +211,8 @@ void check_attr(const NodeDef& node, const AttrSpec& spec) {
     return;
   }
   if (spec.type == AttrType::kFloat || spec.type == AttrType::kFloats) {
-    if (!number_values(*value, list, &count)) fail(list ? "must be a list of numbers" : "must be a number");
+    if (!number_values(*value, list, &count))
+      fail(list ? "must be a list of numbers" : "must be a number");
   } else {
     const int64_t* ints;
     if (!int_values(*value, list, &ints, &count)) {

@@ -39,9 +39,9 @@ struct AttrSpec {
 struct OpSchema {
   const char* name;
   OpKind kind;
-  std::vector<SlotSpec> inputs;   // with `variadic`, the last one repeats
+  std::vector<SlotSpec> inputs;  // with `variadic`, the last one repeats
   std::vector<SlotSpec> outputs;
-  std::vector<AttrSpec> attrs;    // besides kInfoAttrs, which every op takes
+  std::vector<AttrSpec> attrs;  // besides kInfoAttrs, which every op takes
   OpFactory factory;
   bool variadic = false;
 

@@ -105,7 +105,8 @@ OutputTransform make_output_transform(const NodeChecker& check, const OpArgs& ar
   const OpSchema& schema = op_schema(args.node.op);  // the layer's slots, by name
   const int scale_slot = schema.input("scale"), bias_slot = schema.input("bias");
   const int offset_slot = schema.input("out_offset");
-  const int post_scale_slot = schema.input("post_scale"), post_bias_slot = schema.input("post_bias");
+  const int post_scale_slot = schema.input("post_scale"),
+            post_bias_slot = schema.input("post_bias");
   const float* scale = check.float_vector(args, scale_slot, channels, "scale");
   const float* bias = check.float_vector(args, bias_slot, channels, "bias");
   const std::string output = args.node.attrs.get_string("output", "float");

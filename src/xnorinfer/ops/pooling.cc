@@ -86,13 +86,15 @@ class Pool final : public Op {
       if (iy < 0 || iy >= xs[1]) continue;
       for (int64_t kx = 0; kx < geom_.kw; ++kx) {
         const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
-        if (ix >= 0 && ix < xs[2]) taps[count++] = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * xs[3];
+        if (ix >= 0 && ix < xs[2])
+          taps[count++] = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * xs[3];
       }
     }
     return count;
   }
 
-  void average_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox, float* __restrict y) const {
+  void average_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox,
+                     float* __restrict y) const {
     const Shape& xs = x.shape();
     const int64_t c = xs[3];
     std::fill(y, y + c, 0.0f);
@@ -123,8 +125,7 @@ class Pool final : public Op {
 
 class GlobalAveragePool final : public Op {
  public:
-  explicit GlobalAveragePool(const OpArgs& args) : check_(args.node) {
-  }
+  explicit GlobalAveragePool(const OpArgs& args) : check_(args.node) {}
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
@@ -156,7 +157,9 @@ class GlobalAveragePool final : public Op {
 }  // namespace
 
 std::unique_ptr<Op> create_max_pool(const OpArgs& a) { return std::make_unique<Pool>(a, true); }
-std::unique_ptr<Op> create_average_pool(const OpArgs& a) { return std::make_unique<Pool>(a, false); }
+std::unique_ptr<Op> create_average_pool(const OpArgs& a) {
+  return std::make_unique<Pool>(a, false);
+}
 std::unique_ptr<Op> create_global_average_pool(const OpArgs& a) {
   return std::make_unique<GlobalAveragePool>(a);
 }

@@ -124,9 +124,10 @@ QuantConvCore::QuantConvCore(const NodeChecker& check, Precision precision,
   const std::string name = name_of(precision);
   if (geom.dilation_w != 1) check.fail("precision " + name + " needs dilations[1] == 1");
   if (geom.kh * row_bytes_ > kMaxWindowBytes) {
-    check.fail("precision " + name + " takes windows of up to " +
-               std::to_string(kMaxWindowBytes) + " bytes (kh * kw * C elements, each row "
-               "rounded up to 4 bytes), got " + std::to_string(geom.kh * row_bytes_));
+    check.fail("precision " + name + " takes windows of up to " + std::to_string(kMaxWindowBytes) +
+               " bytes (kh * kw * C elements, each row "
+               "rounded up to 4 bytes), got " +
+               std::to_string(geom.kh * row_bytes_));
   }
   const int64_t window = geom.kh * geom.kw * in_channels;
   for (int64_t i = 0; i < out_channels * window; ++i) {
@@ -219,8 +220,8 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
     const int64_t begin = std::min(task % kRangeChunks * chunk, image_floats);
     const int64_t end = std::min(begin + chunk, image_floats);
     RangePart& part = parts[task];
-    range_of(x.f32() + task / kRangeChunks * image_floats + begin, end - begin, &part.lo,
-             &part.hi, &part.finite);
+    range_of(x.f32() + task / kRangeChunks * image_floats + begin, end - begin, &part.lo, &part.hi,
+             &part.finite);
   });
   for (int64_t n = 0; n < batch; ++n) {  // min and max are exact: any chunking gives these
     float lo = 0.0f, hi = 0.0f;
@@ -237,8 +238,10 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
   }
   for (int64_t n = 0; n < batch; ++n) {
     if (!params[n].finite) {
-      check.fail_input("image " + std::to_string(n) + " of the input holds NaN or infinity, "
-                       "which precision " + name_of(precision_) + " does not take");
+      check.fail_input("image " + std::to_string(n) +
+                       " of the input holds NaN or infinity, "
+                       "which precision " +
+                       name_of(precision_) + " does not take");
     }
   }
   const PaddedLayout layout = padded(xs);
@@ -255,8 +258,8 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
   });
 }
 
-void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py,
-                                const ImageQuantization& q, uint8_t* dst) const {
+void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py, const ImageQuantization& q,
+                                uint8_t* dst) const {
   const Shape& xs = x.shape();
   const int64_t c = in_channels_, e = element_bytes_;
   const int64_t row = (xs[2] + geom_.pad_left + geom_.pad_right) * c * e;
@@ -280,9 +283,9 @@ void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py,
 
 int64_t QuantConvCore::channel_block() const { return nb_; }
 
-void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count,
-                            int64_t out_w, float* out, OutputChannels channels,
-                            const RunContext& ctx, uint8_t* scratch) const {
+void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w,
+                            float* out, OutputChannels channels, const RunContext& ctx,
+                            uint8_t* scratch) const {
   const Shape& xs = x.shape();
   const int64_t c = in_channels_, oc = out_channels_;
   const PaddedLayout layout = padded(xs);
@@ -300,8 +303,8 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
     for (int64_t o = channels.begin; o < channels.end; o += nb_) {
       const uint8_t* panel = panels_.data() + (o / nb_) * panel_bytes_;
       for (int64_t i = 0; i < count; i += mr_) {
-        bfconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i,
-                   panel, bias_.data() + o, relu_, s.out + i, o, std::min(nb_, channels.end - o));
+        bfconv_.fn(std::min(mr_, count - i), geom_.kh, row_stride, row_bytes_, s.pixels + i, panel,
+                   bias_.data() + o, relu_, s.out + i, o, std::min(nb_, channels.end - o));
       }
     }
     return;

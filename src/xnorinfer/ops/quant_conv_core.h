@@ -81,7 +81,7 @@ class QuantConvCore final : public ConvCore {
   int64_t row_bytes_;  // a window row's kw * C elements' bytes, rounded up to whole 32-bit steps
   QconvKernel qconv_;
   BfconvKernel bfconv_;
-  int64_t mr_, nb_;  // of the kernel in use
+  int64_t mr_, nb_;       // of the kernel in use
   AlignedBuffer panels_;  // per block of nb_ channels: kh * row_bytes_ * nb_ weight bytes
   int64_t panel_bytes_;
   std::vector<float> weight_scale_;

@@ -55,6 +55,8 @@ class Softmax final : public Op {
 }  // namespace
 
 std::unique_ptr<Op> create_softmax(const OpArgs& a) { return std::make_unique<Softmax>(a, false); }
-std::unique_ptr<Op> create_log_softmax(const OpArgs& a) { return std::make_unique<Softmax>(a, true); }
+std::unique_ptr<Op> create_log_softmax(const OpArgs& a) {
+  return std::make_unique<Softmax>(a, true);
+}
 
 }  // namespace xnorinfer

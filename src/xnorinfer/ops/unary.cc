@@ -105,12 +105,18 @@ class Unary final : public Op {
 
 }  // namespace
 
-std::unique_ptr<Op> create_channel_affine(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kAffine); }
+std::unique_ptr<Op> create_channel_affine(const OpArgs& a) {
+  return std::make_unique<Unary>(a, Kind::kAffine);
+}
 std::unique_ptr<Op> create_relu(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kRelu); }
-std::unique_ptr<Op> create_prelu(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kPRelu); }
+std::unique_ptr<Op> create_prelu(const OpArgs& a) {
+  return std::make_unique<Unary>(a, Kind::kPRelu);
+}
 std::unique_ptr<Op> create_clip(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kClip); }
 std::unique_ptr<Op> create_sign(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kSign); }
-std::unique_ptr<Op> create_sigmoid(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kSigmoid); }
+std::unique_ptr<Op> create_sigmoid(const OpArgs& a) {
+  return std::make_unique<Unary>(a, Kind::kSigmoid);
+}
 std::unique_ptr<Op> create_tanh(const OpArgs& a) { return std::make_unique<Unary>(a, Kind::kTanh); }
 
 }  // namespace xnorinfer

@@ -55,26 +55,26 @@ struct BconvFloatOutput {
   int64_t out_offset;       // the block's first channel in the rows
   const float* scale;       // per channel of the block
   const float* bias;
-  int64_t channels;         // channels of the block to write
+  int64_t channels;                        // channels of the block to write
   const float* const* residual = nullptr;  // per pixel: the row added to the output
   bool relu = false;
-  const float* sum_offset = nullptr;       // per channel of the block
-  Word* const* sum_bits = nullptr;         // per pixel: the packed row of the sum's signs
+  const float* sum_offset = nullptr;  // per channel of the block
+  Word* const* sum_bits = nullptr;    // per pixel: the packed row of the sum's signs
 };
 
-using BconvFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,
-                         int64_t lanes_per_tap, const Word* const* pixels, const void* weights,
-                         int32_t* counts, int64_t counts_stride, const BconvFloatOutput* to_float);
+using BconvFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes_per_tap,
+                         const Word* const* pixels, const void* weights, int32_t* counts,
+                         int64_t counts_stride, const BconvFloatOutput* to_float);
 using BconvMaskedFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                int64_t lanes_per_tap, const Word* const* pixels,
                                const void* weights, int32_t* counts, int64_t counts_stride,
                                const BconvFloatOutput* to_float, int64_t mask_offset);
 
-#define XI_BCONV(fn, masked_fn, isa, mr, nb, lane_bits)                                    \
-  void fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*, const void*,     \
-          int32_t*, int64_t, const BconvFloatOutput*);                                     \
-  void masked_fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*,           \
-                 const void*, int32_t*, int64_t, const BconvFloatOutput*, int64_t);
+#define XI_BCONV(fn, masked_fn, isa, mr, nb, lane_bits)                                          \
+  void fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*, const void*, int32_t*, \
+          int64_t, const BconvFloatOutput*);                                                     \
+  void masked_fn(int64_t, int64_t, const BconvTap*, int64_t, const Word* const*, const void*,    \
+                 int32_t*, int64_t, const BconvFloatOutput*, int64_t);
 #include "xnorinfer/kernels/bconv/bconv.inc"
 #undef XI_BCONV
 

@@ -13,8 +13,8 @@ namespace {
 constexpr int kNr = 4;  // ymm per pixel row
 
 inline __m256i popcount_bytes(__m256i v) {
-  const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
+                                          2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
   const __m256i lo = _mm256_and_si256(v, low_nibbles);
   const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);
@@ -32,8 +32,10 @@ void store_float(int mr, const int32_t* counts, int64_t stride, const BconvFloat
     Word bits = 0;
     int64_t j = 0;
     for (; j + 8 <= f.channels; j += 8) {
-      const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(counts + p * stride + j));
-      const __m256i dot = _mm256_sub_epi32(_mm256_set1_epi32(f.products[p]), _mm256_add_epi32(c, c));
+      const __m256i c =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(counts + p * stride + j));
+      const __m256i dot =
+          _mm256_sub_epi32(_mm256_set1_epi32(f.products[p]), _mm256_add_epi32(c, c));
       __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_loadu_ps(f.scale + j)),
                                _mm256_loadu_ps(f.bias + j));
       if (f.residual) v = _mm256_add_ps(v, _mm256_loadu_ps(f.residual[p] + f.out_offset + j));
@@ -74,11 +76,13 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
     for (int64_t k = 0; k < lanes; ++k) {
       const Word* wrow = wrows + k * (4 * kNr);
       __m256i wv[kNr];
-      for (int j = 0; j < kNr; ++j) wv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wrow + 4 * j));
+      for (int j = 0; j < kNr; ++j)
+        wv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wrow + 4 * j));
       for (int p = 0; p < MR; ++p) {
         const __m256i av = _mm256_set1_epi64x(static_cast<long long>(ap[p][k]));
-        const __m256i mv = kMasked ? _mm256_set1_epi64x(static_cast<long long>(ap[p][k + mask_offset]))
-                                   : __m256i{};
+        const __m256i mv = kMasked
+                               ? _mm256_set1_epi64x(static_cast<long long>(ap[p][k + mask_offset]))
+                               : __m256i{};
         for (int j = 0; j < kNr; ++j) {
           __m256i differ = _mm256_xor_si256(av, wv[j]);
           if (kMasked) differ = _mm256_and_si256(differ, mv);
@@ -108,8 +112,8 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const Word* w = static_cast<const Word*>(weights);
   with_tile_rows<3>(mr, [&](auto rows) {
-    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride,
-                                         f, mask_offset);
+    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f,
+                                         mask_offset);
   });
 }
 
@@ -122,8 +126,8 @@ void bconv_ukernel_3x16__avx2(int64_t mr, int64_t taps, const BconvTap* tap_list
 }
 
 void bconv_masked_ukernel_3x16__avx2(int64_t mr, int64_t taps, const BconvTap* tap_list,
-                                     int64_t lanes, const Word* const* pixels,
-                                     const void* weights, int32_t* counts, int64_t counts_stride,
+                                     int64_t lanes, const Word* const* pixels, const void* weights,
+                                     int32_t* counts, int64_t counts_stride,
                                      const BconvFloatOutput* to_float, int64_t mask_offset) {
   dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float,
                  mask_offset);

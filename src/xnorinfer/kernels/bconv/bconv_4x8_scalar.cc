@@ -37,8 +37,8 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const Word* w = static_cast<const Word*>(weights);
   with_tile_rows<4>(mr, [&](auto rows) {
-    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride,
-                                         f, mask_offset);
+    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f,
+                                         mask_offset);
   });
 }
 
@@ -51,8 +51,8 @@ void bconv_ukernel_4x8__scalar(int64_t mr, int64_t taps, const BconvTap* tap_lis
 }
 
 void bconv_masked_ukernel_4x8__scalar(int64_t mr, int64_t taps, const BconvTap* tap_list,
-                                      int64_t lanes, const Word* const* pixels,
-                                      const void* weights, int32_t* counts, int64_t counts_stride,
+                                      int64_t lanes, const Word* const* pixels, const void* weights,
+                                      int32_t* counts, int64_t counts_stride,
                                       const BconvFloatOutput* to_float, int64_t mask_offset) {
   dispatch<true>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float,
                  mask_offset);

@@ -18,7 +18,7 @@ constexpr int kNb = 16 * kNr;
 constexpr int kXorAnd = (0xF0 ^ 0xCC) & 0xAA;
 
 // The float output straight from the accumulators: dot = products - 2 * count, then
-// float(dot) * scale + bias, as dot_to_float_ukernel__avx512vpopcnt computes it.
+// float(dot) * scale + bias, as dot_to_float_ukernel__avx512f computes it.
 // Then the residual, the relu (max with 0 as the first operand keeps NaN and -0) and the
 // sum's sign bits (one 64-bit word per pixel: the block is 64 channels, a word of its own).
 // Always inlined: called, it took the accumulators by reference, so all 24 went through the
@@ -45,8 +45,8 @@ template <int MR>
     const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
     const __m512 scale = _mm512_maskz_loadu_ps(m, f.scale + 16 * j);
     const __m512 bias = _mm512_maskz_loadu_ps(m, f.bias + 16 * j);
-    const __m512 offset = sum_offset ? _mm512_maskz_loadu_ps(m, sum_offset + 16 * j)
-                                     : _mm512_setzero_ps();
+    const __m512 offset =
+        sum_offset ? _mm512_maskz_loadu_ps(m, sum_offset + 16 * j) : _mm512_setzero_ps();
     for (int p = 0; p < MR; ++p) {
       const __m512i dot = _mm512_sub_epi32(products[p], _mm512_add_epi32(acc[p][j], acc[p][j]));
       __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), scale), bias);
@@ -88,14 +88,16 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
       for (int p = 0; p < MR; ++p) {
         const __m512i av = _mm512_set1_epi32(*reinterpret_cast<const int*>(base[p] + at));
         if (kMasked) {
-          const __m512i mv = _mm512_set1_epi32(*reinterpret_cast<const int*>(base[p] + at + mask_bytes));
+          const __m512i mv =
+              _mm512_set1_epi32(*reinterpret_cast<const int*>(base[p] + at + mask_bytes));
           for (int j = 0; j < kNr; ++j) {
             const __m512i differ = _mm512_ternarylogic_epi32(av, wv[j], mv, kXorAnd);
             acc[p][j] = _mm512_add_epi32(acc[p][j], _mm512_popcnt_epi32(differ));
           }
         } else {
           for (int j = 0; j < kNr; ++j) {
-            acc[p][j] = _mm512_add_epi32(acc[p][j], _mm512_popcnt_epi32(_mm512_xor_si512(av, wv[j])));
+            acc[p][j] =
+                _mm512_add_epi32(acc[p][j], _mm512_popcnt_epi32(_mm512_xor_si512(av, wv[j])));
           }
         }
       }
@@ -103,7 +105,8 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
   }
   if (to_float) return store_float(acc, *to_float);
   for (int p = 0; p < MR; ++p) {
-    for (int j = 0; j < kNr; ++j) _mm512_storeu_si512(counts + p * counts_stride + 16 * j, acc[p][j]);
+    for (int j = 0; j < kNr; ++j)
+      _mm512_storeu_si512(counts + p * counts_stride + 16 * j, acc[p][j]);
   }
 }
 
@@ -113,8 +116,8 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
               int64_t counts_stride, const BconvFloatOutput* f, int64_t mask_offset) {
   const uint32_t* w = static_cast<const uint32_t*>(weights);
   with_tile_rows<6>(mr, [&](auto rows) {
-    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride,
-                                         f, mask_offset);
+    tile<decltype(rows)::value, kMasked>(taps, tap_list, lanes, pixels, w, counts, counts_stride, f,
+                                         mask_offset);
   });
 }
 
@@ -122,8 +125,8 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
 
 void bconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t taps, const BconvTap* tap_list,
                                        int64_t lanes, const Word* const* pixels,
-                                       const void* weights, int32_t* counts,
-                                       int64_t counts_stride, const BconvFloatOutput* to_float) {
+                                       const void* weights, int32_t* counts, int64_t counts_stride,
+                                       const BconvFloatOutput* to_float) {
   dispatch<false>(mr, taps, tap_list, lanes, pixels, weights, counts, counts_stride, to_float, 0);
 }
 

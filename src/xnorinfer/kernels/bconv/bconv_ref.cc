@@ -35,7 +35,8 @@ void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_str
     float* out = f.out[p] + f.out_offset;
     // The block that starts a word clears it (blocks run in channel order), so its bits past
     // the last channel are 0.
-    if (f.sum_offset && f.out_offset % kBitsPerWord == 0) f.sum_bits[p][f.out_offset / kBitsPerWord] = 0;
+    if (f.sum_offset && f.out_offset % kBitsPerWord == 0)
+      f.sum_bits[p][f.out_offset / kBitsPerWord] = 0;
     for (int64_t j = 0; j < f.channels; ++j) {
       const float v = bconv_float_value(f, p, j, counts[p * counts_stride + j]);
       out[j] = v;
@@ -66,8 +67,9 @@ void bconv_ref(int64_t mr, int64_t nb, int lane_bits, int64_t taps, const BconvT
       for (int64_t i = 0; i < taps; ++i) {
         const Word* tap = pixels[p] + tap_list[i].a_offset;
         for (int64_t k = 0; k < lanes_per_tap; ++k) {
-          uint64_t x = lane(tap, lane_bits, k) ^
-                       weight_lane(weights, lane_bits, (tap_list[i].w_row * lanes_per_tap + k) * nb + j);
+          uint64_t x =
+              lane(tap, lane_bits, k) ^
+              weight_lane(weights, lane_bits, (tap_list[i].w_row * lanes_per_tap + k) * nb + j);
           if (mask_offset >= 0) x &= lane(tap + mask_offset, lane_bits, k);
           while (x) {  // Kernighan's loop: deliberately unlike every optimized variant
             x &= x - 1;

@@ -23,9 +23,9 @@ using BfconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t 
                           const uint8_t* const* pixels, const uint8_t* weights, const float* bias,
                           bool relu, float* const* out, int64_t out_offset, int64_t channels);
 
-#define XI_BFCONV(fn, isa, feature, mr, nb)                                                   \
-  void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const uint8_t*,          \
-          const float*, bool, float* const*, int64_t, int64_t);
+#define XI_BFCONV(fn, isa, feature, mr, nb)                                                        \
+  void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const uint8_t*, const float*, \
+          bool, float* const*, int64_t, int64_t);
 #include "xnorinfer/kernels/bfconv/bfconv.inc"
 #undef XI_BFCONV
 

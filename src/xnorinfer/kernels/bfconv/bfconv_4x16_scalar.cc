@@ -29,8 +29,7 @@ inline float step(float acc, float a, float w) {
 void bfconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
                                  const uint8_t* const* pixels, const uint8_t* weights,
                                  const float* bias, bool relu, float* const* out,
-                                 int64_t out_offset,
-                                 int64_t channels) {
+                                 int64_t out_offset, int64_t channels) {
   constexpr int kNb = 16;
   for (int64_t p = 0; p < mr; ++p) {
     float acc[kNb] = {};

@@ -23,8 +23,8 @@ using BitpackFn = void (*)(const float* x, int64_t rows, int64_t channels, int64
                            const float* offset, Word* out, Word* mask, int64_t out_row_stride,
                            float* abs_mean);
 
-#define XI_BITPACK(fn, isa) void fn(const float*, int64_t, int64_t, int64_t, const float*, \
-                                    Word*, Word*, int64_t, float*);
+#define XI_BITPACK(fn, isa) \
+  void fn(const float*, int64_t, int64_t, int64_t, const float*, Word*, Word*, int64_t, float*);
 #include "xnorinfer/kernels/bitpack/bitpack.inc"
 #undef XI_BITPACK
 

@@ -20,8 +20,8 @@ using DotToFloatFn = void (*)(const int32_t* counts, int32_t products, int64_t n
 using DotToBitsFn = void (*)(const int32_t* counts, int32_t products, int64_t n,
                              const int32_t* below, const int32_t* above, Word* out);
 
-#define XI_OUTPUT(to_float, to_bits, isa)                                                 \
-  void to_float(const int32_t*, int32_t, int64_t, const float*, const float*, float*);    \
+#define XI_OUTPUT(to_float, to_bits, isa)                                              \
+  void to_float(const int32_t*, int32_t, int64_t, const float*, const float*, float*); \
   void to_bits(const int32_t*, int32_t, int64_t, const int32_t*, const int32_t*, Word*);
 #include "xnorinfer/kernels/output/output.inc"
 #undef XI_OUTPUT

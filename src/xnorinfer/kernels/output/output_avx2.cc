@@ -28,9 +28,12 @@ void dot_to_bits_ukernel__avx2(const int32_t* counts, int32_t products, int64_t 
     for (; o + 8 <= end; o += 8) {
       const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(counts + o));
       const __m256i dot = _mm256_sub_epi32(p, _mm256_add_epi32(c, c));
-      const __m256i lo = _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(below + o)), dot);
-      const __m256i hi = _mm256_cmpgt_epi32(dot, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(above + o)));
-      const Word bits = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_or_si256(lo, hi))));
+      const __m256i lo =
+          _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(below + o)), dot);
+      const __m256i hi =
+          _mm256_cmpgt_epi32(dot, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(above + o)));
+      const Word bits =
+          static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_or_si256(lo, hi))));
       word |= bits << (o % kBitsPerWord);
     }
     for (; o < end; ++o) {

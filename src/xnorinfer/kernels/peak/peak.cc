@@ -7,7 +7,7 @@ namespace xnorinfer {
 int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
   switch (isa) {
 #ifdef XI_HAVE_AVX512
-    case Isa::kAvx512Vpopcnt:
+    case Isa::kAvx512:
       return xor_popcount_loop__avx512vpopcnt(iterations);
 #endif
 #ifdef XI_HAVE_AVX2
@@ -23,7 +23,7 @@ int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
 int64_t fma_loop(Isa isa, int64_t iterations) {
   switch (isa) {
 #ifdef XI_HAVE_AVX512
-    case Isa::kAvx512Vpopcnt:
+    case Isa::kAvx512:
       return fma_loop__avx512f(iterations);
 #endif
 #ifdef XI_HAVE_AVX2

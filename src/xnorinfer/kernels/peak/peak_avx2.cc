@@ -9,8 +9,8 @@ namespace xnorinfer {
 
 int64_t xor_popcount_loop__avx2(int64_t iterations) {
   constexpr int kChains = 8;
-  const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
+                                          2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
   const __m256i x = _mm256_set1_epi64x(0x0123456789abcdefLL);
@@ -22,7 +22,8 @@ int64_t xor_popcount_loop__avx2(int64_t iterations) {
       const __m256i v = _mm256_xor_si256(acc[i], x);
       const __m256i lo = _mm256_and_si256(v, low_nibbles);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);
-      const __m256i bytes = _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo), _mm256_shuffle_epi8(lookup, hi));
+      const __m256i bytes =
+          _mm256_add_epi8(_mm256_shuffle_epi8(lookup, lo), _mm256_shuffle_epi8(lookup, hi));
       acc[i] = _mm256_add_epi64(acc[i], _mm256_sad_epu8(bytes, zero));
     }
   }

@@ -14,7 +14,8 @@ void max_rows_ukernel__avx2(const float* const* rows, int64_t count, int64_t n, 
     __m256 m = _mm256_set1_ps(-INFINITY);
     for (int64_t r = 0; r < count; ++r) {
       const __m256 v = _mm256_loadu_ps(rows[r] + i);
-      const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      const __m256 take =
+          _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
       m = _mm256_blendv_ps(m, v, take);
     }
     _mm256_storeu_ps(y + i, m);

@@ -13,7 +13,8 @@
 //                                                           + j * 4 + k % 4])
 //   v = float(sum - correction[j]) * multiplier[j] + bias[j]
 //   out[p][out_offset + j] = relu ? (v < 0 ? 0 : v) : v
-// (one float multiply, then one add: no fused multiply-add; the relu keeps -0, as the Relu op). Every product and sum is exact
+// (one float multiply, then one add: no fused multiply-add; the relu keeps -0, as the Relu op).
+// Every product and sum is exact
 // (|sum - correction| < 2^31 for the layer sizes the op accepts), so every kernel gives the same
 // floats. `weights` is 64-byte aligned; correction, multiplier and bias start at the block.
 #pragma once
@@ -35,8 +36,8 @@ using QconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t r
                          const QconvOutput& output, float* const* out, int64_t out_offset,
                          int64_t channels);
 
-#define XI_QCONV(fn, isa, feature, mr, nb)                                                    \
-  void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const int8_t*,           \
+#define XI_QCONV(fn, isa, feature, mr, nb)                                          \
+  void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const int8_t*, \
           const QconvOutput&, float* const*, int64_t, int64_t);
 #include "xnorinfer/kernels/qconv/qconv.inc"
 #undef XI_QCONV

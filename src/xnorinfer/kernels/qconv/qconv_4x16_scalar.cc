@@ -21,7 +21,8 @@ void qconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, in
       }
     }
     for (int64_t j = 0; j < channels; ++j) {
-      const float product = static_cast<float>(acc[j] - output.correction[j]) * output.multiplier[j];
+      const float product =
+          static_cast<float>(acc[j] - output.correction[j]) * output.multiplier[j];
       const float v = product + output.bias[j];
       out[p][out_offset + j] = output.relu && v < 0.0f ? 0.0f : v;
     }

@@ -23,8 +23,8 @@ inline __m512i broadcast_u32(const uint8_t* p) {
 
 template <int MR, int NR>
 void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* const* pixels,
-          const int8_t* weights, const QconvOutput& output, float* const* out,
-          int64_t out_offset, int64_t channels) {
+          const int8_t* weights, const QconvOutput& output, float* const* out, int64_t out_offset,
+          int64_t channels) {
   __m512i acc[MR][NR];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_setzero_si512();
@@ -59,10 +59,10 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
 
 }  // namespace
 
-void qconv_ukernel_6x64__avx512vnni(int64_t mr, int64_t rows, int64_t row_stride,
-                                    int64_t row_bytes, const uint8_t* const* pixels,
-                                    const int8_t* weights, const QconvOutput& output,
-                                    float* const* out, int64_t out_offset, int64_t channels) {
+void qconv_ukernel_6x64__avx512vnni(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
+                                    const uint8_t* const* pixels, const int8_t* weights,
+                                    const QconvOutput& output, float* const* out,
+                                    int64_t out_offset, int64_t channels) {
   with_tile_rows<6>(mr, [&](auto tile_rows) {
     with_channel_vectors<kNr>(channels, 16, [&](auto vectors) {
       tile<decltype(tile_rows)::value, decltype(vectors)::value>(

@@ -33,9 +33,9 @@ using SconvFn = void (*)(int64_t mr, int64_t segments, const SconvSegment* segme
                          const float* const* pixels, const float* weights, float* const* out,
                          int64_t out_offset, int64_t channels, const float* bias, bool relu);
 
-#define XI_SCONV(fn, isa, mr, nb)                                                             \
-  void fn(int64_t, int64_t, const SconvSegment*, const float* const*, const float*,          \
-          float* const*, int64_t, int64_t, const float*, bool);
+#define XI_SCONV(fn, isa, mr, nb)                                                                  \
+  void fn(int64_t, int64_t, const SconvSegment*, const float* const*, const float*, float* const*, \
+          int64_t, int64_t, const float*, bool);
 #include "xnorinfer/kernels/sconv/sconv.inc"
 #undef XI_SCONV
 

@@ -7,9 +7,9 @@
 namespace xnorinfer {
 
 void sconv_ukernel_4x16__scalar(int64_t mr, int64_t segments, const SconvSegment* segment_list,
-                                const float* const* pixels, const float* weights,
-                                float* const* out, int64_t out_offset, int64_t channels,
-                                const float* bias, bool relu) {
+                                const float* const* pixels, const float* weights, float* const* out,
+                                int64_t out_offset, int64_t channels, const float* bias,
+                                bool relu) {
   constexpr int kNb = 16;
   for (int64_t p = 0; p < mr; ++p) {
     float acc[kNb] = {};

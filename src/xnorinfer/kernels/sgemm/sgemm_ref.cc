@@ -1,6 +1,6 @@
-#include "xnorinfer/kernels/sgemm/sgemm.h"
-
 #include <cmath>
+
+#include "xnorinfer/kernels/sgemm/sgemm.h"
 
 namespace xnorinfer {
 

@@ -34,8 +34,8 @@ inline void sgemm_tiled(int64_t m, int64_t n, int64_t k, const float* a, int64_t
     const float* panel = b_panels + (j / NR) * k * NR;
     for (int64_t i = 0; i < m; i += MR) {
       const int rows = static_cast<int>(m - i < MR ? m - i : MR);
-      sgemm_tile<MR, NR>(k, a + i * a_stride, a_stride, panel, c + i * c_stride + j, c_stride,
-                         rows, cols);
+      sgemm_tile<MR, NR>(k, a + i * a_stride, a_stride, panel, c + i * c_stride + j, c_stride, rows,
+                         cols);
     }
   }
 }

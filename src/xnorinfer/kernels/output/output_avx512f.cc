@@ -6,8 +6,8 @@
 
 namespace xnorinfer {
 
-void dot_to_float_ukernel__avx512vpopcnt(const int32_t* counts, int32_t products, int64_t n,
-                                         const float* scale, const float* bias, float* out) {
+void dot_to_float_ukernel__avx512f(const int32_t* counts, int32_t products, int64_t n,
+                                   const float* scale, const float* bias, float* out) {
   const __m512i p = _mm512_set1_epi32(products);
   for (int64_t o = 0; o < n; o += 16) {
     const __mmask16 m = n - o >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - o)) - 1);
@@ -19,8 +19,8 @@ void dot_to_float_ukernel__avx512vpopcnt(const int32_t* counts, int32_t products
   }
 }
 
-void dot_to_bits_ukernel__avx512vpopcnt(const int32_t* counts, int32_t products, int64_t n,
-                                        const int32_t* below, const int32_t* above, Word* out) {
+void dot_to_bits_ukernel__avx512f(const int32_t* counts, int32_t products, int64_t n,
+                                  const int32_t* below, const int32_t* above, Word* out) {
   const __m512i p = _mm512_set1_epi32(products);
   for (int64_t w = 0; w < words_for_bits(n); ++w) {
     Word word = 0;
@@ -30,8 +30,10 @@ void dot_to_bits_ukernel__avx512vpopcnt(const int32_t* counts, int32_t products,
       const __mmask16 m = n - o >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - o)) - 1);
       const __m512i c = _mm512_maskz_loadu_epi32(m, counts + o);
       const __m512i dot = _mm512_sub_epi32(p, _mm512_add_epi32(c, c));
-      const __mmask16 lo = _mm512_mask_cmplt_epi32_mask(m, dot, _mm512_maskz_loadu_epi32(m, below + o));
-      const __mmask16 hi = _mm512_mask_cmpgt_epi32_mask(m, dot, _mm512_maskz_loadu_epi32(m, above + o));
+      const __mmask16 lo =
+          _mm512_mask_cmplt_epi32_mask(m, dot, _mm512_maskz_loadu_epi32(m, below + o));
+      const __mmask16 hi =
+          _mm512_mask_cmpgt_epi32_mask(m, dot, _mm512_maskz_loadu_epi32(m, above + o));
       word |= static_cast<Word>(static_cast<uint16_t>(lo | hi)) << i;
     }
     out[w] = word;

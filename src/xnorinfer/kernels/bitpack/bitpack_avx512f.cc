@@ -6,9 +6,9 @@
 
 namespace xnorinfer {
 
-void bitpack_ukernel__avx512vpopcnt(const float* x, int64_t rows, int64_t channels,
-                                    int64_t x_row_stride, const float* offset, Word* out,
-                                    Word* mask, int64_t out_row_stride, float* abs_mean) {
+void bitpack_ukernel__avx512f(const float* x, int64_t rows, int64_t channels, int64_t x_row_stride,
+                              const float* offset, Word* out, Word* mask, int64_t out_row_stride,
+                              float* abs_mean) {
   const int64_t words = words_for_bits(channels);
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t r = 0; r < rows; ++r) {

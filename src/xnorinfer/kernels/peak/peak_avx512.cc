@@ -18,7 +18,8 @@ int64_t xor_popcount_loop__avx512vpopcnt(int64_t iterations) {
   for (int64_t it = 0; it < iterations; ++it) {
 #pragma GCC unroll 32  // the chains must live in registers
     for (int i = 0; i < kChains; ++i) {
-      acc[i] = _mm512_add_epi64(acc[i], _mm512_popcnt_epi64(_mm512_xor_si512(acc[i], x[i % kOperands])));
+      acc[i] =
+          _mm512_add_epi64(acc[i], _mm512_popcnt_epi64(_mm512_xor_si512(acc[i], x[i % kOperands])));
     }
   }
   __m512i sum = acc[0];

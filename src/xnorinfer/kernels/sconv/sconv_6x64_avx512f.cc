@@ -50,16 +50,14 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
 
 }  // namespace
 
-void sconv_ukernel_6x64__avx512vpopcnt(int64_t mr, int64_t segments,
-                                       const SconvSegment* segment_list,
-                                       const float* const* pixels, const float* weights,
-                                       float* const* out, int64_t out_offset, int64_t channels,
-                                       const float* bias, bool relu) {
+void sconv_ukernel_6x64__avx512f(int64_t mr, int64_t segments, const SconvSegment* segment_list,
+                                 const float* const* pixels, const float* weights,
+                                 float* const* out, int64_t out_offset, int64_t channels,
+                                 const float* bias, bool relu) {
   with_tile_rows<6>(mr, [&](auto rows) {
     with_channel_vectors<kNr>(channels, 16, [&](auto vectors) {
-      tile<decltype(rows)::value, decltype(vectors)::value>(segments, segment_list, pixels,
-                                                            weights, out, out_offset, channels,
-                                                            bias, relu);
+      tile<decltype(rows)::value, decltype(vectors)::value>(segments, segment_list, pixels, weights,
+                                                            out, out_offset, channels, bias, relu);
     });
   });
 }
