@@ -18,7 +18,7 @@ from model_bytes import reseal as _reseal
 from model_bytes import seal as _seal
 from model_bytes import split as _split
 
-from xnorinfer import model_file
+from xnorinfer import model_file, model_inspect
 from xnorinfer.errors import ModelError
 from xnorinfer.ir import Graph, Node, ValueInfo
 
@@ -426,7 +426,7 @@ def test_save_refuses_a_graph_load_would_refuse(change, message):
 
 
 def test_describe_lists_nodes_with_kinds_shapes_and_bytes():
-    rows = model_file.describe(_graph())
+    rows = model_inspect.describe(_graph())
     assert [r["name"] for r in rows] == ["pack", "conv", "flat", "dense", "clip", "mul"]
     assert [r["kind"] for r in rows] == ["binary", "binary", "float", "binary", "float",
                                          "float"]
@@ -446,14 +446,14 @@ def test_describe_marks_bwn_and_unknown_shapes():
                    Node("tmp", "Relu", ["y"], ["z"])],
                   {"w": np.zeros((2, 1, 1), np.uint64), "s": np.ones(2, np.float32),
                    "b": np.zeros(2, np.float32)})
-    rows = model_file.describe(graph)
+    rows = model_inspect.describe(graph)
     assert rows[0]["kind"] == "bwn" and rows[0]["output_shapes"] == [[-1, 2]]
     assert rows[1]["output_shapes"] == [None]
 
 
 def test_summary_totals_by_kind(data):
     graph = model_file.loads(data)
-    summary = model_file.summary(graph, len(data))
+    summary = model_inspect.summary(graph, len(data))
     assert summary["file_bytes"] == len(data)
     assert summary["nodes"] == 6
     assert summary["nodes_by_kind"] == {"binary": 3, "bwn": 0, "float": 3}

@@ -45,6 +45,7 @@ import numpy as np
 
 from xnorinfer import ir
 from xnorinfer.errors import ModelError
+from xnorinfer.graph_rules import check_graph
 
 MAGIC = b"XNORINF\x00"
 END_MAGIC = b"XNOREND\x00"
@@ -179,84 +180,13 @@ def loads(data: bytes) -> ir.Graph:
     return _loads(data, "model bytes")
 
 
-def describe(graph: ir.Graph) -> list[dict[str, Any]]:
-    """List the graph's nodes for ``xnorinfer inspect``.
-
-    Parameters
-    ----------
-    graph : ir.Graph
-        A loaded or freshly converted graph.
-
-    Returns
-    -------
-    list of dict
-        One row per node, in execution order, with keys ``name``, ``op``, ``kind``
-        (``"binary"``, ``"bwn"`` or ``"float"``), ``output_shapes`` (one engine-order shape
-        per output, NHWC for images, -1 for a dynamic batch, None when unknown),
-        ``param_bytes`` (bytes of the constants the node reads, each counted once) and
-        ``source`` (the ONNX node name(s) it came from, ``""`` when not recorded).
-    """
-    shapes = {v.name: list(v.shape) for v in graph.outputs}
-    shapes.update({name: list(v.shape) for name, v in graph.values.items()})
-    return [{
-        "name": node.name,
-        "op": node.op,
-        "kind": ir.op_kind(node.op),
-        "output_shapes": [shapes.get(out) for out in node.outputs],
-        "param_bytes": sum(graph.constants[c].nbytes for c in _constants_read(graph, node)),
-        "source": str(node.attrs.get("source", "")),
-    } for node in graph.nodes]
-
-
-def summary(graph: ir.Graph, file_bytes: int | None = None) -> dict[str, Any]:
-    """Totals for ``xnorinfer inspect``.
-
-    Parameters
-    ----------
-    graph : ir.Graph
-        A loaded or freshly converted graph.
-    file_bytes : int, optional
-        Size of the model file, reported as given.
-
-    Returns
-    -------
-    dict
-        ``file_bytes``; ``nodes`` and ``nodes_by_kind``; ``constants``; ``param_bytes`` (all
-        constants) and ``param_bytes_by_kind`` (each constant charged to the kind of its
-        first reader, so unread constants appear only in the total); ``inputs`` and
-        ``outputs`` as ``{name, shape, dtype}``; and ``metadata``, the graph metadata
-        entries whose values are scalars (producer, ONNX size, ...).
-    """
-    nodes_by_kind = dict.fromkeys(ir.KINDS, 0)
-    bytes_by_kind = dict.fromkeys(ir.KINDS, 0)
-    charged: set[str] = set()
-    for node in graph.nodes:
-        kind = ir.op_kind(node.op)
-        nodes_by_kind[kind] += 1
-        for name in _constants_read(graph, node) - charged:
-            bytes_by_kind[kind] += graph.constants[name].nbytes
-            charged.add(name)
-    return {
-        "file_bytes": file_bytes,
-        "nodes": len(graph.nodes),
-        "nodes_by_kind": nodes_by_kind,
-        "constants": len(graph.constants),
-        "param_bytes": sum(array.nbytes for array in graph.constants.values()),
-        "param_bytes_by_kind": bytes_by_kind,
-        "inputs": [v.to_json() for v in graph.inputs],
-        "outputs": [v.to_json() for v in graph.outputs],
-        "metadata": {key: value for key, value in graph.metadata.items()
-                     if isinstance(value, (str, int, float, bool)) or value is None},
-    }
-
-
 # ------------------------------------------------------------------------------ writing
 
 
 def _encode(graph: ir.Graph) -> bytes:
     blobs = {name: _constant_bytes(name, array) for name, array in graph.constants.items()}
     header = _graph_to_json(graph)
-    _check_graph(_graph_from_json(header), set(blobs))
+    check_graph(_graph_from_json(header), set(blobs))
     header["constants"] = _constant_table(graph.constants, blobs)
     header_bytes = _encode_header(header)
 
@@ -311,7 +241,7 @@ def _decode(data: memoryview) -> ir.Graph:
     table = _read_constant_table(_field(header, "constants", list, "header"),
                                  trailer_start - data_start, len(data))
     graph = _graph_from_json(header)
-    _check_graph(graph, set(table))
+    check_graph(graph, set(table))
     graph.constants = {name: _read_constant(data, data_start, e) for name, e in table.items()}
     return graph
 
@@ -682,83 +612,6 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-# ------------------------------------------------------------------- graph structure
-
-
-def _check_graph(graph: ir.Graph, constant_names: set[str]) -> None:
-    """The graph rules of docs/ir.md that hold for every op."""
-    if len(graph.nodes) > ir.MAX_NODES:
-        raise ModelError(f"invalid graph: {len(graph.nodes)} nodes, more than the engine's "
-                         f"limit of {ir.MAX_NODES}")
-    producer: dict[str, str] = {}
-    for value in graph.inputs:
-        _check_input_shape(value)
-        _claim(producer, value.name, "a graph input")
-    for name in constant_names:
-        _claim(producer, name, "a constant")
-    later = {out: node.name for node in graph.nodes for out in node.outputs if out}
-    seen_nodes: set[str] = set()
-    for node in graph.nodes:
-        _check_node(node, producer, later, seen_nodes)
-        for out in node.outputs:
-            if out:
-                _claim(producer, out, f"the output of node '{node.name}'")
-    for value in graph.outputs:
-        if value.name not in producer:
-            raise ModelError(f"invalid graph: graph output '{value.name}' is not produced by "
-                             f"any node (nor is it a graph input or constant)")
-        if value.dtype != "float32":
-            raise ModelError(f"invalid graph: graph output '{value.name}' has dtype "
-                             f"'{value.dtype}', graph outputs must be float32")
-    for name in graph.values:
-        if name not in producer:
-            raise ModelError(f"invalid graph: values describes '{name}', which no node "
-                             f"produces")
-
-
-def _check_input_shape(value: ir.ValueInfo) -> None:
-    """Graph inputs have positive extents, or -1 for a dynamic one (the batch, tokens ...)."""
-    for dim in value.shape:
-        if dim == 0:
-            raise ModelError(f"invalid graph: graph input '{value.name}' has shape "
-                             f"{value.shape}: extents must be positive, or -1 (dynamic)")
-
-
-def _check_node(node: ir.Node, producer: dict[str, str], later: dict[str, str],
-                seen_nodes: set[str]) -> None:
-    if node.op not in ir.ALL_OPS:
-        raise ModelError(f"invalid graph: node '{node.name}' has unknown op '{node.op}'")
-    unknown = sorted(set(node.attrs) - set(ir.OP_ATTRS[node.op]) - set(ir.INFO_ATTRS))
-    if unknown:
-        allowed = ", ".join(ir.OP_ATTRS[node.op] + ir.INFO_ATTRS)
-        raise ModelError(f"invalid graph: node '{node.name}' ({node.op}) has unknown "
-                         f"attribute(s) {', '.join(map(repr, unknown))} (it takes {allowed})")
-    if node.name in seen_nodes:
-        raise ModelError(f"invalid graph: node name '{node.name}' is used twice")
-    seen_nodes.add(node.name)
-    for name in node.inputs:
-        if not name or name in producer:
-            continue
-        if later.get(name) == node.name:
-            raise ModelError(f"invalid graph: node '{node.name}' reads its own output "
-                             f"'{name}': the graph may not have a cycle")
-        if name in later:
-            raise ModelError(f"invalid graph: node '{node.name}' reads '{name}', which node "
-                             f"'{later[name]}' produces later: nodes must be in topological "
-                             f"order and the graph may not have a cycle")
-        raise ModelError(f"invalid graph: node '{node.name}' input '{name}' is dangling: it "
-                         f"is not a graph input, a constant or an earlier node's output")
-
-
-def _claim(producer: dict[str, str], name: str, by: str) -> None:
-    if not name:
-        raise ModelError(f"invalid graph: {by} has an empty name")
-    if name in producer:
-        raise ModelError(f"invalid graph: value '{name}' is produced twice ({producer[name]} "
-                         f"and {by})")
-    producer[name] = by
-
-
 # -------------------------------------------------------------------------- helpers
 
 
@@ -779,10 +632,6 @@ def _storage_name(array: np.ndarray) -> str | None:
         if array.dtype.kind == stored.kind and array.dtype.itemsize == stored.itemsize:
             return name
     return None
-
-
-def _constants_read(graph: ir.Graph, node: ir.Node) -> set[str]:
-    return {name for name in node.inputs if name in graph.constants}
 
 
 def _align(offset: int) -> int:
