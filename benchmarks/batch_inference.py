@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 
 import xnorinfer
-from xnorinfer import bench_networks, console, model_file
+from xnorinfer import console, model_file
+from xnorinfer.bench import networks as bench_networks
 from xnorinfer.demo import MODEL, TEST_SET
 from xnorinfer.ray import Predictor, predict
 

@@ -13,7 +13,7 @@ import layers
 import openvino_peer
 from layers import THREADS
 from xnorinfer import _core
-from xnorinfer.bench_timing import blas_threads
+from xnorinfer.bench.timing import blas_threads
 
 ROUNDS = 30
 ISAS = list(_core.build_info()["isa_compiled"])

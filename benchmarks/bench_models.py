@@ -15,8 +15,8 @@ import pytest
 import models
 import openvino_peer
 from layers import THREADS
-from xnorinfer import bench_networks
-from xnorinfer.bench_profile import engine_node_seconds
+from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench.profile import engine_node_seconds
 
 ROUNDS = 10
 ENGINES = ("xnorinfer", "onnxruntime_fp32", "openvino_binary")

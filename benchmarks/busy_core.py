@@ -20,7 +20,8 @@ import numpy as np
 import onnx
 
 import xnorinfer
-from xnorinfer import bench_networks, console
+from xnorinfer import console
+from xnorinfer.bench import networks as bench_networks
 
 SPIN = "while True: pass"
 

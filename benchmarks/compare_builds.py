@@ -26,7 +26,8 @@ CHILD = r"""
 import json, sys, time
 import numpy as np
 import xnorinfer
-from xnorinfer import bench_networks, model_file
+from xnorinfer import model_file
+from xnorinfer.bench import networks as bench_networks
 from xnorinfer.onnx import convert
 sign_zero, runs = sys.argv[1], int(sys.argv[2])
 options = {} if sign_zero == "default" else {"sign_zero": sign_zero}

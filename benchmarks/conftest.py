@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 
 from layers import THREADS
-from xnorinfer.bench_timing import Measurement, machine_info, peak_binary_macs_per_second
+from xnorinfer.bench.timing import Measurement, machine_info, peak_binary_macs_per_second
 
 
 def pytest_collect_file(file_path, parent):

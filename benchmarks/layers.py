@@ -20,7 +20,7 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 from xnorinfer import _core
-from xnorinfer.bench_timing import Measurement, float_gemm, ort_session, wall
+from xnorinfer.bench.timing import Measurement, float_gemm, ort_session, wall
 from xnorinfer.bitpack import pack_bits
 
 SEED = 0

@@ -1,6 +1,6 @@
 """End-to-end benchmark networks: build, convert, verify, time, and measure memory and size.
 
-``prepare`` builds the binary and float ONNX of a network from :mod:`xnorinfer.bench_networks`,
+``prepare`` builds the binary and float ONNX of a network from :mod:`xnorinfer.bench.networks`,
 converts the binary one, asserts that the converter made every intended layer binary, and
 checks our outputs (and OpenVINO's, when installed) against onnxruntime on the binary ONNX
 before anything is timed. Ours is then timed on the converted model (and on its conversions with
@@ -23,9 +23,10 @@ import onnx
 
 import openvino_peer
 import xnorinfer
-from xnorinfer import bench_networks, ir
-from xnorinfer.bench_check import Agreement, compare_with_onnxruntime
-from xnorinfer.bench_timing import Measurement, ort_session, wall
+from xnorinfer import ir
+from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench.check import Agreement, compare_with_onnxruntime
+from xnorinfer.bench.timing import Measurement, ort_session, wall
 
 BATCHES = (1, 8)
 REDUCED_FIRST_LAYERS = ("int8", "bf16")
@@ -99,8 +100,8 @@ def verify(prepared: PreparedNetwork, session: Any, threads: int,
            samples: int = VERIFY_SAMPLES) -> Agreement:
     """Check a session's outputs against onnxruntime on the binary ONNX, sample by sample.
 
-    Every sample must be within ``bench_check.RTOL`` relative, or differ only where one of its
-    Sign inputs lies within float rounding of 0 (see :mod:`xnorinfer.bench_check`); at least half
+    Every sample must be within ``xnorinfer.bench.check.RTOL`` relative, or differ only where one of its
+    Sign inputs lies within float rounding of 0 (see :mod:`xnorinfer.bench.check`); at least half
     the samples must be within ``RTOL``.
 
     Parameters

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from layers import LayerCase, SEED
-from xnorinfer.bench_timing import Measurement
+from xnorinfer.bench.timing import Measurement
 
 try:
     import openvino as ov
@@ -154,7 +154,7 @@ class _Output(NamedTuple):
 
 
 class NetworkSession:
-    """A compiled OpenVINO network with the session interface ``bench_check`` compares."""
+    """A compiled OpenVINO network with the session interface ``xnorinfer.bench.check`` compares."""
 
     def __init__(self, model, num_threads: int) -> None:
         self._compiled = ov.Core().compile_model(

@@ -30,9 +30,10 @@ from typing import Any, Sequence
 import layers
 import models
 import openvino_peer
-from xnorinfer import _core, bench_networks, console
-from xnorinfer.bench_profile import engine_node_seconds
-from xnorinfer.bench_timing import (blas_threads, interleaved_medians, machine_info,
+from xnorinfer import _core, console
+from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench.profile import engine_node_seconds
+from xnorinfer.bench.timing import (blas_threads, interleaved_medians, machine_info,
                                     peak_binary_macs_per_second, peak_float_macs_per_second)
 
 RESULTS = Path(__file__).with_name("results")

@@ -32,7 +32,7 @@ def main(engine: str, model: str, batch: int, threads: int, runs: int) -> None:
     if engine == "xnorinfer":
         import xnorinfer
     elif engine == "onnxruntime":
-        from xnorinfer.bench_timing import ort_session
+        from xnorinfer.bench.timing import ort_session
     else:
         raise SystemExit(f"unknown engine '{engine}'")
     x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224), dtype=np.float32)

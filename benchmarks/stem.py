@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from xnorinfer import _core, console
-from xnorinfer.bench_timing import peak_float_macs_per_second
+from xnorinfer.bench.timing import peak_float_macs_per_second
 
 PRECISIONS = ("float32", "int8", "bf16")
 MACS = 112 * 112 * 64 * 7 * 7 * 3  # the conv's multiply-adds (padded taps included)

@@ -14,7 +14,8 @@ from xnorinfer.build import build_info, get_available_isas
 from xnorinfer.errors import ConversionError, ModelError
 from xnorinfer.onnx import ConversionResult, convert
 from xnorinfer.ort_compat import ModelMetadata, RunOptions, SessionOptions
-from xnorinfer.session import InferenceSession, NodeArg
+from xnorinfer.peak import peak_macs_per_second
+from xnorinfer.session import InferenceSession, NodeArg, NodeTime
 
 __version__ = build_info()["version"]
 
@@ -27,6 +28,7 @@ __all__ = [
     "ModelError",
     "ModelMetadata",
     "NodeArg",
+    "NodeTime",
     "OutOfMemory",
     "RunOptions",
     "SessionOptions",
@@ -35,6 +37,7 @@ __all__ = [
     "convert",
     "get_available_isas",
     "get_available_providers",
+    "peak_macs_per_second",
 ]
 
 

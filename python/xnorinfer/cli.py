@@ -236,17 +236,17 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from xnorinfer import model_file
+    from xnorinfer import model_file, model_inspect
 
     graph = model_file.load(args.model)
-    summary = model_file.summary(graph, Path(args.model).stat().st_size)
+    summary = model_inspect.summary(graph, Path(args.model).stat().st_size)
     if args.json:
         # Plain print: rich would wrap long lines inside the JSON strings.
-        print(json.dumps({"nodes": model_file.describe(graph), "summary": summary}, indent=2))
+        print(json.dumps({"nodes": model_inspect.describe(graph), "summary": summary}, indent=2))
         return 0
     rows = [[r["name"], r["op"], r["kind"],
              "; ".join(str(s) for s in (r["output_shapes"] or [])), f"{r['param_bytes']:,}",
-             r["source"] or ""] for r in model_file.describe(graph)]
+             r["source"] or ""] for r in model_inspect.describe(graph)]
     console.table(f"{args.model}", ["node", "op", "kind", "output shape (NHWC)", "param bytes",
                                     "ONNX source"], rows)
     console.table("summary", ["", ""], [[k, str(v)] for k, v in summary.items()])
@@ -267,7 +267,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from xnorinfer.bench import run_bench
+    from xnorinfer.bench.command import run_bench
 
     feed = None
     if args.input:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from xnorinfer import console
-from xnorinfer.bench_timing import median_seconds, ort_session
+from xnorinfer.bench.timing import median_seconds, ort_session
 
 EXAMPLES = Path(__file__).parent / "examples"
 MODEL = EXAMPLES / "digits_bnn.onnx"

@@ -14,7 +14,7 @@ converts to its NHWC layout internally, and outputs come back in the ONNX layout
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -24,6 +24,14 @@ from xnorinfer.ort_compat import (ModelMetadata, SessionOptions, check_providers
                                   model_metadata, threads_from)
 
 DYNAMIC_DIM = "batch"
+
+
+class NodeTime(NamedTuple):
+    """One engine node's time in :meth:`InferenceSession.profile`."""
+
+    name: str
+    op: str
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,33 @@ class InferenceSession:
         self._session.output_shapes([list(a.shape) for a in arrays])
         outputs = self._session.run([np.ascontiguousarray(a) for a in arrays])
         return [outputs[i] for i in wanted]
+
+    def profile(self, input_feed: Mapping[str, np.ndarray], repeats: int = 5) -> list[NodeTime]:
+        """Time every engine node: the median wall time of each over ``repeats`` runs of
+        ``input_feed``, after one untimed run that plans it.
+
+        Parameters
+        ----------
+        input_feed : dict of str to numpy.ndarray
+            As for :meth:`run`.
+        repeats : int
+            Timed runs (at least 1).
+
+        Returns
+        -------
+        list of NodeTime
+            One per engine node, in execution order: its name (``"<ONNX node>:<op>"`` for a
+            converted model), op and median seconds. Their sum is a run less the input and
+            output copies.
+        """
+        if not isinstance(repeats, int) or repeats < 1:
+            raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+        arrays = [np.ascontiguousarray(a) for a in self._check_feed(input_feed)]
+        self._session.output_shapes([list(a.shape) for a in arrays])
+        self._session.run_profiled(arrays)
+        runs = [self._session.run_profiled(arrays)[1] for _ in range(repeats)]
+        return [NodeTime(node.name, node.op, float(np.median(column)))
+                for node, column in zip(self._graph.nodes, zip(*runs))]
 
     def _check_feed(self, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         if not isinstance(feed, Mapping):

@@ -182,3 +182,32 @@ def test_build_info_reports_isa_paths():
     info = xnorinfer.build_info()
     assert {"version", "compiler", "openmp", "isa_compiled", "isa_detected", "isa_in_use"} <= set(info)
     assert info["isa_in_use"] in xnorinfer.get_available_isas()
+
+
+def test_profile_times_every_engine_node_in_order(model):
+    path, _ = model
+    sess = xnorinfer.InferenceSession(path, num_threads=1)
+    x = np.random.default_rng(0).standard_normal((4, C)).astype(np.float32)
+    times = sess.profile({"x": x}, repeats=3)
+    assert [(t.name, t.op) for t in times] == [
+        ("pack", "BinarizePack"), ("fc", "BinaryDense"), ("softmax", "Softmax")]
+    assert all(isinstance(t, xnorinfer.NodeTime) and 0 < t.seconds < 1 for t in times)
+    with pytest.raises(ValueError, match="repeats must be a positive int"):
+        sess.profile({"x": x}, repeats=0)
+    with pytest.raises(ValueError, match="input_feed must have exactly the inputs"):
+        sess.profile({"y": x})
+
+
+def test_peak_loops_measure_the_core():
+    best = xnorinfer.get_available_isas()[-1]
+    assert xnorinfer.peak_macs_per_second("binary", "scalar") is None  # no scalar peak loop
+    if best == "scalar":
+        pytest.skip("this build has no SIMD path, so no peak loop")
+    binary = xnorinfer.peak_macs_per_second("binary", best, seconds=0.02)
+    fma = xnorinfer.peak_macs_per_second("float", best, seconds=0.02)
+    # Any x86-64 core with AVX2 does well over 10 G binary MACs and 1 G FMAs per second.
+    assert binary > 1e10 and fma > 1e9 and binary > fma
+    with pytest.raises(ValueError, match="kind must be one of"):
+        xnorinfer.peak_macs_per_second("int8")
+    with pytest.raises(ValueError, match="must be positive"):
+        xnorinfer.peak_macs_per_second("binary", best, num_threads=0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from xnorinfer import convert
-from xnorinfer.bench_profile import (UNMATCHED, engine_node_seconds, fill_times, group_layers,
+from xnorinfer.bench.profile import (UNMATCHED, engine_node_seconds, fill_times, group_layers,
                                      ort_node_seconds)
 from xnorinfer.cli import main
 from xnorinfer.demo import MODEL

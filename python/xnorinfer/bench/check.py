@@ -99,7 +99,7 @@ def compare_with_onnxruntime(session: Any, onnx_model: str | os.PathLike | onnx.
     list of Agreement
         One per output, in the session's output order.
     """
-    from xnorinfer.bench_timing import ort_session
+    from xnorinfer.bench.timing import ort_session
 
     names = [arg.name for arg in session.get_outputs()]
     ours = session.run(None, feed)
@@ -126,7 +126,7 @@ def _agreement(name: str, got: np.ndarray, want: np.ndarray) -> Agreement:
 def _near_zero_sign(onnx_model: Any, feed: dict[str, np.ndarray],
                     num_threads: int) -> list[bool]:
     """Per sample: does any Sign input (as onnxruntime computes it) lie near 0?"""
-    from xnorinfer.bench_timing import ort_session
+    from xnorinfer.bench.timing import ort_session
 
     model = onnx_model if isinstance(onnx_model, onnx.ModelProto) else onnx.load(
         os.fspath(onnx_model))

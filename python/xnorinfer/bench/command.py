@@ -1,7 +1,7 @@
 """``xnorinfer bench``: how much faster the converted model runs than onnxruntime fp32.
 
 Converts a model (the bundled digits BNN by default, or a built-in ImageNet-sized network from
-:mod:`xnorinfer.bench_networks`), checks that its outputs agree with onnxruntime on the same
+:mod:`xnorinfer.bench.networks`), checks that its outputs agree with onnxruntime on the same
 ONNX, times both end to end (interleaved, medians), profiles both per layer (ours through the
 engine's per-node timer, onnxruntime through its profiler), prints one table, and optionally
 draws it as a PNG bar chart.
@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 import onnx
 
-from xnorinfer import bench_networks, console, ir
-from xnorinfer.bench_check import compare_with_onnxruntime
-from xnorinfer.bench_profile import (UNMATCHED, Layer, engine_node_seconds,
+from xnorinfer import console, ir
+from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench.check import compare_with_onnxruntime
+from xnorinfer.bench.profile import (UNMATCHED, Layer, engine_node_seconds,
                                      fill_times, group_layers, ort_node_seconds)
-from xnorinfer.bench_timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
+from xnorinfer.bench.timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
                                     median_seconds, ort_session, wall)
 from xnorinfer.demo import MODEL, TEST_SET
 
@@ -191,7 +192,7 @@ def _print_table(title: str, rows: list[dict[str, Any]], totals: dict[str, float
 def _write_png(path: str, title: str, rows: list[dict[str, Any]],
                totals: dict[str, float]) -> None:
     try:
-        from xnorinfer.bench_chart import write_chart
+        from xnorinfer.bench.chart import write_chart
     except ImportError:
         console.info("matplotlib is not installed: no chart written "
                      "(pip install matplotlib, or install xnorinfer[bench])")

@@ -215,6 +215,6 @@ class _GraphBuilder:
         y = helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", NUM_CLASSES])
         graph = helper.make_graph(self.nodes, graph_name, [x], [y], self.initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="xnorinfer.bench_networks")
+                                  producer_name="xnorinfer.bench.networks")
         onnx.checker.check_model(model)
         return model

@@ -20,8 +20,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from xnorinfer import _core, ir
-from xnorinfer.session import build_engine_graph
+from xnorinfer import ir, model_file
+from xnorinfer.session import InferenceSession
 
 UNMATCHED = "(other onnxruntime nodes)"
 # onnxruntime's NCHWc layout transformer names a node after its output plus this suffix.
@@ -162,11 +162,9 @@ def engine_node_seconds(graph: ir.Graph, inputs: Sequence[np.ndarray], num_threa
     list of float
         Seconds per node, in graph order.
     """
-    session = _core.Session(build_engine_graph(graph), num_threads, isa or "")
-    arrays = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
-    session.run_profiled(arrays)
-    runs = [session.run_profiled(arrays)[1] for _ in range(max(repeats, 1))]
-    return [statistics.median(column) for column in zip(*runs)]
+    session = InferenceSession(model_file.dumps(graph), num_threads=num_threads, isa=isa)
+    feed = {v.name: np.asarray(x, dtype=np.float32) for v, x in zip(graph.inputs, inputs)}
+    return [node.seconds for node in session.profile(feed, repeats=max(repeats, 1))]
 
 
 def ort_node_seconds(onnx_path: str | Path, feed: dict[str, np.ndarray], num_threads: int,
@@ -184,7 +182,7 @@ def ort_node_seconds(onnx_path: str | Path, feed: dict[str, np.ndarray], num_thr
     """
     import onnx
 
-    from xnorinfer.bench_timing import ort_session
+    from xnorinfer.bench.timing import ort_session
 
     model = onnx.load(str(onnx_path), load_external_data=False)
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from xnorinfer import _core
-from xnorinfer.build import build_info
+from xnorinfer.build import build_info, get_available_isas
+from xnorinfer.peak import peak_macs_per_second
 
 Measurement = Callable[[], float]
 
@@ -111,7 +111,7 @@ def machine_info() -> dict[str, Any]:
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
         "cpu_flags": [flag for flag in RELEVANT_CPU_FLAGS if flag in flags],
-        "isa_available": list(_core.available_isas()),
+        "isa_available": get_available_isas(),
         "build": build_info(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -197,45 +197,11 @@ def float_gemm(m: int, k: int, n: int, groups: int = 1, seed: int = 0) -> Callab
 
 
 def peak_binary_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2) -> float | None:
-    """The XOR-popcount ceiling: binary MACs per second of the register-resident loop.
-
-    Runs ``_core.testing.xor_popcount_loop`` on ``num_threads`` Python threads at once (the
-    loop releases the GIL) for about ``seconds``; the best of three tries.
-
-    Returns
-    -------
-    float or None
-        MACs per second over all threads; None when the ISA has no peak loop (scalar).
-    """
-    return _peak_rate(_core.testing.xor_popcount_loop, isa, num_threads, seconds)
+    """The XOR-popcount ceiling (binary MACs per second) on ``num_threads`` threads; None on
+    the scalar path. See :func:`xnorinfer.peak_macs_per_second`."""
+    return peak_macs_per_second("binary", isa, num_threads, seconds)
 
 
 def peak_float_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2) -> float | None:
-    """The FMA ceiling: float multiply-adds per second of the register-resident loop
-    (``_core.testing.fma_loop``), measured as :func:`peak_binary_macs_per_second` is."""
-    return _peak_rate(_core.testing.fma_loop, isa, num_threads, seconds)
-
-
-def _peak_rate(loop: Callable[[str, int], int], isa: str, num_threads: int,
-               seconds: float) -> float | None:
-    import threading
-
-    try:
-        macs_per_iteration = loop(isa, 1000) / 1000
-    except (_core.InvalidArgument, _core.UnsupportedIsa):
-        return None
-    start = time.perf_counter()
-    loop(isa, 100_000)
-    iterations = max(int(100_000 * seconds / max(time.perf_counter() - start, 1e-6)), 1000)
-    best = 0.0
-    for _ in range(3):
-        threads = [threading.Thread(target=loop, args=(isa, iterations))
-                   for _ in range(num_threads)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
-        best = max(best, macs_per_iteration * iterations * num_threads / elapsed)
-    return best
+    """The FMA ceiling (float multiply-adds per second), measured the same way."""
+    return peak_macs_per_second("float", isa, num_threads, seconds)

@@ -17,7 +17,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from xnorinfer import console, ir, model_file
-from xnorinfer.bench_timing import ort_session
+from xnorinfer.bench.timing import ort_session
 from xnorinfer.onnx.onnx_graph import input_dependent_values
 from xnorinfer.session import InferenceSession, NodeArg
 
