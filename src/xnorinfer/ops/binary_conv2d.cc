@@ -29,7 +29,7 @@
 #include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
-#include "xnorinfer/ops/activation.h"
+#include "xnorinfer/ops/binary_epilogue.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/bit_copy.h"
 #include "xnorinfer/ops/channel_split.h"
@@ -37,7 +37,6 @@
 #include "xnorinfer/ops/conv_taps.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/op_schema.h"
-#include "xnorinfer/ops/output_transform.h"
 
 namespace xnorinfer {
 namespace {
@@ -52,11 +51,11 @@ constexpr int64_t kTileCountsBytes = 16 * 1024;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
 
-// Input slots, by their names in the op schema (op_schema.cc); the output transform reads
-// scale, bias, out_offset, post_scale and post_bias itself.
+// Input slots, by their names in the op schema (op_schema.cc); the epilogue
+// (binary_epilogue.h) reads scale, bias, out_offset, post_scale, post_bias and sum_offset.
 int slot(const char* name) { return op_schema("BinaryConv2d").input(name); }
 const int kX = slot("x"), kWeight = slot("weight"), kKmapSrc = slot("kmap_src"),
-          kResidual = slot("residual"), kSumOffset = slot("sum_offset");
+          kResidual = slot("residual");
 
 class BinaryConv2d final : public Op {
  public:
@@ -87,8 +86,8 @@ class BinaryConv2d final : public Op {
     kernel_ = select_bconv(args.isa);
     weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
                                     bits_per_group_, kernel_.nb, kernel_.lane_bits);
-    words_aligned_groups_ = group_ == 1 || bits_per_group_ % kBitsPerWord == 0;
-    gather_rows_ = !words_aligned_groups_;
+    // Groups that start mid-word are gathered into contiguous rows (point_pixels).
+    gather_rows_ = group_ > 1 && bits_per_group_ % kBitsPerWord != 0;
     // Tiles of up to 16 kernel calls while their counts stay within 16 KiB: wide tiles let
     // the border pixels of several rows share calls (see conv_taps.h) and amortize the setup.
     counts_stride_ = group_ * weights_.blocks_per_group * weights_.block;
@@ -105,23 +104,8 @@ class BinaryConv2d final : public Op {
       if (!sample_scaling_)
         kmap_kernel_value_ = static_cast<float>(a.get_float("kmap_kernel_value"));
     }
-    transform_ = make_output_transform(check_, args, out_channels_,
-                                       geom_.kh * geom_.kw * bits_per_group_, with_kmap_);
-    activation_ = Activation(check_, a, out_channels_);
-    if (!activation_.none() && transform_.packed())
-      check_.fail("an activation needs a float output");
-    with_residual_ = check_.has_input(kResidual);
-    if (with_residual_ && (transform_.packed() || args.constants[kResidual])) {
-      check_.fail("a residual is added to a float output, from a computed value");
-    }
-    const bool sum_bits = args.node.outputs.size() == 2 && !args.node.outputs[1].empty();
-    if (sum_bits != check_.has_input(kSumOffset) || (sum_bits && transform_.packed())) {
-      check_.fail("a second (packed) output needs sum_offset and a float first output");
-    }
-    if (sum_bits) {
-      sum_offset_ = check_.float_vector(args, kSumOffset, out_channels_, "sum_offset");
-      bitpack_ = select_bitpack(args.isa);
-    }
+    epilogue_ = BinaryEpilogue(check_, args, out_channels_, geom_.kh * geom_.kw * bits_per_group_,
+                               with_kmap_);
     // Ternary: the mask words sit one sign plane (all channels' words) after the sign words.
     mask_offset_ = words_for_bits(in_channels_);
   }
@@ -145,7 +129,7 @@ class BinaryConv2d final : public Op {
     }
     const Shape out_shape = {x.shape[0], geom_.out_h(x.shape[1]), geom_.out_w(x.shape[2]),
                              out_channels_};
-    if (with_residual_) {
+    if (epilogue_.with_residual()) {
       check_.dtype(*in[kResidual], DType::kFloat32, "residual");
       if (in[kResidual]->shape != out_shape) {
         check_.fail("residual must have the output's shape " + to_string(out_shape) + ", got " +
@@ -153,8 +137,8 @@ class BinaryConv2d final : public Op {
       }
     }
     std::vector<TensorInfo> out = {
-        {transform_.packed() ? DType::kBits : DType::kFloat32, out_shape}};
-    if (sum_offset_) out.push_back({DType::kBits, out_shape});
+        {epilogue_.packed() ? DType::kBits : DType::kFloat32, out_shape}};
+    if (epilogue_.with_sum_bits()) out.push_back({DType::kBits, out_shape});
     return out;
   }
 
@@ -340,8 +324,7 @@ class BinaryConv2d final : public Op {
   // plain float output (no K map, no groups to gather) whose products need no correction, with
   // at most a residual, a relu and the sum's signs after it.
   bool writes_float(int64_t valid) const {
-    return transform_.plain_float() && group_ == 1 && (pad_value_ == 0 || valid == weights_.taps) &&
-           (activation_.none() || activation_.relu());
+    return epilogue_.kernel_writes() && group_ == 1 && (pad_value_ == 0 || valid == weights_.taps);
   }
 
   // ±1 padding: what the window's padded taps add, a +1 (or -1) input against the weights
@@ -384,17 +367,17 @@ class BinaryConv2d final : public Op {
     const int64_t* const pixel = taps.pixel.data() + first;
     const int64_t oc = out_channels_, y_words = words_for_bits(out_channels_);
     const int64_t image_first = n * pixels_per_image;
-    if (!transform_.packed()) {
+    if (!epilogue_.packed()) {
       float* const rows = y.f32() + image_first * oc;
       float** const out_rows = s.out_rows;
       for (int64_t i = 0; i < tile.count; ++i) out_rows[i] = rows + pixel[i] * oc;
     }
-    if (with_residual_) {
+    if (epilogue_.with_residual()) {
       const float* const rows = in[kResidual]->f32() + image_first * oc;
       const float** const residual_rows = s.residual_rows;
       for (int64_t i = 0; i < tile.count; ++i) residual_rows[i] = rows + pixel[i] * oc;
     }
-    if (sum_offset_) {
+    if (epilogue_.with_sum_bits()) {
       Word* const rows = out[1]->words() + image_first * y_words;
       Word** const sum_rows = s.sum_rows;
       for (int64_t i = 0; i < tile.count; ++i) sum_rows[i] = rows + pixel[i] * y_words;
@@ -417,16 +400,9 @@ class BinaryConv2d final : public Op {
             const int64_t mr = std::min<int64_t>(kernel_.mr, end - i);
             int32_t* pixel_block_counts = block_counts + i * counts_stride_;
             const int64_t o = b * weights_.block;
-            const BconvFloatOutput to_float{products + i,
-                                            s.out_rows + i,
-                                            o,
-                                            transform_.scale() + o,
-                                            transform_.bias() + o,
-                                            std::min(weights_.block, channels.end - o),
-                                            with_residual_ ? s.residual_rows + i : nullptr,
-                                            activation_.relu(),
-                                            sum_offset_ ? sum_offset_ + o : nullptr,
-                                            s.sum_rows + i};
+            const BconvFloatOutput to_float = epilogue_.fused(
+                products + i, s.out_rows + i, o, std::min(weights_.block, channels.end - o),
+                s.residual_rows + i, s.sum_rows + i);
             const BconvFloatOutput* fused = writes_float(valid) ? &to_float : nullptr;
             if (ternary) {
               kernel_.masked(mr, valid, tap_list, weights_.lanes_per_tap, s.bases + i, block,
@@ -456,26 +432,19 @@ class BinaryConv2d final : public Op {
           }
           counts = s.pixel_counts;
         }
-        float* y_row = transform_.packed() ? nullptr : s.out_rows[i] + o0;
+        float* y_row = epilogue_.packed() ? nullptr : s.out_rows[i] + o0;
         int32_t pixel_products = products[i];
         if (pad_value_ != 0 && win.valid_taps() < weights_.taps) {
           pixel_products += add_padded_taps(win, channels, counts);
         }
         float k = 0.0f;
         if (kmap_src) k = sample_scaling_ ? sample_k : kmap_value(*kmap_src, n, win);
-        Word* bits_row = transform_.packed()
+        Word* bits_row = epilogue_.packed()
                              ? y.words() + (image_first + p) * y_words + o0 / kBitsPerWord
                              : nullptr;
-        transform_.write(counts + o0, pixel_products, o0, width, k, y_row, bits_row);
-        if (with_residual_) {
-          const float* r = s.residual_rows[i] + o0;
-          for (int64_t o = 0; o < width; ++o) y_row[o] += r[o];
-        }
-        if (y_row) activation_.apply(y_row, o0, width);
-        if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
-          bitpack_(y_row, 1, width, width, sum_offset_ + o0, s.sum_rows[i] + o0 / kBitsPerWord,
-                   nullptr, y_words, nullptr);
-        }
+        epilogue_.write(counts + o0, pixel_products, o0, width, k, y_row, bits_row,
+                        epilogue_.with_residual() ? s.residual_rows[i] : nullptr,
+                        epilogue_.with_sum_bits() ? s.sum_rows[i] : nullptr);
       }
     }
   }
@@ -485,18 +454,13 @@ class BinaryConv2d final : public Op {
   BconvKernel kernel_;
   int64_t group_ = 1, in_channels_ = 0, out_channels_ = 0, bits_per_group_ = 0, pad_value_ = 0;
   BlockedBinaryWeights weights_;
-  bool words_aligned_groups_ = true;
   bool gather_rows_ = false;  // row mode rather than pointer mode (point_pixels)
   int64_t tile_pixels_ = 0;
   int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
   int64_t mask_offset_ = 0;    // ternary input: words from a sign word to its mask word
-  OutputTransform transform_;
+  BinaryEpilogue epilogue_;
   bool with_kmap_ = false;
   bool sample_scaling_ = false;  // kmap_src scales by its per-image mean (β), not a box filter
-  bool with_residual_ = false;
-  Activation activation_;
-  const float* sum_offset_ = nullptr;  // non-null when the second (packed) output is written
-  BitpackFn bitpack_ = nullptr;
   float kmap_kernel_value_ = 0.0f;
 };
 

@@ -16,11 +16,10 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
-#include "xnorinfer/ops/activation.h"
+#include "xnorinfer/ops/binary_epilogue.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/op_schema.h"
-#include "xnorinfer/ops/output_transform.h"
 
 namespace xnorinfer {
 namespace {
@@ -29,8 +28,8 @@ namespace {
 // between threads, and a whole number of kernel blocks (every nb divides 64).
 constexpr int64_t kChannelsPerTask = 64;
 
-// Input slots, by their names in the op schema (op_schema.cc); the output transform reads
-// scale, bias, out_offset, post_scale and post_bias itself.
+// Input slots, by their names in the op schema (op_schema.cc); the epilogue
+// (binary_epilogue.h) reads scale, bias, out_offset, post_scale and post_bias.
 int slot(const char* name) { return op_schema("BinaryDense").input(name); }
 const int kX = slot("x"), kWeight = slot("weight"), kBetaSrc = slot("beta_src");
 
@@ -50,11 +49,7 @@ class BinaryDense final : public Op {
                                     kernel_.nb, kernel_.lane_bits);
     with_beta_ = check_.has_input(kBetaSrc);
     if (with_beta_ && args.constants[kBetaSrc]) check_.fail("beta_src must be a computed value");
-    transform_ =
-        make_output_transform(check_, args, out_channels_, groups_in_ * in_channels_, with_beta_);
-    activation_ = Activation(check_, a, out_channels_);
-    if (!activation_.none() && transform_.packed())
-      check_.fail("an activation needs a float output");
+    epilogue_ = BinaryEpilogue(check_, args, out_channels_, groups_in_ * in_channels_, with_beta_);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -85,7 +80,7 @@ class BinaryDense final : public Op {
     }
     Shape out(x.shape.begin(), x.shape.begin() + batch_axes_);
     out.push_back(out_channels_);
-    return {{transform_.packed() ? DType::kBits : DType::kFloat32, out}};
+    return {{epilogue_.packed() ? DType::kBits : DType::kFloat32, out}};
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
@@ -136,12 +131,12 @@ class BinaryDense final : public Op {
         }
       }
       for (int64_t n = 0; n < rows; ++n) {
-        float* y = transform_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0;
-        transform_.write(counts + n * kChannelsPerTask, products[n], o0, count, beta[n], y,
-                         transform_.packed() ? out[0]->words() + n * words_for_bits(out_channels_) +
-                                                   o0 / kBitsPerWord
-                                             : nullptr);
-        if (y) activation_.apply(y, o0, count);
+        float* y = epilogue_.packed() ? nullptr : out[0]->f32() + n * out_channels_ + o0;
+        Word* bits = epilogue_.packed()
+                         ? out[0]->words() + n * words_for_bits(out_channels_) + o0 / kBitsPerWord
+                         : nullptr;
+        epilogue_.write(counts + n * kChannelsPerTask, products[n], o0, count, beta[n], y, bits,
+                        nullptr, nullptr);
       }
     });
   }
@@ -175,8 +170,7 @@ class BinaryDense final : public Op {
   int64_t in_channels_ = 0, groups_in_ = 1, batch_axes_ = 1, out_channels_ = 0;
   BlockedBinaryWeights weights_;
   bool with_beta_ = false;
-  OutputTransform transform_;
-  Activation activation_;
+  BinaryEpilogue epilogue_;
 };
 
 }  // namespace

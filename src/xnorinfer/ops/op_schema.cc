@@ -266,11 +266,17 @@ const char* to_string(AttrType type) {
   return "?";
 }
 
-int OpSchema::input(const std::string& slot) const {
+int OpSchema::find_input(const std::string& slot) const {
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (slot == inputs[i].name) return static_cast<int>(i);
   }
-  throw std::logic_error(std::string(name) + " has no input '" + slot + "'");
+  return -1;
+}
+
+int OpSchema::input(const std::string& slot) const {
+  const int index = find_input(slot);
+  if (index < 0) throw std::logic_error(std::string(name) + " has no input '" + slot + "'");
+  return index;
 }
 
 const std::vector<OpSchema>& op_schemas() {

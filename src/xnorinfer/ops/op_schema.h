@@ -48,6 +48,8 @@ struct OpSchema {
   // The index of input `name`; a name the schema does not have is a programming error
   // (std::logic_error).
   int input(const std::string& name) const;
+  // The index of input `name`, or -1 when the op has no such input.
+  int find_input(const std::string& name) const;
 };
 
 // Informational attributes every op accepts (strings): the ONNX node(s) a node came from, and
