@@ -3,37 +3,47 @@
 #include "xnorinfer/base/errors.h"
 
 namespace xnorinfer {
+namespace {
 
-int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
-  switch (isa) {
+using LoopFn = int64_t (*)(int64_t);
+
+// One loop's variants per tier (nullptr where this build has none).
+struct PeakLoop {
+  const char* what;
+  LoopFn avx512;
+  LoopFn avx2;
+};
+
+int64_t run(const PeakLoop& loop, Isa isa, int64_t iterations) {
+  const LoopFn fn = isa == Isa::kAvx512 ? loop.avx512 : isa == Isa::kAvx2 ? loop.avx2 : nullptr;
+  if (!fn)
+    throw InvalidArgument(std::string("no ") + loop.what + " peak loop for ISA " + to_string(isa));
+  return fn(iterations);
+}
+
 #ifdef XI_HAVE_AVX512
-    case Isa::kAvx512:
-      return xor_popcount_loop__avx512vpopcnt(iterations);
+constexpr LoopFn kXorPopcountAvx512 = &xor_popcount_loop__avx512vpopcnt;
+constexpr LoopFn kFmaAvx512 = &fma_loop__avx512f;
+#else
+constexpr LoopFn kXorPopcountAvx512 = nullptr;
+constexpr LoopFn kFmaAvx512 = nullptr;
 #endif
 #ifdef XI_HAVE_AVX2
-    case Isa::kAvx2:
-      return xor_popcount_loop__avx2(iterations);
+constexpr LoopFn kXorPopcountAvx2 = &xor_popcount_loop__avx2;
+constexpr LoopFn kFmaAvx2 = &fma_loop__avx2;
+#else
+constexpr LoopFn kXorPopcountAvx2 = nullptr;
+constexpr LoopFn kFmaAvx2 = nullptr;
 #endif
-    default:
-      (void)iterations;  // only the SIMD loops use it; which exist depends on the build
-      throw InvalidArgument(std::string("no XOR-popcount peak loop for ISA ") + to_string(isa));
-  }
+
+}  // namespace
+
+int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
+  return run({"XOR-popcount", kXorPopcountAvx512, kXorPopcountAvx2}, isa, iterations);
 }
 
 int64_t fma_loop(Isa isa, int64_t iterations) {
-  switch (isa) {
-#ifdef XI_HAVE_AVX512
-    case Isa::kAvx512:
-      return fma_loop__avx512f(iterations);
-#endif
-#ifdef XI_HAVE_AVX2
-    case Isa::kAvx2:
-      return fma_loop__avx2(iterations);
-#endif
-    default:
-      (void)iterations;
-      throw InvalidArgument(std::string("no FMA peak loop for ISA ") + to_string(isa));
-  }
+  return run({"FMA", kFmaAvx512, kFmaAvx2}, isa, iterations);
 }
 
 }  // namespace xnorinfer
