@@ -1,13 +1,17 @@
 // Parallel loops over independent work items (output tiles). Work is never split inside a
-// reduction, so results do not depend on the thread count. Items are handed out dynamically:
-// on a shared machine a descheduled thread then delays only the item it holds, instead of a
-// whole static share of the loop; and when a fork finds another process on a core, loops stay
-// on the calling thread for a while (fork_gate.h) rather than wait for that core at each join.
+// reduction, so results do not depend on the thread count. Each thread starts on its own
+// contiguous share of the items, the same share in every loop of the same size, so the ops of a
+// network that tile the same pixels keep each pixel's rows in one core's cache from op to op;
+// a thread that finishes its share takes what is left of the others' (from the front, item by
+// item), so on a shared machine a descheduled thread delays only the item it holds. When a
+// fork finds another process on a core, loops stay on the calling thread for a while
+// (fork_gate.h) rather than wait for that core at each join.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "xnorinfer/base/fork_gate.h"
 
@@ -17,6 +21,31 @@
 
 namespace xnorinfer {
 
+// One thread's share of a loop's items: [next, end), taken one at a time by whoever gets there.
+struct alignas(64) WorkShare {
+  std::atomic<int64_t> next{0};
+  int64_t end = 0;
+};
+
+// Contiguous shares of `count` items for the team's threads (no allocation up to 16 threads).
+class WorkShares {
+ public:
+  void init(int64_t count, int team) {
+    if (team > kInline) heap_.reset(new WorkShare[team]);
+    WorkShare* shares = heap_ ? heap_.get() : inline_;
+    for (int t = 0; t < team; ++t) {
+      shares[t].next.store(count * t / team, std::memory_order_relaxed);
+      shares[t].end = count * (t + 1) / team;
+    }
+  }
+  WorkShare& of(int thread) { return heap_ ? heap_[thread] : inline_[thread]; }
+
+ private:
+  static constexpr int kInline = 16;
+  WorkShare inline_[kInline];
+  std::unique_ptr<WorkShare[]> heap_;
+};
+
 // Calls fn(item, thread_index) for item in [0, count) on up to num_threads threads.
 template <typename Fn>
 void parallel_for(int64_t count, int num_threads, const Fn& fn) {
@@ -25,14 +54,22 @@ void parallel_for(int64_t count, int num_threads, const Fn& fn) {
   if (num_threads > 1 && count > 1 && gate.allows(monotonic_ns())) {
     const int64_t fork = monotonic_ns();
     std::atomic<int64_t> latest_start{0};
+    WorkShares shares;
 #pragma omp parallel num_threads(num_threads)
     {
       const int64_t start = monotonic_ns() - fork;
       int64_t seen = latest_start.load(std::memory_order_relaxed);
       while (start > seen && !latest_start.compare_exchange_weak(seen, start)) {
       }
-#pragma omp for schedule(dynamic)
-      for (int64_t i = 0; i < count; ++i) fn(i, omp_get_thread_num());
+      const int team = omp_get_num_threads(), thread = omp_get_thread_num();
+#pragma omp single
+      shares.init(count, team);  // the implicit barrier after it publishes the shares
+      for (int k = 0; k < team; ++k) {
+        WorkShare& share = shares.of((thread + k) % team);
+        for (int64_t i; (i = share.next.fetch_add(1, std::memory_order_relaxed)) < share.end;) {
+          fn(i, thread);
+        }
+      }
     }
     gate.record(monotonic_ns(), latest_start.load());
     return;
