@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/ops/conv_geometry.h"
 
@@ -35,34 +34,10 @@ struct TapWindow {
 
 TapWindow tap_window(const ConvGeometry& geom, int64_t oy, int64_t ox, int64_t in_h, int64_t in_w);
 
-// The pixels of one tile grouped by tap class. For class c, pixels order[begin[c]] ..
-// order[begin[c + 1] - 1] (tile indices), its window `windows[c]` (of its first pixel) and,
-// when the tile keeps tap lists, its valid taps at tap_list + c * max_taps.
-struct TileTapClasses {
-  int64_t count = 0;   // classes
-  int64_t* begin;      // count + 1 entries
-  int64_t* order;      // tile pixels
-  int64_t* first_tap;  // per tile pixel: iy * in_w + ix of its first valid tap (0 if none)
-  TapWindow* windows;
-  int64_t max_taps;  // 0: no tap lists
-  BconvTap* tap_list;
-  int64_t* pixel_class;  // scratch: each tile pixel's class (-1: interior, classified fast)
-  int64_t* next;         // scratch: per class, its next free place in `order`
-
-  // The arrays for tiles of up to `tile_pixels` pixels, from a thread's scratch.
-  static TileTapClasses carve(ScratchCarver& carve, int64_t tile_pixels, int64_t max_taps);
-  static size_t carve_size(int64_t tile_pixels, int64_t max_taps);
-};
-
-// Groups tile pixels p0 .. p0 + pixels - 1 (raster order, row width out_w) by class, and, with
-// tap lists, writes each class's: a_offset = ((ky - ky0) * dh * in_w + (kx - kx0) * dw) *
-// pixel_words, relative to a pixel's first valid tap, and w_row = ky * kw + kx.
-void classify_tile(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_w,
-                   int64_t pixel_words, int64_t p0, int64_t pixels, TileTapClasses& classes);
-
-// Every tile of one image classified once (an op keeps it per input shape, so runs skip
-// classify_tile): tile t is pixels [t * tile_pixels, ...) in raster order, and its ordered
-// pixels are entries [t * tile_pixels, ...) of `pixel` and `first_tap`.
+// Every tile of one image grouped by class, once (an op keeps it per input shape): tile t is
+// pixels [t * tile_pixels, ...) in raster order; its classes in order of first appearance, the
+// pixels of a class in raster order, are entries [t * tile_pixels, ...) of `pixel` and
+// `first_tap`.
 struct ImageTapPlan {
   struct Class {
     int64_t begin, end;  // its ordered pixels' entries
@@ -80,7 +55,9 @@ struct ImageTapPlan {
 };
 
 // The plan of an in_h x in_w image whose output rows are out_w wide (out_h of them), in tiles
-// of tile_pixels, with tap lists of up to max_taps (as classify_tile writes them).
+// of tile_pixels. A class's tap list (max_taps entries, its valid taps first) gives each valid
+// tap's a_offset = ((ky - ky0) * dh * in_w + (kx - kx0) * dw) * pixel_words, relative to a
+// pixel's first valid tap, and w_row = ky * kw + kx.
 ImageTapPlan plan_image_taps(const ConvGeometry& geom, int64_t in_h, int64_t in_w, int64_t out_h,
                              int64_t out_w, int64_t pixel_words, int64_t tile_pixels,
                              int64_t max_taps);
