@@ -14,7 +14,8 @@ from typing import Callable
 import pytest
 
 from layers import THREADS
-from xnorinfer.bench.timing import Measurement, machine_info, peak_binary_macs_per_second
+from xnorinfer import peak_macs_per_second
+from xnorinfer.bench.timing import Measurement, machine_info
 
 
 def pytest_collect_file(file_path, parent):
@@ -78,7 +79,7 @@ def peak() -> Callable[[str, int], float | None]:
 
     def get(isa: str, threads: int) -> float | None:
         if (isa, threads) not in cache:
-            cache[isa, threads] = peak_binary_macs_per_second(isa, threads)
+            cache[isa, threads] = peak_macs_per_second("binary", isa, threads)
         return cache[isa, threads]
 
     return get

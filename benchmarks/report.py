@@ -30,11 +30,10 @@ from typing import Any, Sequence
 import layers
 import models
 import openvino_peer
-from xnorinfer import _core, console
+from xnorinfer import _core, console, peak_macs_per_second
 from xnorinfer.bench import networks as bench_networks
 from xnorinfer.bench.profile import engine_node_seconds
-from xnorinfer.bench.timing import (blas_threads, interleaved_medians, machine_info,
-                                    peak_binary_macs_per_second, peak_float_macs_per_second)
+from xnorinfer.bench.timing import blas_threads, interleaved_medians, machine_info
 
 RESULTS = Path(__file__).with_name("results")
 MB = 1024 * 1024
@@ -106,7 +105,7 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
     peaks, rows = [], []
     for threads in threads_list:
         with blas_threads(threads):
-            before = {isa: peak_binary_macs_per_second(isa, threads) for isa in isas}
+            before = {isa: peak_macs_per_second("binary", isa, threads) for isa in isas}
             for case in layers.CASES:
                 console.info(f"layer {case}, {threads} thread(s)")
                 contenders = {f"xnorinfer {isa}": layers.ours(case, isa, threads) for isa in isas}
@@ -117,13 +116,13 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
                 seconds = interleaved_medians(contenders, repeats, calls)
                 rows.append({"layer": str(case), "threads": threads, "macs": case.macs,
                              "valid_macs": case.valid_macs, "seconds": seconds})
-            after = {isa: peak_binary_macs_per_second(isa, threads) for isa in isas}
+            after = {isa: peak_macs_per_second("binary", isa, threads) for isa in isas}
         for isa in isas:
             if before[isa]:
                 peaks.append({"isa": isa, "threads": threads,
                               "macs_per_s": max(before[isa], after[isa]),
                               "min_macs_per_s": min(before[isa], after[isa]),
-                              "fma_per_s": peak_float_macs_per_second(isa, threads)})
+                              "fma_per_s": peak_macs_per_second("float", isa, threads)})
     return peaks, rows
 
 
@@ -152,7 +151,7 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
     if openvino_peer.available():
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
     # The peak loop just before, to tell when other work had the cores.
-    peak = peak_binary_macs_per_second(_core.available_isas()[-1], threads, seconds=0.1)
+    peak = peak_macs_per_second("binary", _core.available_isas()[-1], threads, seconds=0.1)
     seconds = interleaved_medians(contenders, repeats)
     node_seconds = engine_node_seconds(net.graph, [models.random_input(batch)], threads, repeats)
     rss = {"xnorinfer": models.peak_rss("xnorinfer", net.xnor, batch, threads),

@@ -13,8 +13,7 @@ import sys
 
 import numpy as np
 
-from xnorinfer import _core, console
-from xnorinfer.bench.timing import peak_float_macs_per_second
+from xnorinfer import _core, console, peak_macs_per_second
 
 PRECISIONS = ("float32", "int8", "bf16")
 MACS = 112 * 112 * 64 * 7 * 7 * 3  # the conv's multiply-adds (padded taps included)
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         for key, session in sessions.items():
             times[key].append(np.median([sum(session.run_profiled(x)[1]) for _ in range(5)]))
-    fma_peak = peak_float_macs_per_second(isa, args.threads)
+    fma_peak = peak_macs_per_second("float", isa, args.threads)
     rows = []
     for p in PRECISIONS:
         ms = {pool: np.median(times[p, pool]) * 1e3 for pool in ("none", "fused", "node")}

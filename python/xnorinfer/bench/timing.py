@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from xnorinfer.build import build_info, get_available_isas
-from xnorinfer.peak import peak_macs_per_second
 
 Measurement = Callable[[], float]
 
@@ -194,14 +193,3 @@ def float_gemm(m: int, k: int, n: int, groups: int = 1, seed: int = 0) -> Callab
     b = rng.standard_normal((groups, k, n // groups), dtype=np.float32)
     out = np.empty((groups, m, n // groups), dtype=np.float32)
     return lambda: np.matmul(a, b, out=out)
-
-
-def peak_binary_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2) -> float | None:
-    """The XOR-popcount ceiling (binary MACs per second) on ``num_threads`` threads; None on
-    the scalar path. See :func:`xnorinfer.peak_macs_per_second`."""
-    return peak_macs_per_second("binary", isa, num_threads, seconds)
-
-
-def peak_float_macs_per_second(isa: str, num_threads: int, seconds: float = 0.2) -> float | None:
-    """The FMA ceiling (float multiply-adds per second), measured the same way."""
-    return peak_macs_per_second("float", isa, num_threads, seconds)
