@@ -6,6 +6,7 @@
 // The masked twin does the XOR and the AND with the pixel's nonzero mask in one VPTERNLOGD.
 #include <immintrin.h>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -42,7 +43,7 @@ template <int MR>
   for (int j = 0; j < kNr; ++j) {
     const int64_t left = f.channels - 16 * j;
     if (left <= 0) break;
-    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 m = first_lanes(left);
     const __m512 scale = _mm512_maskz_loadu_ps(m, f.scale + 16 * j);
     const __m512 bias = _mm512_maskz_loadu_ps(m, f.bias + 16 * j);
     const __m512 offset =

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/bfconv/bfconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -46,7 +47,7 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
   for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 16 * j;
     if (left <= 0) break;
-    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 m = first_lanes(left);
     const __m512 b = _mm512_maskz_loadu_ps(m, bias + 16 * j);
     for (int p = 0; p < MR; ++p) {
       __m512 v = _mm512_add_ps(acc[p][j], b);

@@ -1,6 +1,7 @@
 // AVX-512 bit-packing: 16 sign tests per compare into a mask register.
 #include <immintrin.h>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/bitpack/bitpack_common.h"
 
@@ -20,7 +21,7 @@ void bitpack_ukernel__avx512f(const float* x, int64_t rows, int64_t channels, in
         const int64_t c = w * kBitsPerWord + i;
         if (c >= channels) break;
         const int64_t n = channels - c < 16 ? channels - c : 16;
-        const __mmask16 valid = static_cast<__mmask16>((1u << n) - 1);
+        const __mmask16 valid = first_lanes(n);
         __m512 v = _mm512_maskz_loadu_ps(valid, xr + c);
         if (offset) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, offset + c));
         const __mmask16 neg = _mm512_mask_cmp_ps_mask(valid, v, zero, _CMP_LT_OQ);

@@ -2,6 +2,7 @@
 // compare masks.
 #include <immintrin.h>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/output/output.h"
 
 namespace xnorinfer {
@@ -10,7 +11,7 @@ void dot_to_float_ukernel__avx512f(const int32_t* counts, int32_t products, int6
                                    const float* scale, const float* bias, float* out) {
   const __m512i p = _mm512_set1_epi32(products);
   for (int64_t o = 0; o < n; o += 16) {
-    const __mmask16 m = n - o >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - o)) - 1);
+    const __mmask16 m = first_lanes(n - o);
     const __m512i c = _mm512_maskz_loadu_epi32(m, counts + o);
     const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(p, _mm512_add_epi32(c, c)));
     const __m512 v = _mm512_add_ps(_mm512_mul_ps(dot, _mm512_maskz_loadu_ps(m, scale + o)),
@@ -27,7 +28,7 @@ void dot_to_bits_ukernel__avx512f(const int32_t* counts, int32_t products, int64
     for (int64_t i = 0; i < kBitsPerWord; i += 16) {
       const int64_t o = w * kBitsPerWord + i;
       if (o >= n) break;
-      const __mmask16 m = n - o >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - o)) - 1);
+      const __mmask16 m = first_lanes(n - o);
       const __m512i c = _mm512_maskz_loadu_epi32(m, counts + o);
       const __m512i dot = _mm512_sub_epi32(p, _mm512_add_epi32(c, c));
       const __mmask16 lo =

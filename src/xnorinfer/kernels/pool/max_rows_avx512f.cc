@@ -4,13 +4,14 @@
 
 #include <cmath>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/pool/pool.h"
 
 namespace xnorinfer {
 
 void max_rows_ukernel__avx512f(const float* const* rows, int64_t count, int64_t n, float* y) {
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 valid = n - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __mmask16 valid = first_lanes(n - i);
     __m512 m = _mm512_set1_ps(-INFINITY);
     for (int64_t r = 0; r < count; ++r) {
       const __m512 v = _mm512_maskz_loadu_ps(valid, rows[r] + i);

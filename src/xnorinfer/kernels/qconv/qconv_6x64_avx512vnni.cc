@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/qconv/qconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -44,7 +45,7 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
   for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 16 * j;
     if (left <= 0) break;
-    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 m = first_lanes(left);
     const __m512i correction = _mm512_maskz_loadu_epi32(m, output.correction + 16 * j);
     const __m512 multiplier = _mm512_maskz_loadu_ps(m, output.multiplier + 16 * j);
     const __m512 bias = _mm512_maskz_loadu_ps(m, output.bias + 16 * j);

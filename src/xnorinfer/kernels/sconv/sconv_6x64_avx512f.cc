@@ -4,6 +4,7 @@
 // A narrower last block (a 96-channel layer's channels 64-95) runs on fewer vectors.
 #include <immintrin.h>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/sconv/sconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -37,7 +38,7 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
   for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 16 * j;
     if (left <= 0) break;
-    const __mmask16 m = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 m = first_lanes(left);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * j) : _mm512_setzero_ps();
     for (int p = 0; p < MR; ++p) {
       __m512 v = bias ? _mm512_add_ps(acc[p][j], b) : acc[p][j];

@@ -3,6 +3,7 @@
 // use masked stores (the packed panel is zero there); row tails a narrower instantiation.
 #include <immintrin.h>
 
+#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -32,16 +33,12 @@ void tile(int64_t k, const float* a, int64_t a_stride, const float* panel, float
   }
 }
 
-__mmask16 lanes(int64_t n) {
-  return n >= 16 ? 0xFFFF : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1);
-}
-
 }  // namespace
 
 void sgemm_ukernel_8x32__avx512f(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_stride,
                                  const float* b_panels, float* c, int64_t c_stride) {
   for (int64_t j = 0; j < n; j += kNr) {
-    const __mmask16 mask0 = lanes(n - j), mask1 = lanes(n - j - 16);
+    const __mmask16 mask0 = first_lanes(n - j), mask1 = first_lanes(n - j - 16);
     const float* panel = b_panels + (j / kNr) * k * kNr;
     int64_t i = 0;
     for (; i + kMr <= m; i += kMr) {
