@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # Bounded fuzzing: the model-file and converter fuzzers (fuzz/), FUZZ_SECONDS each (default 30),
-# seeded with a corpus made from the test fixtures. Runs in the current Python environment,
-# which must have xnorinfer installed (.ci/run's); installs atheris. A finding (an undocumented
-# exception, a crash or a timeout) fails the run and leaves its input in build/fuzz/.
+# seeded with a corpus made from the test fixtures. Runs in the environment .ci/sanitize.sh
+# builds (.ci-asan-venv: the extension under AddressSanitizer + UBSan), so the C++ model-file
+# reader and the engine behind the fuzzers run instrumented; installs atheris there. A finding
+# (an undocumented exception, a sanitizer report, a crash or a timeout) fails the run and
+# leaves its input in build/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ ! -x .ci-asan-venv/bin/python ]; then
+  echo "fuzz.sh needs the sanitized environment: run .ci/sanitize.sh first" >&2
+  exit 1
+fi
+. .ci-asan-venv/bin/activate
 seconds="${FUZZ_SECONDS:-30}"
 python -m pip install --quiet atheris
+# As in sanitize.sh: Python is not instrumented, so the runtimes load first. A failed huge
+# allocation returns null (std::bad_alloc, a MemoryError) rather than aborting.
+cxx="${CXX:-c++}"
+export LD_PRELOAD="$("$cxx" -print-file-name=libasan.so) $("$cxx" -print-file-name=libubsan.so)"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 out=build/fuzz
 rm -rf "$out"
 mkdir -p "$out/model_file" "$out/convert"

@@ -12,7 +12,9 @@ namespace xnorinfer::python {
 
 void register_errors(py::module_& m) {
   py::register_exception<InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
-  py::register_exception<InvalidModel>(m, "InvalidModel", PyExc_ValueError);
+  const auto invalid_model =
+      py::register_exception<InvalidModel>(m, "InvalidModel", PyExc_ValueError);
+  py::register_exception<InvalidModelFile>(m, "InvalidModelFile", invalid_model);
   py::register_exception<UnsupportedIsa>(m, "UnsupportedIsa", PyExc_RuntimeError);
   py::register_exception<OutOfMemory>(m, "OutOfMemory", PyExc_MemoryError);
 }

@@ -7,6 +7,7 @@
 PYBIND11_MODULE(_core, m) {
   m.doc() = "xnorinfer C++ engine (internal; use the xnorinfer package)";
   xnorinfer::python::register_errors(m);
+  xnorinfer::python::register_model(m);
   xnorinfer::python::register_session(m);
   xnorinfer::python::register_testing(m.def_submodule("testing", "kernel-level test hooks"));
 }

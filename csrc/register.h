@@ -6,6 +6,7 @@
 namespace xnorinfer::python {
 
 void register_errors(pybind11::module_& m);
+void register_model(pybind11::module_& m);
 void register_session(pybind11::module_& m);
 void register_testing(pybind11::module_ m);
 

@@ -1,4 +1,5 @@
-"""Fuzz the model-file loader and the engine behind it: bytes -> InferenceSession -> one run.
+"""Fuzz the model-file reader (C++, src/xnorinfer/model/) and the engine behind it: bytes ->
+InferenceSession -> one run. .ci/fuzz.sh runs it on the AddressSanitizer + UBSan build.
 
     python fuzz/make_corpus.py
     python fuzz/fuzz_model_file.py fuzz/corpus/xnor -dict=fuzz/corpus/xnor.dict -timeout=20

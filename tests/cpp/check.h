@@ -81,5 +81,15 @@ inline int main_impl() {
 #define CHECK_EQ_CTX(a, b, context) \
   ::xnorinfer::test::check_eq((a), (b), #a, #b, __FILE__, __LINE__, (context))
 #define CHECK_EQ(a, b) CHECK_EQ_CTX(a, b, std::string())
+// Text equality (std::string, string_view or C strings, compared as text, not as pointers).
+#define CHECK_STR_CTX(a, b, context)                                                              \
+  do {                                                                                            \
+    ++::xnorinfer::test::Registry::get().checks;                                                  \
+    const std::string a_(a), b_(b);                                                               \
+    if (a_ != b_)                                                                                 \
+      ::xnorinfer::test::fail(__FILE__, __LINE__,                                                 \
+                              #a " == " #b " failed: '" + a_ + "' vs '" + b_ + "' " + (context)); \
+  } while (0)
+#define CHECK_STR(a, b) CHECK_STR_CTX(a, b, std::string())
 #define TEST_MAIN() \
   int main() { return ::xnorinfer::test::main_impl(); }
