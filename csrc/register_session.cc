@@ -156,6 +156,28 @@ py::list run(Session& s, const std::vector<py::array_t<float, py::array::c_style
   return result;
 }
 
+// The CPU features detected here that the kernels use or will use (cpu/features.h).
+std::vector<std::string> detected_feature_names() {
+  const CpuFeatures& f = cpu_features();
+  const std::pair<bool, const char*> flags[] = {{f.popcnt, "popcnt"},
+                                                {f.avx2, "avx2"},
+                                                {f.fma, "fma"},
+                                                {f.avx512f, "avx512f"},
+                                                {f.avx512bw, "avx512bw"},
+                                                {f.avx512vl, "avx512vl"},
+                                                {f.avx512vpopcntdq, "avx512vpopcntdq"},
+                                                {f.avx512vnni, "avx512vnni"},
+                                                {f.avx512bf16, "avx512bf16"},
+                                                {f.neon, "neon"},
+                                                {f.dotprod, "dotprod"},
+                                                {f.sve, "sve"}};
+  std::vector<std::string> names;
+  for (const auto& [has, name] : flags) {
+    if (has) names.push_back(name);
+  }
+  return names;
+}
+
 py::dict build_info() {
   py::dict info;
   info["version"] = XI_VERSION;
@@ -165,6 +187,7 @@ py::dict build_info() {
   for (Isa isa : compiled_isas()) compiled.append(to_string(isa));
   info["isa_compiled"] = compiled;
   info["isa_detected"] = to_string(best_available_isa());
+  info["cpu_features"] = detected_feature_names();
   // The path of a precision="int8" / "bf16" first layer at the detected ISA: the suffix of
   // its fastest kernel that runs here (kernels/qconv, kernels/bfconv), or "portable".
   const auto first_layer_kernel = [](const std::string& family) {

@@ -48,7 +48,7 @@ struct Output {
 
 struct InferenceOptions {
   int num_threads = 0;  // threads inside each op; 0: all the cores OpenMP reports
-  std::string isa;      // "scalar", "avx2" or "avx512"; "": $XNORINFER_ISA, else the best
+  std::string isa;      // "scalar", "avx2", "avx512" or "neon"; "": $XNORINFER_ISA, else the best
 };
 
 class XNORINFER_EXPORT InferenceSession {

@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                         "holding every input by name")
     p.add_argument("--output", "-o", help="write outputs: .npy (one output) or .npz (all)")
     p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
-    p.add_argument("--isa", choices=["scalar", "avx2", "avx512"], help="force a kernel path")
+    p.add_argument("--isa", choices=["scalar", "avx2", "avx512", "neon"], help="force a kernel path")
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("batch", help="score a dataset into a Parquet folder, here or on Ray")

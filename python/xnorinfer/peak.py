@@ -24,7 +24,7 @@ def peak_macs_per_second(kind: str = "binary", isa: str | None = None, num_threa
     kind : {"binary", "float"}
         ``"binary"``: XOR + popcount + add, one binary MAC per bit. ``"float"``: FMAs, one
         float multiply-add per lane.
-    isa : {"avx2", "avx512"}, optional
+    isa : {"avx2", "avx512", "neon"}, optional
         The kernel path; default as :class:`xnorinfer.InferenceSession` picks it.
     num_threads : int
         Loops run at once, one per Python thread (the loop releases the GIL).

@@ -111,7 +111,7 @@ class InferenceSession:
     num_threads : int, optional
         Threads each run uses inside ops (over ``sess_options``). Default: all cores OpenMP
         reports.
-    isa : {"scalar", "avx2", "avx512"}, optional
+    isa : {"scalar", "avx2", "avx512", "neon"}, optional
         Force a kernel path. Default: ``$XNORINFER_ISA`` if set, else the best this CPU has.
         Asking for more than the CPU supports raises ``xnorinfer.UnsupportedIsa``.
     batch_mode : {"auto", "whole", "per_sample"}
@@ -158,7 +158,8 @@ class InferenceSession:
 
     @property
     def isa(self) -> str:
-        """The kernel path this session runs: ``"scalar"``, ``"avx2"`` or ``"avx512"``."""
+        """The kernel path this session runs: ``"scalar"``, ``"avx2"``, ``"avx512"`` or
+        ``"neon"``."""
         return self._session.isa
 
     @property

@@ -165,8 +165,12 @@ def test_isa_and_threads_are_honoured_and_give_identical_results(model):
 def test_bad_options_are_refused(model):
     with pytest.raises(ValueError, match="num_threads"):
         xnorinfer.InferenceSession(model[0], num_threads=0)
-    with pytest.raises(ValueError, match="unknown ISA"):
-        xnorinfer.InferenceSession(model[0], isa="neon")
+    with pytest.raises(ValueError, match="unknown ISA 'sse9': expected scalar, avx2, avx512 or neon"):
+        xnorinfer.InferenceSession(model[0], isa="sse9")
+    # The other architecture's path is a known name that this build does not have.
+    other = "avx512" if "neon" in xnorinfer.build_info()["isa_compiled"] else "neon"
+    with pytest.raises(xnorinfer.UnsupportedIsa, match=f"ISA '{other}' was not compiled"):
+        xnorinfer.InferenceSession(model[0], isa=other)
 
 
 def test_graph_the_engine_rejects_is_a_model_error(tmp_path):
@@ -182,6 +186,10 @@ def test_build_info_reports_isa_paths():
     info = xnorinfer.build_info()
     assert {"version", "compiler", "openmp", "isa_compiled", "isa_detected", "isa_in_use"} <= set(info)
     assert info["isa_in_use"] in xnorinfer.get_available_isas()
+    # The detected tier follows from the detected features.
+    needs = {"avx2": {"avx2", "fma", "popcnt"},
+             "avx512": {"avx512f", "avx512bw", "avx512vl", "avx512vpopcntdq"}, "neon": {"neon"}}
+    assert needs.get(info["isa_detected"], set()) <= set(info["cpu_features"])
 
 
 def test_profile_times_every_engine_node_in_order(model):

@@ -15,7 +15,7 @@ namespace {
 
 using test::SmallNetwork;
 
-const std::vector<std::string> kIsas = {"scalar", "avx2", "avx512"};
+const std::vector<std::string> kIsas = {"scalar", "avx2", "avx512", "neon"};
 
 std::vector<float> random_input(int64_t batch) {
   std::vector<float> x(batch * 5 * 5 * 8);

@@ -4,6 +4,7 @@
 // kernel tests cover the same families through the bindings; these need no Python, so they
 // also run where only the C++ core builds (a cross-compiled target under emulation).
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -21,10 +22,15 @@ using test::rng;
 
 std::vector<KernelInfo> runnable(const char* family) {
   std::vector<KernelInfo> kernels;
+  std::string names;
   for (const KernelInfo& k : list_kernels()) {
-    if (std::string(k.family) == family && k.runs_at(best_available_isa())) kernels.push_back(k);
+    if (std::string(k.family) == family && k.runs_at(best_available_isa())) {
+      kernels.push_back(k);
+      names += std::string(names.empty() ? "" : ", ") + k.name;
+    }
   }
-  CHECK(!kernels.empty());  // the portable kernel at least
+  CHECK(!kernels.empty());                              // the portable kernel at least
+  std::printf("     %s: %s\n", family, names.c_str());  // which kernels this CPU checks
   return kernels;
 }
 

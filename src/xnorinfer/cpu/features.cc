@@ -3,6 +3,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #define XI_X86 1
+#elif defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#define XI_AARCH64_LINUX 1
 #endif
 
 namespace xnorinfer {
@@ -41,6 +45,21 @@ CpuFeatures detect() {
       f.avx512bf16 = eax & (1u << 5);
     }
   }
+  return f;
+}
+#elif defined(XI_AARCH64_LINUX)
+CpuFeatures detect() {
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  CpuFeatures f;
+  f.neon = hwcap & HWCAP_ASIMD;
+  f.dotprod = hwcap & HWCAP_ASIMDDP;
+  f.sve = hwcap & HWCAP_SVE;
+  return f;
+}
+#elif defined(__aarch64__)
+CpuFeatures detect() {
+  CpuFeatures f;
+  f.neon = true;  // every ARMv8-A CPU has it; other features stay unreported off Linux
   return f;
 }
 #else

@@ -1,5 +1,6 @@
-// CPU feature detection: CPUID plus XGETBV, so that a feature the OS does not save across
-// context switches (AVX, AVX-512 state) counts as absent.
+// CPU feature detection. On x86-64: CPUID plus XGETBV, so that a feature the OS does not save
+// across context switches (AVX, AVX-512 state) counts as absent. On aarch64 Linux: the kernel's
+// hardware capabilities (getauxval), which say what user space may run.
 #pragma once
 
 namespace xnorinfer {
@@ -14,6 +15,9 @@ struct CpuFeatures {
   bool avx512vpopcntdq = false;
   bool avx512vnni = false;  // VPDPBUSD: the int8 first layer's kernel
   bool avx512bf16 = false;  // VDPBF16PS: the bf16 first layer's kernel
+  bool neon = false;        // aarch64 Advanced SIMD
+  bool dotprod = false;     // aarch64 SDOT/UDOT (reported; for int8 kernels to come)
+  bool sve = false;         // aarch64 SVE (reported; for kernels to come)
 };
 
 // A feature a kernel needs beyond its ISA tier (the kernel lists' `feature` column).

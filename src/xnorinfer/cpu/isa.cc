@@ -17,6 +17,8 @@ bool cpu_has(Isa isa) {
       return f.avx2 && f.fma && f.popcnt;
     case Isa::kAvx512:
       return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vpopcntdq && f.fma && f.popcnt;
+    case Isa::kNeon:
+      return f.neon;
   }
   return false;
 }
@@ -38,6 +40,8 @@ const char* to_string(Isa isa) {
       return "avx2";
     case Isa::kAvx512:
       return "avx512";
+    case Isa::kNeon:
+      return "neon";
   }
   return "unknown";
 }
@@ -46,7 +50,8 @@ Isa parse_isa(const std::string& name) {
   if (name == "scalar") return Isa::kScalar;
   if (name == "avx2") return Isa::kAvx2;
   if (name == "avx512") return Isa::kAvx512;
-  throw InvalidArgument("unknown ISA '" + name + "': expected scalar, avx2 or avx512");
+  if (name == "neon") return Isa::kNeon;
+  throw InvalidArgument("unknown ISA '" + name + "': expected scalar, avx2, avx512 or neon");
 }
 
 std::vector<Isa> compiled_isas() {
@@ -56,6 +61,9 @@ std::vector<Isa> compiled_isas() {
 #endif
 #ifdef XI_HAVE_AVX512
   isas.push_back(Isa::kAvx512);
+#endif
+#ifdef XI_HAVE_NEON
+  isas.push_back(Isa::kNeon);
 #endif
   return isas;
 }

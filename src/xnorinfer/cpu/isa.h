@@ -1,6 +1,9 @@
 // Instruction-set tiers, ordered: a kernel for tier T runs on any CPU that has tier >= T.
-//   kAvx2    AVX2 + FMA + POPCNT
+//   kAvx2    AVX2 + FMA + POPCNT                                                 (x86-64)
 //   kAvx512  AVX-512 F, BW, VL and VPOPCNTDQ (the binary kernels' VPOPCNTD), FMA, POPCNT
+//   kNeon    Advanced SIMD, which every ARMv8-A CPU has                          (aarch64)
+// A build holds the tiers of one architecture (and kScalar), so the x86 and ARM tiers never
+// meet in one ordering decision.
 // A tier has one spelling (the names below, XNORINFER_ISA, CMake's XI_ENABLE_*); a kernel's
 // name ends in what it uses within its tier: __avx512f, __avx512vpopcnt, and __avx512vnni or
 // __avx512bf16 for those that also need a CPU feature (kernels/registry.h checks it).
@@ -11,9 +14,9 @@
 
 namespace xnorinfer {
 
-enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3 };
 
-// "scalar", "avx2", "avx512"
+// "scalar", "avx2", "avx512", "neon"
 const char* to_string(Isa isa);
 
 // Parses the names above; throws InvalidArgument on anything else.

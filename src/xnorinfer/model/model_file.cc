@@ -85,7 +85,7 @@ std::string bytes_repr(const uint8_t* p, size_t n) {
 // length.
 uint64_t check_preamble(const uint8_t* data, size_t size) {
   const size_t shown = std::min(size, sizeof(kModelMagic));
-  if (std::memcmp(data, kModelMagic, shown) != 0) {
+  if (shown && std::memcmp(data, kModelMagic, shown) != 0) {  // data may be null when empty
     fail("not an xnorinfer model file: it starts with " + bytes_repr(data, shown) +
          ", expected the magic " +
          bytes_repr(reinterpret_cast<const uint8_t*>(kModelMagic), sizeof(kModelMagic)));

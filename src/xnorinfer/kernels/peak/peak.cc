@@ -12,10 +12,14 @@ struct PeakLoop {
   const char* what;
   LoopFn avx512;
   LoopFn avx2;
+  LoopFn neon;
 };
 
 int64_t run(const PeakLoop& loop, Isa isa, int64_t iterations) {
-  const LoopFn fn = isa == Isa::kAvx512 ? loop.avx512 : isa == Isa::kAvx2 ? loop.avx2 : nullptr;
+  const LoopFn fn = isa == Isa::kAvx512 ? loop.avx512
+                    : isa == Isa::kAvx2 ? loop.avx2
+                    : isa == Isa::kNeon ? loop.neon
+                                        : nullptr;
   if (!fn)
     throw InvalidArgument(std::string("no ") + loop.what + " peak loop for ISA " + to_string(isa));
   return fn(iterations);
@@ -35,15 +39,23 @@ constexpr LoopFn kFmaAvx2 = &fma_loop__avx2;
 constexpr LoopFn kXorPopcountAvx2 = nullptr;
 constexpr LoopFn kFmaAvx2 = nullptr;
 #endif
+#ifdef XI_HAVE_NEON
+constexpr LoopFn kXorPopcountNeon = &xor_popcount_loop__neon;
+constexpr LoopFn kFmaNeon = &fma_loop__neon;
+#else
+constexpr LoopFn kXorPopcountNeon = nullptr;
+constexpr LoopFn kFmaNeon = nullptr;
+#endif
 
 }  // namespace
 
 int64_t xor_popcount_loop(Isa isa, int64_t iterations) {
-  return run({"XOR-popcount", kXorPopcountAvx512, kXorPopcountAvx2}, isa, iterations);
+  return run({"XOR-popcount", kXorPopcountAvx512, kXorPopcountAvx2, kXorPopcountNeon}, isa,
+             iterations);
 }
 
 int64_t fma_loop(Isa isa, int64_t iterations) {
-  return run({"FMA", kFmaAvx512, kFmaAvx2}, isa, iterations);
+  return run({"FMA", kFmaAvx512, kFmaAvx2, kFmaNeon}, isa, iterations);
 }
 
 }  // namespace xnorinfer

@@ -15,11 +15,17 @@ int64_t xor_popcount_loop(Isa isa, int64_t iterations);
 
 int64_t xor_popcount_loop__avx2(int64_t iterations);
 int64_t xor_popcount_loop__avx512vpopcnt(int64_t iterations);
+#ifdef XI_HAVE_NEON
+int64_t xor_popcount_loop__neon(int64_t iterations);
+#endif
 
 // Runs `iterations` steps of a register-resident FMA loop; returns float multiply-adds done.
 int64_t fma_loop(Isa isa, int64_t iterations);
 
 int64_t fma_loop__avx2(int64_t iterations);
 int64_t fma_loop__avx512f(int64_t iterations);
+#ifdef XI_HAVE_NEON
+int64_t fma_loop__neon(int64_t iterations);
+#endif
 
 }  // namespace xnorinfer
