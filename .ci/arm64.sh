@@ -22,3 +22,7 @@ cmake --build "$build" -j 2 >> "$build.log" 2>&1 || { tail -n 60 "$build.log"; e
 ctest --test-dir "$build" --output-on-failure
 # Which kernels were compared with their references there (the NEON ones among them).
 ctest --test-dir "$build" -R kernels_test -V | sed -n 's/^[0-9]*:      \([a-z]*: .*\)/  \1/p'
+# A Cortex-A72 (a Raspberry Pi 4) has no dot-product instructions: the int8 first layer must
+# fall back to the portable kernel there, with the same results.
+qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu "$build/tests/cpp/kernels_test" |
+  sed -n 's/^ *\(qconv: .*\)/  cortex-a72 \1/p; s/^\([0-9]* tests, .*\)/  cortex-a72: \1/p'

@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                         "a binarizer's input can be 0 (default)")
     p.add_argument("--first-layer", choices=["fp32", "int8", "bf16"], default="fp32",
                    help="precision of the float conv that reads the input (the stem): 'int8' "
-                        "(uint8 x int8, AVX-512 VNNI) or 'bf16' (AVX-512 BF16) is faster and "
+                        "(uint8 x int8: AVX-512 VNNI, Arm SDOT) or 'bf16' (AVX-512 BF16) is faster and "
                         "not exact; the report prints its cost (default fp32, exact)")
     p.add_argument("--wide", action="store_true",
                    help="full ONNX node names and reasons in the report, however wide")

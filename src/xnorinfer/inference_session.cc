@@ -1,6 +1,7 @@
 // The public C++ API (include/xnorinfer/xnorinfer.h) over the model-file reader, the graph
 // builder and the engine Session.
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <system_error>
 
@@ -92,10 +93,13 @@ InferenceSession InferenceSession::load(const uint8_t* data, size_t size,
 
 InferenceSession InferenceSession::from_file(const std::string& path,
                                              const InferenceOptions& options) {
+  // file_size refuses what is not a regular file (a directory, a missing path) with its reason.
+  std::error_code error;
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  if (error) throw std::system_error(error, "cannot read '" + path + "'");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
   std::ifstream file(path, std::ios::binary);
-  std::vector<uint8_t> bytes;
-  if (file) bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  if (!file && !file.eof()) {
+  if (!file.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
     throw std::system_error(errno, std::generic_category(), "cannot read '" + path + "'");
   }
   return load(bytes.data(), bytes.size(), options, "model file '" + path + "'");

@@ -92,6 +92,9 @@ TEST(bad_files_are_invalid_model_files) {
   CHECK(error_of<std::system_error>([&] {
           InferenceSession::from_file("/nonexistent/model.xnor");
         }).find("cannot read '/nonexistent/model.xnor'") != std::string::npos);
+  CHECK(error_of<std::system_error>([&] {
+          InferenceSession::from_file(".");
+        }).find("cannot read '.'") != std::string::npos);
   // A file the reader accepts but whose graph the engine refuses: an InvalidModel.
   const SmallNetwork net;
   const std::vector<uint8_t> wrong_width = test::seal(

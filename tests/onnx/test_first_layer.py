@@ -42,6 +42,20 @@ def test_the_report_prints_the_measured_cost(digits_reduced):
     assert "/conv1/Conv" in note and "max |difference|" in note and "argmax agrees on" in note
 
 
+@pytest.mark.parametrize("kernel, says", [
+    ("avx512vnni", "through the AVX-512 VNNI kernel on this CPU"),
+    ("neondot", "through the Arm dot-product (SDOT) kernel on this CPU"),
+    ("portable", "through the portable kernel on this CPU (no AVX-512 VNNI or Arm dot-product "
+                 "(SDOT) here: slower than fp32"),
+])
+def test_the_report_names_the_int8_kernel_of_either_architecture(monkeypatch, kernel, says):
+    from xnorinfer.onnx import first_layer
+
+    info = dict(first_layer.build_info(), int8_kernel=kernel)
+    monkeypatch.setattr(first_layer, "build_info", lambda: info)
+    assert first_layer._kernel_note("int8").startswith(says)
+
+
 def test_accuracy_on_the_digits_test_set_stays_within_half_a_percent(digits_reduced):
     data = np.load(TEST_SET)
     x, y = data["x"].astype(np.float32), data["y"]

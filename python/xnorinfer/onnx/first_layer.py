@@ -3,7 +3,8 @@
 A binarized network keeps its first conv in float (binarizing an RGB image loses too much), and
 that conv then costs about as much as all the binary layers together. Marked
 ``precision="int8"`` (docs/ir.md), the engine runs it with per-image uint8 activations and
-per-channel int8 weights through AVX-512 VNNI; marked ``precision="bf16"``, with bf16
+per-channel int8 weights through AVX-512 VNNI (x86-64) or the dot-product instructions
+(aarch64); marked ``precision="bf16"``, with bf16
 activations and weights summed in float32 through AVX-512 BF16. Neither is exact, so the
 conversion measures what it costs, against the same graph with the fp32 first layer.
 """
@@ -19,8 +20,11 @@ from xnorinfer.session import InferenceSession
 FIRST_LAYER_PRECISIONS = ("fp32", "int8", "bf16")
 FORMATS = {"int8": "per-image uint8 activations, per-channel int8 weights",
            "bf16": "bf16 activations and weights, float32 sums"}
-FAST_KERNELS = {"int8": ("int8_kernel", "avx512vnni", "AVX-512 VNNI"),
-                "bf16": ("bf16_kernel", "avx512bf16", "AVX-512 BF16")}
+# Per precision: the build_info() key naming the kernel that runs it here, and the kernels that
+# make it fast (their name suffix -> the instructions they need).
+FAST_KERNELS = {"int8": ("int8_kernel", {"avx512vnni": "AVX-512 VNNI",
+                                         "neondot": "Arm dot-product (SDOT)"}),
+                "bf16": ("bf16_kernel", {"avx512bf16": "AVX-512 BF16"})}
 LAYOUT_OPS = ("Transpose", "Reshape")
 COST_SEED = 0
 COST_IMAGES = 8  # random inputs the cost is measured on (the batch, where it is dynamic)
@@ -73,10 +77,12 @@ def _first_convs(value: str, consumers: dict[str, list[ir.Node]]) -> list[ir.Nod
 
 
 def _kernel_note(precision: str) -> str:
-    key, fast, feature = FAST_KERNELS[precision]
-    if build_info()[key] == fast:
-        return f"through the {feature} kernel on this CPU"
-    return (f"through the portable kernel on this CPU (no {feature} here: slower than fp32, "
+    key, fast = FAST_KERNELS[precision]
+    kernel = build_info()[key]
+    if kernel in fast:
+        return f"through the {fast[kernel]} kernel on this CPU"
+    return (f"through the portable kernel on this CPU (no {' or '.join(fast.values())} here: "
+            "slower than fp32, "
             "same results)")
 
 

@@ -81,6 +81,8 @@ bool has_feature(CpuFeature feature) {
       return cpu_features().avx512vnni;
     case CpuFeature::kAvx512Bf16:
       return cpu_features().avx512bf16;
+    case CpuFeature::kNeonDotprod:
+      return cpu_features().dotprod;
   }
   return false;
 }
