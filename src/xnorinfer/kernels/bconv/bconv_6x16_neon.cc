@@ -37,6 +37,7 @@
 #include <algorithm>
 
 #include "xnorinfer/kernels/bconv/bconv.h"
+#include "xnorinfer/kernels/neon_lanes.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
 // GCC's pre-allocation scheduler hoists the 24 EORs of a step ahead of their CNTs and spills
@@ -79,7 +80,7 @@ template <int MR>
                                 vld1q_f32(f.bias + 4 * j));
       if (with_residual) v = vaddq_f32(v, vld1q_f32(residual + 4 * j));
       // v < 0 ? 0 : v, keeping NaN and -0 (both compare false).
-      if (relu) v = vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(v), vcltzq_f32(v)));
+      if (relu) v = neon::relu(v);
       vst1q_f32(out + 4 * j, v);
       if (sum_offset) {
         const uint32x4_t negative = vcltq_f32(vaddq_f32(v, vld1q_f32(sum_offset + 4 * j)), zero);

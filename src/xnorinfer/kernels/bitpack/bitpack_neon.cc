@@ -8,7 +8,7 @@
 
 #include "xnorinfer/kernels/bitpack/bitpack.h"
 #include "xnorinfer/kernels/bitpack/bitpack_common.h"
-#include "xnorinfer/kernels/neon_bits.h"
+#include "xnorinfer/kernels/neon_lanes.h"
 
 namespace xnorinfer {
 namespace {

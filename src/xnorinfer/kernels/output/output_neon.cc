@@ -5,7 +5,7 @@
 // (ADDP) down to the word's 8 bytes. A partial last word goes 4 channels per step, then one.
 #include <arm_neon.h>
 
-#include "xnorinfer/kernels/neon_bits.h"
+#include "xnorinfer/kernels/neon_lanes.h"
 #include "xnorinfer/kernels/output/output.h"
 
 namespace xnorinfer {

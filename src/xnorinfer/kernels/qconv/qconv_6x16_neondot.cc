@@ -28,6 +28,7 @@
 
 #include <cstring>
 
+#include "xnorinfer/kernels/neon_lanes.h"
 #include "xnorinfer/kernels/qconv/qconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -41,31 +42,6 @@ namespace {
 constexpr int kNr = 4;  // q registers (4 output channels each) per pixel
 constexpr int kNb = 4 * kNr;
 constexpr int64_t kGroupBytes = 4 * kNb;  // one 4-byte group's weights for the kNb channels
-
-// The first `n` (1..3) values of src in the low lanes, 0 above: nothing past them is read.
-inline int32x4_t load_lanes(const int32_t* src, int64_t n) {
-  int32x4_t v = vld1q_lane_s32(src, vdupq_n_s32(0), 0);
-  if (n > 1) v = vld1q_lane_s32(src + 1, v, 1);
-  if (n > 2) v = vld1q_lane_s32(src + 2, v, 2);
-  return v;
-}
-
-inline float32x4_t load_lanes(const float* src, int64_t n) {
-  float32x4_t v = vld1q_lane_f32(src, vdupq_n_f32(0.0f), 0);
-  if (n > 1) v = vld1q_lane_f32(src + 1, v, 1);
-  if (n > 2) v = vld1q_lane_f32(src + 2, v, 2);
-  return v;
-}
-
-// The first `n` (1..3) lanes of v to dst.
-inline void store_lanes(float* dst, float32x4_t v, int64_t n) {
-  if (n & 2) {
-    vst1_f32(dst, vget_low_f32(v));
-    dst += 2;
-    v = vextq_f32(v, v, 2);
-  }
-  if (n & 1) vst1q_lane_f32(dst, v, 0);
-}
 
 // 0x80 in every byte, made where it is used: hoisted out of the loop (as GCC does with a plain
 // vdupq_n_u8), it would be a 33rd live vector next to the 24 accumulators, 6 pixel vectors and a
@@ -152,9 +128,9 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
       multiplier = vld1q_f32(output.multiplier + 4 * j);
       bias = vld1q_f32(output.bias + 4 * j);
     } else {
-      correction = load_lanes(output.correction + 4 * j, left);
-      multiplier = load_lanes(output.multiplier + 4 * j, left);
-      bias = load_lanes(output.bias + 4 * j, left);
+      correction = neon::load_lanes(output.correction + 4 * j, left);
+      multiplier = neon::load_lanes(output.multiplier + 4 * j, left);
+      bias = neon::load_lanes(output.bias + 4 * j, left);
     }
     // 128 * wsum - correction, modulo 2^32 like the accumulators.
     const int32x4_t offset = vsubq_s32(vshlq_n_s32(wsum[j], 7), correction);
@@ -164,13 +140,13 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
       float32x4_t v = vaddq_f32(vmulq_f32(sum, multiplier), bias);
       // Clear the lanes below 0: NaN and -0 compare false and stay, as the contract says.
       if (output.relu) {
-        v = vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(v), vcltzq_f32(v)));
+        v = neon::relu(v);
       }
       float* dst = out[p] + out_offset + 4 * j;
       if (left >= 4) {
         vst1q_f32(dst, v);
       } else {
-        store_lanes(dst, v, left);
+        neon::store_lanes(dst, v, left);
       }
     }
   }

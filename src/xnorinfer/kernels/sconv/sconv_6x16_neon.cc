@@ -13,6 +13,7 @@
 // (channels < 16) runs on fewer vectors, and its last partial vector stores only its lanes.
 #include <arm_neon.h>
 
+#include "xnorinfer/kernels/neon_lanes.h"
 #include "xnorinfer/kernels/sconv/sconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -27,24 +28,6 @@ namespace {
 
 constexpr int kNr = 4;  // q registers (4 output channels each) per pixel
 constexpr int kNb = 4 * kNr;
-
-// The first `n` (1..3) floats of src in the low lanes, 0 above: nothing past them is read.
-inline float32x4_t load_lanes(const float* src, int64_t n) {
-  float32x4_t v = vld1q_lane_f32(src, vdupq_n_f32(0.0f), 0);
-  if (n > 1) v = vld1q_lane_f32(src + 1, v, 1);
-  if (n > 2) v = vld1q_lane_f32(src + 2, v, 2);
-  return v;
-}
-
-// The first `n` (1..3) lanes of v to dst.
-inline void store_lanes(float* dst, float32x4_t v, int64_t n) {
-  if (n & 2) {
-    vst1_f32(dst, vget_low_f32(v));
-    dst += 2;
-    v = vextq_f32(v, v, 2);
-  }
-  if (n & 1) vst1q_lane_f32(dst, v, 0);
-}
 
 template <int MR, int NR>
 void tile(int64_t segments, const SconvSegment* segment_list, const float* const* pixels,
@@ -78,18 +61,18 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
   for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 4 * j;  // > 0: NR vectors cover channels (tile_rows.h)
     float32x4_t b = vdupq_n_f32(0.0f);
-    if (bias) b = left >= 4 ? vld1q_f32(bias + 4 * j) : load_lanes(bias + 4 * j, left);
+    if (bias) b = left >= 4 ? vld1q_f32(bias + 4 * j) : neon::load_lanes(bias + 4 * j, left);
 #pragma GCC unroll 6
     for (int p = 0; p < MR; ++p) {
       float32x4_t v = acc[p][j];
       if (bias) v = vaddq_f32(v, b);
       // Clear the lanes below 0: NaN and -0 compare false and stay, as the contract says.
-      if (relu) v = vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(v), vcltzq_f32(v)));
+      if (relu) v = neon::relu(v);
       float* dst = out[p] + out_offset + 4 * j;
       if (left >= 4) {
         vst1q_f32(dst, v);
       } else {
-        store_lanes(dst, v, left);
+        neon::store_lanes(dst, v, left);
       }
     }
   }
