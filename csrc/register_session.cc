@@ -74,9 +74,7 @@ void add_constant(Graph& g, const std::string& name, const py::array& array) {
   if (py::isinstance<py::array_t<float>>(array)) {
     info = {DType::kFloat32, shape};
   } else if (py::isinstance<py::array_t<uint64_t>>(array)) {
-    if (shape.empty()) throw InvalidModel("packed constant '" + name + "' must have rank >= 1");
-    shape.back() *= kBitsPerWord;
-    info = {DType::kBits, shape};
+    info = packed_words_info(name, shape);
   } else {
     throw InvalidModel("constant '" + name + "' must be float32 or uint64, got " +
                        std::string(py::str(array.dtype())));
@@ -252,6 +250,10 @@ void register_session(py::module_& m) {
           "outputs in graph output order. Releases the GIL while it runs.");
 
   m.def("build_info", &build_info);
+  m.def("check_declared_outputs", &check_declared_outputs, py::arg("names"), py::arg("declared"),
+        py::arg("planned"),
+        "Raises InvalidModel unless the declared output shapes (-1: any extent) are those "
+        "planned at batch 1.");
   m.def(
       "peak_loop",
       [](const std::string& kind, const std::string& isa, int64_t iterations) {

@@ -80,17 +80,6 @@ def build_engine_graph(graph: ir.Graph) -> Any:
     return engine
 
 
-def _check_output_shapes(outputs: list[ir.ValueInfo], planned: list[list[int]]) -> None:
-    """The file's output shapes, which get_outputs() reports, must be what the graph computes
-    (-1, the dynamic batch, matches any extent)."""
-    for value, shape in zip(outputs, planned):
-        if len(shape) != len(value.shape) or any(d not in (-1, s)
-                                                 for d, s in zip(value.shape, shape)):
-            raise ModelError(f"the model's graph is invalid: graph output '{value.name}' is "
-                             f"declared with shape {value.shape} but computes {list(shape)} "
-                             f"at batch 1")
-
-
 class InferenceSession:
     """A loaded model, ready to run. Safe to call :meth:`run` from several threads at once.
 
@@ -149,9 +138,11 @@ class InferenceSession:
             # is refused here, not at its first run.
             planned = self._session.output_shapes([[1 if d == -1 else d for d in v.shape]
                                                    for v in graph.inputs])
+            # The file's output shapes, which get_outputs() reports, must be what it computes.
+            _core.check_declared_outputs([v.name for v in graph.outputs],
+                                         [list(v.shape) for v in graph.outputs], planned)
         except _core.InvalidModel as error:
             raise ModelError(f"the model's graph is invalid: {error}") from error
-        _check_output_shapes(graph.outputs, planned)
         dim_names = graph.metadata.get("input_dim_names") or {}
         self._inputs = [_node_arg(v, dim_names.get(v.name)) for v in graph.inputs]
         self._outputs = [_node_arg(v) for v in graph.outputs]

@@ -26,24 +26,6 @@ std::vector<ValueInfo> value_infos(const std::vector<ValueSpec>& specs) {
   return infos;
 }
 
-// The shapes the file declares for the outputs must be what the graph computes at batch 1
-// (-1, a dynamic extent, matches any).
-void check_declared_outputs(const std::vector<ValueInfo>& outputs,
-                            const std::vector<Shape>& planned) {
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Shape& declared = outputs[i].shape;
-    bool fits = declared.size() == planned[i].size();
-    for (size_t d = 0; fits && d < declared.size(); ++d) {
-      fits = declared[d] == -1 || declared[d] == planned[i][d];
-    }
-    if (!fits) {
-      throw InvalidModel("graph output '" + outputs[i].name + "' is declared with shape " +
-                         to_string(declared) + " but computes " + to_string(planned[i]) +
-                         " at batch 1");
-    }
-  }
-}
-
 std::vector<Shape> shapes_of(const std::vector<TensorView>& inputs) {
   std::vector<Shape> shapes;
   for (const TensorView& input : inputs) {
@@ -87,7 +69,13 @@ InferenceSession InferenceSession::load(const uint8_t* data, size_t size,
     for (int64_t& d : shape) d = d == -1 ? 1 : d;
     batch_one.push_back(shape);
   }
-  check_declared_outputs(impl->outputs, impl->session->output_shapes(batch_one));
+  std::vector<std::string> names;
+  std::vector<Shape> declared;
+  for (const ValueInfo& output : impl->outputs) {
+    names.push_back(output.name);
+    declared.push_back(output.shape);
+  }
+  check_declared_outputs(names, declared, impl->session->output_shapes(batch_one));
   return InferenceSession(std::move(impl));
 }
 

@@ -38,6 +38,21 @@ BatchMode parse_batch_mode(const std::string& name) {
   throw InvalidArgument("batch_mode must be auto, whole or per_sample, got '" + name + "'");
 }
 
+void check_declared_outputs(const std::vector<std::string>& names,
+                            const std::vector<Shape>& declared, const std::vector<Shape>& planned) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    bool fits = declared[i].size() == planned[i].size();
+    for (size_t d = 0; fits && d < declared[i].size(); ++d) {
+      fits = declared[i][d] == -1 || declared[i][d] == planned[i][d];
+    }
+    if (!fits) {
+      throw InvalidModel("graph output '" + names[i] + "' is declared with shape " +
+                         to_string(declared[i]) + " but computes " + to_string(planned[i]) +
+                         " at batch 1");
+    }
+  }
+}
+
 namespace {
 
 constexpr int kMaxThreads = 1024;

@@ -33,6 +33,12 @@ struct SessionOptions {
 // Parses "auto", "whole" or "per_sample"; throws InvalidArgument otherwise.
 BatchMode parse_batch_mode(const std::string& name);
 
+// The output shapes a model file declares (`declared`, -1 for a dynamic extent, which matches
+// any) must be those its graph computes at batch 1 (`planned`, from Session::output_shapes).
+// Throws InvalidModel naming the first output that differs.
+void check_declared_outputs(const std::vector<std::string>& names,
+                            const std::vector<Shape>& declared, const std::vector<Shape>& planned);
+
 class Session {
  public:
   Session(std::shared_ptr<const Graph> graph, const SessionOptions& options);

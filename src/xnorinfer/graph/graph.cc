@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/op_schema.h"
@@ -27,6 +28,12 @@ void Graph::add_input(const std::string& name, const Shape& shape, DType dtype) 
     }
   }
   inputs_.push_back({name, dtype, shape});
+}
+
+TensorInfo packed_words_info(const std::string& name, Shape words_shape) {
+  if (words_shape.empty()) throw InvalidModel("packed constant '" + name + "' must have rank >= 1");
+  words_shape.back() *= kBitsPerWord;
+  return {DType::kBits, words_shape};
 }
 
 void Graph::add_constant(const std::string& name, const TensorInfo& info, const void* data,

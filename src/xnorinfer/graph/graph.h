@@ -20,6 +20,11 @@ struct GraphInput {
   Shape shape;  // -1 marks a dynamic extent (the batch)
 };
 
+// The info of a constant stored as uint64 words of packed bits, as NumPy arrays and the model file
+// hold them (the last axis counts words): a bits tensor, whose last axis counts bits. Throws
+// InvalidModel naming `name` for a rank-0 shape.
+TensorInfo packed_words_info(const std::string& name, Shape words_shape);
+
 class Graph {
  public:
   // Throws InvalidModel on a duplicate name, a bad shape or a dtype other than float32.

@@ -31,13 +31,6 @@ class Producers {
   std::map<std::string, std::string> producer_;
 };
 
-const OpSchema* find_schema(const std::string& op) {
-  for (const OpSchema& schema : op_schemas()) {
-    if (op == schema.name) return &schema;
-  }
-  return nullptr;
-}
-
 void check_attributes(const NodeDef& node, const OpSchema& schema) {
   std::vector<std::string> allowed;
   for (const auto* specs : {&schema.attrs, &info_attrs()}) {
@@ -111,7 +104,7 @@ void check_graph_rules(const ModelFile& model) {
   }
   std::set<std::string> seen_nodes;
   for (const NodeDef& node : model.nodes) {
-    const OpSchema* schema = find_schema(node.op);
+    const OpSchema* schema = find_op_schema(node.op);
     if (!schema) invalid("node " + quoted(node.name) + " has unknown op " + quoted(node.op));
     check_attributes(node, *schema);
     if (!seen_nodes.insert(node.name).second) {

@@ -284,11 +284,17 @@ const std::vector<OpSchema>& op_schemas() {
   return schemas;
 }
 
-const OpSchema& op_schema(const std::string& op) {
+const OpSchema* find_op_schema(const std::string& op) {
   for (const OpSchema& schema : op_schemas()) {
-    if (op == schema.name) return schema;
+    if (op == schema.name) return &schema;
   }
-  throw InvalidModel("unknown op '" + op + "'");
+  return nullptr;
+}
+
+const OpSchema& op_schema(const std::string& op) {
+  const OpSchema* schema = find_op_schema(op);
+  if (!schema) throw InvalidModel("unknown op '" + op + "'");
+  return *schema;
 }
 
 void check_node(const NodeDef& node) {

@@ -62,6 +62,8 @@ constexpr int64_t kMaxVariadicInputs = 1024;
 // Every op, in the order of docs/ir.md.
 const std::vector<OpSchema>& op_schemas();
 
+// The schema of `op`, or nullptr for an op the engine does not have.
+const OpSchema* find_op_schema(const std::string& op);
 // The schema of `op`; throws InvalidModel for an op the engine does not have.
 const OpSchema& op_schema(const std::string& op);
 
