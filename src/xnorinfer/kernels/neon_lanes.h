@@ -42,8 +42,10 @@ inline float32x4_t relu(float32x4_t v) {
   return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(v), vcltzq_f32(v)));
 }
 
-// The first `n` (1..3) values of src in the low lanes, 0 above: nothing past them is read.
+// The first min(n, 4) values of src (n >= 1) in the low lanes, 0 above: nothing past them is
+// read, so a block's last channels load without reading past its arrays.
 inline float32x4_t load_lanes(const float* src, int64_t n) {
+  if (n >= 4) return vld1q_f32(src);
   float32x4_t v = vld1q_lane_f32(src, vdupq_n_f32(0.0f), 0);
   if (n > 1) v = vld1q_lane_f32(src + 1, v, 1);
   if (n > 2) v = vld1q_lane_f32(src + 2, v, 2);
@@ -51,14 +53,19 @@ inline float32x4_t load_lanes(const float* src, int64_t n) {
 }
 
 inline int32x4_t load_lanes(const int32_t* src, int64_t n) {
+  if (n >= 4) return vld1q_s32(src);
   int32x4_t v = vld1q_lane_s32(src, vdupq_n_s32(0), 0);
   if (n > 1) v = vld1q_lane_s32(src + 1, v, 1);
   if (n > 2) v = vld1q_lane_s32(src + 2, v, 2);
   return v;
 }
 
-// The first `n` (1..3) lanes of v to dst.
+// The first min(n, 4) lanes of v to dst (n >= 1); nothing past them is written.
 inline void store_lanes(float* dst, float32x4_t v, int64_t n) {
+  if (n >= 4) {
+    vst1q_f32(dst, v);
+    return;
+  }
   if (n & 2) {
     vst1_f32(dst, vget_low_f32(v));
     dst += 2;

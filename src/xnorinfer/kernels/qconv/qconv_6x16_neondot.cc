@@ -121,17 +121,9 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
 #pragma GCC unroll 4
   for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 4 * j;  // > 0: NR vectors cover channels (tile_rows.h)
-    int32x4_t correction;
-    float32x4_t multiplier, bias;
-    if (left >= 4) {
-      correction = vld1q_s32(output.correction + 4 * j);
-      multiplier = vld1q_f32(output.multiplier + 4 * j);
-      bias = vld1q_f32(output.bias + 4 * j);
-    } else {
-      correction = neon::load_lanes(output.correction + 4 * j, left);
-      multiplier = neon::load_lanes(output.multiplier + 4 * j, left);
-      bias = neon::load_lanes(output.bias + 4 * j, left);
-    }
+    const int32x4_t correction = neon::load_lanes(output.correction + 4 * j, left);
+    const float32x4_t multiplier = neon::load_lanes(output.multiplier + 4 * j, left);
+    const float32x4_t bias = neon::load_lanes(output.bias + 4 * j, left);
     // 128 * wsum - correction, modulo 2^32 like the accumulators.
     const int32x4_t offset = vsubq_s32(vshlq_n_s32(wsum[j], 7), correction);
 #pragma GCC unroll 6
@@ -139,15 +131,8 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
       const float32x4_t sum = vcvtq_f32_s32(vaddq_s32(acc[p][j], offset));
       float32x4_t v = vaddq_f32(vmulq_f32(sum, multiplier), bias);
       // Clear the lanes below 0: NaN and -0 compare false and stay, as the contract says.
-      if (output.relu) {
-        v = neon::relu(v);
-      }
-      float* dst = out[p] + out_offset + 4 * j;
-      if (left >= 4) {
-        vst1q_f32(dst, v);
-      } else {
-        neon::store_lanes(dst, v, left);
-      }
+      if (output.relu) v = neon::relu(v);
+      neon::store_lanes(out[p] + out_offset + 4 * j, v, left);
     }
   }
 }

@@ -61,19 +61,14 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
   for (int j = 0; j < NR; ++j) {
     const int64_t left = channels - 4 * j;  // > 0: NR vectors cover channels (tile_rows.h)
     float32x4_t b = vdupq_n_f32(0.0f);
-    if (bias) b = left >= 4 ? vld1q_f32(bias + 4 * j) : neon::load_lanes(bias + 4 * j, left);
+    if (bias) b = neon::load_lanes(bias + 4 * j, left);
 #pragma GCC unroll 6
     for (int p = 0; p < MR; ++p) {
       float32x4_t v = acc[p][j];
       if (bias) v = vaddq_f32(v, b);
       // Clear the lanes below 0: NaN and -0 compare false and stay, as the contract says.
       if (relu) v = neon::relu(v);
-      float* dst = out[p] + out_offset + 4 * j;
-      if (left >= 4) {
-        vst1q_f32(dst, v);
-      } else {
-        neon::store_lanes(dst, v, left);
-      }
+      neon::store_lanes(out[p] + out_offset + 4 * j, v, left);
     }
   }
 }
