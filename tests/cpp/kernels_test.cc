@@ -159,22 +159,27 @@ TEST(bconv_kernels_match_the_reference) {
   }
 }
 
-// The float output a bconv kernel writes in place of counts (relu, residual, the sum's signs),
-// against the reference's.
+// The float output a bconv kernel writes in place of counts (relu, residual, the sum's signs,
+// each on or off), against the reference's: whole and partial channel blocks and tiles, both
+// twins, and per-pixel products up to kMaxFusedDotBits.
 TEST(bconv_fused_float_output_matches_the_reference) {
   for (const KernelInfo& k : runnable("bconv")) {
     const BconvKernel kernel = find_bconv(k.name);
-    for (int variant = 0; variant < 4; ++variant) {
-      const bool relu = variant & 1, extras = variant & 2;
-      const int64_t n = kernel.nb, m = kernel.mr, taps = 9, bits = 128;
-      BconvCase c(m, n, taps, bits, false);
+    for (int variant = 0; variant < 32; ++variant) {
+      const bool relu = variant & 1, with_residual = variant & 2, with_sums = variant & 4;
+      const bool masked = variant & 8, partial = variant & 16;
+      const int64_t n = partial ? 1 + rng()() % kernel.nb : kernel.nb;
+      const int64_t m = partial ? 1 + rng()() % kernel.mr : kernel.mr, taps = 9, bits = 128;
+      BconvCase c(m, n, taps, bits, masked);
       const BlockedBinaryWeights bw = c.blocked(kernel.nb, kernel.lane_bits);
       std::vector<float> scale(n), bias(n), sum_offset(n);
       for (int64_t o = 0; o < n; ++o)
         scale[o] = normal(), bias[o] = normal(), sum_offset[o] = normal();
-      std::vector<int32_t> products(m, static_cast<int32_t>(taps * bits));
+      std::vector<int32_t> products(m);
+      for (int64_t p = 0; p < m; ++p)
+        products[p] = p == 0 ? kMaxFusedDotBits : static_cast<int32_t>(rng()() % (taps * bits + 1));
       std::vector<float> residual = awkward_floats(m * n), got(m * n), want(m * n);
-      std::vector<Word> got_bits(m, 0), want_bits(m, 0);
+      std::vector<Word> got_bits(m, ~Word{0}), want_bits(m, ~Word{0});
       std::vector<float*> got_rows, want_rows;
       std::vector<const float*> residual_rows;
       std::vector<Word*> got_sum, want_sum;
@@ -192,21 +197,29 @@ TEST(bconv_fused_float_output_matches_the_reference) {
                                 scale.data(),
                                 bias.data(),
                                 n,
-                                extras ? residual_rows.data() : nullptr,
+                                with_residual ? residual_rows.data() : nullptr,
                                 relu,
-                                extras ? sum_offset.data() : nullptr,
+                                with_sums ? sum_offset.data() : nullptr,
                                 sums};
       };
       const BconvFloatOutput got_out = output(got_rows.data(), got_sum.data());
       const BconvFloatOutput want_out = output(want_rows.data(), want_sum.data());
-      std::vector<int32_t> scratch(m * n);
-      kernel.fn(m, taps, c.tap_list.data(), bw.lanes_per_tap, c.pixels.data(), bw.block_data(0, 0),
-                scratch.data(), n, &got_out);
+      const int64_t mask_offset = masked ? c.wpt : -1;
+      std::vector<int32_t> scratch(m * kernel.nb);
+      if (masked) {
+        kernel.masked(m, taps, c.tap_list.data(), bw.lanes_per_tap, c.pixels.data(),
+                      bw.block_data(0, 0), scratch.data(), kernel.nb, &got_out, mask_offset);
+      } else {
+        kernel.fn(m, taps, c.tap_list.data(), bw.lanes_per_tap, c.pixels.data(),
+                  bw.block_data(0, 0), scratch.data(), kernel.nb, &got_out);
+      }
       bconv_ref(m, kernel.nb, kernel.lane_bits, taps, c.tap_list.data(), bw.lanes_per_tap,
-                c.pixels.data(), bw.block_data(0, 0), scratch.data(), n, &want_out);
-      for (int64_t i = 0; i < m * n; ++i) CHECK(same_bits(got[i], want[i]));
-      if (extras) {
-        for (int64_t p = 0; p < m; ++p) CHECK_EQ_CTX(got_bits[p], want_bits[p], k.name);
+                c.pixels.data(), bw.block_data(0, 0), scratch.data(), kernel.nb, &want_out,
+                mask_offset);
+      const std::string where = std::string(k.name) + " variant=" + std::to_string(variant);
+      for (int64_t i = 0; i < m * n; ++i) CHECK_EQ_CTX(same_bits(got[i], want[i]), true, where);
+      if (with_sums) {
+        for (int64_t p = 0; p < m; ++p) CHECK_EQ_CTX(got_bits[p], want_bits[p], where);
       }
     }
   }

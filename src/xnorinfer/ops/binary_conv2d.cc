@@ -321,10 +321,12 @@ class BinaryConv2d final : public Op {
   }
 
   // Whether the kernels write the whole output themselves for windows with `valid` taps: a
-  // plain float output (no K map, no groups to gather) whose products need no correction, with
-  // at most a residual, a relu and the sum's signs after it.
+  // plain float output (no K map, no groups to gather) whose products need no correction and
+  // are at most kMaxFusedDotBits, with at most a residual, a relu and the sum's signs after it.
   bool writes_float(int64_t valid) const {
-    return epilogue_.kernel_writes() && group_ == 1 && (pad_value_ == 0 || valid == weights_.taps);
+    return epilogue_.kernel_writes() && group_ == 1 &&
+           weights_.taps * bits_per_group_ <= kMaxFusedDotBits &&
+           (pad_value_ == 0 || valid == weights_.taps);
   }
 
   // ±1 padding: what the window's padded taps add, a +1 (or -1) input against the weights

@@ -20,7 +20,9 @@
 //   counts     receives NB int32 per pixel; nothing else is written.
 //
 // With `to_float` given, a kernel writes each pixel's float output instead of its counts
-// (counts is then unused): dot = products[p] - 2 * count and, for j < channels (<= NB),
+// (counts is then unused; every products[p] must be at most kMaxFusedDotBits, so a kernel may
+// take float(dot) as float(products) - 2 * float(count), exact in one FMA):
+// dot = products[p] - 2 * count and, for j < channels (<= NB),
 //   v = float(dot) * scale[j] + bias[j]        a multiply then an add (no FMA), exactly as
 //                                              the output kernels (kernels/output/output.h)
 //   v = v + residual[p][out_offset + j]        when residual is given
@@ -42,6 +44,10 @@
 #include "xnorinfer/base/bits.h"
 
 namespace xnorinfer {
+
+// The deepest dot product a kernel writes as floats itself (see above): below 2^24 every
+// integer is a float.
+constexpr int32_t kMaxFusedDotBits = int32_t{1} << 24;
 
 struct BconvTap {
   int64_t a_offset;  // words from a pixel's base to the tap's first activation word
