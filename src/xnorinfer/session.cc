@@ -96,7 +96,7 @@ Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& optio
     for (const std::string& name : node.outputs) outs.push_back(name.empty() ? -1 : add_slot(name));
     node_inputs_.push_back(std::move(ins));
     node_outputs_.push_back(std::move(outs));
-    ops_.push_back(find_op(node.op)(OpArgs{node, constants, isa_}));
+    ops_.push_back(find_op(node.op)(OpArgs{node, constants, isa_, num_threads_}));
   }
   for (const std::string& name : graph_->outputs()) {
     auto it = slot_of_.find(name);

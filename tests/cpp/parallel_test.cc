@@ -1,7 +1,10 @@
 // parallel_for: every item runs exactly once, on a thread index below the team size, whatever
-// the item count and thread count (each thread's share, then the others' leftovers).
+// the item count and thread count (each thread's share, then the others' leftovers). The
+// model of that schedule, and the split of a tiled op's work it chooses.
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/ops/channel_split.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -26,6 +29,68 @@ TEST(every_item_runs_exactly_once) {
       CHECK_EQ_CTX(bad_thread.load(), 0, where);
     }
   }
+}
+
+TEST(scheduled_finish_follows_shares_then_leftovers) {
+  CHECK_EQ(scheduled_finish({1, 1, 1, 1}, 2), 2.0);
+  CHECK_EQ(scheduled_finish({1, 2, 3}, 1), 6.0);
+  // Shares [3, 1] and [1, 1]: the second thread is free at 2 and takes the 1 left in the
+  // first share, while the first thread is still on its 3.
+  CHECK_EQ(scheduled_finish({3, 1, 1, 1}, 2), 3.0);
+  // Shares [4, 4] and [1, 1]: the second thread takes the second 4 at 2.
+  CHECK_EQ(scheduled_finish({4, 4, 1, 1}, 2), 6.0);
+  // Shares [2, 2] and [1, 1]: both are free at 2, and the first takes its own second 2.
+  CHECK_EQ(scheduled_finish({2, 2, 1, 1}, 2), 4.0);
+  CHECK_EQ(scheduled_finish({}, 2), 0.0);
+  CHECK_EQ(scheduled_finish({5}, 3), 5.0);
+}
+
+TEST(split_rows_and_channels_evens_out_the_threads_work) {
+  // One thread: the largest tiles, all channels.
+  RowChannelSplit one = split_rows_and_channels(1, 14, 6, 256, 64, 1);
+  CHECK_EQ(one.rows_per_tile, int64_t{6});
+  CHECK_EQ(one.channels_per_task, int64_t{256});
+  // Many tiles already: unchanged.
+  RowChannelSplit many = split_rows_and_channels(8, 56, 6, 64, 64, 2);
+  CHECK_EQ(many.rows_per_tile, int64_t{6});
+  CHECK_EQ(many.channels_per_task, int64_t{64});
+  for (int threads : {2, 3, 4}) {
+    for (int64_t rows : {7, 14, 28, 56}) {
+      for (int64_t channels : {64, 128, 200, 512}) {
+        const RowChannelSplit s = split_rows_and_channels(1, rows, 6, channels, 64, threads);
+        const std::string where = std::to_string(rows) + " rows, " + std::to_string(channels) +
+                                  " channels, " + std::to_string(threads) + " threads";
+        CHECK_EQ_CTX(s.rows_per_tile >= 3 && s.rows_per_tile <= std::min<int64_t>(6, rows), true,
+                     where);
+        CHECK_EQ_CTX(s.channels_per_task % 64 == 0 || s.channels_per_task == channels, true,
+                     where);
+        // Its tasks' finish on the model is within a task of the ideal.
+        std::vector<double> costs;
+        double total = 0.0, largest = 0.0;
+        for (int64_t r0 = 0; r0 < rows; r0 += s.rows_per_tile) {
+          for (int64_t c0 = 0; c0 < channels; c0 += s.channels_per_task) {
+            const double cost = static_cast<double>(std::min(s.rows_per_tile, rows - r0) *
+                                                    std::min(s.channels_per_task, channels - c0));
+            costs.push_back(cost);
+            total += cost;
+            largest = std::max(largest, cost);
+          }
+        }
+        CHECK_EQ_CTX(scheduled_finish(costs, threads) <= total / threads + largest, true, where);
+      }
+    }
+  }
+  // 14 rows, 256 channels on 2 threads: tiles of 6 rows (6, 6, 2) in two 128-channel chunks
+  // finish at 16 (x 6 x 128) against an ideal 14; the split does better.
+  const RowChannelSplit s = split_rows_and_channels(1, 14, 6, 256, 64, 2);
+  std::vector<double> costs;
+  for (int64_t r0 = 0; r0 < 14; r0 += s.rows_per_tile) {
+    for (int64_t c0 = 0; c0 < 256; c0 += s.channels_per_task) {
+      costs.push_back(static_cast<double>(std::min(s.rows_per_tile, 14 - r0) *
+                                          std::min(s.channels_per_task, 256 - c0)));
+    }
+  }
+  CHECK_EQ(scheduled_finish(costs, 2) < 16.0 * 128, true);
 }
 
 }  // namespace

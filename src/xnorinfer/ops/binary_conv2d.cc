@@ -84,6 +84,7 @@ class BinaryConv2d final : public Op {
     }
     bits_per_group_ = in_channels_ / group_;
     kernel_ = select_bconv(args.isa);
+    num_threads_ = args.num_threads;
     weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
                                     bits_per_group_, kernel_.nb, kernel_.lane_bits);
     // Groups that start mid-word are gathered into contiguous rows (point_pixels).
@@ -143,7 +144,7 @@ class BinaryConv2d final : public Op {
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
-    return Scratch(*this, tile_pixels(geom_.out_w(in[kX]->shape[2])), nullptr).size;
+    return Scratch(*this, max_tile_pixels(geom_.out_w(in[kX]->shape[2])), nullptr).size;
   }
 
   // The image's tiles classified once per input shape (conv_taps.h).
@@ -151,9 +152,22 @@ class BinaryConv2d final : public Op {
     const Shape& xs = in[kX]->shape;
     const int64_t out_h = geom_.out_h(xs[1]), out_w = geom_.out_w(xs[2]);
     auto state = std::make_shared<TilePlan>();
+    int64_t tile_pixels = tile_pixels_;
+    // A chunk is a whole number of 64-channel words (and so of kernel blocks), so packed
+    // outputs never share a word between tasks; with groups, a task keeps all channels.
+    const int64_t chunk_block = group_ > 1 ? 0 : kBitsPerWord;
+    if (writes_float(0)) {  // 0 valid taps: true for every window
+      const RowChannelSplit split = split_rows_and_channels(
+          xs[0], out_h, tile_rows(out_w), out_channels_, chunk_block, num_threads_);
+      tile_pixels = std::max(tile_pixels_, split.rows_per_tile * out_w);
+      state->chunk = split.channels_per_task;
+    }
     state->taps = plan_image_taps(geom_, xs[1], xs[2], out_h, out_w, in[kX]->last_axis_storage(),
-                                  tile_pixels(out_w), weights_.taps);
+                                  tile_pixels, weights_.taps);
     ImageTapPlan& taps = state->taps;
+    if (state->chunk == 0) {
+      state->chunk = channel_chunk(xs[0] * taps.tiles(), num_threads_, out_channels_, chunk_block);
+    }
     state->products.resize(taps.pixel.size());
     for (size_t c = 0; c < taps.classes.size(); ++c) {
       const ImageTapPlan::Class& cls = taps.classes[c];
@@ -175,10 +189,7 @@ class BinaryConv2d final : public Op {
     const TilePlan& plan = static_cast<const TilePlan&>(*ctx.state);
     const int64_t tiles_per_image = plan.taps.tiles();
     const int64_t tiles = in[kX]->shape()[0] * tiles_per_image;
-    // A chunk is a whole number of 64-channel words (and so of kernel blocks), so packed
-    // outputs never share a word between tasks; with groups, a task keeps all channels.
-    const int64_t chunk =
-        channel_chunk(tiles, ctx.num_threads, out_channels_, group_ > 1 ? 0 : kBitsPerWord);
+    const int64_t chunk = plan.chunk;
     const int64_t chunks = (out_channels_ + chunk - 1) / chunk;
     parallel_for(tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
@@ -196,6 +207,7 @@ class BinaryConv2d final : public Op {
   struct TilePlan final : OpState {
     ImageTapPlan taps;              // in row mode, tap lists index the gathered rows
     std::vector<int32_t> products;  // per ordered pixel: its valid taps' bits (binary input)
+    int64_t chunk = 0;              // output channels per task
   };
 
   // One tile's view of the plan: its ordered pixels are entries [first, first + count).
@@ -309,15 +321,16 @@ class BinaryConv2d final : public Op {
     return kmap_kernel_value_ * sum;
   }
 
-  // Pixels per tile for output rows `out_w` wide. When the kernels write the whole output (no
-  // counts to keep in L1), tile_pixels_ grows to kernel_.mr whole rows (up to
-  // kMaxRowTilePixels), so that a tile's left and right border pixels fill whole kernel calls
-  // (conv_taps.h groups them) instead of one call each per row.
-  int64_t tile_pixels(int64_t out_w) const {
-    if (!writes_float(0)) return tile_pixels_;  // 0 valid taps: true for every window
-    const int64_t rows =
-        std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
-    return std::max(tile_pixels_, rows * out_w);
+  // Whole output rows (`out_w` wide) per tile at most when the kernels write the whole output
+  // (no counts to keep in L1): kernel_.mr rows (up to kMaxRowTilePixels), so that a tile's
+  // left and right border pixels fill whole kernel calls (conv_taps.h groups them) instead of
+  // one call each per row. With threads, prepare() may take fewer, for tiles of equal work.
+  int64_t tile_rows(int64_t out_w) const {
+    return std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
+  }
+  // The most pixels a tile can have (scratch sizes).
+  int64_t max_tile_pixels(int64_t out_w) const {
+    return writes_float(0) ? std::max(tile_pixels_, tile_rows(out_w) * out_w) : tile_pixels_;
   }
 
   // Whether the kernels write the whole output themselves for windows with `valid` taps: a
@@ -458,6 +471,7 @@ class BinaryConv2d final : public Op {
   BlockedBinaryWeights weights_;
   bool gather_rows_ = false;  // row mode rather than pointer mode (point_pixels)
   int64_t tile_pixels_ = 0;
+  int num_threads_ = 1;
   int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
   int64_t mask_offset_ = 0;    // ternary input: words from a sign word to its mask word
   BinaryEpilogue epilogue_;

@@ -21,11 +21,13 @@ struct NodeDef {
   AttrMap attrs;
 };
 
-// What an op factory sees: the node, its constant inputs and the ISA ceiling to select for.
+// What an op factory sees: the node, its constant inputs, the ISA ceiling to select for and
+// the session's threads (for ops that plan their split of the work; results never depend on it).
 struct OpArgs {
   const NodeDef& node;
   std::vector<const Tensor*> constants;  // per input: the constant, or nullptr
   Isa isa;
+  int num_threads = 1;
 };
 
 // What an op works out once per set of input shapes rather than at every run (which taps of

@@ -1,0 +1,80 @@
+#include "xnorinfer/ops/channel_split.h"
+
+namespace xnorinfer {
+
+double scheduled_finish(const std::vector<double>& costs, int num_threads) {
+  const int64_t count = static_cast<int64_t>(costs.size());
+  const int team = std::max(1, num_threads);
+  std::vector<int64_t> next(team), end(team);
+  for (int t = 0; t < team; ++t) {
+    next[t] = count * t / team;
+    end[t] = count * (t + 1) / team;
+  }
+  std::vector<double> clock(team, 0.0);
+  std::vector<bool> done(team, false);
+  double finish = 0.0;
+  for (;;) {
+    // The thread that is free first takes its next item: from its own share, else the first
+    // share after it with items left.
+    int t = -1;
+    for (int u = 0; u < team; ++u) {
+      if (!done[u] && (t < 0 || clock[u] < clock[t])) t = u;
+    }
+    if (t < 0) return finish;
+    int share = -1;
+    for (int k = 0; k < team && share < 0; ++k) {
+      if (next[(t + k) % team] < end[(t + k) % team]) share = (t + k) % team;
+    }
+    if (share < 0) {
+      done[t] = true;
+      continue;
+    }
+    clock[t] += costs[next[share]++];
+    finish = std::max(finish, clock[t]);
+  }
+}
+
+RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t max_rows,
+                                        int64_t channels, int64_t block, int num_threads) {
+  max_rows = std::clamp<int64_t>(max_rows, 1, rows);
+  // Enough whole tiles for every thread several times over: uneven tiles hardly matter.
+  constexpr int64_t kEnoughTilesPerThread = 8;
+  const int64_t tiles = images * ((rows + max_rows - 1) / max_rows);
+  if (num_threads <= 1 || tiles >= kEnoughTilesPerThread * num_threads) return {max_rows, channels};
+  // A task's cost in rows x channels, plus its fixed part (pointing pixels at rows, border
+  // calls of fewer pixels): a tenth of a row of a 64-channel block.
+  const double overhead = 0.1 * static_cast<double>(block);
+  const int64_t blocks = (channels + block - 1) / block;
+  RowChannelSplit best{max_rows, channels};
+  double best_score = -1.0;
+  std::vector<double> costs;
+  // Tiles of at least half of max_rows: fewer rows make border calls of fewer pixels.
+  for (int64_t r = max_rows; r >= (max_rows + 1) / 2; --r) {
+    const int64_t tiles = (rows + r - 1) / r;
+    for (int64_t per_chunk = blocks; per_chunk >= 1; --per_chunk) {
+      const int64_t chunk = std::min(channels, per_chunk * block);
+      const int64_t chunks = (channels + chunk - 1) / chunk;
+      costs.clear();
+      for (int64_t n = 0; n < images; ++n) {
+        for (int64_t tile = 0; tile < tiles; ++tile) {
+          const int64_t tile_rows = std::min(r, rows - tile * r);
+          for (int64_t c = 0; c < chunks; ++c) {
+            const int64_t width = std::min(chunk, channels - c * chunk);
+            costs.push_back(static_cast<double>(tile_rows * width) + overhead);
+          }
+        }
+      }
+      // Threads start and run a little unevenly, so a split that only balances by the exact
+      // timing of its last large task is worse than it looks: half the largest task is added.
+      const double score = scheduled_finish(costs, num_threads) +
+                            0.5 * *std::max_element(costs.begin(), costs.end());
+      if (best_score < 0.0 || score < best_score) {
+        best_score = score;
+        best = {r, chunk};
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace xnorinfer
