@@ -2,7 +2,6 @@
 // the item count and thread count (each thread's share, then the others' leftovers). The
 // model of that schedule, and the split of a tiled op's work it chooses.
 #include "xnorinfer/base/parallel.h"
-#include "xnorinfer/ops/channel_split.h"
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "check.h"
+#include "xnorinfer/ops/channel_split.h"
 
 namespace xnorinfer {
 namespace {
@@ -62,8 +62,7 @@ TEST(split_rows_and_channels_evens_out_the_threads_work) {
                                   " channels, " + std::to_string(threads) + " threads";
         CHECK_EQ_CTX(s.rows_per_tile >= 3 && s.rows_per_tile <= std::min<int64_t>(6, rows), true,
                      where);
-        CHECK_EQ_CTX(s.channels_per_task % 64 == 0 || s.channels_per_task == channels, true,
-                     where);
+        CHECK_EQ_CTX(s.channels_per_task % 64 == 0 || s.channels_per_task == channels, true, where);
         // Its tasks' finish on the model is within a task of the ideal.
         std::vector<double> costs;
         double total = 0.0, largest = 0.0;

@@ -466,8 +466,13 @@ def test_reshape_bits_changing_last_axis_rejected():
     ((16, 33), [1, 0]),
     ((2, 3, 4, 5, 6), [0, 3, 4, 1, 2]),
     ((5, 2, 3, 4), [2, 3, 0, 1]),
-    # An RGB image's NCHW -> NHWC: 3 rows, columns in several bands of 1024.
+    # An RGB image's NCHW -> NHWC: 3 rows, columns in several bands of 1024; and the other
+    # row counts interleaved in one pass (1, 2, 4).
     ((2, 3, 45, 51), [0, 2, 3, 1]),
+    ((2, 1, 45, 51), [0, 2, 3, 1]),
+    ((1, 2, 40, 30), [0, 2, 3, 1]),
+    ((2, 4, 45, 51), [0, 2, 3, 1]),
+    ((4, 1500), [1, 0]),
     ((1, 20, 33, 35), [0, 2, 3, 1]),
 ])
 def test_transpose(in_shape, perm):

@@ -67,7 +67,7 @@ RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t ma
       // Threads start and run a little unevenly, so a split that only balances by the exact
       // timing of its last large task is worse than it looks: half the largest task is added.
       const double score = scheduled_finish(costs, num_threads) +
-                            0.5 * *std::max_element(costs.begin(), costs.end());
+                           0.5 * *std::max_element(costs.begin(), costs.end());
       if (best_score < 0.0 || score < best_score) {
         best_score = score;
         best = {r, chunk};

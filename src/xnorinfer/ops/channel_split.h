@@ -28,7 +28,7 @@ inline int64_t channel_chunk(int64_t tiles, int num_threads, int64_t channels, i
 double scheduled_finish(const std::vector<double>& costs, int num_threads);
 
 struct RowChannelSplit {
-  int64_t rows_per_tile;   // whole output rows per pixel tile
+  int64_t rows_per_tile;  // whole output rows per pixel tile
   int64_t channels_per_task;
 };
 

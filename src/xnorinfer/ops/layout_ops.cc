@@ -202,6 +202,29 @@ class Transpose final : public Op {
   // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
   // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float).
   // Tasks are bands of tiles along both axes: an image's NCHW -> NHWC has only 3 rows.
+  // A few rows (an image's 3 channels into NHWC): one pass along the columns, each writing a
+  // whole output row, with the row count fixed at compile time so that the copy vectorizes.
+  static constexpr int64_t kMaxInterleaved = 4;
+  template <int R>
+  static void interleave(const float* x, int64_t cols, float* y, int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      for (int i = 0; i < R; ++i) y[j * R + i] = x[i * cols + j];
+    }
+  }
+  static void interleave_rows(const float* x, int64_t rows, int64_t cols, float* y, int64_t j0,
+                              int64_t j1) {
+    switch (rows) {
+      case 1:
+        return interleave<1>(x, cols, y, j0, j1);
+      case 2:
+        return interleave<2>(x, cols, y, j0, j1);
+      case 3:
+        return interleave<3>(x, cols, y, j0, j1);
+      default:
+        return interleave<4>(x, cols, y, j0, j1);
+    }
+  }
+
   static void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols, float* y,
                               const RunContext& ctx) {
     constexpr int64_t kTile = 16;
@@ -215,6 +238,10 @@ class Transpose final : public Op {
       const int64_t band = (task % col_bands) * kBandCols;
       const float* xb = x + b * rows * cols;
       float* yb = y + b * rows * cols;
+      if (rows <= kMaxInterleaved) {
+        interleave_rows(xb, rows, cols, yb, band, std::min(band + kBandCols, cols));
+        return;
+      }
       for (int64_t j0 = band; j0 < std::min(band + kBandCols, cols); j0 += kTile) {
         const int64_t j1 = std::min(j0 + kTile, cols);
         for (int64_t j = j0; j < j1; ++j)
