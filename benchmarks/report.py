@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmarks the arguments select; returns the results (as written to JSON)."""
     if args.quick:
-        args.repeats, args.calls, args.batches = 2, 2, [1]
+        args.repeats, args.calls, args.network_calls, args.batches = 2, 2, 1, [1]
     results: dict[str, Any] = {
         "machine": machine_info(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "settings": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
@@ -72,7 +72,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_layers:
         results["peaks"], results["layers"] = run_layers(args.threads, args.repeats, args.calls)
     if not args.skip_models:
-        results["models"] = run_models(args.networks, args.batches, args.threads, args.repeats)
+        results["models"] = run_models(args.networks, args.batches, args.threads, args.repeats,
+                                       args.network_calls)
     return results
 
 
@@ -81,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds (default 7)")
     parser.add_argument("--calls", type=int, default=5,
                         help="timed calls per contender and round, per layer (default 5)")
+    parser.add_argument("--network-calls", type=int, default=3,
+                        help="timed calls per contender and round, per network (default 3)")
     parser.add_argument("--threads", type=int, nargs="+", default=list(layers.THREADS))
     parser.add_argument("--batches", type=int, nargs="+", default=list(models.BATCHES))
     parser.add_argument("--networks", nargs="+", default=list(bench_networks.NETWORKS),
@@ -127,7 +130,7 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
 
 
 def run_models(networks: Sequence[str], batches: Sequence[int], threads_list: Sequence[int],
-               repeats: int) -> list[dict[str, Any]]:
+               repeats: int, calls: int) -> list[dict[str, Any]]:
     """Build, convert, verify and time every network; returns one row per (net, batch, threads)."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,12 +140,12 @@ def run_models(networks: Sequence[str], batches: Sequence[int], threads_list: Se
             for threads in threads_list:
                 for batch in batches:
                     console.info(f"{name}, batch {batch}, {threads} thread(s)")
-                    rows.append(_model_row(net, batch, threads, repeats))
+                    rows.append(_model_row(net, batch, threads, repeats, calls))
     return rows
 
 
-def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
-               repeats: int) -> dict[str, Any]:
+def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: int,
+               calls: int) -> dict[str, Any]:
     contenders = {"xnorinfer": models.ours(net, batch, threads)}
     for precision in models.REDUCED_FIRST_LAYERS:
         contenders[f"xnorinfer {precision} first layer"] = models.ours(net, batch, threads,
@@ -152,7 +155,7 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int,
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
     # The peak loop just before, to tell when other work had the cores.
     peak = peak_macs_per_second("binary", _core.available_isas()[-1], threads, seconds=0.1)
-    seconds = interleaved_medians(contenders, repeats)
+    seconds = interleaved_medians(contenders, repeats, calls)
     node_seconds = engine_node_seconds(net.graph, [models.random_input(batch)], threads, repeats)
     rss = {"xnorinfer": models.peak_rss("xnorinfer", net.xnor, batch, threads),
            "onnxruntime fp32": models.peak_rss("onnxruntime", net.float_onnx, batch, threads)}
@@ -270,15 +273,16 @@ def _size_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[s
 
 def _markdown(results: dict[str, Any], sections: list[tuple[str, list[str], list[list[str]]]]
               ) -> str:
-    machine = results["machine"]
+    machine, settings = results["machine"], results["settings"]
     build = machine["build"]
     openvino = (machine["openvino"] or "not installed").split("-")[0]
     lines = [f"Measured {results['started']} on {machine['cpu']} ({machine['logical_cpus']} "
              f"logical CPUs; {' '.join(machine['cpu_flags'])}), xnorinfer {build['version']} "
              f"({build['compiler']}, ISA paths {', '.join(machine['isa_available'])}), "
              f"onnxruntime {machine['onnxruntime']}, OpenVINO {openvino}, numpy "
-             f"{machine['numpy']}; medians of {results['settings']['repeats']} interleaved rounds "
-             "(`python benchmarks/report.py`).", ""]
+             f"{machine['numpy']}; medians of {settings['repeats']} interleaved rounds of "
+             f"{settings['calls']} timed calls per layer and {settings.get('network_calls', 1)} "
+             "per network (`python benchmarks/report.py`).", ""]
     for title, columns, rows in sections:
         lines += [f"**{title}**", "", "| " + " | ".join(columns) + " |",
                   "|" + "|".join("---" for _ in columns) + "|"]
