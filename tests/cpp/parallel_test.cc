@@ -46,14 +46,21 @@ TEST(scheduled_finish_follows_shares_then_leftovers) {
 }
 
 TEST(split_rows_and_channels_evens_out_the_threads_work) {
-  // One thread: the largest tiles, all channels.
-  RowChannelSplit one = split_rows_and_channels(1, 14, 6, 256, 64, 1);
+  // One thread, many tiles already, or more threads than the model takes: the largest tiles
+  // and channel_chunk()'s split.
+  const RowChannelSplit one = split_rows_and_channels(1, 14, 6, 256, 64, 1);
   CHECK_EQ(one.rows_per_tile, int64_t{6});
-  CHECK_EQ(one.channels_per_task, int64_t{256});
-  // Many tiles already: unchanged.
-  RowChannelSplit many = split_rows_and_channels(8, 56, 6, 64, 64, 2);
+  CHECK_EQ(one.channels_per_task, channel_chunk(3, 1, 256, 64));
+  const RowChannelSplit many = split_rows_and_channels(8, 56, 6, 64, 64, 2);
   CHECK_EQ(many.rows_per_tile, int64_t{6});
   CHECK_EQ(many.channels_per_task, int64_t{64});
+  const RowChannelSplit crowd = split_rows_and_channels(1, 14, 6, 256, 64, 128);
+  CHECK_EQ(crowd.rows_per_tile, int64_t{6});
+  CHECK_EQ(crowd.channels_per_task, channel_chunk(3, 128, 256, 64));
+  // Channels that cannot be split (block 0): rows only.
+  const RowChannelSplit unsplit = split_rows_and_channels(1, 14, 6, 256, 0, 2);
+  CHECK_EQ(unsplit.channels_per_task, int64_t{256});
+  CHECK_EQ(unsplit.rows_per_tile >= 3 && unsplit.rows_per_tile <= 6, true);
   for (int threads : {2, 3, 4}) {
     for (int64_t rows : {7, 14, 28, 56}) {
       for (int64_t channels : {64, 128, 200, 512}) {

@@ -37,14 +37,21 @@ double scheduled_finish(const std::vector<double>& costs, int num_threads) {
 RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t max_rows,
                                         int64_t channels, int64_t block, int num_threads) {
   max_rows = std::clamp<int64_t>(max_rows, 1, rows);
-  // Enough whole tiles for every thread several times over: uneven tiles hardly matter.
+  const int64_t whole_tiles = images * ((rows + max_rows - 1) / max_rows);
+  // Enough whole tiles for every thread several times over, uneven tiles hardly matter; and
+  // past kMaxModelledThreads the model would cost more than it saves. Both keep whole tiles
+  // and channel_chunk()'s split.
   constexpr int64_t kEnoughTilesPerThread = 8;
-  const int64_t tiles = images * ((rows + max_rows - 1) / max_rows);
-  if (num_threads <= 1 || tiles >= kEnoughTilesPerThread * num_threads) return {max_rows, channels};
+  constexpr int kMaxModelledThreads = 64;
+  if (num_threads <= 1 || num_threads > kMaxModelledThreads ||
+      whole_tiles >= kEnoughTilesPerThread * num_threads) {
+    return {max_rows, channel_chunk(whole_tiles, num_threads, channels, block)};
+  }
   // A task's cost in rows x channels, plus its fixed part (pointing pixels at rows, border
   // calls of fewer pixels): a tenth of a row of a 64-channel block.
-  const double overhead = 0.1 * static_cast<double>(block);
-  const int64_t blocks = (channels + block - 1) / block;
+  const double overhead = 6.4;
+  const int64_t blocks = block > 0 ? (channels + block - 1) / block : 1;
+  const int64_t max_tasks = 16 * static_cast<int64_t>(num_threads);  // more buy nothing
   RowChannelSplit best{max_rows, channels};
   double best_score = -1.0;
   std::vector<double> costs;
@@ -52,8 +59,9 @@ RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t ma
   for (int64_t r = max_rows; r >= (max_rows + 1) / 2; --r) {
     const int64_t tiles = (rows + r - 1) / r;
     for (int64_t per_chunk = blocks; per_chunk >= 1; --per_chunk) {
-      const int64_t chunk = std::min(channels, per_chunk * block);
+      const int64_t chunk = block > 0 ? std::min(channels, per_chunk * block) : channels;
       const int64_t chunks = (channels + chunk - 1) / chunk;
+      if (images * tiles * chunks > max_tasks) break;  // smaller chunks only add tasks
       costs.clear();
       for (int64_t n = 0; n < images; ++n) {
         for (int64_t tile = 0; tile < tiles; ++tile) {

@@ -32,12 +32,13 @@ struct RowChannelSplit {
   int64_t channels_per_task;
 };
 
-// The split of `images` images of `rows` output rows, tiles of max_rows / 2 to max_rows rows, and
-// `channels` output channels in chunks of whole `block`s, that parallel_for finishes first on
-// `num_threads` threads (each task also costs a small fixed overhead, so of two equal splits
-// the one with fewer tasks wins). One thread: max_rows and all channels. Tiles of equal work
-// matter: with 14 rows in tiles of 6 (6, 6, 2), two threads finish the layer 14% after their
-// ideal time.
+// The split of `images` images of `rows` output rows into tiles of max_rows / 2 to max_rows
+// rows, and of `channels` output channels into chunks of whole `block`s (block 0: no split),
+// that parallel_for finishes first on `num_threads` threads (each task also costs a small fixed
+// overhead, so of two equal splits the one with fewer tasks wins). Tiles of equal work matter:
+// with 14 rows in tiles of 6 (6, 6, 2), two threads finished a layer 14% after their ideal time.
+// One thread, 8 whole tiles per thread already, or over 64 threads: tiles of max_rows and
+// channel_chunk()'s split.
 RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t max_rows,
                                         int64_t channels, int64_t block, int num_threads);
 
