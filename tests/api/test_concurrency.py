@@ -104,7 +104,8 @@ def test_sessions_created_and_dropped_do_not_leak(model_bytes):
 
 def test_the_gil_is_released_while_a_session_runs(model_bytes):
     sess = xnorinfer.InferenceSession(model_bytes, num_threads=1)
-    x = np.random.default_rng(8).standard_normal((2048, H, W, C)).astype(np.float32)
+    # Long enough (about 40 ms here) that a run held under the GIL could not go unnoticed.
+    x = np.random.default_rng(8).standard_normal((4096, H, W, C)).astype(np.float32)
     sess.run(None, {"x": x})  # plan and workspace made outside the measured run
     count = 0
     stop = threading.Event()
