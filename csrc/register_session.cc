@@ -6,6 +6,7 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "register.h"
 #include "xnorinfer/base/errors.h"
@@ -219,19 +220,28 @@ void register_session(py::module_& m) {
            py::arg("outputs"), py::arg("attrs"))
       .def("add_output", &Graph::add_output, py::arg("name"));
 
+  m.attr("AUTO_TRIAL_RUNS") = kAutoTrialRuns;
   py::class_<Session>(m, "Session")
       .def(py::init([](std::shared_ptr<Graph> graph, int num_threads, const std::string& isa,
-                       const std::string& batch_mode) {
-             return std::make_unique<Session>(
-                 std::move(graph), SessionOptions{num_threads, isa, parse_batch_mode(batch_mode)});
+                       const std::string& batch_mode, std::optional<int> split_node) {
+             SessionOptions options{num_threads, isa, parse_batch_mode(batch_mode)};
+             if (split_node) {  // an explicit split, for tests and experiments
+               options.batch_mode = BatchMode::kSplit;
+               options.split_node = *split_node;
+             }
+             return std::make_unique<Session>(std::move(graph), options);
            }),
            py::arg("graph"), py::arg("num_threads") = 0, py::arg("isa") = "",
-           py::arg("batch_mode") = "auto")
+           py::arg("batch_mode") = "auto", py::arg("split_node") = py::none())
       .def_property_readonly("isa", [](const Session& s) { return to_string(s.isa()); })
       .def_property_readonly("num_threads", &Session::num_threads)
       .def("output_shapes", &Session::output_shapes, py::arg("input_shapes"))
       .def("batch_separable", &Session::batch_separable, py::arg("input_shapes"),
            "Whether a batch of these input shapes may run one sample at a time.")
+      .def("batch_split_node", &Session::batch_split_node, py::arg("input_shapes"),
+           "How a batch of these input shapes runs now: the number of leading nodes run one "
+           "sample at a time (0: whole; all: per sample), -1 while batch_mode='auto' times the "
+           "ways.")
       .def(
           "run_profiled",
           [](Session& s, const std::vector<py::array_t<float, py::array::c_style>>& inputs) {

@@ -105,10 +105,12 @@ class InferenceSession:
         Asking for more than the CPU supports raises ``xnorinfer.UnsupportedIsa``.
     batch_mode : {"auto", "whole", "per_sample"}
         How a batch larger than 1 runs when every op computes each sample alone: whole, or
-        one sample at a time (its activations then stay in cache: faster for a network whose
-        activations outweigh its weights, such as a ResNet; slower for one that reuses large
-        weights across the batch, such as AlexNet's dense layers). "auto" (default) times both
-        on the first runs of each batch shape and keeps the faster. Outputs are identical.
+        one sample at a time (its activations then stay in cache: faster for layers whose
+        activations outweigh their weights, such as a ResNet's early stages; slower for layers
+        that reuse large weights across the batch, such as its last stage or AlexNet's dense
+        layers). "auto" (default) times both on the first runs of each batch shape, then tries
+        the split their per-node times point to (the leading nodes one sample at a time, the
+        rest on the whole batch), and keeps the fastest of the three. Outputs are identical.
 
     Raises
     ------

@@ -20,15 +20,34 @@ struct Session::Workspace {
   std::vector<std::vector<Tensor*>> node_outputs;
 };
 
+// BatchMode::kAuto's trials of one batch shape (guarded by Session::mutex_). Runs 0 to 5 go
+// whole, one sample at a time, whole, ...: 0 and 1 warm up, 2 to 5 are timed, node by node
+// too. Those node times name the split that would have been fastest (each node run the way it
+// ran faster); when that split is neither extreme, runs 6 to 8 try it (6 warms up). Later
+// runs take the way with the least mean time.
+struct AutoTrials {
+  static constexpr int kWhole = 0, kPerSample = 1, kCandidate = 2;  // the ways
+  static constexpr int kBothRuns = 6, kCandidateRuns = 3;
+  int runs = 0;
+  int candidate = -1;             // the split runs 6 to 8 try, -1 for none
+  int decided = -1;               // the split later runs take
+  double seconds[3] = {0, 0, 0};  // per way, over its timed runs
+  int timed[3] = {0, 0, 0};
+  std::vector<double> node_seconds[2];  // whole and per sample: per node, over the timed runs
+};
+static_assert(AutoTrials::kBothRuns + AutoTrials::kCandidateRuns + 1 == kAutoTrialRuns);
+
 struct Session::CachedPlan {
   Plan plan;
   std::vector<Shape> output_shapes;
   std::vector<std::unique_ptr<Workspace>> free_workspaces;  // guarded by Session::mutex_
   CachedPlan* per_sample = nullptr;  // the batch-1 plan, when the batch may be split
-  // BatchMode::kAuto's trials (guarded by Session::mutex_): runs 0 and 1 warm up (whole, per
-  // sample), runs 2 to 5 alternate the same way and are timed, later runs take the faster.
-  int trials = 0;
-  double whole_seconds = 0, per_sample_seconds = 0;
+  AutoTrials trials;
+};
+
+// One run of kAuto's trials: the way it times, or -1.
+struct Session::Trial {
+  int way = -1;
 };
 
 BatchMode parse_batch_mode(const std::string& name) {
@@ -56,7 +75,6 @@ void check_declared_outputs(const std::vector<std::string>& names,
 namespace {
 
 constexpr int kMaxThreads = 1024;
-constexpr int kAutoTrials = 6;  // BatchMode::kAuto: 2 warm-up runs, then 2 timed runs of each
 
 int default_threads() {
 #ifdef _OPENMP
@@ -69,7 +87,10 @@ int default_threads() {
 }  // namespace
 
 Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& options)
-    : graph_(std::move(graph)), isa_(resolve_isa(options.isa)), batch_mode_(options.batch_mode) {
+    : graph_(std::move(graph)),
+      isa_(resolve_isa(options.isa)),
+      batch_mode_(options.batch_mode),
+      split_node_(options.split_node) {
   if (options.num_threads < 0 || options.num_threads > kMaxThreads) {
     throw InvalidArgument("num_threads must be in [0, " + std::to_string(kMaxThreads) + "], got " +
                           std::to_string(options.num_threads));
@@ -97,6 +118,17 @@ Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& optio
     node_inputs_.push_back(std::move(ins));
     node_outputs_.push_back(std::move(outs));
     ops_.push_back(find_op(node.op)(OpArgs{node, constants, isa_, num_threads_}));
+  }
+  const int nodes = static_cast<int>(ops_.size());
+  if (batch_mode_ == BatchMode::kSplit && (split_node_ < 0 || split_node_ > nodes)) {
+    throw InvalidArgument("split_node must be in [0, " + std::to_string(nodes) +
+                          "] (the graph's nodes), got " + std::to_string(split_node_));
+  }
+  producer_of_slot_.assign(constant_of_slot_.size(), -1);
+  for (int i = 0; i < nodes; ++i) {
+    for (int s : node_outputs_[i]) {
+      if (s >= 0) producer_of_slot_[s] = i;
+    }
   }
   for (const std::string& name : graph_->outputs()) {
     auto it = slot_of_.find(name);
@@ -238,16 +270,65 @@ Session::CachedPlan* Session::per_sample_plan(const std::vector<Shape>& input_sh
   }
 }
 
-bool Session::choose_per_sample(CachedPlan& cached, int* trial) {
-  *trial = -1;
-  if (!cached.per_sample) return false;
-  if (batch_mode_ == BatchMode::kPerSample) return true;
-  if (cached.trials < kAutoTrials) {
-    const int t = cached.trials++;
-    if (t >= 2) *trial = t;
-    return t % 2 == 1;
+int Session::settled_split(const CachedPlan& cached) const {
+  if (!cached.per_sample) return 0;
+  switch (batch_mode_) {
+    case BatchMode::kWhole:
+      return 0;
+    case BatchMode::kPerSample:
+      return static_cast<int>(ops_.size());
+    case BatchMode::kSplit:
+      return split_node_;
+    case BatchMode::kAuto:
+      break;
   }
-  return cached.per_sample_seconds < cached.whole_seconds;
+  return cached.trials.decided;
+}
+
+int Session::choose_split(CachedPlan& cached, Trial* trial) {
+  trial->way = -1;
+  const int settled = settled_split(cached);
+  if (settled >= 0) return settled;
+  AutoTrials& t = cached.trials;
+  const int nodes = static_cast<int>(ops_.size());
+  const int run = t.runs++;
+  if (run < AutoTrials::kBothRuns) {  // whole and per sample by turns, after one warm-up each
+    if (run >= 2) trial->way = run % 2;
+    return run % 2 == AutoTrials::kWhole ? 0 : nodes;
+  }
+  if (run == AutoTrials::kBothRuns) {
+    t.candidate = fastest_split(t.node_seconds[0], t.node_seconds[1], nodes);
+  }
+  if (t.candidate >= 0 && run < AutoTrials::kBothRuns + AutoTrials::kCandidateRuns) {
+    if (run > AutoTrials::kBothRuns) trial->way = AutoTrials::kCandidate;
+    return t.candidate;
+  }
+  const int splits[3] = {0, nodes, t.candidate};
+  int best = AutoTrials::kWhole;
+  for (int way = 1; way < 3; ++way) {
+    if (t.timed[way] > 0 &&
+        (t.timed[best] == 0 || t.seconds[way] / t.timed[way] < t.seconds[best] / t.timed[best])) {
+      best = way;
+    }
+  }
+  t.decided = splits[best];
+  return t.decided;
+}
+
+void Session::record_trial(CachedPlan& cached, const Trial& trial, double seconds,
+                           const std::vector<double>& node_seconds) {
+  AutoTrials& t = cached.trials;
+  t.seconds[trial.way] += seconds;
+  ++t.timed[trial.way];
+  if (trial.way == AutoTrials::kCandidate || node_seconds.size() != ops_.size()) return;
+  std::vector<double>& sums = t.node_seconds[trial.way];
+  sums.resize(node_seconds.size(), 0.0);
+  for (size_t i = 0; i < sums.size(); ++i) sums[i] += node_seconds[i];
+}
+
+int Session::batch_split_node(const std::vector<Shape>& input_shapes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return settled_split(plan_for(input_shapes));
 }
 
 std::vector<Shape> Session::output_shapes(const std::vector<Shape>& input_shapes) {
@@ -284,81 +365,141 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     throw InvalidArgument("run() got the wrong number of input or output buffers");
   }
   CachedPlan* cached;
-  bool per_sample;
-  int trial;
+  int split;
+  Trial trial;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     cached = &plan_for(input_shapes);
-    per_sample = choose_per_sample(*cached, &trial);
+    split = choose_split(*cached, &trial);
   }
+  std::vector<double> trial_node_seconds;  // a timed trial times its nodes too
+  if (!node_seconds && trial.way >= 0) node_seconds = &trial_node_seconds;
   const auto start = std::chrono::steady_clock::now();
-  if (!per_sample) {
-    run_plan(*cached, inputs, outputs, node_seconds);
-  } else {
-    const int64_t n = input_shapes[0][0];
-    std::vector<const float*> sample_inputs(inputs.size());
-    std::vector<float*> sample_outputs(outputs.size());
-    std::vector<double> sample_seconds;
-    for (int64_t i = 0; i < n; ++i) {
-      for (size_t k = 0; k < inputs.size(); ++k) {
-        sample_inputs[k] = inputs[k] + i * (num_elements(input_shapes[k]) / n);
-      }
-      for (size_t k = 0; k < outputs.size(); ++k) {
-        sample_outputs[k] = outputs[k] + i * (num_elements(cached->output_shapes[k]) / n);
-      }
-      sample_seconds.clear();
-      run_plan(*cached->per_sample, sample_inputs, sample_outputs,
-               node_seconds ? &sample_seconds : nullptr);
-      if (node_seconds) {
-        node_seconds->resize(sample_seconds.size(), 0.0);
-        for (size_t k = 0; k < sample_seconds.size(); ++k) (*node_seconds)[k] += sample_seconds[k];
-      }
-    }
-  }
-  if (trial >= 0) {
+  run_split(*cached, split, input_shapes, inputs, outputs, node_seconds);
+  if (trial.way >= 0) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::lock_guard<std::mutex> lock(mutex_);
-    (trial % 2 == 0 ? cached->whole_seconds : cached->per_sample_seconds) += seconds;
+    record_trial(*cached, trial, seconds, *node_seconds);
   }
+}
+
+void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>& input_shapes,
+                        const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                        std::vector<double>* node_seconds) {
+  if (split == 0) return run_plan(cached, inputs, outputs, node_seconds);
+  const int nodes = static_cast<int>(ops_.size());
+  CachedPlan& one = *cached.per_sample;
+  const int64_t n = input_shapes[0][0];
+  // The values the whole batch's nodes (from `split` on) read, or the graph's outputs: those
+  // the samples' runs compute are gathered from them, the graph inputs copied whole.
+  std::vector<int> gathered, copied;
+  if (split < nodes) {
+    std::vector<char> read_after(constant_of_slot_.size(), 0);
+    for (int i = split; i < nodes; ++i) {
+      for (int s : node_inputs_[i]) {
+        if (s >= 0) read_after[s] = 1;
+      }
+    }
+    for (int s : output_slots_) read_after[s] = 1;
+    for (size_t s = 0; s < read_after.size(); ++s) {
+      if (!read_after[s] || constant_of_slot_[s] || cached.plan.offsets[s] < 0) continue;
+      if (producer_of_slot_[s] < 0) copied.push_back(static_cast<int>(s));
+      if (producer_of_slot_[s] >= 0 && producer_of_slot_[s] < split) {
+        gathered.push_back(static_cast<int>(s));
+      }
+    }
+  }
+  std::unique_ptr<Workspace> whole = split < nodes ? take_workspace(cached) : nullptr;
+  std::unique_ptr<Workspace> sample = take_workspace(one);
+  std::vector<double> sample_seconds;
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const int64_t bytes = one.plan.infos[k].storage_bytes();
+      std::memcpy(sample->tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + i * bytes,
+                  bytes);
+    }
+    sample_seconds.clear();
+    run_nodes(one.plan, *sample, 0, split, node_seconds ? &sample_seconds : nullptr);
+    if (node_seconds) {
+      node_seconds->resize(sample_seconds.size(), 0.0);
+      for (size_t k = 0; k < sample_seconds.size(); ++k) (*node_seconds)[k] += sample_seconds[k];
+    }
+    if (whole) {
+      for (int s : gathered) {
+        const int64_t bytes = one.plan.infos[s].storage_bytes();
+        std::memcpy(static_cast<char*>(whole->tensors[s].data) + i * bytes, sample->tensors[s].data,
+                    bytes);
+      }
+      continue;
+    }
+    for (size_t j = 0; j < outputs.size(); ++j) {
+      const Tensor& t = sample->tensors[output_slots_[j]];
+      const int64_t bytes = t.info.storage_bytes();
+      std::memcpy(reinterpret_cast<char*>(outputs[j]) + i * bytes, t.data, bytes);
+    }
+  }
+  return_workspace(one, std::move(sample));
+  if (!whole) return;
+  for (int s : copied) {
+    std::memcpy(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes());
+  }
+  run_nodes(cached.plan, *whole, split, nodes, node_seconds);
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const Tensor& t = whole->tensors[output_slots_[j]];
+    std::memcpy(outputs[j], t.data, t.info.storage_bytes());
+  }
+  return_workspace(cached, std::move(whole));
+}
+
+std::unique_ptr<Session::Workspace> Session::take_workspace(CachedPlan& cached) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!cached.free_workspaces.empty()) {
+      std::unique_ptr<Workspace> ws = std::move(cached.free_workspaces.back());
+      cached.free_workspaces.pop_back();
+      return ws;
+    }
+  }
+  return make_workspace(cached.plan);
+}
+
+void Session::return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cached.free_workspaces.push_back(std::move(ws));
 }
 
 void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                        const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
-  std::unique_ptr<Workspace> ws;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!cached.free_workspaces.empty()) {
-      ws = std::move(cached.free_workspaces.back());
-      cached.free_workspaces.pop_back();
-    }
-  }
+  std::unique_ptr<Workspace> ws = take_workspace(cached);
   const Plan& plan = cached.plan;
-  if (!ws) ws = make_workspace(plan);
-
   for (size_t i = 0; i < inputs.size(); ++i) {
     std::memcpy(ws->tensors[i].data, inputs[i], plan.infos[i].storage_bytes());
   }
+  run_nodes(plan, *ws, 0, static_cast<int>(ops_.size()), node_seconds);
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const Tensor& t = ws->tensors[output_slots_[j]];
+    std::memcpy(outputs[j], t.data, t.info.storage_bytes());
+  }
+  return_workspace(cached, std::move(ws));
+}
+
+void Session::run_nodes(const Plan& plan, Workspace& ws, int begin, int end,
+                        std::vector<double>* node_seconds) const {
   RunContext ctx;
   ctx.num_threads = num_threads_;
-  ctx.shared_scratch = ws->arena.data() + plan.arena_bytes;
+  ctx.shared_scratch = ws.arena.data() + plan.arena_bytes;
   ctx.scratch = ctx.shared_scratch + plan.shared_scratch;
   ctx.scratch_per_thread = plan.scratch_per_thread;
-  for (size_t i = 0; i < ops_.size(); ++i) {
+  for (int i = begin; i < end; ++i) {
     const auto start = std::chrono::steady_clock::now();
     ctx.state = plan.op_states[i].get();
-    ops_[i]->run(ws->node_inputs[i], ws->node_outputs[i], ctx);
+    ops_[i]->run(ws.node_inputs[i], ws.node_outputs[i], ctx);
     if (node_seconds) {
       node_seconds->push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
-  for (size_t j = 0; j < outputs.size(); ++j) {
-    const Tensor& t = ws->tensors[output_slots_[j]];
-    std::memcpy(outputs[j], t.data, t.info.storage_bytes());
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  cached.free_workspaces.push_back(std::move(ws));
 }
 
 }  // namespace xnorinfer

@@ -19,15 +19,22 @@ namespace xnorinfer {
 
 // How a batch of n > 1 runs on a graph whose ops compute each sample from that sample alone
 // (graph/batch_split.h): whole, or one sample at a time, whose values then stay in cache
-// (faster for a network whose activations outweigh its weights, such as a ResNet; slower for
-// one whose weights are reused across the batch, such as AlexNet's dense layers). kAuto times
-// both on the first runs of each batch shape and keeps the faster. Results are identical.
-enum class BatchMode { kAuto, kWhole, kPerSample };
+// (faster for a network whose activations outweigh its weights, such as a ResNet's early
+// layers; slower for layers whose weights are reused across the batch, such as its last
+// stage or AlexNet's dense layers), or split: the leading nodes one sample at a time, the
+// rest on the whole batch. kAuto times the whole batch and one sample at a time on the first
+// runs of each batch shape, tries the split their per-node times point to, and keeps the
+// fastest. Results are identical.
+enum class BatchMode { kAuto, kWhole, kPerSample, kSplit };
+
+// BatchMode::kAuto has settled on one way for a batch shape after this many runs of it.
+constexpr int kAutoTrialRuns = 10;
 
 struct SessionOptions {
   int num_threads = 0;  // 0: all the cores OpenMP reports
   std::string isa;      // "" : $XNORINFER_ISA, else the best available
   BatchMode batch_mode = BatchMode::kAuto;
+  int split_node = 0;  // kSplit: the nodes before this one run one sample at a time
 };
 
 // Parses "auto", "whole" or "per_sample"; throws InvalidArgument otherwise.
@@ -58,6 +65,11 @@ class Session {
   // Whether a batch of these input shapes may run one sample at a time (BatchMode).
   bool batch_separable(const std::vector<Shape>& input_shapes);
 
+  // How a batch of these input shapes runs now: the number of leading nodes run one sample at
+  // a time (0: the whole batch at once; all nodes: one sample at a time), or -1 while kAuto is
+  // still timing the ways.
+  int batch_split_node(const std::vector<Shape>& input_shapes);
+
   Isa isa() const { return isa_; }
   int num_threads() const { return num_threads_; }
   const Graph& graph() const { return *graph_; }
@@ -65,14 +77,30 @@ class Session {
  private:
   struct CachedPlan;
   struct Workspace;
+  struct Trial;
   CachedPlan& plan_for(const std::vector<Shape>& input_shapes);
   // The batch-1 plan that runs a batch one sample at a time, or nullptr when it may not.
   CachedPlan* per_sample_plan(const std::vector<Shape>& input_shapes, const Plan& batch);
-  // Whether this run of `cached` goes one sample at a time; `trial` gets the auto mode's
-  // timed trial it is (even: whole, odd: per sample), else -1. Called under mutex_.
-  bool choose_per_sample(CachedPlan& cached, int* trial);
+  // The split (batch_split_node) a batch of `cached` takes without trials: the mode's, or
+  // kAuto's decision (-1 while it is trying the ways). Called under mutex_.
+  int settled_split(const CachedPlan& cached) const;
+  // The split this run of `cached` takes; `trial` says whether it is one of kAuto's timed
+  // trials. Called under mutex_.
+  int choose_split(CachedPlan& cached, Trial* trial);
+  // Records a timed trial's seconds (and per-node seconds). Called under mutex_.
+  void record_trial(CachedPlan& cached, const Trial& trial, double seconds,
+                    const std::vector<double>& node_seconds);
+  // A batch with its first `split` nodes run one sample at a time (0 <= split <= nodes).
+  void run_split(CachedPlan& cached, int split, const std::vector<Shape>& input_shapes,
+                 const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                 std::vector<double>* node_seconds);
   void run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                 const std::vector<float*>& outputs, std::vector<double>* node_seconds);
+  // Runs nodes [begin, end) of `plan` on `ws`, appending each node's seconds when asked.
+  void run_nodes(const Plan& plan, Workspace& ws, int begin, int end,
+                 std::vector<double>* node_seconds) const;
+  std::unique_ptr<Workspace> take_workspace(CachedPlan& cached);
+  void return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws);
   std::unique_ptr<Workspace> make_workspace(const Plan& plan) const;
   std::unique_ptr<CachedPlan> make_plan(const std::vector<Shape>& input_shapes) const;
 
@@ -80,12 +108,14 @@ class Session {
   Isa isa_;
   int num_threads_;
   BatchMode batch_mode_;
+  int split_node_;
   std::vector<std::unique_ptr<Op>> ops_;
   // Value slots: graph inputs, then constants and node outputs in order of appearance.
   std::map<std::string, int> slot_of_;
   std::vector<const Tensor*> constant_of_slot_;  // nullptr for non-constants
   std::vector<std::vector<int>> node_inputs_;    // slot per input, -1 when absent
   std::vector<std::vector<int>> node_outputs_;
+  std::vector<int> producer_of_slot_;  // the node that computes a value, -1 for the rest
   std::vector<int> output_slots_;
 
   std::mutex mutex_;

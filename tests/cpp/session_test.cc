@@ -11,6 +11,7 @@
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/graph/batch_split.h"
 
 namespace xnorinfer {
 namespace {
@@ -141,6 +142,19 @@ TEST(the_op_schema_refuses_malformed_nodes) {
   CHECK(contains(refusal({"r", "Relu", {"x"}, {""}, AttrMap("r", {})}),
                  "output 'y' (output 0 of [y]) is required"));
   CHECK(contains(refusal({"z", "Conv3d", {"x"}, {"y"}, AttrMap("z", {})}), "unknown op 'Conv3d'"));
+}
+
+// Node seconds worked by hand: whole-batch runs are slower on the first two nodes (large
+// activations), faster on the last two (weights read once per batch).
+TEST(the_fastest_split_runs_each_node_the_way_it_ran_faster) {
+  const std::vector<double> whole = {4, 3, 1, 1}, per_sample = {2, 2, 2, 3};
+  CHECK_EQ(fastest_split(whole, per_sample, 4), 2);            // 2 + 2 + 1 + 1 = 6 < 9 and 9
+  CHECK_EQ(fastest_split({1, 1, 1, 1}, {2, 2, 2, 2}, 4), -1);  // whole is fastest
+  CHECK_EQ(fastest_split({2, 2, 2, 2}, {1, 1, 1, 1}, 4), -1);  // per sample is fastest
+  CHECK_EQ(fastest_split({2, 1}, {1, 1}, 2), -1);  // only as fast as per sample: no split
+  CHECK_EQ(fastest_split({3, 1}, {1, 2}, 2), 1);
+  CHECK_EQ(fastest_split(whole, {2, 2, 2}, 4), -1);  // missing a node's time
+  CHECK_EQ(fastest_split({}, {}, 0), -1);
 }
 
 }  // namespace
