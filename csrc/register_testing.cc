@@ -117,7 +117,7 @@ Floats max_rows(const std::string& kernel, const Floats& rows) {
   std::vector<const float*> pointers(static_cast<size_t>(rows.shape(0)));
   for (int64_t r = 0; r < rows.shape(0); ++r) pointers[r] = rows.data() + r * rows.shape(1);
   Floats y(rows.shape(1));
-  fn(pointers.data(), rows.shape(0), rows.shape(1), y.mutable_data());
+  fn(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, y.mutable_data());
   return y;
 }
 

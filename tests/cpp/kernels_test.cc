@@ -437,21 +437,27 @@ TEST(bfconv_kernels_match_the_portable_one) {
 TEST(max_pool_kernels_match_the_fold) {
   for (const KernelInfo& info : runnable("pool")) {
     const MaxRowsFn fn = find_max_rows(info.name);
-    for (int64_t count : {1, 3, 9}) {
+    for (int64_t count : {0, 1, 2, 3, 9}) {
       for (int64_t n : {1, 15, 16, 17, 64, 130}) {
-        std::vector<std::vector<float>> data;
-        std::vector<const float*> rows;
-        for (int64_t r = 0; r < count; ++r) data.push_back(awkward_floats(n));
-        for (const auto& row : data) rows.push_back(row.data());
-        std::vector<float> got(n);
-        fn(rows.data(), count, n, got.data());
-        for (int64_t i = 0; i < n; ++i) {
-          float want = -INFINITY;
-          for (int64_t r = 0; r < count; ++r) {
-            const float v = data[r][i];
-            want = (v > want || v != v) ? v : want;
+        for (int64_t groups : {1, 3}) {
+          // Group g reads n floats at g * step of each row; step 2n leaves gaps between them.
+          const int64_t step = 2 * n;
+          std::vector<std::vector<float>> data;
+          std::vector<const float*> rows;
+          for (int64_t r = 0; r < count; ++r) data.push_back(awkward_floats(groups * step));
+          for (const auto& row : data) rows.push_back(row.data());
+          std::vector<float> got(groups * n);
+          fn(rows.data(), count, n, groups, step, got.data());
+          for (int64_t g = 0; g < groups; ++g) {
+            for (int64_t i = 0; i < n; ++i) {
+              float want = -INFINITY;
+              for (int64_t r = 0; r < count; ++r) {
+                const float v = data[r][g * step + i];
+                want = (v > want || v != v) ? v : want;
+              }
+              CHECK(same_bits(got[g * n + i], want));
+            }
           }
-          CHECK(same_bits(got[i], want));
         }
       }
     }

@@ -53,6 +53,19 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
     const float** taps = reinterpret_cast<const float**>(scratch + layout.pointers);
     auto slot = [&](int64_t row) { return ring + (row % slots) * conv_w * channels; };
     auto row_maxima = [&](int64_t row) { return maxima + (row % slots) * pooled_row; };
+    // Pooled column c's taps in a conv row; whether all its window lies inside the row.
+    auto column_taps = [&](const float* row, int64_t c) {
+      int64_t count = 0;
+      for (int64_t kx = 0; kx < pool_.kw; ++kx) {
+        const int64_t ix = c * pool_.stride_w - pool_.pad_left + kx * pool_.dilation_w;
+        if (ix >= 0 && ix < conv_w) taps[count++] = row + ix * channels;
+      }
+      return count;
+    };
+    auto inside = [&](int64_t c) {
+      const int64_t x0 = c * pool_.stride_w - pool_.pad_left;
+      return x0 >= 0 && x0 + (pool_.kw - 1) * pool_.dilation_w < conv_w;
+    };
     int64_t next = 0;  // conv rows below this one are done (or never needed)
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t top = r * pool_.stride_h - pool_.pad_top;
@@ -68,13 +81,15 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         // The row's maxima across each pooled column's window, once for every pooled row that
         // reads this conv row. Folding rows' maxima in row order is MaxPool's fold over the
         // window in its tap order (pooling.cc): the same max, the same NaN, the same of +0/-0.
-        for (int64_t c = 0; c < ys[2]; ++c) {
-          int64_t count = 0;
-          for (int64_t kx = 0; kx < pool_.kw; ++kx) {
-            const int64_t ix = c * pool_.stride_w - pool_.pad_left + kx * pool_.dilation_w;
-            if (ix >= 0 && ix < conv_w) taps[count++] = out + ix * channels;
-          }
-          max_rows_(taps, count, channels, row_maxima(row) + c * channels);
+        // The columns whose windows lie inside the row go in one call (one call per column of
+        // 64 channels took a tenth more).
+        for (int64_t c = 0; c < ys[2];) {
+          const int64_t count = column_taps(out, c);
+          int64_t columns = 1;
+          while (inside(c) && c + columns < ys[2] && inside(c + columns)) ++columns;
+          max_rows_(taps, count, channels, columns, pool_.stride_w * channels,
+                    row_maxima(row) + c * channels);
+          c += columns;
         }
       }
       next = std::max(next, last + 1);
@@ -83,7 +98,7 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         const int64_t iy = top + ky * pool_.dilation_h;
         if (iy >= 0 && iy < conv_h) taps[count++] = row_maxima(iy);
       }
-      max_rows_(taps, count, pooled_row, y.f32() + (n * ys[1] + r) * pooled_row);
+      max_rows_(taps, count, pooled_row, 1, 0, y.f32() + (n * ys[1] + r) * pooled_row);
     }
   });
 }

@@ -51,7 +51,7 @@ class Pool final : public Op {
         if (in[0]->info.dtype == DType::kBits) {
           and_pixel(*in[0], n, oy, ox, out[0]->words() + pixel * words_for_bits(c));
         } else if (is_max_) {
-          max_rows_(taps, point_taps(*in[0], n, oy, ox, taps), c, out[0]->f32() + pixel * c);
+          max_rows_(taps, point_taps(*in[0], n, oy, ox, taps), c, 1, 0, out[0]->f32() + pixel * c);
         } else {
           average_pixel(*in[0], n, oy, ox, out[0]->f32() + pixel * c);
         }

@@ -1,6 +1,8 @@
-// AVX2 max pooling: 8 channels per step, the NaN-winning select as compare + blend.
+// AVX2 max pooling: 8 channels per step; the contract's select as VMAXPS(v, m) (v > m ? v : m,
+// operand order kept) with a NaN v then blended in, as the AVX-512 kernel does.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "xnorinfer/kernels/pool/pool.h"
@@ -8,19 +10,22 @@
 
 namespace xnorinfer {
 
-void max_rows_ukernel__avx2(const float* const* rows, int64_t count, int64_t n, float* y) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 m = _mm256_set1_ps(-INFINITY);
-    for (int64_t r = 0; r < count; ++r) {
-      const __m256 v = _mm256_loadu_ps(rows[r] + i);
-      const __m256 take =
-          _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-      m = _mm256_blendv_ps(m, v, take);
+void max_rows_ukernel__avx2(const float* const* rows, int64_t count, int64_t n, int64_t groups,
+                            int64_t step, float* y) {
+  if (count == 0) return std::fill(y, y + groups * n, -INFINITY);
+  for (int64_t g = 0; g < groups; ++g, y += n) {
+    const int64_t at = g * step;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      __m256 m = _mm256_loadu_ps(rows[0] + at + i);  // the fold's first step (pool.h)
+      for (int64_t r = 1; r < count; ++r) {
+        const __m256 v = _mm256_loadu_ps(rows[r] + at + i);
+        m = _mm256_blendv_ps(_mm256_max_ps(v, m), v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      }
+      _mm256_storeu_ps(y + i, m);
     }
-    _mm256_storeu_ps(y + i, m);
+    for (; i < n; ++i) y[i] = max_fold(rows, count, at + i);
   }
-  for (; i < n; ++i) y[i] = max_fold(rows, count, i);
 }
 
 }  // namespace xnorinfer

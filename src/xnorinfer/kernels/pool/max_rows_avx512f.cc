@@ -1,7 +1,10 @@
-// AVX-512 max pooling: 16 channels per step, masked tail; the NaN-winning select as two
-// compares into a mask and a masked move.
+// AVX-512 max pooling: 16 channels per step, masked tail. The contract's select is VMAXPS(v, m)
+// (v > m ? v : m, operand order kept: a NaN m or a tie keeps m, bits unchanged) with a NaN v
+// then moved in: one compare into a mask per step, where the select written out takes two and
+// an OR (and the mask ops were this kernel's limit).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "xnorinfer/kernels/avx512_lanes.h"
@@ -9,17 +12,20 @@
 
 namespace xnorinfer {
 
-void max_rows_ukernel__avx512f(const float* const* rows, int64_t count, int64_t n, float* y) {
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 valid = first_lanes(n - i);
-    __m512 m = _mm512_set1_ps(-INFINITY);
-    for (int64_t r = 0; r < count; ++r) {
-      const __m512 v = _mm512_maskz_loadu_ps(valid, rows[r] + i);
-      const __mmask16 take =
-          _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-      m = _mm512_mask_mov_ps(m, take, v);
+void max_rows_ukernel__avx512f(const float* const* rows, int64_t count, int64_t n, int64_t groups,
+                               int64_t step, float* y) {
+  if (count == 0) return std::fill(y, y + groups * n, -INFINITY);
+  for (int64_t g = 0; g < groups; ++g, y += n) {
+    const int64_t at = g * step;
+    for (int64_t i = 0; i < n; i += 16) {
+      const __mmask16 valid = first_lanes(n - i);
+      __m512 m = _mm512_maskz_loadu_ps(valid, rows[0] + at + i);  // the fold's first step
+      for (int64_t r = 1; r < count; ++r) {
+        const __m512 v = _mm512_maskz_loadu_ps(valid, rows[r] + at + i);
+        m = _mm512_mask_mov_ps(_mm512_max_ps(v, m), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+      }
+      _mm512_mask_storeu_ps(y + i, valid, m);
     }
-    _mm512_mask_storeu_ps(y + i, valid, m);
   }
 }
 

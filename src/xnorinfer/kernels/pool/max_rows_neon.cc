@@ -20,29 +20,33 @@ inline float32x4_t fold(float32x4_t m, float32x4_t v) {
 
 }  // namespace
 
-void max_rows_ukernel__neon(const float* const* rows, int64_t count, int64_t n, float* y) {
+void max_rows_ukernel__neon(const float* const* rows, int64_t count, int64_t n, int64_t groups,
+                            int64_t step, float* y) {
   const float32x4_t minus_inf = vdupq_n_f32(-INFINITY);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    float32x4_t m0 = minus_inf, m1 = minus_inf, m2 = minus_inf, m3 = minus_inf;
-    for (int64_t r = 0; r < count; ++r) {
-      const float* row = rows[r] + i;
-      m0 = fold(m0, vld1q_f32(row));
-      m1 = fold(m1, vld1q_f32(row + 4));
-      m2 = fold(m2, vld1q_f32(row + 8));
-      m3 = fold(m3, vld1q_f32(row + 12));
+  for (int64_t g = 0; g < groups; ++g, y += n) {
+    const int64_t at = g * step;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      float32x4_t m0 = minus_inf, m1 = minus_inf, m2 = minus_inf, m3 = minus_inf;
+      for (int64_t r = 0; r < count; ++r) {
+        const float* row = rows[r] + at + i;
+        m0 = fold(m0, vld1q_f32(row));
+        m1 = fold(m1, vld1q_f32(row + 4));
+        m2 = fold(m2, vld1q_f32(row + 8));
+        m3 = fold(m3, vld1q_f32(row + 12));
+      }
+      vst1q_f32(y + i, m0);
+      vst1q_f32(y + i + 4, m1);
+      vst1q_f32(y + i + 8, m2);
+      vst1q_f32(y + i + 12, m3);
     }
-    vst1q_f32(y + i, m0);
-    vst1q_f32(y + i + 4, m1);
-    vst1q_f32(y + i + 8, m2);
-    vst1q_f32(y + i + 12, m3);
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t m = minus_inf;
+      for (int64_t r = 0; r < count; ++r) m = fold(m, vld1q_f32(rows[r] + at + i));
+      vst1q_f32(y + i, m);
+    }
+    for (; i < n; ++i) y[i] = max_fold(rows, count, at + i);
   }
-  for (; i + 4 <= n; i += 4) {
-    float32x4_t m = minus_inf;
-    for (int64_t r = 0; r < count; ++r) m = fold(m, vld1q_f32(rows[r] + i));
-    vst1q_f32(y + i, m);
-  }
-  for (; i < n; ++i) y[i] = max_fold(rows, count, i);
 }
 
 }  // namespace xnorinfer

@@ -4,8 +4,11 @@
 
 namespace xnorinfer {
 
-void max_rows_ukernel__scalar(const float* const* rows, int64_t count, int64_t n, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = max_fold(rows, count, i);
+void max_rows_ukernel__scalar(const float* const* rows, int64_t count, int64_t n, int64_t groups,
+                              int64_t step, float* y) {
+  for (int64_t g = 0; g < groups; ++g, y += n) {
+    for (int64_t i = 0; i < n; ++i) y[i] = max_fold(rows, count, g * step + i);
+  }
 }
 
 }  // namespace xnorinfer

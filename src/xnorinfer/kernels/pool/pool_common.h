@@ -8,11 +8,11 @@
 namespace xnorinfer {
 namespace {
 
-// Channel i of the window's max, by the contract's fold (pool.h).
-inline float max_fold(const float* const* rows, int64_t count, int64_t i) {
+// Float `at` of the window's max, by the contract's fold (pool.h).
+inline float max_fold(const float* const* rows, int64_t count, int64_t at) {
   float m = -INFINITY;
   for (int64_t r = 0; r < count; ++r) {
-    const float v = rows[r][i];
+    const float v = rows[r][at];
     m = (v > m) | (v != v) ? v : m;
   }
   return m;
