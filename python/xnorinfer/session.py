@@ -257,7 +257,8 @@ class InferenceSession:
         list of NodeTime
             One per engine node, in execution order: its name (``"<ONNX node>:<op>"`` for a
             converted model), op and median seconds. Their sum is a run less the input and
-            output copies.
+            output copies. A batch whose nodes run one sample at a time (``batch_mode``) sums
+            a node over its samples, divided by the threads that ran samples side by side.
         """
         if not isinstance(repeats, int) or repeats < 1:
             raise ValueError(f"repeats must be a positive int, got {repeats!r}")

@@ -411,40 +411,55 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
     }
   }
   std::unique_ptr<Workspace> whole = split < nodes ? take_workspace(cached) : nullptr;
-  std::unique_ptr<Workspace> sample = take_workspace(one);
-  std::vector<double> sample_seconds;
-  for (int64_t i = 0; i < n; ++i) {
+  // Samples run side by side, one per thread and on one thread inside their ops: no fork and
+  // join per op, and each core keeps its sample's values in its own cache.
+  const int team = static_cast<int>(std::min<int64_t>(num_threads_, n));
+  std::vector<std::unique_ptr<Workspace>> samples(team);
+  for (auto& ws : samples) ws = take_workspace(one);
+  // Profiling: per thread, its samples' node seconds summed, and one sample's.
+  std::vector<std::vector<double>> thread_seconds(node_seconds ? team : 0),
+      sample_seconds(node_seconds ? team : 0);
+  parallel_for(n, team, [&](int64_t i, int thread) {
+    Workspace& sample = *samples[thread];
     for (size_t k = 0; k < inputs.size(); ++k) {
       const int64_t bytes = one.plan.infos[k].storage_bytes();
-      std::memcpy(sample->tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + i * bytes,
+      std::memcpy(sample.tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + i * bytes,
                   bytes);
     }
-    sample_seconds.clear();
-    run_nodes(one.plan, *sample, 0, split, node_seconds ? &sample_seconds : nullptr);
     if (node_seconds) {
-      node_seconds->resize(sample_seconds.size(), 0.0);
-      for (size_t k = 0; k < sample_seconds.size(); ++k) (*node_seconds)[k] += sample_seconds[k];
+      sample_seconds[thread].clear();
+      run_nodes(one.plan, sample, 0, split, 1, &sample_seconds[thread]);
+      thread_seconds[thread].resize(split, 0.0);
+      for (int k = 0; k < split; ++k) thread_seconds[thread][k] += sample_seconds[thread][k];
+    } else {
+      run_nodes(one.plan, sample, 0, split, 1, nullptr);
     }
     if (whole) {
       for (int s : gathered) {
         const int64_t bytes = one.plan.infos[s].storage_bytes();
-        std::memcpy(static_cast<char*>(whole->tensors[s].data) + i * bytes, sample->tensors[s].data,
+        std::memcpy(static_cast<char*>(whole->tensors[s].data) + i * bytes, sample.tensors[s].data,
                     bytes);
       }
-      continue;
+      return;
     }
     for (size_t j = 0; j < outputs.size(); ++j) {
-      const Tensor& t = sample->tensors[output_slots_[j]];
+      const Tensor& t = sample.tensors[output_slots_[j]];
       const int64_t bytes = t.info.storage_bytes();
       std::memcpy(reinterpret_cast<char*>(outputs[j]) + i * bytes, t.data, bytes);
     }
+  });
+  for (auto& ws : samples) return_workspace(one, std::move(ws));
+  if (node_seconds) {  // over the samples, per thread that ran them: the run's wall share
+    node_seconds->assign(split, 0.0);
+    for (const std::vector<double>& seconds : thread_seconds) {
+      for (size_t k = 0; k < seconds.size(); ++k) (*node_seconds)[k] += seconds[k] / team;
+    }
   }
-  return_workspace(one, std::move(sample));
   if (!whole) return;
   for (int s : copied) {
     std::memcpy(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes());
   }
-  run_nodes(cached.plan, *whole, split, nodes, node_seconds);
+  run_nodes(cached.plan, *whole, split, nodes, num_threads_, node_seconds);
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Tensor& t = whole->tensors[output_slots_[j]];
     std::memcpy(outputs[j], t.data, t.info.storage_bytes());
@@ -476,7 +491,7 @@ void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inpu
   for (size_t i = 0; i < inputs.size(); ++i) {
     std::memcpy(ws->tensors[i].data, inputs[i], plan.infos[i].storage_bytes());
   }
-  run_nodes(plan, *ws, 0, static_cast<int>(ops_.size()), node_seconds);
+  run_nodes(plan, *ws, 0, static_cast<int>(ops_.size()), num_threads_, node_seconds);
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Tensor& t = ws->tensors[output_slots_[j]];
     std::memcpy(outputs[j], t.data, t.info.storage_bytes());
@@ -484,10 +499,10 @@ void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inpu
   return_workspace(cached, std::move(ws));
 }
 
-void Session::run_nodes(const Plan& plan, Workspace& ws, int begin, int end,
+void Session::run_nodes(const Plan& plan, Workspace& ws, int begin, int end, int num_threads,
                         std::vector<double>* node_seconds) const {
   RunContext ctx;
-  ctx.num_threads = num_threads_;
+  ctx.num_threads = num_threads;
   ctx.shared_scratch = ws.arena.data() + plan.arena_bytes;
   ctx.scratch = ctx.shared_scratch + plan.shared_scratch;
   ctx.scratch_per_thread = plan.scratch_per_thread;

@@ -22,9 +22,10 @@ namespace xnorinfer {
 // (faster for a network whose activations outweigh its weights, such as a ResNet's early
 // layers; slower for layers whose weights are reused across the batch, such as its last
 // stage or AlexNet's dense layers), or split: the leading nodes one sample at a time, the
-// rest on the whole batch. kAuto times the whole batch and one sample at a time on the first
-// runs of each batch shape, tries the split their per-node times point to, and keeps the
-// fastest. Results are identical.
+// rest on the whole batch. With several threads, samples run side by side, one per thread.
+// kAuto times the whole batch and one sample at a time on the first runs of each batch
+// shape, tries the split their per-node times point to, and keeps the fastest. Results are
+// identical.
 enum class BatchMode { kAuto, kWhole, kPerSample, kSplit };
 
 // BatchMode::kAuto has settled on one way for a batch shape after this many runs of it.
@@ -58,7 +59,8 @@ class Session {
   // Runs the graph. inputs[i] points to the float32 data of graph input i with
   // input_shapes[i]; outputs[j] must hold the float32 output j of the shapes output_shapes()
   // returned. Takes no lock while the ops run. With `node_seconds`, it receives each node's
-  // wall time (profiling; a clock read per node).
+  // wall time (profiling; a clock read per node); nodes run one sample at a time sum their
+  // samples' times, divided by the threads that ran samples side by side.
   void run(const std::vector<Shape>& input_shapes, const std::vector<const float*>& inputs,
            const std::vector<float*>& outputs, std::vector<double>* node_seconds = nullptr);
 
@@ -96,8 +98,9 @@ class Session {
                  std::vector<double>* node_seconds);
   void run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                 const std::vector<float*>& outputs, std::vector<double>* node_seconds);
-  // Runs nodes [begin, end) of `plan` on `ws`, appending each node's seconds when asked.
-  void run_nodes(const Plan& plan, Workspace& ws, int begin, int end,
+  // Runs nodes [begin, end) of `plan` on `ws` with up to `num_threads` threads in each op,
+  // appending each node's seconds when asked.
+  void run_nodes(const Plan& plan, Workspace& ws, int begin, int end, int num_threads,
                  std::vector<double>* node_seconds) const;
   std::unique_ptr<Workspace> take_workspace(CachedPlan& cached);
   void return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws);
