@@ -1,6 +1,7 @@
 #include "xnorinfer/session.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -391,25 +392,8 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   const int nodes = static_cast<int>(ops_.size());
   CachedPlan& one = *cached.per_sample;
   const int64_t n = input_shapes[0][0];
-  // The values the whole batch's nodes (from `split` on) read, or the graph's outputs: those
-  // the samples' runs compute are gathered from them, the graph inputs copied whole.
   std::vector<int> gathered, copied;
-  if (split < nodes) {
-    std::vector<char> read_after(constant_of_slot_.size(), 0);
-    for (int i = split; i < nodes; ++i) {
-      for (int s : node_inputs_[i]) {
-        if (s >= 0) read_after[s] = 1;
-      }
-    }
-    for (int s : output_slots_) read_after[s] = 1;
-    for (size_t s = 0; s < read_after.size(); ++s) {
-      if (!read_after[s] || constant_of_slot_[s] || cached.plan.offsets[s] < 0) continue;
-      if (producer_of_slot_[s] < 0) copied.push_back(static_cast<int>(s));
-      if (producer_of_slot_[s] >= 0 && producer_of_slot_[s] < split) {
-        gathered.push_back(static_cast<int>(s));
-      }
-    }
-  }
+  if (split < nodes) values_after_split(cached.plan, split, &gathered, &copied);
   std::unique_ptr<Workspace> whole = split < nodes ? take_workspace(cached) : nullptr;
   // Samples run side by side, one per thread and on one thread inside their ops: no fork and
   // join per op, and each core keeps its sample's values in its own cache.
@@ -419,7 +403,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   // Profiling: per thread, its samples' node seconds summed, and one sample's.
   std::vector<std::vector<double>> thread_seconds(node_seconds ? team : 0),
       sample_seconds(node_seconds ? team : 0);
-  parallel_for(n, team, [&](int64_t i, int thread) {
+  const auto run_sample = [&](int64_t i, int thread) {
     Workspace& sample = *samples[thread];
     for (size_t k = 0; k < inputs.size(); ++k) {
       const int64_t bytes = one.plan.infos[k].storage_bytes();
@@ -447,8 +431,22 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
       const int64_t bytes = t.info.storage_bytes();
       std::memcpy(reinterpret_cast<char*>(outputs[j]) + i * bytes, t.data, bytes);
     }
+  };
+  std::atomic<bool> failed{false};  // an exception may not leave a parallel region
+  parallel_for(n, team, [&](int64_t i, int thread) {
+    if (failed.load(std::memory_order_relaxed)) return;
+    try {
+      run_sample(i, thread);
+    } catch (...) {
+      failed.store(true, std::memory_order_relaxed);
+    }
   });
   for (auto& ws : samples) return_workspace(one, std::move(ws));
+  if (failed) {  // the whole batch's run raises it as a whole run does (naming the image)
+    if (whole) return_workspace(cached, std::move(whole));
+    if (node_seconds) node_seconds->clear();
+    return run_plan(cached, inputs, outputs, node_seconds);
+  }
   if (node_seconds) {  // over the samples, per thread that ran them: the run's wall share
     node_seconds->assign(split, 0.0);
     for (const std::vector<double>& seconds : thread_seconds) {
@@ -465,6 +463,24 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
     std::memcpy(outputs[j], t.data, t.info.storage_bytes());
   }
   return_workspace(cached, std::move(whole));
+}
+
+void Session::values_after_split(const Plan& whole, int split, std::vector<int>* gathered,
+                                 std::vector<int>* copied) const {
+  std::vector<char> read_after(constant_of_slot_.size(), 0);
+  for (size_t i = split; i < ops_.size(); ++i) {
+    for (int s : node_inputs_[i]) {
+      if (s >= 0) read_after[s] = 1;
+    }
+  }
+  for (int s : output_slots_) read_after[s] = 1;
+  for (size_t s = 0; s < read_after.size(); ++s) {
+    if (!read_after[s] || constant_of_slot_[s] || whole.offsets[s] < 0) continue;
+    if (producer_of_slot_[s] < 0) copied->push_back(static_cast<int>(s));
+    if (producer_of_slot_[s] >= 0 && producer_of_slot_[s] < split) {
+      gathered->push_back(static_cast<int>(s));
+    }
+  }
 }
 
 std::unique_ptr<Session::Workspace> Session::take_workspace(CachedPlan& cached) {

@@ -92,6 +92,10 @@ class Session {
   // Records a timed trial's seconds (and per-node seconds). Called under mutex_.
   void record_trial(CachedPlan& cached, const Trial& trial, double seconds,
                     const std::vector<double>& node_seconds);
+  // The values nodes from `split` on read, and the graph's outputs, that the samples' runs
+  // compute (gathered into the whole batch's workspace) or that are graph inputs (copied).
+  void values_after_split(const Plan& whole, int split, std::vector<int>* gathered,
+                          std::vector<int>* copied) const;
   // A batch with its first `split` nodes run one sample at a time (0 <= split <= nodes).
   void run_split(CachedPlan& cached, int split, const std::vector<Shape>& input_shapes,
                  const std::vector<const float*>& inputs, const std::vector<float*>& outputs,

@@ -84,14 +84,19 @@ def test_an_all_zero_image_gives_the_bias():
 
 @pytest.mark.parametrize("precision", PRECISIONS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_a_non_finite_input_is_a_clear_error(precision, bad):
+@pytest.mark.parametrize("batch_mode", ["whole", "per_sample"])
+def test_a_non_finite_input_is_a_clear_error(precision, bad, batch_mode):
+    """Also when the batch runs one sample at a time, side by side on two threads: the
+    error names the image in the batch, and never leaves a thread of the team (a crash)."""
     weight = np.ones((8, 3, 3, 3), np.float32)
     g = conv_graph(3, 8, 3, 1, (1, 1), (1, 1, 1, 1), weight, np.zeros(8, np.float32), precision)
-    x = np.zeros((2, 6, 6, 3), np.float32)
+    x = np.zeros((3, 6, 6, 3), np.float32)
     x[1, 2, 3, 1] = bad
+    session = _core.Session(g, 2, _core.available_isas()[-1], batch_mode)
+    assert session.batch_split_node([list(x.shape)]) == (0 if batch_mode == "whole" else 1)
     with pytest.raises(ValueError, match=rf"node 'stem' \(Conv2d\): image 1 .* NaN or infinity, "
                                          rf"which precision {precision} does not take"):
-        _core.Session(g, 2, _core.available_isas()[-1]).run([x])
+        session.run([x])
 
 
 def test_bf16_rounds_subnormal_inputs_to_zero():
