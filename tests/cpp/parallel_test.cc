@@ -31,6 +31,27 @@ TEST(every_item_runs_exactly_once) {
   }
 }
 
+// Inside another parallel region (nesting off, OpenMP's default) a loop gets a team of one
+// thread, fewer than it asked for: that thread must still run every share.
+TEST(a_smaller_team_than_asked_still_runs_every_item) {
+  // A fork gate closed by an earlier test (a thread that started late) would run the loops
+  // serially, never forking: wait until it opens (its backoff is 2 s at most).
+  const int64_t give_up = monotonic_ns() + 3'000'000'000;
+  while (!ForkGate::process().allows(monotonic_ns()) && monotonic_ns() < give_up) {
+  }
+  CHECK(ForkGate::process().allows(monotonic_ns()));
+  std::atomic<int> wrong{0};
+#pragma omp parallel num_threads(2)
+  {
+    std::vector<int> runs(100, 0);  // this outer thread's own count of each item
+    parallel_for(100, 4, [&](int64_t i, int) { ++runs[static_cast<size_t>(i)]; });
+    for (int r : runs) {
+      if (r != 1) wrong.fetch_add(1);
+    }
+  }
+  CHECK_EQ(wrong.load(), 0);
+}
+
 TEST(scheduled_finish_follows_shares_then_leftovers) {
   CHECK_EQ(scheduled_finish({1, 1, 1, 1}, 2), 2.0);
   CHECK_EQ(scheduled_finish({1, 2, 3}, 1), 6.0);

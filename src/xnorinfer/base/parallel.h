@@ -54,18 +54,19 @@ void parallel_for(int64_t count, int num_threads, const Fn& fn) {
   if (num_threads > 1 && count > 1 && gate.allows(monotonic_ns())) {
     const int64_t fork = monotonic_ns();
     std::atomic<int64_t> latest_start{0};
+    // Shares for the threads asked for, made before the fork (which publishes them): a team
+    // OpenMP makes smaller still visits every share, since each thread goes through them all.
     WorkShares shares;
+    shares.init(count, num_threads);
 #pragma omp parallel num_threads(num_threads)
     {
       const int64_t start = monotonic_ns() - fork;
       int64_t seen = latest_start.load(std::memory_order_relaxed);
       while (start > seen && !latest_start.compare_exchange_weak(seen, start)) {
       }
-      const int team = omp_get_num_threads(), thread = omp_get_thread_num();
-#pragma omp single
-      shares.init(count, team);  // the implicit barrier after it publishes the shares
-      for (int k = 0; k < team; ++k) {
-        WorkShare& share = shares.of((thread + k) % team);
+      const int thread = omp_get_thread_num();
+      for (int k = 0; k < num_threads; ++k) {
+        WorkShare& share = shares.of((thread + k) % num_threads);
         for (int64_t i; (i = share.next.fetch_add(1, std::memory_order_relaxed)) < share.end;) {
           fn(i, thread);
         }
