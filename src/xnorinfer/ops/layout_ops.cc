@@ -199,9 +199,6 @@ class Transpose final : public Op {
     return true;
   }
 
-  // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
-  // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float).
-  // Tasks are bands of tiles along both axes: an image's NCHW -> NHWC has only 3 rows.
   // A few rows (an image's 3 channels into NHWC): one pass along the columns, each writing a
   // whole output row, with the row count fixed at compile time so that the copy vectorizes.
   static constexpr int64_t kMaxInterleaved = 4;
@@ -225,6 +222,9 @@ class Transpose final : public Op {
     }
   }
 
+  // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
+  // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float);
+  // up to kMaxInterleaved rows, by interleave_rows. Tasks are bands of tiles along both axes.
   static void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols, float* y,
                               const RunContext& ctx) {
     constexpr int64_t kTile = 16;
