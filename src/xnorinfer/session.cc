@@ -46,11 +46,6 @@ struct Session::CachedPlan {
   AutoTrials trials;
 };
 
-// One run of kAuto's trials: the way it times, or -1.
-struct Session::Trial {
-  int way = -1;
-};
-
 BatchMode parse_batch_mode(const std::string& name) {
   if (name == "auto") return BatchMode::kAuto;
   if (name == "whole") return BatchMode::kWhole;
@@ -286,22 +281,22 @@ int Session::settled_split(const CachedPlan& cached) const {
   return cached.trials.decided;
 }
 
-int Session::choose_split(CachedPlan& cached, Trial* trial) {
-  trial->way = -1;
+int Session::choose_split(CachedPlan& cached, int* timed_way) {
+  *timed_way = -1;
   const int settled = settled_split(cached);
   if (settled >= 0) return settled;
   AutoTrials& t = cached.trials;
   const int nodes = static_cast<int>(ops_.size());
   const int run = t.runs++;
   if (run < AutoTrials::kBothRuns) {  // whole and per sample by turns, after one warm-up each
-    if (run >= 2) trial->way = run % 2;
+    if (run >= 2) *timed_way = run % 2;
     return run % 2 == AutoTrials::kWhole ? 0 : nodes;
   }
   if (run == AutoTrials::kBothRuns) {
     t.candidate = fastest_split(t.node_seconds[0], t.node_seconds[1], nodes);
   }
   if (t.candidate >= 0 && run < AutoTrials::kBothRuns + AutoTrials::kCandidateRuns) {
-    if (run > AutoTrials::kBothRuns) trial->way = AutoTrials::kCandidate;
+    if (run > AutoTrials::kBothRuns) *timed_way = AutoTrials::kCandidate;
     return t.candidate;
   }
   const int splits[3] = {0, nodes, t.candidate};
@@ -316,13 +311,13 @@ int Session::choose_split(CachedPlan& cached, Trial* trial) {
   return t.decided;
 }
 
-void Session::record_trial(CachedPlan& cached, const Trial& trial, double seconds,
+void Session::record_trial(CachedPlan& cached, int way, double seconds,
                            const std::vector<double>& node_seconds) {
   AutoTrials& t = cached.trials;
-  t.seconds[trial.way] += seconds;
-  ++t.timed[trial.way];
-  if (trial.way == AutoTrials::kCandidate || node_seconds.size() != ops_.size()) return;
-  std::vector<double>& sums = t.node_seconds[trial.way];
+  t.seconds[way] += seconds;
+  ++t.timed[way];
+  if (way == AutoTrials::kCandidate || node_seconds.size() != ops_.size()) return;
+  std::vector<double>& sums = t.node_seconds[way];
   sums.resize(node_seconds.size(), 0.0);
   for (size_t i = 0; i < sums.size(); ++i) sums[i] += node_seconds[i];
 }
@@ -366,22 +361,22 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     throw InvalidArgument("run() got the wrong number of input or output buffers");
   }
   CachedPlan* cached;
-  int split;
-  Trial trial;
+  int split, timed_way;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     cached = &plan_for(input_shapes);
-    split = choose_split(*cached, &trial);
+    split = choose_split(*cached, &timed_way);
   }
   std::vector<double> trial_node_seconds;  // a timed trial times its nodes too
-  if (!node_seconds && trial.way >= 0) node_seconds = &trial_node_seconds;
+  if (!node_seconds && timed_way >= 0) node_seconds = &trial_node_seconds;
+  if (node_seconds) node_seconds->clear();  // run_nodes adds node i's time at index i
   const auto start = std::chrono::steady_clock::now();
   run_split(*cached, split, input_shapes, inputs, outputs, node_seconds);
-  if (trial.way >= 0) {
+  if (timed_way >= 0) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::lock_guard<std::mutex> lock(mutex_);
-    record_trial(*cached, trial, seconds, *node_seconds);
+    record_trial(*cached, timed_way, seconds, *node_seconds);
   }
 }
 
@@ -400,36 +395,17 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   const int team = static_cast<int>(std::min<int64_t>(num_threads_, n));
   std::vector<std::unique_ptr<Workspace>> samples(team);
   for (auto& ws : samples) ws = take_workspace(one);
-  // Profiling: per thread, its samples' node seconds summed, and one sample's.
-  std::vector<std::vector<double>> thread_seconds(node_seconds ? team : 0),
-      sample_seconds(node_seconds ? team : 0);
+  // Profiling: per thread, its samples' node seconds summed.
+  std::vector<std::vector<double>> thread_seconds(node_seconds ? team : 0);
   const auto run_sample = [&](int64_t i, int thread) {
     Workspace& sample = *samples[thread];
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      const int64_t bytes = one.plan.infos[k].storage_bytes();
-      std::memcpy(sample.tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + i * bytes,
+    copy_inputs(one.plan, inputs, i, sample);
+    run_nodes(one.plan, sample, 0, split, 1, node_seconds ? &thread_seconds[thread] : nullptr);
+    if (!whole) return copy_outputs(sample, i, outputs);
+    for (int s : gathered) {
+      const int64_t bytes = one.plan.infos[s].storage_bytes();
+      std::memcpy(static_cast<char*>(whole->tensors[s].data) + i * bytes, sample.tensors[s].data,
                   bytes);
-    }
-    if (node_seconds) {
-      sample_seconds[thread].clear();
-      run_nodes(one.plan, sample, 0, split, 1, &sample_seconds[thread]);
-      thread_seconds[thread].resize(split, 0.0);
-      for (int k = 0; k < split; ++k) thread_seconds[thread][k] += sample_seconds[thread][k];
-    } else {
-      run_nodes(one.plan, sample, 0, split, 1, nullptr);
-    }
-    if (whole) {
-      for (int s : gathered) {
-        const int64_t bytes = one.plan.infos[s].storage_bytes();
-        std::memcpy(static_cast<char*>(whole->tensors[s].data) + i * bytes, sample.tensors[s].data,
-                    bytes);
-      }
-      return;
-    }
-    for (size_t j = 0; j < outputs.size(); ++j) {
-      const Tensor& t = sample.tensors[output_slots_[j]];
-      const int64_t bytes = t.info.storage_bytes();
-      std::memcpy(reinterpret_cast<char*>(outputs[j]) + i * bytes, t.data, bytes);
     }
   };
   std::atomic<bool> failed{false};  // an exception may not leave a parallel region
@@ -444,7 +420,6 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   for (auto& ws : samples) return_workspace(one, std::move(ws));
   if (failed) {  // the whole batch's run raises it as a whole run does (naming the image)
     if (whole) return_workspace(cached, std::move(whole));
-    if (node_seconds) node_seconds->clear();
     return run_plan(cached, inputs, outputs, node_seconds);
   }
   if (node_seconds) {  // over the samples, per thread that ran them: the run's wall share
@@ -458,10 +433,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
     std::memcpy(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes());
   }
   run_nodes(cached.plan, *whole, split, nodes, num_threads_, node_seconds);
-  for (size_t j = 0; j < outputs.size(); ++j) {
-    const Tensor& t = whole->tensors[output_slots_[j]];
-    std::memcpy(outputs[j], t.data, t.info.storage_bytes());
-  }
+  copy_outputs(*whole, 0, outputs);
   return_workspace(cached, std::move(whole));
 }
 
@@ -503,16 +475,28 @@ void Session::return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws
 void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                        const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
   std::unique_ptr<Workspace> ws = take_workspace(cached);
-  const Plan& plan = cached.plan;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::memcpy(ws->tensors[i].data, inputs[i], plan.infos[i].storage_bytes());
-  }
-  run_nodes(plan, *ws, 0, static_cast<int>(ops_.size()), num_threads_, node_seconds);
-  for (size_t j = 0; j < outputs.size(); ++j) {
-    const Tensor& t = ws->tensors[output_slots_[j]];
-    std::memcpy(outputs[j], t.data, t.info.storage_bytes());
-  }
+  copy_inputs(cached.plan, inputs, 0, *ws);
+  run_nodes(cached.plan, *ws, 0, static_cast<int>(ops_.size()), num_threads_, node_seconds);
+  copy_outputs(*ws, 0, outputs);
   return_workspace(cached, std::move(ws));
+}
+
+void Session::copy_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
+                          Workspace& ws) const {
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const int64_t bytes = plan.infos[k].storage_bytes();
+    std::memcpy(ws.tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + sample * bytes,
+                bytes);
+  }
+}
+
+void Session::copy_outputs(const Workspace& ws, int64_t sample,
+                           const std::vector<float*>& outputs) const {
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const Tensor& t = ws.tensors[output_slots_[j]];
+    const int64_t bytes = t.info.storage_bytes();
+    std::memcpy(reinterpret_cast<char*>(outputs[j]) + sample * bytes, t.data, bytes);
+  }
 }
 
 void Session::run_nodes(const Plan& plan, Workspace& ws, int begin, int end, int num_threads,
@@ -527,8 +511,9 @@ void Session::run_nodes(const Plan& plan, Workspace& ws, int begin, int end, int
     ctx.state = plan.op_states[i].get();
     ops_[i]->run(ws.node_inputs[i], ws.node_outputs[i], ctx);
     if (node_seconds) {
-      node_seconds->push_back(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      node_seconds->resize(std::max(node_seconds->size(), static_cast<size_t>(i) + 1), 0.0);
+      (*node_seconds)[i] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   }
 }

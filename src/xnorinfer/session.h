@@ -79,18 +79,17 @@ class Session {
  private:
   struct CachedPlan;
   struct Workspace;
-  struct Trial;
   CachedPlan& plan_for(const std::vector<Shape>& input_shapes);
   // The batch-1 plan that runs a batch one sample at a time, or nullptr when it may not.
   CachedPlan* per_sample_plan(const std::vector<Shape>& input_shapes, const Plan& batch);
   // The split (batch_split_node) a batch of `cached` takes without trials: the mode's, or
   // kAuto's decision (-1 while it is trying the ways). Called under mutex_.
   int settled_split(const CachedPlan& cached) const;
-  // The split this run of `cached` takes; `trial` says whether it is one of kAuto's timed
-  // trials. Called under mutex_.
-  int choose_split(CachedPlan& cached, Trial* trial);
+  // The split this run of `cached` takes; `timed_way` gets the way (AutoTrials in session.cc)
+  // when the run is one of kAuto's timed trials, else -1. Called under mutex_.
+  int choose_split(CachedPlan& cached, int* timed_way);
   // Records a timed trial's seconds (and per-node seconds). Called under mutex_.
-  void record_trial(CachedPlan& cached, const Trial& trial, double seconds,
+  void record_trial(CachedPlan& cached, int way, double seconds,
                     const std::vector<double>& node_seconds);
   // The values nodes from `split` on read, and the graph's outputs, that the samples' runs
   // compute (gathered into the whole batch's workspace) or that are graph inputs (copied).
@@ -103,9 +102,14 @@ class Session {
   void run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                 const std::vector<float*>& outputs, std::vector<double>* node_seconds);
   // Runs nodes [begin, end) of `plan` on `ws` with up to `num_threads` threads in each op,
-  // appending each node's seconds when asked.
+  // adding node i's seconds to (*node_seconds)[i] when asked (grown to hold it).
   void run_nodes(const Plan& plan, Workspace& ws, int begin, int end, int num_threads,
                  std::vector<double>* node_seconds) const;
+  // The graph inputs' sample `sample` (the whole of them for a whole plan's 0) into `ws`, and
+  // the graph outputs from `ws` into sample `sample` of `outputs`.
+  void copy_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
+                   Workspace& ws) const;
+  void copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs) const;
   std::unique_ptr<Workspace> take_workspace(CachedPlan& cached);
   void return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws);
   std::unique_ptr<Workspace> make_workspace(const Plan& plan) const;
