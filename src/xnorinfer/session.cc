@@ -13,7 +13,7 @@
 namespace xnorinfer {
 
 // One run's working memory: the arena and every value's tensor view into it, built once and
-// pooled, so a run with a planned shape allocates nothing.
+// pooled, so a run with a planned shape allocates no working memory.
 struct Session::Workspace {
   AlignedBuffer arena;
   std::vector<Tensor> tensors;                          // per value slot

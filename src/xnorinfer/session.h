@@ -1,7 +1,7 @@
 // Session: a graph's ops created once for an ISA, plans cached per input shape, and workspaces
 // (arena + tensor views) pooled so that concurrent runs never share scratch memory and a run
-// with an already planned shape allocates nothing. Safe to call run() from several threads at
-// once.
+// with an already planned shape allocates no working memory (a batch run one sample at a time
+// keeps a few small lists of its own). Safe to call run() from several threads at once.
 #pragma once
 
 #include <map>
