@@ -11,6 +11,7 @@
 #include "check.h"
 #include "xnorinfer/base/aligned_buffer.h"
 #include "xnorinfer/cpu/isa.h"
+#include "xnorinfer/kernels/bfconv/bf16_round.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/float_weights.h"
@@ -429,6 +430,42 @@ TEST(bfconv_kernels_match_the_portable_one) {
       for (bool relu : {false, true}) {
         const std::vector<float> got = run(k, relu), want = run(portable, relu);
         for (int64_t i = 0; i < m * n; ++i) CHECK(same_bits(got[i], want[i]));
+      }
+    }
+  }
+}
+
+// Each bfconv kernel's row rounding against bf16_round.h's to_bf16, value by value: ties, a
+// carry into the exponent, a rounding up to infinity, subnormals of both signs, zeros, at
+// every tail length and at an odd destination address; NaN or infinity anywhere is reported.
+TEST(bf16_row_roundings_match_to_bf16) {
+  // Halfway between two bf16: to the even one, below and above.
+  const float tie = 1.0f + std::ldexp(1.0f, -8), odd_tie = 1.0f + std::ldexp(3.0f, -8);
+  const std::vector<float> special = {tie,         -odd_tie,       std::nextafter(tie, 2.0f),
+                                      1.99999988f, 3.4028235e38f,  -3.4028235e38f,
+                                      1e-39f,      -1e-39f,        0.0f,
+                                      -0.0f,       1.17549435e-38f};
+  for (const KernelInfo& info : runnable("bfconv")) {
+    const Bf16RoundFn round_row = find_bfconv(info.name).round_row;
+    for (int64_t n : {0, 1, 15, 16, 17, 100}) {
+      std::vector<float> x(n);
+      for (int64_t i = 0; i < n; ++i) {
+        x[i] = i % 3 == 0 ? special[(i / 3) % special.size()] : normal() * 100.0f;
+      }
+      std::vector<uint8_t> dst(2 * n + 1);
+      CHECK(round_row(x.data(), n, dst.data() + 1));
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t got;
+        std::memcpy(&got, dst.data() + 1 + 2 * i, 2);
+        CHECK(got == to_bf16(x[i]));
+      }
+      for (float bad :
+           {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        for (int64_t at = 0; at < n; at += 7) {
+          std::vector<float> y = x;
+          y[at] = bad;
+          CHECK(!round_row(y.data(), n, dst.data()));
+        }
       }
     }
   }

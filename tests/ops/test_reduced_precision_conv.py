@@ -124,3 +124,17 @@ def test_unsupported_settings_are_refused(attrs, message):
     g.add_output("y")
     with pytest.raises(ValueError, match=message):
         _core.Session(g, 1, "scalar")
+
+
+def test_only_int8_limits_the_window():
+    """int8 sums must stay within int32, so its windows are limited; bf16 sums in float32 and
+    takes a window of any size (a 1x1 conv over 34000 channels: 34000 bytes in int8)."""
+    rng = np.random.default_rng(9)
+    weight = rng.standard_normal((3, 1, 1, 34000)).astype(np.float32)
+    x = rng.standard_normal((1, 1, 2, 34000)).astype(np.float32)
+    bias = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match="precision int8 takes windows of up to 33155 bytes"):
+        _core.Session(conv_graph(34000, 3, 1, 1, (1, 1), (0, 0, 0, 0), weight, bias), 1)
+    graph = conv_graph(34000, 3, 1, 1, (1, 1), (0, 0, 0, 0), weight, bias, "bf16")
+    [y] = run_everywhere(graph, [x])
+    np.testing.assert_allclose(y, numpy_ops.bf16_conv2d_nhwc(x, weight), rtol=1e-4, atol=1e-3)

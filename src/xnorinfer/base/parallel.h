@@ -46,6 +46,24 @@ class WorkShares {
   std::unique_ptr<WorkShare[]> heap_;
 };
 
+// The lowest item a parallel_for reports (a failure, say), from any thread: no exception may
+// leave a parallel region, so a loop notes what went wrong and its caller throws after it.
+class LowestItem {
+ public:
+  explicit LowestItem(int64_t none) : none_(none), lowest_(none) {}
+  void report(int64_t item) {
+    int64_t seen = lowest_.load(std::memory_order_relaxed);
+    while (item < seen && !lowest_.compare_exchange_weak(seen, item)) {
+    }
+  }
+  bool any() const { return lowest_.load() < none_; }
+  int64_t item() const { return lowest_.load(); }
+
+ private:
+  int64_t none_;
+  std::atomic<int64_t> lowest_;
+};
+
 // Calls fn(item, thread_index) for item in [0, count) on up to num_threads threads.
 template <typename Fn>
 void parallel_for(int64_t count, int num_threads, const Fn& fn) {

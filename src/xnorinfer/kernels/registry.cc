@@ -55,9 +55,14 @@ const Entry<QconvFn> kQconv[] = {
 #undef XI_QCONV
 };
 
-const Entry<BfconvFn> kBfconv[] = {
-#define XI_BFCONV(fn, isa, feature, mr, nb) \
-  {{"bfconv", #fn, Isa::isa, mr, nb, 0, CpuFeature::feature}, &fn},
+struct BfconvPair {
+  BfconvFn fn;
+  Bf16RoundFn round_row;
+};
+
+const Entry<BfconvPair> kBfconv[] = {
+#define XI_BFCONV(fn, round_fn, isa, feature, mr, nb) \
+  {{"bfconv", #fn, Isa::isa, mr, nb, 0, CpuFeature::feature}, {&fn, &round_fn}},
 #include "xnorinfer/kernels/bfconv/bfconv.inc"
 #undef XI_BFCONV
 };
@@ -102,7 +107,9 @@ BconvKernel to_bconv(const Entry<BconvPair>& e) {
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 SconvKernel to_sconv(const Entry<SconvFn>& e) { return {e.fn, e.info.isa, e.info.mr, e.info.nr}; }
 QconvKernel to_qconv(const Entry<QconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
-BfconvKernel to_bfconv(const Entry<BfconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
+BfconvKernel to_bfconv(const Entry<BfconvPair>& e) {
+  return {e.fn.fn, e.fn.round_row, e.info.mr, e.info.nr};
+}
 
 template <typename Fn, size_t N>
 void append(const Entry<Fn> (&table)[N], std::vector<KernelInfo>& out) {

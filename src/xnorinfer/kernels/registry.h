@@ -57,6 +57,7 @@ struct QconvKernel {
 
 struct BfconvKernel {
   BfconvFn fn;
+  Bf16RoundFn round_row;
   int mr;
   int nb;
 };

@@ -7,13 +7,14 @@
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/base/scratch_carver.h"
+#include "xnorinfer/kernels/bfconv/bf16_round.h"
 
 namespace xnorinfer {
 namespace {
 
 constexpr int kActivationMax = 255;  // uint8
 constexpr int kWeightMax = 127;      // symmetric int8
-// Window bytes (kh * row bytes) up to which |sum(q_x * q_w) - z * sum(q_w)| < 2^31.
+// int8 window bytes (kh * row bytes) up to which |sum(q_x * q_w) - z * sum(q_w)| < 2^31.
 constexpr int64_t kMaxWindowBytes = (int64_t{1} << 31) / (2 * kActivationMax * kWeightMax);
 // The smallest activation scale: keeps 1 / scale finite for an all-zero (or tiny) image.
 constexpr float kMinScale = 1e-30f;
@@ -83,22 +84,6 @@ void quantize_row(const float* x, int64_t n, float inverse, int32_t zero, uint8_
   }
 }
 
-// float -> bf16 bits, to nearest even, a subnormal to a zero of its sign (VDPBF16PS treats
-// subnormal inputs as zero; flushing them here makes every path see the same zero).
-inline uint16_t to_bf16(float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof(bits));
-  if ((bits & 0x7F800000u) == 0) return static_cast<uint16_t>((bits >> 16) & 0x8000u);
-  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-}
-
-void to_bf16_row(const float* x, int64_t n, uint8_t* dst) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint16_t half = to_bf16(x[i]);
-    std::memcpy(dst + 2 * i, &half, sizeof(half));
-  }
-}
-
 const char* name_of(QuantConvCore::Precision precision) {
   return precision == QuantConvCore::Precision::kInt8 ? "int8" : "bf16";
 }
@@ -123,7 +108,7 @@ QuantConvCore::QuantConvCore(const NodeChecker& check, Precision precision,
       relu_(relu) {
   const std::string name = name_of(precision);
   if (geom.dilation_w != 1) check.fail("precision " + name + " needs dilations[1] == 1");
-  if (geom.kh * row_bytes_ > kMaxWindowBytes) {
+  if (precision == Precision::kInt8 && geom.kh * row_bytes_ > kMaxWindowBytes) {
     check.fail("precision " + name + " takes windows of up to " + std::to_string(kMaxWindowBytes) +
                " bytes (kh * kw * C elements, each row "
                "rounded up to 4 bytes), got " +
@@ -205,14 +190,35 @@ size_t QuantConvCore::shared_scratch_bytes(const TensorInfo& x) const {
   return static_cast<size_t>(header_bytes(x.shape[0]) + x.shape[0] * padded(x.shape).image_bytes);
 }
 
-// Per image, its quantization (int8) and whether it is finite, then its padded copy, in the
-// shared scratch.
+// Per image, its quantization (int8) and its padded copy, in the shared scratch. An image
+// holding NaN or infinity is refused: int8 finds it measuring the range, bf16 converting.
 void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
                             const RunContext& ctx) const {
   const Shape& xs = x.shape();
   const int64_t batch = xs[0];
-  const int64_t image_floats = xs[1] * xs[2] * in_channels_;
   auto* params = reinterpret_cast<ImageQuantization*>(ctx.shared_scratch);
+  if (precision_ == Precision::kInt8) quantize_images(check, x, ctx, params);
+  const PaddedLayout layout = padded(xs);
+  uint8_t* images = ctx.shared_scratch + header_bytes(batch);
+  const int64_t row = layout.width * in_channels_ * element_bytes_;
+  LowestItem not_finite(batch);
+  parallel_for(batch * layout.height, ctx.num_threads, [&](int64_t task, int) {
+    const int64_t n = task / layout.height, py = task % layout.height;
+    uint8_t* image = images + n * layout.image_bytes;
+    if (!convert_row(x, n, py, params[n], image + py * row)) not_finite.report(n);
+    if (py == layout.height - 1) {  // the slack, read with zero weights
+      std::memset(image + layout.height * row, 0,
+                  static_cast<size_t>(layout.image_bytes - layout.height * row));
+    }
+  });
+  if (not_finite.any()) refuse_image(check, not_finite.item());
+}
+
+void QuantConvCore::quantize_images(const NodeChecker& check, const Tensor& x,
+                                    const RunContext& ctx, ImageQuantization* params) const {
+  const Shape& xs = x.shape();
+  const int64_t batch = xs[0];
+  const int64_t image_floats = xs[1] * xs[2] * in_channels_;
   auto* parts = reinterpret_cast<RangePart*>(
       ctx.shared_scratch + round_up(batch * int64_t{sizeof(ImageQuantization)}, 64));
   const int64_t chunk = (image_floats + kRangeChunks - 1) / kRangeChunks;
@@ -232,33 +238,19 @@ void QuantConvCore::prepare(const NodeChecker& check, const Tensor& x,
       hi = std::max(hi, part->hi);
       finite = finite && part->finite;
     }
+    if (!finite) refuse_image(check, n);
     const float scale = std::max((hi - lo) / kActivationMax, kMinScale);
     const float zero = std::clamp(std::nearbyint(-lo / scale), 0.0f, 1.0f * kActivationMax);
-    params[n] = {scale, 1.0f / scale, static_cast<int32_t>(zero), finite};
+    params[n] = {scale, 1.0f / scale, static_cast<int32_t>(zero)};
   }
-  for (int64_t n = 0; n < batch; ++n) {
-    if (!params[n].finite) {
-      check.fail_input("image " + std::to_string(n) +
-                       " of the input holds NaN or infinity, "
-                       "which precision " +
-                       name_of(precision_) + " does not take");
-    }
-  }
-  const PaddedLayout layout = padded(xs);
-  uint8_t* images = ctx.shared_scratch + header_bytes(batch);
-  const int64_t row = layout.width * in_channels_ * element_bytes_;
-  parallel_for(batch * layout.height, ctx.num_threads, [&](int64_t task, int) {
-    const int64_t n = task / layout.height, py = task % layout.height;
-    uint8_t* image = images + n * layout.image_bytes;
-    convert_row(x, n, py, params[n], image + py * row);
-    if (py == layout.height - 1) {  // the slack, read with zero weights
-      std::memset(image + layout.height * row, 0,
-                  static_cast<size_t>(layout.image_bytes - layout.height * row));
-    }
-  });
 }
 
-void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py, const ImageQuantization& q,
+void QuantConvCore::refuse_image(const NodeChecker& check, int64_t n) const {
+  check.fail_input("image " + std::to_string(n) + " of the input holds NaN or infinity, " +
+                   "which precision " + name_of(precision_) + " does not take");
+}
+
+bool QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py, const ImageQuantization& q,
                                 uint8_t* dst) const {
   const Shape& xs = x.shape();
   const int64_t c = in_channels_, e = element_bytes_;
@@ -268,17 +260,19 @@ void QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py, const Im
   const int64_t iy = py - geom_.pad_top;
   if (iy < 0 || iy >= xs[1]) {
     std::memset(dst, pad, static_cast<size_t>(row));
-    return;
+    return true;
   }
   const int64_t left = geom_.pad_left * c * e, inside = xs[2] * c;
   const float* src = x.f32() + ((n * xs[1] + iy) * xs[2]) * c;
   std::memset(dst, pad, static_cast<size_t>(left));
+  bool finite = true;  // int8: checked with the range
   if (precision_ == Precision::kInt8) {
     quantize_row(src, inside, q.inverse, q.zero, dst + left);
   } else {
-    to_bf16_row(src, inside, dst + left);
+    finite = bfconv_.round_row(src, inside, dst + left);
   }
   std::memset(dst + left + inside * e, pad, static_cast<size_t>(row - left - inside * e));
+  return finite;
 }
 
 int64_t QuantConvCore::channel_block() const { return nb_; }

@@ -53,7 +53,6 @@ class QuantConvCore final : public ConvCore {
     float scale;
     float inverse;
     int32_t zero;
-    int32_t finite;
   };
   // One chunk's part of an image's range: chunks are scanned in parallel, then combined.
   struct RangePart {
@@ -70,9 +69,14 @@ class QuantConvCore final : public ConvCore {
   static int64_t header_bytes(int64_t batch);
   void pack_int8_weights(const NodeChecker& check, const float* weights_ohwi);
   void pack_bf16_weights(const NodeChecker& check, const float* weights_ohwi);
-  // One padded row of image n (py counts padded rows) from the float input.
-  void convert_row(const Tensor& x, int64_t n, int64_t py, const ImageQuantization& q,
+  // int8: measures each image's range into params (refusing one that is not finite).
+  void quantize_images(const NodeChecker& check, const Tensor& x, const RunContext& ctx,
+                       ImageQuantization* params) const;
+  // Padded row py of image n (py counts padded rows) from the float input, converted (int8 with
+  // q); whether its floats were finite (bf16; int8 checks them with the range).
+  bool convert_row(const Tensor& x, int64_t n, int64_t py, const ImageQuantization& q,
                    uint8_t* dst) const;
+  [[noreturn]] void refuse_image(const NodeChecker& check, int64_t n) const;
 
   Precision precision_;
   ConvGeometry geom_;

@@ -23,9 +23,15 @@ using BfconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t 
                           const uint8_t* const* pixels, const uint8_t* weights, const float* bias,
                           bool relu, float* const* out, int64_t out_offset, int64_t channels);
 
-#define XI_BFCONV(fn, isa, feature, mr, nb)                                                        \
+// Each conv kernel comes with a row rounding of the same ISA, which makes the kernel's input:
+// dst[2i, 2i + 2) = to_bf16(x[i]) (bf16_round.h) for i < n (dst at any alignment, not
+// overlapping x); returns whether every x[i] was finite.
+using Bf16RoundFn = bool (*)(const float* x, int64_t n, uint8_t* dst);
+
+#define XI_BFCONV(fn, round_fn, isa, feature, mr, nb)                                              \
   void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const uint8_t*, const float*, \
-          bool, float* const*, int64_t, int64_t);
+          bool, float* const*, int64_t, int64_t);                                                  \
+  bool round_fn(const float*, int64_t, uint8_t*);
 #include "xnorinfer/kernels/bfconv/bfconv.inc"
 #undef XI_BFCONV
 

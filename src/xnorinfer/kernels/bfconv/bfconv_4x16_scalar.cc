@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "xnorinfer/kernels/bfconv/bf16_round.h"
 #include "xnorinfer/kernels/bfconv/bfconv.h"
 
 namespace xnorinfer {
@@ -25,6 +26,18 @@ inline float step(float acc, float a, float w) {
 }
 
 }  // namespace
+
+bool bf16_round_row__scalar(const float* x, int64_t n, uint8_t* dst) {
+  uint32_t special = 0;  // exponent bits all ones: infinity or NaN
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof(bits));
+    special |= (bits & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
+    const uint16_t half = to_bf16(x[i]);
+    std::memcpy(dst + 2 * i, &half, sizeof(half));
+  }
+  return special == 0;
+}
 
 void bfconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
                                  const uint8_t* const* pixels, const uint8_t* weights,

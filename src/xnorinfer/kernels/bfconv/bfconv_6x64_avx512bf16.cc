@@ -59,6 +59,25 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
 
 }  // namespace
 
+// bf16_round.h's to_bf16 on 16 floats at a time, in the integers of their bits.
+bool bf16_round_row__avx512bf16(const float* x, int64_t n, uint8_t* dst) {
+  const __m512i exponent = _mm512_set1_epi32(0x7F800000), sign = _mm512_set1_epi32(INT32_MIN);
+  const __m512i half_ulp = _mm512_set1_epi32(0x7FFF), one = _mm512_set1_epi32(1);
+  __mmask16 special = 0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = first_lanes(n - i);
+    __m512i bits = _mm512_maskz_loadu_epi32(m, x + i);
+    special |= _mm512_mask_cmpeq_epi32_mask(m, _mm512_and_si512(bits, exponent), exponent);
+    // A subnormal (exponent 0) keeps its sign only.
+    bits = _mm512_mask_mov_epi32(_mm512_and_si512(bits, sign),
+                                 _mm512_test_epi32_mask(bits, exponent), bits);
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), one);
+    bits = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(bits, half_ulp), odd), 16);
+    _mm512_mask_cvtepi32_storeu_epi16(dst + 2 * i, m, bits);
+  }
+  return special == 0;
+}
+
 void bfconv_ukernel_6x64__avx512bf16(int64_t mr, int64_t rows, int64_t row_stride,
                                      int64_t row_bytes, const uint8_t* const* pixels,
                                      const uint8_t* weights, const float* bias, bool relu,
