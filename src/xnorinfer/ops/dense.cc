@@ -2,11 +2,19 @@
 // optional fused activation (activation.h):
 // y[n, o] = sum_k x[n, k] * W[o, k] (then * scale[o]) + bias[o], through the float GEMM.
 // x may have any rank >= 2: its leading axes are rows, [..., K] -> [..., O], read in place.
+// A Dense with precision "bf16" (the opt-in float_layers="bf16") rounds x and W to bf16 and sums
+// in float32 through the bf16 conv kernels (bfconv.h), each row of x one pixel of one window
+// row: half the weight bytes of a classifier that streams its weights from memory.
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "xnorinfer/base/aligned_buffer.h"
+#include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
+#include "xnorinfer/kernels/bfconv/bf16_round.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/float_weights.h"
@@ -20,7 +28,8 @@ constexpr int64_t kChannelsPerTask = 64;
 
 class Dense final : public Op {
  public:
-  Dense(const OpArgs& args, bool bwn) : check_(args.node), sgemm_(select_sgemm(args.isa)) {
+  Dense(const OpArgs& args, bool bwn)
+      : check_(args.node), sgemm_(select_sgemm(args.isa)), bfconv_(select_bfconv(args.isa)) {
     static_assert(kChannelsPerTask % 64 == 0, "tasks must start on a GEMM panel (nr <= 64)");
     if (bwn) {
       in_features_ = args.node.attrs.get_int("in_channels");  // bounds, groups_in: op_schema.cc
@@ -41,8 +50,15 @@ class Dense final : public Op {
       check_.rank(w.info, 2, "weight");
       out_features_ = w.shape()[0];
       in_features_ = w.shape()[1];
-      weights_ = pack_float_weights(w.f32(), out_features_, in_features_, sgemm_.nr);
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_features_, "bias");
+      const std::string precision = args.node.attrs.get_string("precision", "float32");
+      if (precision == "bf16") {
+        pack_bf16_weights(w.f32());
+      } else if (precision == "float32") {
+        weights_ = pack_float_weights(w.f32(), out_features_, in_features_, sgemm_.nr);
+      } else {
+        check_.fail("precision must be float32 or bf16, got '" + precision + "'");
+      }
     }
     activation_ = Activation(check_, args.node.attrs, out_features_);
   }
@@ -60,8 +76,13 @@ class Dense final : public Op {
     return {{DType::kFloat32, out}};
   }
 
+  size_t shared_scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
+    return bf16_ ? static_cast<size_t>(in[0]->num_rows() * bf16_row_bytes()) : 0;
+  }
+
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            const RunContext& ctx) const override {
+    if (bf16_) return run_bf16(*in[0], *out[0], ctx);
     const int64_t batch = in[0]->info.num_rows();
     const int64_t tasks = (out_features_ + kChannelsPerTask - 1) / kChannelsPerTask;
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
@@ -84,10 +105,83 @@ class Dense final : public Op {
   }
 
  private:
+  // A row of x in bf16: in_features_ rounded up to a pair (the kernels step 2 elements at a time).
+  int64_t bf16_row_bytes() const { return round_up(in_features_, 2) * 2; }
+
+  // Per block of bfconv_.nb channels, the bfconv weight layout of one window row of
+  // in_features_ elements (bfconv.h); the padding is +0.0.
+  void pack_bf16_weights(const float* w) {
+    for (int64_t i = 0; i < out_features_ * in_features_; ++i) {
+      if (!std::isfinite(w[i])) check_.fail("precision bf16 needs finite weights");
+    }
+    XI_DCHECK(bfconv_.mr <= kMaxKernelRows);
+    const int64_t nb = bfconv_.nb, panel_bytes = bf16_row_bytes() * nb;
+    bf16_panels_ =
+        AlignedBuffer(static_cast<size_t>(round_up(out_features_, nb) / nb * panel_bytes));
+    for (int64_t o = 0; o < out_features_; ++o) {
+      uint8_t* panel = bf16_panels_.data() + (o / nb) * panel_bytes;
+      for (int64_t k = 0; k < in_features_; ++k) {
+        const uint16_t half = to_bf16(w[o * in_features_ + k]);
+        std::memcpy(panel + (k / 2) * nb * 4 + (o % nb) * 4 + (k % 2) * 2, &half, 2);
+      }
+    }
+    if (!bias_) {
+      zero_bias_.assign(static_cast<size_t>(out_features_), 0.0f);
+      bias_ = zero_bias_.data();
+    }
+    bf16_ = true;
+  }
+
+  // x's rows rounded to bf16 in the shared scratch, then tasks of kChannelsPerTask channels,
+  // the kernels adding the bias and this op the activation.
+  void run_bf16(const Tensor& x, Tensor& y, const RunContext& ctx) const {
+    const int64_t rows = x.info.num_rows(), row_bytes = bf16_row_bytes();
+    uint8_t* const rows_bf16 = ctx.shared_scratch;
+    LowestItem not_finite(rows);
+    parallel_for(rows, ctx.num_threads, [&](int64_t n, int) {
+      uint8_t* dst = rows_bf16 + n * row_bytes;
+      if (!bfconv_.round_row(x.f32() + n * in_features_, in_features_, dst)) not_finite.report(n);
+      std::memset(dst + 2 * in_features_, 0, static_cast<size_t>(row_bytes - 2 * in_features_));
+    });
+    if (not_finite.any()) {
+      check_.fail_input("row " + std::to_string(not_finite.item()) +
+                        " of the input holds NaN or infinity, which precision bf16 does not take");
+    }
+    const int64_t nb = bfconv_.nb, mr = bfconv_.mr, panel_bytes = row_bytes * nb;
+    const int64_t tasks = (out_features_ + kChannelsPerTask - 1) / kChannelsPerTask;
+    parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
+      const int64_t o0 = task * kChannelsPerTask;
+      const int64_t end = std::min(o0 + kChannelsPerTask, out_features_);
+      const uint8_t* pixels[kMaxKernelRows];
+      float* outs[kMaxKernelRows];
+      for (int64_t n0 = 0; n0 < rows; n0 += mr) {
+        const int64_t count = std::min(mr, rows - n0);
+        for (int64_t i = 0; i < count; ++i) {
+          pixels[i] = rows_bf16 + (n0 + i) * row_bytes;
+          outs[i] = y.f32() + (n0 + i) * out_features_;
+        }
+        for (int64_t o = o0; o < end; o += nb) {
+          bfconv_.fn(count, 1, 0, row_bytes, pixels, bf16_panels_.data() + (o / nb) * panel_bytes,
+                     bias_ + o, false, outs, o, std::min(nb, end - o));
+        }
+      }
+      for (int64_t n = 0; n < rows; ++n) {
+        activation_.apply(y.f32() + n * out_features_ + o0, o0, end - o0);
+      }
+    });
+  }
+
+  // The most rows a bfconv kernel takes in one call.
+  static constexpr int64_t kMaxKernelRows = 8;
+
   NodeChecker check_;
   SgemmKernel sgemm_;
+  BfconvKernel bfconv_;
   int64_t in_features_ = 0, out_features_ = 0;
   PackedFloatWeights weights_;
+  bool bf16_ = false;
+  AlignedBuffer bf16_panels_;
+  std::vector<float> zero_bias_;
   Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;
