@@ -4,8 +4,9 @@
 converts the binary one, asserts that the converter made every intended layer binary, and
 checks our outputs (and OpenVINO's, when installed) against onnxruntime on the binary ONNX
 before anything is timed. Ours is then timed on the converted model (and on its conversions with
-the opt-in int8 and bf16 first layers), onnxruntime fp32 on the float version of the network,
-and OpenVINO on the binary network with BinaryConvolution layers.
+the opt-in reduced-precision layers, REDUCED), onnxruntime fp32 on the float version of the
+network, and OpenVINO on the binary network with BinaryConvolution layers (its float layers in
+fp32, and in the precision OpenVINO picks by default).
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ from xnorinfer.bench.check import Agreement, compare_with_onnxruntime
 from xnorinfer.bench.timing import Measurement, ort_session, wall
 
 BATCHES = (1, 8)
-REDUCED_FIRST_LAYERS = ("int8", "bf16")
+# The opt-in reduced-precision conversions timed next to the exact one: name -> convert() options.
+# "bf16 everywhere" is what OpenVINO runs by default on a CPU with AVX-512 BF16.
+REDUCED = {"int8 first layer": {"first_layer": "int8"},
+           "int8 first layer, bf16 other float layers": {"first_layer": "int8",
+                                                         "float_layers": "bf16"},
+           "bf16 everywhere": {"first_layer": "bf16", "float_layers": "bf16"}}
 VERIFY_SAMPLES = 4
 RSS_CHILD = Path(__file__).with_name("rss_child.py")
 
@@ -43,8 +49,8 @@ class PreparedNetwork:
     float_onnx: Path
     xnor: Path
     graph: ir.Graph
-    reduced: dict[str, Path]  # first_layer precision -> the model converted with it
-    reduced_costs: dict[str, str]  # its conversion report's note: what it changes
+    reduced: dict[str, Path]  # REDUCED name -> the model converted with it
+    reduced_costs: dict[str, str]  # its conversion report's note of the whole model's cost
 
     def sizes(self) -> dict[str, int]:
         """File bytes of the float ONNX, the binary ONNX and our model file."""
@@ -75,11 +81,11 @@ def prepare(name: str, workdir: Path, threads: int = 1) -> PreparedNetwork:
     expected = {"binary": spec.binary_layers, "bwn": 0, "float": spec.float_layers}
     assert counts == expected, f"{name}: converter made {counts}, expected {expected}"
     reduced, costs = {}, {}
-    for precision in REDUCED_FIRST_LAYERS:
-        reduced[precision] = workdir / f"{name}_{precision}.xnor"
-        notes = xnorinfer.convert(paths[True], reduced[precision],
-                                  first_layer=precision).report.notes
-        costs[precision] = next(note for note in notes if f"runs in {precision}" in note)
+    for variant, options in REDUCED.items():
+        reduced[variant] = workdir / f"{name}_{variant.replace(' ', '_').replace(',', '')}.xnor"
+        notes = xnorinfer.convert(paths[True], reduced[variant], **options).report.notes
+        # The last cost measured is of every reduced layer together.
+        costs[variant] = next(note for note in reversed(notes) if "max |difference|" in note)
     prepared = PreparedNetwork(spec, paths[True], paths[False], xnor, result.graph, reduced,
                                costs)
     verify(prepared, xnorinfer.InferenceSession(xnor, num_threads=threads), threads)
@@ -117,12 +123,12 @@ def verify(prepared: PreparedNetwork, session: Any, threads: int,
     return agreement
 
 
-def ours(prepared: PreparedNetwork, batch: int, threads: int, first_layer: str = "fp32"
+def ours(prepared: PreparedNetwork, batch: int, threads: int, variant: str | None = None
          ) -> Measurement:
-    """Wall time of one ``InferenceSession.run`` of the converted model (with the fp32 first
-    layer, or one of REDUCED_FIRST_LAYERS), after batch_mode="auto" has chosen how a batch runs
-    (its first runs of a batch shape try the ways)."""
-    path = prepared.reduced.get(first_layer, prepared.xnor)
+    """Wall time of one ``InferenceSession.run`` of the converted model (exact, or the REDUCED
+    variant named), after batch_mode="auto" has chosen how a batch runs (its first runs of a
+    batch shape try the ways)."""
+    path = prepared.reduced[variant] if variant else prepared.xnor
     session = xnorinfer.InferenceSession(path, num_threads=threads)
     feed = {"input": random_input(batch)}
     for _ in range(_core.AUTO_TRIAL_RUNS if batch > 1 else 0):
@@ -137,10 +143,12 @@ def onnxruntime_float(prepared: PreparedNetwork, batch: int, threads: int) -> Me
     return wall(lambda: session.run(None, feed))
 
 
-def openvino_binary(prepared: PreparedNetwork, batch: int, threads: int) -> Measurement:
-    """Wall time of one OpenVINO run of the binary network with BinaryConvolution layers."""
+def openvino_binary(prepared: PreparedNetwork, batch: int, threads: int,
+                    default_precision: bool = False) -> Measurement:
+    """Wall time of one OpenVINO run of the binary network with BinaryConvolution layers, its
+    float layers in fp32 or in the precision OpenVINO picks by default."""
     model, _ = openvino_peer.binary_network(str(prepared.binary_onnx), batch)
-    session = openvino_peer.NetworkSession(model, threads)
+    session = openvino_peer.NetworkSession(model, threads, default_precision)
     feed = {"input": random_input(batch)}
     return wall(lambda: session.run(None, feed))
 

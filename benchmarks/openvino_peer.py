@@ -42,6 +42,14 @@ def available() -> bool:
     return ov is not None
 
 
+def default_precision() -> str | None:
+    """The precision OpenVINO's CPU plugin runs float layers in unless told (bf16 on a CPU with
+    AVX-512 BF16 or AMX, else f32)."""
+    if ov is None:
+        return None
+    return ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
+
+
 def version() -> str | None:
     return ov.__version__ if ov is not None else None
 
@@ -156,9 +164,11 @@ class _Output(NamedTuple):
 class NetworkSession:
     """A compiled OpenVINO network with the session interface ``xnorinfer.bench.check`` compares."""
 
-    def __init__(self, model, num_threads: int) -> None:
-        self._compiled = ov.Core().compile_model(
-            model, "CPU", {**CONFIG, "INFERENCE_NUM_THREADS": num_threads})
+    def __init__(self, model, num_threads: int, default_precision: bool = False) -> None:
+        config = {**CONFIG, "INFERENCE_NUM_THREADS": num_threads}
+        if default_precision:  # OpenVINO's own choice: bf16 on a CPU with AVX-512 BF16 or AMX
+            del config["INFERENCE_PRECISION_HINT"]
+        self._compiled = ov.Core().compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
 
     def get_outputs(self) -> list[_Output]:

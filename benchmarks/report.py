@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = _tables(results)
     for title, columns, rows in sections:
         console.table(title, columns, rows)
-    for line in _first_layer_costs(results):
+    for line in _reduced_costs(results):
         console.out(line)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -147,12 +147,13 @@ def run_models(networks: Sequence[str], batches: Sequence[int], threads_list: Se
 def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: int,
                calls: int) -> dict[str, Any]:
     contenders = {"xnorinfer": models.ours(net, batch, threads)}
-    for precision in models.REDUCED_FIRST_LAYERS:
-        contenders[f"xnorinfer {precision} first layer"] = models.ours(net, batch, threads,
-                                                                        precision)
+    for variant in models.REDUCED:
+        contenders[f"xnorinfer {variant}"] = models.ours(net, batch, threads, variant)
     contenders["onnxruntime fp32"] = models.onnxruntime_float(net, batch, threads)
     if openvino_peer.available():
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
+        contenders["openvino default precision"] = models.openvino_binary(net, batch, threads,
+                                                                          default_precision=True)
     # The peak loop just before, to tell when other work had the cores.
     peak = peak_macs_per_second("binary", _core.available_isas()[-1], threads, seconds=0.1)
     seconds = interleaved_medians(contenders, repeats, calls)
@@ -162,7 +163,8 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: i
     return {"network": net.spec.name, "description": net.spec.description, "batch": batch,
             "threads": threads, "seconds": seconds, "peak_macs_per_s": peak,
             "time_shares": models.time_shares(net.graph, node_seconds), "rss": rss,
-            "sizes": net.sizes(), "first_layer_costs": net.reduced_costs}
+            "sizes": net.sizes(), "reduced_costs": net.reduced_costs,
+            "openvino_default_precision": openvino_peer.default_precision()}
 
 
 # ------------------------------------------------------------------------------ tables
@@ -224,22 +226,30 @@ def _busy_warning(peaks: dict[tuple[str, int], float], isa: str, threads: int) -
 
 
 def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
+    default_precision = next((r["openvino_default_precision"] for r in rows
+                              if r.get("openvino_default_precision")), "-")
     columns = ["network", "batch", "threads", "ours ms", "ORT fp32 ms (float net)", "speedup",
                "OpenVINO binary ms", "vs OpenVINO",
-               *(f"ours, {p} first layer: ms (vs OpenVINO)" for p in models.REDUCED_FIRST_LAYERS),
+               *(f"ours, {v}: ms (vs OpenVINO)" for v in models.REDUCED),
+               f"OpenVINO, its default precision ({default_precision}) ms",
+               "ours, bf16 everywhere, vs it",
                "ours images/s",
                "ours: binary / float conv+dense / other", "peak RSS ours MB", "peak RSS ORT MB"]
     table = []
     for row in rows:
         s, shares, rss = row["seconds"], row["time_shares"], row["rss"]
         ours, ov = s["xnorinfer"], s.get("openvino binary")
-        reduced = [s.get(f"xnorinfer {p} first layer") for p in models.REDUCED_FIRST_LAYERS]
+        reduced = [s.get(f"xnorinfer {v}") for v in models.REDUCED]
+        ov_default, ours_bf16 = (s.get("openvino default precision"),
+                                 s.get("xnorinfer bf16 everywhere"))
         table.append([
             row["description"], str(row["batch"]), str(row["threads"]), f"{ours * 1e3:.2f}",
             f"{s['onnxruntime fp32'] * 1e3:.2f}", f"{s['onnxruntime fp32'] / ours:.2f}x",
             f"{ov * 1e3:.2f}" if ov else "-", f"{ov / ours:.2f}x" if ov else "-",
             *(f"{t * 1e3:.2f} ({ov / t:.2f}x)" if t and ov else f"{t * 1e3:.2f}" if t else "-"
               for t in reduced),
+            f"{ov_default * 1e3:.2f}" if ov_default else "-",
+            f"{ov_default / ours_bf16:.2f}x" if ov_default and ours_bf16 else "-",
             f"{row['batch'] / ours:.0f}",
             " / ".join(f"{shares[k]:.0%}" for k in ("binary", "float_conv_dense", "other_float")),
             f"{rss['xnorinfer']['peak_mb']:.0f}", f"{rss['onnxruntime fp32']['peak_mb']:.0f}"])
@@ -288,17 +298,16 @@ def _markdown(results: dict[str, Any], sections: list[tuple[str, list[str], list
                   "|" + "|".join("---" for _ in columns) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
-    lines += [f"- {line}" for line in _first_layer_costs(results)]
+    lines += [f"- {line}" for line in _reduced_costs(results)]
     return "\n".join(lines)
 
 
-def _first_layer_costs(results: dict[str, Any]) -> list[str]:
-    """What each opt-in first-layer precision changes, per network (its conversion report's
-    note)."""
-    costs = {(row["description"], precision): cost for row in results["models"]
-             for precision, cost in row.get("first_layer_costs", {}).items()}
-    return [f"{network}, {precision} first layer: {cost}"
-            for (network, precision), cost in costs.items()]
+def _reduced_costs(results: dict[str, Any]) -> list[str]:
+    """What each opt-in reduced-precision conversion changes, per network (its conversion
+    report's note)."""
+    costs = {(row["description"], variant): cost for row in results["models"]
+             for variant, cost in row.get("reduced_costs", {}).items()}
+    return [f"{network}, {variant}: {cost}" for (network, variant), cost in costs.items()]
 
 
 if __name__ == "__main__":

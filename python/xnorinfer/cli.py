@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="precision of the float conv that reads the input (the stem): 'int8' "
                         "(uint8 x int8: AVX-512 VNNI, Arm SDOT) or 'bf16' (AVX-512 BF16) is faster and "
                         "not exact; the report prints its cost (default fp32, exact)")
+    p.add_argument("--float-layers", choices=["fp32", "bf16"], default="fp32",
+                   help="precision of the other float conv and dense layers (shortcut convs, "
+                        "a classifier): 'bf16' (AVX-512 BF16) halves their weight bytes and is "
+                        "not exact; the report prints its cost (default fp32, exact)")
     p.add_argument("--wide", action="store_true",
                    help="full ONNX node names and reasons in the report, however wide")
     p.add_argument("--verify", action="store_true",
@@ -137,7 +141,8 @@ def _convert(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path(args.model).with_suffix(".xnor")
     result = convert(args.model, output, allow_float=args.allow_float,
                      input_shapes=_parse_input_shapes(args.input_shape) or None,
-                     sign_zero=args.sign_zero, first_layer=args.first_layer)
+                     sign_zero=args.sign_zero, first_layer=args.first_layer,
+                     float_layers=args.float_layers)
     result.report.print(wide=args.wide)
     console.info(f"wrote {output} ({output.stat().st_size:,} bytes)")
     if not args.verify:

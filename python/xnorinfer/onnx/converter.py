@@ -18,6 +18,7 @@ from xnorinfer import ir
 from xnorinfer.errors import ConversionError, ModelError
 from xnorinfer.onnx.dynamic_dims import engine_dims
 from xnorinfer.onnx.first_layer import check_first_layer, mark_first_layers
+from xnorinfer.onnx.float_layers import check_float_layers, mark_float_layers
 from xnorinfer.onnx.folding import BATCH_SENTINEL
 from xnorinfer.onnx.fuse import run_fusions
 from xnorinfer.onnx.loader import InputShapes, load_onnx
@@ -46,7 +47,7 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
             output_path: str | os.PathLike | None = None, *, allow_float: bool = True,
             progress: bool | None = None, input_shapes: InputShapes | None = None,
             sign_zero: str = "auto", first_layer: str = "fp32",
-            verify: bool = False) -> ConversionResult:
+            float_layers: str = "fp32", verify: bool = False) -> ConversionResult:
     """Convert an ONNX binarized network into an xnorinfer engine graph.
 
     Parameters
@@ -79,6 +80,13 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         about 1.7x faster). Neither is exact: the report gives the cost, max |difference| of
         the outputs against the fp32 first layer on seeded random inputs. Default "fp32"
         (exact).
+    float_layers : {"fp32", "bf16"}
+        "bf16" runs every other float Conv2d and Dense (shortcut convs, a classifier) with bf16
+        inputs and weights summed in float32, through AVX-512 BF16 where the CPU has it: half
+        the weight bytes, which a classifier reads from memory on every run (XNOR-Net
+        AlexNet's last layer about 2x faster), as OpenVINO does by default on such CPUs. Convs
+        with groups or horizontal dilation stay fp32. Not exact: the report gives the cost
+        against the fp32 model. Default "fp32".
     verify : bool
         Also run the converted model and onnxruntime (when installed) on seeded random
         inputs and record their agreement in ``result.verification``.
@@ -97,6 +105,7 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         not load.
     """
     check_first_layer(first_layer)
+    check_float_layers(float_layers)
     onnx_graph = load_onnx(model, input_shapes)
     with _progress_callback(progress, len(onnx_graph.nodes)) as on_node:
         lowering = Lowering(onnx_graph, allow_float=allow_float, sign_zero=sign_zero,
@@ -112,10 +121,12 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     reasons = dict(lowering.float_reasons)
     for layer, reason in lowering.ternary_layers.items():
         reasons[layer] = "; ".join(r for r in (reasons.get(layer), reason) if r)
-    # The fp32 graph, checked by the engine (a refusal names its ONNX node): what a reduced
-    # first layer is measured against.
-    exact = _engine_accepted_bytes(graph, onnx_graph) if first_layer != "fp32" else b""
-    notes = lowering.notes + mark_first_layers(graph, first_layer, exact)
+    # The fp32 graph, checked by the engine (a refusal names its ONNX node): what reduced
+    # layers are measured against.
+    reduced = first_layer != "fp32" or float_layers != "fp32"
+    exact = _engine_accepted_bytes(graph, onnx_graph) if reduced else b""
+    notes = (lowering.notes + mark_first_layers(graph, first_layer, exact)
+             + mark_float_layers(graph, float_layers, exact))
     report = build_report(onnx_graph, graph, reasons, notes)
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
                           producer=_producer(onnx_graph.producer_name, onnx_graph.opset),

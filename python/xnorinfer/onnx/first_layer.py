@@ -43,15 +43,13 @@ def mark_first_layers(graph: ir.Graph, first_layer: str, exact: bytes) -> list[s
     before (unused for "fp32")."""
     if first_layer == "fp32":
         return []
-    consumers = graph.consumers_of()
     marked, refused = [], []
-    for value in graph.inputs:
-        for conv in _first_convs(value.name, consumers):
-            if conv.attrs.get("group", 1) != 1 or conv.attrs.get("dilations", [1, 1])[1] != 1:
-                refused.append(conv.attrs.get("source", conv.name))
-                continue
-            conv.attrs["precision"] = first_layer
-            marked.append(conv)
+    for conv in first_convs(graph):
+        if not reduced_kernels_take(conv):
+            refused.append(conv.attrs.get("source", conv.name))
+            continue
+        conv.attrs["precision"] = first_layer
+        marked.append(conv)
     notes = []
     if refused:
         notes.append(f"first layer {', '.join(refused)} stays fp32: the {first_layer} kernels "
@@ -62,21 +60,35 @@ def mark_first_layers(graph: ir.Graph, first_layer: str, exact: bytes) -> list[s
         return notes
     names = ", ".join(conv.attrs.get("source", conv.name) for conv in marked)
     notes.append(f"first layer {names} runs in {first_layer} ({FORMATS[first_layer]}), "
-                 f"{_kernel_note(first_layer)}; {_measured_cost(graph, exact)}")
+                 f"{kernel_note(first_layer)}; "
+                 f"{measured_cost(graph, exact, 'against the fp32 first layer')}")
     return notes
 
 
-def _first_convs(value: str, consumers: dict[str, list[ir.Node]]) -> list[ir.Node]:
+def first_convs(graph: ir.Graph) -> list[ir.Node]:
+    """The float Conv2d nodes that read a graph input (through layout ops only)."""
+    consumers = graph.consumers_of()
+    return [conv for value in graph.inputs for conv in _convs_reading(value.name, consumers)]
+
+
+def reduced_kernels_take(conv: ir.Node) -> bool:
+    """Whether the int8 and bf16 conv kernels take this Conv2d: one group, no horizontal
+    dilation."""
+    return conv.attrs.get("group", 1) == 1 and conv.attrs.get("dilations", [1, 1])[1] == 1
+
+
+def _convs_reading(value: str, consumers: dict[str, list[ir.Node]]) -> list[ir.Node]:
     found = []
     for node in consumers.get(value, []):
         if node.op in LAYOUT_OPS:
-            found += _first_convs(node.outputs[0], consumers)
+            found += _convs_reading(node.outputs[0], consumers)
         elif node.op == "Conv2d":
             found.append(node)
     return found
 
 
-def _kernel_note(precision: str) -> str:
+def kernel_note(precision: str) -> str:
+    """Which kernel runs ``precision`` on this CPU, for the report."""
     key, fast = FAST_KERNELS[precision]
     kernel = build_info()[key]
     if kernel in fast:
@@ -86,9 +98,9 @@ def _kernel_note(precision: str) -> str:
             "same results)")
 
 
-def _measured_cost(graph: ir.Graph, exact_model: bytes) -> str:
-    """Max |difference| of every output against the fp32 first layer's model, on seeded
-    N(0,1) inputs."""
+def measured_cost(graph: ir.Graph, exact_model: bytes, against: str) -> str:
+    """Max |difference| of every output of ``graph`` against ``exact_model`` (what ``against``
+    names), on seeded N(0,1) inputs."""
     reduced = InferenceSession(model_file.dumps(graph), num_threads=1)
     exact = InferenceSession(exact_model, num_threads=1)
     rng = np.random.default_rng(COST_SEED)
@@ -107,5 +119,5 @@ def _measured_cost(graph: ir.Graph, exact_model: bytes) -> str:
             text += f", argmax agrees on {agree}/{want.shape[0]}"
         parts.append(text)
     batch = next(iter(feed.values())).shape[0]
-    return (f"against the fp32 first layer on {batch} seeded N(0,1) inputs: "
+    return (f"{against} on {batch} seeded N(0,1) inputs: "
             + "; ".join(parts))

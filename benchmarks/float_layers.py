@@ -1,0 +1,76 @@
+"""The other float layers of a binary network alone, fp32 against the opt-in bf16
+(``convert(..., float_layers="bf16")``): Bi-Real-Net-18's 1x1 shortcut convs and classifier,
+XNOR-Net AlexNet's last classifier layer; medians of the engine's per-node times, interleaved,
+1 thread by default, on the widest ISA path. Before each run of a classifier, 64 MB are
+written, so its weights come from memory as they do in a network at batch 1 (between two runs
+of the network, every other layer's data goes through the caches).
+
+    python benchmarks/float_layers.py [--threads 1] [--rounds 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from xnorinfer import _core, console
+
+PRECISIONS = ("float32", "bf16")
+# name, input shape, weight shape (a Conv2d's [O, 1, 1, C] or a Dense's [O, K]), cold caches
+LAYERS = [("Bi-Real 1x1 shortcut 28x28x64->128", [1, 28, 28, 64], (128, 1, 1, 64), False),
+          ("Bi-Real 1x1 shortcut 14x14x128->256", [1, 14, 14, 128], (256, 1, 1, 128), False),
+          ("Bi-Real 1x1 shortcut 7x7x256->512", [1, 7, 7, 256], (512, 1, 1, 256), False),
+          ("Bi-Real classifier 512->1000", [1, 512], (1000, 512), True),
+          ("AlexNet fc8 4096->1000", [1, 4096], (1000, 4096), True)]
+EVICT_BYTES = 64 << 20
+
+
+def layer_graph(shape: list[int], weight: np.ndarray, precision: str) -> _core.Graph:
+    g = _core.Graph()
+    g.add_input("x", shape)
+    g.add_constant("w", weight)
+    g.add_constant("b", np.zeros(weight.shape[0], np.float32))
+    if weight.ndim == 4:
+        g.add_node("layer", "Conv2d", ["x", "w", "b"], ["y"],
+                   {"kernel_shape": [1, 1], "precision": precision})
+    else:
+        g.add_node("layer", "Dense", ["x", "w", "b"], ["y"], {"precision": precision})
+    g.add_output("y")
+    return g
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=21)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    isa = _core.available_isas()[-1]
+    evict = np.zeros(EVICT_BYTES // 4, np.float32)
+    rows = []
+    for name, shape, weight_shape, cold in LAYERS:
+        weight = (rng.standard_normal(weight_shape) * 0.05).astype(np.float32)
+        x = [rng.standard_normal(shape).astype(np.float32)]
+        sessions = {p: _core.Session(layer_graph(shape, weight, p), args.threads, isa)
+                    for p in PRECISIONS}
+        times: dict[str, list[float]] = {p: [] for p in PRECISIONS}
+        for _ in range(args.rounds):
+            for p, session in sessions.items():
+                runs = []
+                for _ in range(5):
+                    if cold:
+                        evict += 1.0
+                    runs.append(session.run_profiled(x)[1][0])
+                times[p].append(float(np.median(runs)))
+        us = {p: np.median(times[p]) * 1e6 for p in PRECISIONS}
+        rows.append([name, f"{us['float32']:.1f}", f"{us['bf16']:.1f}",
+                     f"{us['float32'] / us['bf16']:.2f}x", "yes" if cold else "no"])
+    console.table(f"Float layers, fp32 vs bf16, {args.threads} thread(s), {isa}, µs",
+                  ["layer", "fp32", "bf16", "bf16 speedup", "weights from memory"], rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
