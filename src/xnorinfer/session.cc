@@ -80,6 +80,26 @@ int default_threads() {
 #endif
 }
 
+// A graph input or output of at least kSplitCopyBytes is copied by all the threads, each its
+// contiguous share in chunks of kCopyChunkBytes: the ops that read the input (or wrote the
+// output) split its rows the same way, so each core copies bytes its own cache holds or will
+// read. Copied by one thread, a core's half of a 2-thread layer's output moved to the other
+// core at every run, and that layer's stores then had to take the lines back.
+constexpr int64_t kSplitCopyBytes = 256 * 1024;
+constexpr int64_t kCopyChunkBytes = 16 * 1024;
+
+void copy_bytes(void* dst, const void* src, int64_t bytes, int num_threads) {
+  if (num_threads <= 1 || bytes < kSplitCopyBytes) {
+    std::memcpy(dst, src, static_cast<size_t>(bytes));
+    return;
+  }
+  parallel_for((bytes + kCopyChunkBytes - 1) / kCopyChunkBytes, num_threads, [&](int64_t c, int) {
+    const int64_t begin = c * kCopyChunkBytes;
+    std::memcpy(static_cast<char*>(dst) + begin, static_cast<const char*>(src) + begin,
+                static_cast<size_t>(std::min(kCopyChunkBytes, bytes - begin)));
+  });
+}
+
 }  // namespace
 
 Session::Session(std::shared_ptr<const Graph> graph, const SessionOptions& options)
@@ -399,9 +419,9 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   std::vector<std::vector<double>> thread_seconds(node_seconds ? team : 0);
   const auto run_sample = [&](int64_t i, int thread) {
     Workspace& sample = *samples[thread];
-    copy_inputs(one.plan, inputs, i, sample);
+    copy_inputs(one.plan, inputs, i, sample, 1);
     run_nodes(one.plan, sample, 0, split, 1, node_seconds ? &thread_seconds[thread] : nullptr);
-    if (!whole) return copy_outputs(sample, i, outputs);
+    if (!whole) return copy_outputs(sample, i, outputs, 1);
     for (int s : gathered) {
       const int64_t bytes = one.plan.infos[s].storage_bytes();
       std::memcpy(static_cast<char*>(whole->tensors[s].data) + i * bytes, sample.tensors[s].data,
@@ -433,7 +453,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
     std::memcpy(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes());
   }
   run_nodes(cached.plan, *whole, split, nodes, num_threads_, node_seconds);
-  copy_outputs(*whole, 0, outputs);
+  copy_outputs(*whole, 0, outputs, num_threads_);
   return_workspace(cached, std::move(whole));
 }
 
@@ -475,27 +495,27 @@ void Session::return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws
 void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                        const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
   std::unique_ptr<Workspace> ws = take_workspace(cached);
-  copy_inputs(cached.plan, inputs, 0, *ws);
+  copy_inputs(cached.plan, inputs, 0, *ws, num_threads_);
   run_nodes(cached.plan, *ws, 0, static_cast<int>(ops_.size()), num_threads_, node_seconds);
-  copy_outputs(*ws, 0, outputs);
+  copy_outputs(*ws, 0, outputs, num_threads_);
   return_workspace(cached, std::move(ws));
 }
 
 void Session::copy_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
-                          Workspace& ws) const {
+                          Workspace& ws, int num_threads) const {
   for (size_t k = 0; k < inputs.size(); ++k) {
     const int64_t bytes = plan.infos[k].storage_bytes();
-    std::memcpy(ws.tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + sample * bytes,
-                bytes);
+    copy_bytes(ws.tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + sample * bytes, bytes,
+               num_threads);
   }
 }
 
-void Session::copy_outputs(const Workspace& ws, int64_t sample,
-                           const std::vector<float*>& outputs) const {
+void Session::copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,
+                           int num_threads) const {
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Tensor& t = ws.tensors[output_slots_[j]];
     const int64_t bytes = t.info.storage_bytes();
-    std::memcpy(reinterpret_cast<char*>(outputs[j]) + sample * bytes, t.data, bytes);
+    copy_bytes(reinterpret_cast<char*>(outputs[j]) + sample * bytes, t.data, bytes, num_threads);
   }
 }
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import xnorinfer
-from xnorinfer import ir, model_file
+from xnorinfer import _core, ir, model_file
 from xnorinfer.bitpack import pack_bits
 
 C, O = 70, 5
@@ -219,3 +219,19 @@ def test_peak_loops_measure_the_core():
         xnorinfer.peak_macs_per_second("int8")
     with pytest.raises(ValueError, match="must be positive"):
         xnorinfer.peak_macs_per_second("binary", best, num_threads=0)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("batch_mode", ["whole", "per_sample"])
+def test_large_inputs_and_outputs_are_copied_whole_by_any_team(threads, batch_mode):
+    """Inputs and outputs past 256 KiB are copied by all the threads, each its share (session.cc);
+    sizes that are not whole 16 KiB chunks, in a batch of 3."""
+    g = _core.Graph()
+    g.add_input("x", [-1, 129, 257, 3])
+    g.add_node("relu", "Relu", ["x"], ["y"], {})
+    g.add_output("y")
+    g.add_output("x")  # an input that is also an output: copied in, then out
+    x = np.random.default_rng(threads).standard_normal((3, 129, 257, 3)).astype(np.float32)
+    y, x_again = _core.Session(g, threads, "", batch_mode).run([x])
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(x_again.view(np.uint32), x.view(np.uint32))
