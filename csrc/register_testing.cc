@@ -293,13 +293,14 @@ void register_testing(py::module_ t) {
         std::vector<bool> allowed;
         for (const auto& [now, latest_start] : events) {
           allowed.push_back(gate.allows(now));
-          if (latest_start >= 0) gate.record(now, latest_start);
+          if (latest_start >= 0 && allowed.back()) gate.record(now, now, latest_start);
         }
         return allowed;
       },
       py::arg("events"),
-      "A fresh ForkGate through (now_ns, latest_start_ns) events: whether it allowed each fork "
-      "before recording it (latest_start_ns < 0: a query only).");
+      "A fresh ForkGate through (now_ns, latest_start_ns) events, each a fork that starts and "
+      "ends at now_ns: whether it allowed each (and recorded it if so; latest_start_ns < 0: a "
+      "query only).");
   t.def("bfconv", &bfconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
         py::arg("bias"), py::arg("relu") = false);
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),

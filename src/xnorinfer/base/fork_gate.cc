@@ -5,13 +5,15 @@
 
 namespace xnorinfer {
 
-void ForkGate::record(int64_t now_ns, int64_t latest_start_ns) {
+void ForkGate::record(int64_t fork_ns, int64_t end_ns, int64_t latest_start_ns) {
+  const bool cold = fork_ns - last_end_ns_.exchange(end_ns, std::memory_order_relaxed) > kColdGapNs;
   if (latest_start_ns <= kLateStartNs) {
     backoff_ns_.store(kFirstBackoffNs, std::memory_order_relaxed);
     return;
   }
+  if (cold) return;
   const int64_t backoff = backoff_ns_.load(std::memory_order_relaxed);
-  closed_until_.store(now_ns + backoff, std::memory_order_relaxed);
+  closed_until_.store(end_ns + backoff, std::memory_order_relaxed);
   backoff_ns_.store(std::min(2 * backoff, kMaxBackoffNs), std::memory_order_relaxed);
 }
 

@@ -90,7 +90,7 @@ void parallel_for(int64_t count, int num_threads, const Fn& fn) {
         }
       }
     }
-    gate.record(monotonic_ns(), latest_start.load());
+    gate.record(fork, monotonic_ns(), latest_start.load());
     return;
   }
 #endif
