@@ -38,7 +38,7 @@ def test_the_stem_and_only_the_stem_is_marked(digits_reduced):
 
 def test_the_report_prints_the_measured_cost(digits_reduced):
     precision, result = digits_reduced
-    [note] = [n for n in result.report.notes if f"runs in {precision}" in n]
+    [note] = [n for n in result.report.notes if f": {precision} (" in n]
     assert "/conv1/Conv" in note and "max |difference|" in note and "argmax agrees on" in note
 
 
@@ -92,5 +92,5 @@ def test_an_unknown_precision_is_refused():
 def test_cli_first_layer(tmp_path, capsys):
     out = tmp_path / "digits.xnor"
     assert main(["convert", str(DIGITS), "-o", str(out), "--first-layer", "int8"]) == 0
-    assert "runs in int8" in capsys.readouterr().out
+    assert ": int8 (" in capsys.readouterr().out
     assert list(precisions(model_file.load(out)).values()) == ["int8"]

@@ -55,7 +55,7 @@ def digits_bf16_layers():
 
 
 def test_the_report_prints_the_measured_cost(digits_bf16_layers):
-    [note] = [n for n in digits_bf16_layers.report.notes if "run in bf16" in n]
+    [note] = [n for n in digits_bf16_layers.report.notes if ": bf16 (" in n]
     assert "/fc2/Gemm" in note and "max |difference|" in note and "argmax agrees on" in note
     assert "/conv1/Conv" not in note  # the stem
 
@@ -87,7 +87,7 @@ def test_a_grouped_conv_stays_fp32_and_says_so():
     result = convert(grouped_conv_model(), float_layers="bf16")
     assert [p for _, p in precisions(result.graph).values()] == ["fp32", "fp32"]
     notes = result.report.notes
-    assert any("stay fp32: the bf16 kernels need one group" in n for n in notes)
+    assert any(": fp32, the bf16 kernels need one group" in n for n in notes)
     assert any("nothing runs in bf16" in n for n in notes)
 
 
@@ -105,6 +105,6 @@ def test_an_unknown_precision_is_refused():
 def test_cli_float_layers(tmp_path, capsys):
     out = tmp_path / "digits.xnor"
     assert main(["convert", str(DIGITS), "-o", str(out), "--float-layers", "bf16"]) == 0
-    assert "run in bf16" in capsys.readouterr().out
+    assert ": bf16 (" in capsys.readouterr().out
     marked = {v for v in precisions(model_file.load(out)).values() if v[1] != "fp32"}
     assert marked == {("Dense", "bf16")}

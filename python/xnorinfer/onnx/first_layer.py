@@ -19,7 +19,7 @@ from xnorinfer.session import InferenceSession
 
 FIRST_LAYER_PRECISIONS = ("fp32", "int8", "bf16")
 FORMATS = {"int8": "per-image uint8 activations, per-channel int8 weights",
-           "bf16": "bf16 activations and weights, float32 sums"}
+           "bf16": "bf16 inputs and weights, float32 sums"}
 # Per precision: the build_info() key naming the kernel that runs it here, and the kernels that
 # make it fast (their name suffix -> the instructions they need).
 FAST_KERNELS = {"int8": ("int8_kernel", {"avx512vnni": "AVX-512 VNNI",
@@ -43,26 +43,32 @@ def mark_first_layers(graph: ir.Graph, first_layer: str, exact: bytes) -> list[s
     before (unused for "fp32")."""
     if first_layer == "fp32":
         return []
+    return mark_reduced(graph, first_convs(graph), first_layer, "first layer",
+                        f"first_layer={first_layer!r}: no float Conv2d reads a graph input, "
+                        "nothing runs in reduced precision", exact, "against the fp32 first layer")
+
+
+def mark_reduced(graph: ir.Graph, nodes: list[ir.Node], precision: str, subject: str,
+                 nothing: str, exact: bytes, against: str) -> list[str]:
+    """Sets ``precision`` on each of ``nodes`` the reduced kernels take; returns the report's
+    notes: the ``subject`` left fp32, then ``nothing`` when none is marked, else what runs the
+    marked ones and the cost measured against ``exact`` (what ``against`` names)."""
     marked, refused = [], []
-    for conv in first_convs(graph):
-        if not reduced_kernels_take(conv):
-            refused.append(conv.attrs.get("source", conv.name))
+    for node in nodes:
+        if node.op == "Conv2d" and not reduced_kernels_take(node):
+            refused.append(node.attrs.get("source", node.name))
             continue
-        conv.attrs["precision"] = first_layer
-        marked.append(conv)
+        node.attrs["precision"] = precision
+        marked.append(node)
     notes = []
     if refused:
-        notes.append(f"first layer {', '.join(refused)} stays fp32: the {first_layer} kernels "
-                     "need one group and no horizontal dilation")
+        notes.append(f"{subject} {', '.join(refused)}: fp32, the {precision} kernels need one "
+                     "group and no horizontal dilation")
     if not marked:
-        notes.append(f"first_layer={first_layer!r}: no float Conv2d reads a graph input, "
-                     "nothing runs in reduced precision")
-        return notes
-    names = ", ".join(conv.attrs.get("source", conv.name) for conv in marked)
-    notes.append(f"first layer {names} runs in {first_layer} ({FORMATS[first_layer]}), "
-                 f"{kernel_note(first_layer)}; "
-                 f"{measured_cost(graph, exact, 'against the fp32 first layer')}")
-    return notes
+        return notes + [nothing]
+    names = ", ".join(node.attrs.get("source", node.name) for node in marked)
+    return notes + [f"{subject} {names}: {precision} ({FORMATS[precision]}), "
+                    f"{kernel_note(precision)}; {measured_cost(graph, exact, against)}"]
 
 
 def first_convs(graph: ir.Graph) -> list[ir.Node]:

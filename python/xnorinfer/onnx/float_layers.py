@@ -12,7 +12,7 @@ Not exact, so the conversion measures what it costs, against the fp32 model.
 from __future__ import annotations
 
 from xnorinfer import ir
-from xnorinfer.onnx.first_layer import first_convs, kernel_note, measured_cost, reduced_kernels_take
+from xnorinfer.onnx.first_layer import first_convs, mark_reduced
 
 FLOAT_LAYER_PRECISIONS = ("fp32", "bf16")
 
@@ -31,24 +31,8 @@ def mark_float_layers(graph: ir.Graph, float_layers: str, exact: bytes) -> list[
     if float_layers == "fp32":
         return []
     first = {id(conv) for conv in first_convs(graph)}
-    marked, refused = [], []
-    for node in graph.nodes:
-        if node.op == "Dense" or (node.op == "Conv2d" and id(node) not in first):
-            if node.op == "Conv2d" and not reduced_kernels_take(node):
-                refused.append(node.attrs.get("source", node.name))
-                continue
-            node.attrs["precision"] = float_layers
-            marked.append(node)
-    notes = []
-    if refused:
-        notes.append(f"float layers {', '.join(refused)} stay fp32: the {float_layers} kernels "
-                     "need one group and no horizontal dilation")
-    if not marked:
-        notes.append(f"float_layers={float_layers!r}: the model has no other float conv or "
-                     "dense layer, nothing runs in bf16")
-        return notes
-    names = ", ".join(node.attrs.get("source", node.name) for node in marked)
-    notes.append(f"float layers {names} run in {float_layers} (bf16 inputs and weights, float32 "
-                 f"sums), {kernel_note(float_layers)}; "
-                 f"{measured_cost(graph, exact, 'the whole model against fp32')}")
-    return notes
+    nodes = [node for node in graph.nodes
+             if node.op == "Dense" or (node.op == "Conv2d" and id(node) not in first)]
+    return mark_reduced(graph, nodes, float_layers, "float layers",
+                        f"float_layers={float_layers!r}: the model has no other float conv or "
+                        "dense layer, nothing runs in bf16", exact, "the whole model against fp32")
