@@ -1,9 +1,10 @@
-"""The other float layers of a binary network alone, fp32 against the opt-in bf16
-(``convert(..., float_layers="bf16")``): Bi-Real-Net-18's 1x1 shortcut convs and classifier,
-XNOR-Net AlexNet's last classifier layer; medians of the engine's per-node times, interleaved,
-1 thread by default, on the widest ISA path. Before each run of a classifier, 64 MB are
-written, so its weights come from memory as they do in a network at batch 1 (between two runs
-of the network, every other layer's data goes through the caches).
+"""The other float layers of a binary network alone: ours in fp32 and in the opt-in bf16
+(``convert(..., float_layers="bf16")``), against onnxruntime fp32 on a one-node model of the same
+layer. Bi-Real-Net-18's 1x1 shortcut convs and classifier, XNOR-Net AlexNet's last classifier
+layer; medians of ours' per-node times and of onnxruntime's whole ``run`` (what its user sees),
+interleaved, 1 thread by default, on our widest ISA path. Before each run of a classifier, 64 MB
+are written, so its weights come from memory as they do in a network at batch 1 (between two
+runs of the network, every other layer's data goes through the caches).
 
     python benchmarks/float_layers.py [--threads 1] [--rounds 21]
 """
@@ -14,11 +15,14 @@ import argparse
 import sys
 
 import numpy as np
+from onnx import TensorProto, helper, numpy_helper
 
 from xnorinfer import _core, console
+from xnorinfer.bench.timing import ort_session, wall
 
 PRECISIONS = ("float32", "bf16")
-# name, input shape, weight shape (a Conv2d's [O, 1, 1, C] or a Dense's [O, K]), cold caches
+# name, input shape (NHWC, or [N, K]), weight shape (a Conv2d's [O, 1, 1, C] or a Dense's
+# [O, K]), whether its weights come from memory
 LAYERS = [("Bi-Real 1x1 shortcut 28x28x64->128", [1, 28, 28, 64], (128, 1, 1, 64), False),
           ("Bi-Real 1x1 shortcut 14x14x128->256", [1, 14, 14, 128], (256, 1, 1, 128), False),
           ("Bi-Real 1x1 shortcut 7x7x256->512", [1, 7, 7, 256], (512, 1, 1, 256), False),
@@ -41,6 +45,23 @@ def layer_graph(shape: list[int], weight: np.ndarray, precision: str) -> _core.G
     return g
 
 
+def onnx_layer(shape: list[int], weight: np.ndarray):
+    """The same layer as a one-node ONNX model (a Conv on NCHW, or a Gemm)."""
+    if weight.ndim == 4:
+        x_shape = [shape[0], shape[3], shape[1], shape[2]]
+        w = np.ascontiguousarray(weight.transpose(0, 3, 1, 2))  # OHWI -> OIHW
+        node = helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=[1, 1])
+    else:
+        x_shape, w = shape, weight
+        node = helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)
+    inits = [numpy_helper.from_array(w, "w"),
+             numpy_helper.from_array(np.zeros(weight.shape[0], np.float32), "b")]
+    graph = helper.make_graph(
+        [node], "layer", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -52,23 +73,29 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, shape, weight_shape, cold in LAYERS:
         weight = (rng.standard_normal(weight_shape) * 0.05).astype(np.float32)
-        x = [rng.standard_normal(shape).astype(np.float32)]
+        x = rng.standard_normal(shape).astype(np.float32)
         sessions = {p: _core.Session(layer_graph(shape, weight, p), args.threads, isa)
                     for p in PRECISIONS}
-        times: dict[str, list[float]] = {p: [] for p in PRECISIONS}
+        ort = ort_session(onnx_layer(shape, weight), args.threads)
+        ort_feed = {"x": np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if weight.ndim == 4 else x}
+        runs = {p: (lambda s=s: s.run_profiled([x])[1][0]) for p, s in sessions.items()}
+        runs["onnxruntime"] = wall(lambda: ort.run(None, ort_feed))
+        times: dict[str, list[float]] = {key: [] for key in runs}
         for _ in range(args.rounds):
-            for p, session in sessions.items():
-                runs = []
+            for key, run in runs.items():
+                seconds = []
                 for _ in range(5):
                     if cold:
                         evict += 1.0
-                    runs.append(session.run_profiled(x)[1][0])
-                times[p].append(float(np.median(runs)))
-        us = {p: np.median(times[p]) * 1e6 for p in PRECISIONS}
-        rows.append([name, f"{us['float32']:.1f}", f"{us['bf16']:.1f}",
+                    seconds.append(run())
+                times[key].append(float(np.median(seconds)))
+        us = {key: np.median(t) * 1e6 for key, t in times.items()}
+        rows.append([name, f"{us['onnxruntime']:.1f}", f"{us['float32']:.1f}", f"{us['bf16']:.1f}",
+                     f"{us['onnxruntime'] / us['float32']:.2f}x",
                      f"{us['float32'] / us['bf16']:.2f}x", "yes" if cold else "no"])
-    console.table(f"Float layers, fp32 vs bf16, {args.threads} thread(s), {isa}, µs",
-                  ["layer", "fp32", "bf16", "bf16 speedup", "weights from memory"], rows)
+    console.table(f"Float layers, {args.threads} thread(s), {isa}, µs",
+                  ["layer", "onnxruntime fp32", "ours fp32", "ours bf16", "ours fp32 vs ORT",
+                   "bf16 vs fp32", "weights from memory"], rows)
     return 0
 
 
