@@ -10,8 +10,9 @@ numpy's GEMM, OpenVINO's BinaryConvolution when installed) runs round-robin, so 
 the same minutes of the same machine; times are medians over all rounds. The XOR-popcount peak is
 measured before and after the layers (the higher is kept), and the FMA peak once (the float
 layers' ceiling: the first layer, float convs, onnxruntime). Then each network is built, converted
-and verified, and ours, onnxruntime fp32 (on the float version) and OpenVINO (on the binary
-network, when installed) are timed the same way.
+and verified, and ours (exact, and with the opt-in reduced-precision layers), onnxruntime fp32
+(on the float version) and OpenVINO (on the binary network, when installed, its float layers in
+f32 and in its default precision) are timed the same way.
 
 Prints rich tables and writes ``results/latest.json`` (everything) and ``results/latest.md``
 (the tables, for the README) next to this script.

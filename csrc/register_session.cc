@@ -187,9 +187,9 @@ py::dict build_info() {
   info["isa_compiled"] = compiled;
   info["isa_detected"] = to_string(best_available_isa());
   info["cpu_features"] = detected_feature_names();
-  // The path of a precision="int8" / "bf16" first layer at the detected ISA: the suffix of
+  // The path of a precision="int8" / "bf16" layer at the detected ISA: the suffix of
   // its fastest kernel that runs here (kernels/qconv, kernels/bfconv), or "portable".
-  const auto first_layer_kernel = [](const std::string& family) {
+  const auto reduced_kernel = [](const std::string& family) {
     std::string path = "portable";
     for (const KernelInfo& k : list_kernels()) {
       const std::string name = k.name;
@@ -199,8 +199,8 @@ py::dict build_info() {
     }
     return path;
   };
-  info["int8_kernel"] = first_layer_kernel("qconv");
-  info["bf16_kernel"] = first_layer_kernel("bfconv");
+  info["int8_kernel"] = reduced_kernel("qconv");
+  info["bf16_kernel"] = reduced_kernel("bfconv");
   return info;
 }
 

@@ -5,7 +5,7 @@
 // the fork, loops run on the calling thread alone for a backoff period; the next fork is a
 // probe, and the backoff doubles while probes find the core busy. Results do not depend on the
 // thread count, so this changes only speed.
-// A fork more than kColdGap after the previous one finds its workers asleep, and on a virtual
+// A fork more than kColdGapNs after the previous one finds its workers asleep, and on a virtual
 // machine their idle vCPUs descheduled: on the 2-vCPU development VM a worker idle for 20 ms
 // or more started 1.8-3.8 ms late with the other core idle (0.1 ms after 10 ms, 7 µs after
 // 5 ms). Such a late start says nothing of a busy core, and the workers spin again after that

@@ -14,7 +14,7 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vpopcntdq = false;
   bool avx512vnni = false;  // VPDPBUSD: the int8 first layer's kernel
-  bool avx512bf16 = false;  // VDPBF16PS: the bf16 first layer's kernel
+  bool avx512bf16 = false;  // VDPBF16PS: the bf16 layers' kernel
   bool neon = false;        // aarch64 Advanced SIMD
   bool dotprod = false;     // aarch64 SDOT/UDOT: the int8 first layer's kernel
   bool sve = false;         // aarch64 SVE (reported; for kernels to come)

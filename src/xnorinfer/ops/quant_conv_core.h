@@ -1,5 +1,6 @@
-// Int8 and bf16 convolution for the opt-in reduced-precision first layer (Conv2d precision
-// "int8" or "bf16"), where a network's float stem costs more than all its binary layers together.
+// Int8 and bf16 convolution for the opt-in reduced-precision layers (Conv2d precision "int8" or
+// "bf16"): the first layer, where a network's float stem costs more than all its binary layers
+// together, and (bf16) the other float convs.
 // The input is converted once into a padded NHWC copy whose border holds the converted 0.0, so
 // every window is whole and read in place by the kernels (qconv, bfconv).
 //

@@ -1,4 +1,5 @@
-// Direct bf16 convolution microkernels, for the opt-in bf16 first layer (ops/quant_conv_core.h):
+// Direct bf16 convolution microkernels, for the opt-in bf16 layers (ops/quant_conv_core.h, and
+// ops/dense.cc with one window row per input row):
 // bf16 activations times bf16 weights accumulated in float32 as AVX-512 BF16's VDPBF16PS does,
 // MR output pixels x NB output channels, each pixel's window read in place from a padded NHWC
 // bf16 image (the qconv kernels' layout with 2-byte elements: 32-bit steps of 2 elements).
