@@ -435,6 +435,48 @@ TEST(bfconv_kernels_match_the_portable_one) {
   }
 }
 
+// Each qconv kernel's range and row quantization against the portable ones: finite rows of
+// both signs, one sign only, subnormals and zeros, at every tail length (ranges also with NaN
+// and infinity); quantized with zero points 0, 255 and in between, past the clamps (inverse
+// 42.5) and on exact ties (inverse 0.5, x * inverse = k + 0.5).
+TEST(qconv_ranges_and_row_quantizations_match_the_portable_ones) {
+  const QconvKernel portable = find_qconv("qconv_ukernel_4x16__scalar");
+  for (const KernelInfo& info : runnable("qconv")) {
+    const QconvKernel k = find_qconv(info.name);
+    for (int64_t n : {0, 1, 15, 16, 17, 100}) {
+      for (int sign : {-1, 0, 1}) {  // all negative, mixed, all positive
+        std::vector<float> x(n);
+        for (int64_t i = 0; i < n; ++i) {
+          const float v = i % 5 == 0 ? (i % 2 ? 1e-40f : -0.0f) : normal() * 3.0f;
+          x[i] = sign == 0 ? v : sign * std::fabs(v);
+        }
+        float lo, hi, want_lo, want_hi;
+        bool finite, want_finite;
+        k.range(x.data(), n, &lo, &hi, &finite);
+        portable.range(x.data(), n, &want_lo, &want_hi, &want_finite);
+        CHECK(finite && want_finite && same_bits(lo, want_lo) && same_bits(hi, want_hi));
+        for (float inverse : {0.5f, 42.5f}) {
+          for (int32_t zero : {0, 77, 255}) {
+            std::vector<float> y = x;
+            for (int64_t i = 0; i < n; i += 7)
+              y[i] = (std::floor(normal() * 40.0f) + 0.5f) / inverse;
+            std::vector<uint8_t> got(n), want(n);
+            k.quantize_row(y.data(), n, inverse, zero, got.data());
+            portable.quantize_row(y.data(), n, inverse, zero, want.data());
+            CHECK(got == want);
+          }
+        }
+      }
+      const std::vector<float> any = awkward_floats(static_cast<size_t>(n));
+      float lo, hi;
+      bool finite, want_finite;
+      k.range(any.data(), n, &lo, &hi, &finite);
+      portable.range(any.data(), n, &lo, &hi, &want_finite);
+      CHECK(finite == want_finite);
+    }
+  }
+}
+
 // Each bfconv kernel's row rounding against bf16_round.h's to_bf16, value by value: ties, a
 // carry into the exponent, a rounding up to infinity, subnormals of both signs, zeros, at
 // every tail length and at an odd destination address; NaN or infinity anywhere is reported.

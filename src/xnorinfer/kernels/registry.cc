@@ -48,9 +48,15 @@ const Entry<SconvFn> kSconv[] = {
 #undef XI_SCONV
 };
 
-const Entry<QconvFn> kQconv[] = {
-#define XI_QCONV(fn, isa, feature, mr, nb) \
-  {{"qconv", #fn, Isa::isa, mr, nb, 0, CpuFeature::feature}, &fn},
+struct QconvSet {
+  QconvFn fn;
+  QrangeFn range;
+  QuantizeRowFn quantize_row;
+};
+
+const Entry<QconvSet> kQconv[] = {
+#define XI_QCONV(fn, range_fn, quantize_fn, isa, feature, mr, nb) \
+  {{"qconv", #fn, Isa::isa, mr, nb, 0, CpuFeature::feature}, {&fn, &range_fn, &quantize_fn}},
 #include "xnorinfer/kernels/qconv/qconv.inc"
 #undef XI_QCONV
 };
@@ -106,7 +112,9 @@ BconvKernel to_bconv(const Entry<BconvPair>& e) {
 }
 SgemmKernel to_sgemm(const Entry<SgemmFn>& e) { return {e.fn, e.info.nr}; }
 SconvKernel to_sconv(const Entry<SconvFn>& e) { return {e.fn, e.info.isa, e.info.mr, e.info.nr}; }
-QconvKernel to_qconv(const Entry<QconvFn>& e) { return {e.fn, e.info.mr, e.info.nr}; }
+QconvKernel to_qconv(const Entry<QconvSet>& e) {
+  return {e.fn.fn, e.fn.range, e.fn.quantize_row, e.info.mr, e.info.nr};
+}
 BfconvKernel to_bfconv(const Entry<BfconvPair>& e) {
   return {e.fn.fn, e.fn.round_row, e.info.mr, e.info.nr};
 }

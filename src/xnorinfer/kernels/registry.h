@@ -51,6 +51,8 @@ struct SconvKernel {
 
 struct QconvKernel {
   QconvFn fn;
+  QrangeFn range;
+  QuantizeRowFn quantize_row;
   int mr;
   int nb;
 };

@@ -8,19 +8,16 @@
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/kernels/bfconv/bf16_round.h"
+#include "xnorinfer/kernels/qconv/int8_quantize.h"
 
 namespace xnorinfer {
 namespace {
 
-constexpr int kActivationMax = 255;  // uint8
-constexpr int kWeightMax = 127;      // symmetric int8
+constexpr int kWeightMax = 127;  // symmetric int8
 // int8 window bytes (kh * row bytes) up to which |sum(q_x * q_w) - z * sum(q_w)| < 2^31.
 constexpr int64_t kMaxWindowBytes = (int64_t{1} << 31) / (2 * kActivationMax * kWeightMax);
 // The smallest activation scale: keeps 1 / scale finite for an all-zero (or tiny) image.
 constexpr float kMinScale = 1e-30f;
-// Adding and subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 to the nearest integer
-// (ties to even) with plain float arithmetic, the same on every path and vectorizable.
-constexpr float kRoundMagic = 12582912.0f;
 
 // Per-thread arrays of a tile, carved from the scratch (or only measured).
 struct TileScratch {
@@ -39,50 +36,6 @@ struct TileScratch {
     size = carve.size();
   }
 };
-
-// A float's bits as an int32 that orders like the float (for non-NaN values): the integer
-// min and max below vectorize on any x86-64, where float reductions would not (the compiler
-// may not reorder them).
-inline int32_t ordered_key(uint32_t bits) {
-  const auto value = static_cast<int32_t>(bits);
-  return value ^ ((value >> 31) & 0x7FFFFFFF);
-}
-
-inline float from_ordered_key(int32_t key) {
-  const auto bits = static_cast<uint32_t>(key ^ ((key >> 31) & 0x7FFFFFFF));
-  float v;
-  std::memcpy(&v, &bits, sizeof(v));
-  return v;
-}
-
-// min(x, 0), max(x, 0) and whether every value is finite, in one pass.
-void range_of(const float* x, int64_t n, float* lo, float* hi, bool* finite) {
-  int32_t low = 0, high = 0;  // the keys of +0.0
-  uint32_t special = 0;       // exponent bits all ones: infinity or NaN
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, x + i, sizeof(bits));
-    const int32_t key = ordered_key(bits);
-    low = std::min(low, key);
-    high = std::max(high, key);
-    special |= (bits & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
-  }
-  *lo = from_ordered_key(low);
-  *hi = from_ordered_key(high);
-  *finite = special == 0;
-}
-
-void quantize_row(const float* x, int64_t n, float inverse, int32_t zero, uint8_t* q) {
-  const float low = static_cast<float>(-zero);
-  const float high = static_cast<float>(kActivationMax - zero);
-  for (int64_t i = 0; i < n; ++i) {
-    float t = x[i] * inverse;
-    t = t < low ? low : t;
-    t = t > high ? high : t;
-    const float rounded = (t + kRoundMagic) - kRoundMagic;
-    q[i] = static_cast<uint8_t>(static_cast<int32_t>(rounded) + zero);
-  }
-}
 
 const char* name_of(QuantConvCore::Precision precision) {
   return precision == QuantConvCore::Precision::kInt8 ? "int8" : "bf16";
@@ -226,8 +179,8 @@ void QuantConvCore::quantize_images(const NodeChecker& check, const Tensor& x,
     const int64_t begin = std::min(task % kRangeChunks * chunk, image_floats);
     const int64_t end = std::min(begin + chunk, image_floats);
     RangePart& part = parts[task];
-    range_of(x.f32() + task / kRangeChunks * image_floats + begin, end - begin, &part.lo, &part.hi,
-             &part.finite);
+    qconv_.range(x.f32() + task / kRangeChunks * image_floats + begin, end - begin, &part.lo,
+                 &part.hi, &part.finite);
   });
   for (int64_t n = 0; n < batch; ++n) {  // min and max are exact: any chunking gives these
     float lo = 0.0f, hi = 0.0f;
@@ -267,7 +220,7 @@ bool QuantConvCore::convert_row(const Tensor& x, int64_t n, int64_t py, const Im
   std::memset(dst, pad, static_cast<size_t>(left));
   bool finite = true;  // int8: checked with the range
   if (precision_ == Precision::kInt8) {
-    quantize_row(src, inside, q.inverse, q.zero, dst + left);
+    qconv_.quantize_row(src, inside, q.inverse, q.zero, dst + left);
   } else {
     finite = bfconv_.round_row(src, inside, dst + left);
   }

@@ -36,9 +36,19 @@ using QconvFn = void (*)(int64_t mr, int64_t rows, int64_t row_stride, int64_t r
                          const QconvOutput& output, float* const* out, int64_t out_offset,
                          int64_t channels);
 
-#define XI_QCONV(fn, isa, feature, mr, nb)                                          \
+// Each conv kernel comes with the two passes of the same ISA that make its input
+// (int8_quantize.h):
+//   range: *lo = min(0, x[i]) and *hi = max(0, x[i]) over i < n, *finite whether every x[i]
+//          is (lo and hi mean nothing when not);
+//   quantize_row: q[i] = quantize(x[i], inverse, zero) for i < n (x finite).
+using QrangeFn = void (*)(const float* x, int64_t n, float* lo, float* hi, bool* finite);
+using QuantizeRowFn = void (*)(const float* x, int64_t n, float inverse, int32_t zero, uint8_t* q);
+
+#define XI_QCONV(fn, range_fn, quantize_fn, isa, feature, mr, nb)                   \
   void fn(int64_t, int64_t, int64_t, int64_t, const uint8_t* const*, const int8_t*, \
-          const QconvOutput&, float* const*, int64_t, int64_t);
+          const QconvOutput&, float* const*, int64_t, int64_t);                     \
+  void range_fn(const float*, int64_t, float*, float*, bool*);                      \
+  void quantize_fn(const float*, int64_t, float, int32_t, uint8_t*);
 #include "xnorinfer/kernels/qconv/qconv.inc"
 #undef XI_QCONV
 

@@ -1,8 +1,33 @@
 // Portable direct int8 convolution: 4 pixels x 16 output channels in int32 (the oracle the
 // vector kernel is tested against, and the path of CPUs without AVX-512 VNNI).
+#include <algorithm>
+#include <cstring>
+
+#include "xnorinfer/kernels/qconv/int8_quantize.h"
 #include "xnorinfer/kernels/qconv/qconv.h"
 
 namespace xnorinfer {
+
+void qconv_range__scalar(const float* x, int64_t n, float* lo, float* hi, bool* finite) {
+  int32_t low = 0, high = 0;  // the keys of +0.0
+  uint32_t special = 0;       // exponent bits all ones: infinity or NaN
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof(bits));
+    const int32_t key = ordered_key(bits);
+    low = std::min(low, key);
+    high = std::max(high, key);
+    special |= (bits & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
+  }
+  *lo = from_ordered_key(low);
+  *hi = from_ordered_key(high);
+  *finite = special == 0;
+}
+
+void qconv_quantize_row__scalar(const float* x, int64_t n, float inverse, int32_t zero,
+                                uint8_t* q) {
+  for (int64_t i = 0; i < n; ++i) q[i] = quantize(x[i], inverse, zero);
+}
 
 void qconv_ukernel_4x16__scalar(int64_t mr, int64_t rows, int64_t row_stride, int64_t row_bytes,
                                 const uint8_t* const* pixels, const int8_t* weights,
