@@ -75,9 +75,9 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
         not exact where zeros occur). The report names each ternary layer.
     first_layer : {"fp32", "int8", "bf16"}
         "int8" runs each float conv that reads a graph input (the stem) with per-image uint8
-        activations and per-channel int8 weights (with AVX-512 VNNI about 2.5x faster than
+        activations and per-channel int8 weights (with AVX-512 VNNI about 3x faster than
         fp32; on aarch64 through the dot-product instructions), "bf16" with bf16 activations
-        and weights summed in float32 (with AVX-512 BF16 about 1.8x faster). Neither is exact:
+        and weights summed in float32 (with AVX-512 BF16 about 1.9x faster). Neither is exact:
         the report gives the cost, max |difference| of the outputs against the fp32 first
         layer on seeded random inputs. Default "fp32" (exact).
     float_layers : {"fp32", "bf16"}
