@@ -14,7 +14,7 @@
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
-#include "xnorinfer/kernels/bfconv/bf16_round.h"
+#include "xnorinfer/kernels/bfconv/bf16_panels.h"
 #include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/activation.h"
 #include "xnorinfer/ops/float_weights.h"
@@ -108,23 +108,16 @@ class Dense final : public Op {
   // A row of x in bf16: in_features_ rounded up to a pair (the kernels step 2 elements at a time).
   int64_t bf16_row_bytes() const { return round_up(in_features_, 2) * 2; }
 
-  // Per block of bfconv_.nb channels, the bfconv weight layout of one window row of
-  // in_features_ elements (bfconv.h); the padding is +0.0.
+  // The bfconv weight panels of one window row of in_features_ elements (bf16_panels.h).
   void pack_bf16_weights(const float* w) {
     for (int64_t i = 0; i < out_features_ * in_features_; ++i) {
       if (!std::isfinite(w[i])) check_.fail("precision bf16 needs finite weights");
     }
     XI_DCHECK(bfconv_.mr <= kMaxKernelRows);
-    const int64_t nb = bfconv_.nb, panel_bytes = bf16_row_bytes() * nb;
+    const int64_t nb = bfconv_.nb;
     bf16_panels_ =
-        AlignedBuffer(static_cast<size_t>(round_up(out_features_, nb) / nb * panel_bytes));
-    for (int64_t o = 0; o < out_features_; ++o) {
-      uint8_t* panel = bf16_panels_.data() + (o / nb) * panel_bytes;
-      for (int64_t k = 0; k < in_features_; ++k) {
-        const uint16_t half = to_bf16(w[o * in_features_ + k]);
-        std::memcpy(panel + (k / 2) * nb * 4 + (o % nb) * 4 + (k % 2) * 2, &half, 2);
-      }
-    }
+        AlignedBuffer(static_cast<size_t>(round_up(out_features_, nb) * bf16_row_bytes()));
+    pack_bf16_panels(w, out_features_, 1, in_features_, bf16_row_bytes(), nb, bf16_panels_.data());
     if (!bias_) {
       zero_bias_.assign(static_cast<size_t>(out_features_), 0.0f);
       bias_ = zero_bias_.data();

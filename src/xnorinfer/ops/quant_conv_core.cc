@@ -7,7 +7,7 @@
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/base/scratch_carver.h"
-#include "xnorinfer/kernels/bfconv/bf16_round.h"
+#include "xnorinfer/kernels/bfconv/bf16_panels.h"
 #include "xnorinfer/kernels/qconv/int8_quantize.h"
 
 namespace xnorinfer {
@@ -76,7 +76,8 @@ QuantConvCore::QuantConvCore(const NodeChecker& check, Precision precision,
   if (precision == Precision::kInt8) {
     pack_int8_weights(check, weights_ohwi);
   } else {
-    pack_bf16_weights(check, weights_ohwi);
+    pack_bf16_panels(weights_ohwi, out_channels, geom.kh, geom.kw * in_channels, row_bytes_, nb_,
+                     panels_.data());  // zero-initialized: +0.0 in bf16
   }
 }
 
@@ -103,21 +104,6 @@ void QuantConvCore::pack_int8_weights(const NodeChecker&, const float* weights_o
       }
     }
     weight_sum_[o] = sum;
-  }
-}
-
-void QuantConvCore::pack_bf16_weights(const NodeChecker&, const float* weights_ohwi) {
-  const int64_t row = geom_.kw * in_channels_, window = geom_.kh * row;
-  uint8_t* panels = panels_.data();  // zero-initialized: +0.0 in bf16
-  for (int64_t o = 0; o < out_channels_; ++o) {
-    uint8_t* panel = panels + (o / nb_) * panel_bytes_;
-    for (int64_t r = 0; r < geom_.kh; ++r) {
-      for (int64_t k = 0; k < row; ++k) {
-        const uint16_t half = to_bf16(weights_ohwi[o * window + r * row + k]);
-        const int64_t byte = r * row_bytes_ + 2 * k;
-        std::memcpy(panel + (byte / 4) * nb_ * 4 + (o % nb_) * 4 + byte % 4, &half, 2);
-      }
-    }
   }
 }
 

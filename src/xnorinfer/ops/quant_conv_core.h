@@ -69,7 +69,6 @@ class QuantConvCore final : public ConvCore {
   // Shared scratch before the images: per image its quantization and its range parts.
   static int64_t header_bytes(int64_t batch);
   void pack_int8_weights(const NodeChecker& check, const float* weights_ohwi);
-  void pack_bf16_weights(const NodeChecker& check, const float* weights_ohwi);
   // int8: measures each image's range into params (refusing one that is not finite).
   void quantize_images(const NodeChecker& check, const Tensor& x, const RunContext& ctx,
                        ImageQuantization* params) const;
