@@ -450,7 +450,8 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   }
   if (!whole) return;
   for (int s : copied) {
-    std::memcpy(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes());
+    copy_bytes(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes(),
+               num_threads_);
   }
   run_nodes(cached.plan, *whole, split, nodes, num_threads_, node_seconds);
   copy_outputs(*whole, 0, outputs, num_threads_);

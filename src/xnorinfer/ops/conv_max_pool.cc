@@ -86,7 +86,9 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         for (int64_t c = 0; c < ys[2];) {
           const int64_t count = column_taps(out, c);
           int64_t columns = 1;
-          while (inside(c) && c + columns < ys[2] && inside(c + columns)) ++columns;
+          if (inside(c)) {
+            while (c + columns < ys[2] && inside(c + columns)) ++columns;
+          }
           max_rows_(taps, count, channels, columns, pool_.stride_w * channels,
                     row_maxima(row) + c * channels);
           c += columns;
