@@ -53,7 +53,7 @@ def test_the_report_names_the_int8_kernel_of_either_architecture(monkeypatch, ke
 
     info = dict(first_layer.build_info(), int8_kernel=kernel)
     monkeypatch.setattr(first_layer, "build_info", lambda: info)
-    assert first_layer.kernel_note("int8").startswith(says)
+    assert first_layer._kernel_note("int8").startswith(says)
 
 
 def test_accuracy_on_the_digits_test_set_stays_within_half_a_percent(digits_reduced):

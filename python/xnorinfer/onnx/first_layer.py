@@ -68,7 +68,7 @@ def mark_reduced(graph: ir.Graph, nodes: list[ir.Node], precision: str, subject:
         return notes + [nothing]
     names = ", ".join(node.attrs.get("source", node.name) for node in marked)
     return notes + [f"{subject} {names}: {precision} ({FORMATS[precision]}), "
-                    f"{kernel_note(precision)}; {measured_cost(graph, exact, against)}"]
+                    f"{_kernel_note(precision)}; {_measured_cost(graph, exact, against)}"]
 
 
 def first_convs(graph: ir.Graph) -> list[ir.Node]:
@@ -93,7 +93,7 @@ def _convs_reading(value: str, consumers: dict[str, list[ir.Node]]) -> list[ir.N
     return found
 
 
-def kernel_note(precision: str) -> str:
+def _kernel_note(precision: str) -> str:
     """Which kernel runs ``precision`` on this CPU, for the report."""
     key, fast = FAST_KERNELS[precision]
     kernel = build_info()[key]
@@ -104,7 +104,7 @@ def kernel_note(precision: str) -> str:
             "same results)")
 
 
-def measured_cost(graph: ir.Graph, exact_model: bytes, against: str) -> str:
+def _measured_cost(graph: ir.Graph, exact_model: bytes, against: str) -> str:
     """Max |difference| of every output of ``graph`` against ``exact_model`` (what ``against``
     names), on seeded N(0,1) inputs."""
     reduced = InferenceSession(model_file.dumps(graph), num_threads=1)
