@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 import layers
-import openvino_peer
+import openvino_layer
 from layers import THREADS
 from xnorinfer import _core
+from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.timing import blas_threads
 
 ROUNDS = 30
@@ -69,6 +70,6 @@ def test_openvino_binary(benchmark, run_measured, peak, case, threads):
     if not openvino_peer.available():
         pytest.skip("openvino is not installed (pip install openvino): no OpenVINO baseline")
     _setup(benchmark, case, threads, f"openvino {openvino_peer.version()}", "openvino jit")
-    median = run_measured(openvino_peer.openvino(case, threads), ROUNDS)
+    median = run_measured(openvino_layer.openvino(case, threads), ROUNDS)
     best_isa = _core.available_isas()[-1]
     _record_rate(benchmark, case, median, peak(best_isa, threads))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pytest
 
 import models
-import openvino_peer
 from layers import THREADS
 from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.profile import engine_node_seconds
 
 ROUNDS = 10

@@ -9,7 +9,7 @@ that runs the layer once and returns the seconds to count.
   engine's per-node timer (``run_profiled``): packed input to float output.
 * ``onnxruntime``: a one-node fp32 ``Conv`` (``Gemm`` for dense) model, wall time of ``run``.
 * ``numpy``: numpy's fp32 matmul on the im2col shape ``[Ho*Wo, 9*C] @ [9*C, O]``, GEMM only.
-* ``openvino``: OpenVINO's BinaryConvolution node (see ``openvino_peer.py``).
+* ``openvino``: OpenVINO's BinaryConvolution node (see ``openvino_layer.py``).
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ from typing import Any, Sequence
 import numpy as np
 import onnx
 
-import openvino_peer
 import xnorinfer
 from xnorinfer import _core, ir
 from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.check import Agreement, compare_with_onnxruntime
 from xnorinfer.bench.timing import Measurement, ort_session, wall
 

@@ -30,9 +30,10 @@ from typing import Any, Sequence
 
 import layers
 import models
-import openvino_peer
+import openvino_layer
 from xnorinfer import _core, console, peak_macs_per_second
 from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.profile import engine_node_seconds
 from xnorinfer.bench.timing import blas_threads, interleaved_medians, machine_info
 
@@ -116,7 +117,7 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
                 contenders["onnxruntime fp32"] = layers.onnxruntime(case, threads)
                 contenders["numpy GEMM fp32"] = layers.numpy_gemm(case)
                 if openvino_peer.available():
-                    contenders["openvino binary"] = openvino_peer.openvino(case, threads)
+                    contenders["openvino binary"] = openvino_layer.openvino(case, threads)
                 seconds = interleaved_medians(contenders, repeats, calls)
                 rows.append({"layer": str(case), "threads": threads, "macs": case.macs,
                              "valid_macs": case.valid_macs, "seconds": seconds})

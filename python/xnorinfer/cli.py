@@ -107,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", metavar="DIR", help="keep the converted model in DIR")
     p.set_defaults(handler=_demo)
 
-    p = sub.add_parser("bench", help="time a model against onnxruntime fp32, per layer and total")
+    p = sub.add_parser("bench", help="time a model against onnxruntime fp32 and OpenVINO, per "
+                                     "layer and total")
     p.add_argument("model", nargs="?", default=None,
                    help="ONNX model, or a built-in network: bireal18, xnor_alexnet (default: the "
                         "bundled digits BNN)")
@@ -118,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", action="append", default=[], metavar="[NAME=]FILE",
                    help="inputs of the agreement check, as for 'run' (default: random N(0,1))")
     p.add_argument("--png", help="write a bar chart of latency and speedup (needs matplotlib)")
+    p.add_argument("--no-openvino", dest="openvino", action="store_false",
+                   help="leave OpenVINO out (default: time it too when openvino is installed)")
     p.set_defaults(handler=_bench)
     return parser
 
@@ -284,7 +287,7 @@ def _bench(args: argparse.Namespace) -> int:
         initializers = {t.name for t in graph.initializer}
         feed = _load_inputs(args.input, [i.name for i in graph.input if i.name not in initializers])
     return run_bench(args.model, num_threads=args.threads, batch=args.batch, repeats=args.repeats,
-                     png=args.png, check_feed=feed)
+                     png=args.png, check_feed=feed, openvino=args.openvino)
 
 
 if __name__ == "__main__":

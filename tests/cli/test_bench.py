@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from xnorinfer import convert
+from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.profile import (UNMATCHED, engine_node_seconds, fill_times, group_layers,
-                                     ort_node_seconds)
+                                     openvino_node_seconds, ort_node_seconds)
 from xnorinfer.cli import main
 from xnorinfer.demo import MODEL
 
@@ -19,6 +20,9 @@ pytest.importorskip("onnxruntime")
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "torch" / "binary_mlp"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+REACTNET = Path(__file__).parents[1] / "fixtures" / "torch" / "reactnet_block"
+needs_openvino = pytest.mark.skipif(not openvino_peer.available(),
+                                    reason="openvino is not installed (a bench extra)")
 
 
 def _unwrapped(captured) -> tuple[str, str]:
@@ -31,7 +35,7 @@ def test_bench_on_the_bundled_model_prints_layers_and_writes_a_png(tmp_path, cap
     png = tmp_path / "bench.png"
     assert main(["bench", "--threads", "1", "--repeats", "2", "--png", str(png)]) == 0
     out, err = _unwrapped(capsys.readouterr())
-    assert "total" in out and "speedup" in out and "binary" in out
+    assert "total" in out and "ORT" in out and "binary" in out
     assert "argmax agrees on 360/360" in err
     if HAS_MATPLOTLIB:
         assert png.read_bytes()[:8] == PNG_MAGIC
@@ -60,7 +64,7 @@ def test_every_layer_gets_the_onnxruntime_nodes_it_came_from():
     assert layers[1].gemm == (2 * 8 * 8, 3 * 3 * 32, 64, 1)  # im2col of 3x3 32->64 on 8x8
     x = np.random.default_rng(0).standard_normal((2, 1, 8, 8), dtype=np.float32)
     rows = fill_times(layers, engine_node_seconds(graph, [x], 1, 2),
-                      ort_node_seconds(MODEL, {"input": x}, 1, 2))
+                      {"ort": ort_node_seconds(MODEL, {"input": x}, 1, 2)})
     for row in rows[:-1]:
         assert row["ours"] > 0 and row["ort"] > 0, row["layer"].name
 
@@ -78,6 +82,85 @@ def test_a_conv_with_its_max_pool_fused_counts_the_conv_s_macs():
     t, l, b, r = node.attrs["pads"]
     conv_h, conv_w = (x[2] + t + b - kh) // sh + 1, (x[3] + l + r - kw) // sw + 1
     assert stem.gemm[0] == x[0] * conv_h * conv_w
+
+
+def test_each_peer_s_times_go_on_the_rows_of_their_onnx_nodes():
+    layers = group_layers(convert(MODEL).graph, batch=1)
+    peers = {"ort": {"/conv2/Conv": 2.0, "/conv2/Sign": 0.5, "/fc2/Gemm": 1.0,
+                     f"{UNMATCHED}:Reorder_3": 0.25},
+             "openvino": {"/bn2/BatchNormalization": 4.0}}
+    rows = fill_times(layers, [1.0] * 32, peers)
+    by_name = {row["layer"].name: row for row in rows}
+    assert by_name["/conv2/Conv"]["ort"] == 2.5 and by_name["/conv2/Conv"]["openvino"] == 4.0
+    assert by_name["/fc2/Gemm"]["ort"] == 1.0 and by_name["/fc2/Gemm"]["openvino"] is None
+    assert by_name[UNMATCHED]["ort"] == 0.25 and by_name[UNMATCHED]["ours"] == 0
+    assert by_name["/conv1/Conv"]["ort"] is None
+
+
+class _ProfiledOpenVino:
+    """OpenVINO's per-node profile as NetworkSession.node_seconds gives it: executed node ->
+    (the model's nodes it executes, seconds)."""
+
+    def node_seconds(self, feed, repeats):
+        return {"/conv2/Conv": (["/conv2/Conv", "Multiply_12", "/bn2/BatchNormalization"], 3.0),
+                "Multiply_40": (["Multiply_40", "/fc2/Gemm"], 2.0),
+                "FakeQuantize_7": (["FakeQuantize_7"], 1.0),
+                "input_abcd_acdb": ([], 0.5)}
+
+
+def test_openvino_nodes_are_keyed_by_the_first_of_their_names_that_is_an_onnx_node():
+    seconds = openvino_node_seconds(_ProfiledOpenVino(), MODEL, {}, 1)
+    assert seconds == {"/conv2/Conv": 3.0, "/fc2/Gemm": 2.0, f"{UNMATCHED}:FakeQuantize_7": 1.0,
+                       f"{UNMATCHED}:input_abcd_acdb": 0.5}
+
+
+def test_bench_without_openvino_says_how_to_add_it(monkeypatch, capsys):
+    monkeypatch.setattr(openvino_peer, "available", lambda: False)
+    assert main(["bench", "--threads", "1", "--repeats", "1"]) == 0
+    out, err = _unwrapped(capsys.readouterr())
+    assert "openvino is not installed: no OpenVINO column (pip install openvino" in err
+    assert "OpenVINO" not in out and "total" in out
+
+
+def test_a_model_openvino_cannot_run_gets_a_message_and_no_column(monkeypatch, capsys):
+    def fail(*args, **kwargs):
+        raise RuntimeError("Exception from src/core/shape_inference.cpp: Check failed\ndetails")
+
+    monkeypatch.setattr(openvino_peer, "available", lambda: True)
+    monkeypatch.setattr(openvino_peer, "compile_binary", fail)
+    assert main(["bench", "--threads", "1", "--repeats", "1"]) == 0
+    out, err = _unwrapped(capsys.readouterr())
+    assert ("OpenVINO cannot run bundled digits_bnn.onnx, no OpenVINO column: Exception from "
+            "src/core/shape_inference.cpp: Check failed") in err
+    assert "details" not in err and "OpenVINO" not in out
+
+
+def test_no_openvino_leaves_it_out(capsys):
+    assert main(["bench", "--threads", "1", "--repeats", "1", "--no-openvino"]) == 0
+    out, err = _unwrapped(capsys.readouterr())
+    assert "OpenVINO" not in out and "openvino" not in err.lower()
+
+
+@needs_openvino
+def test_bench_times_openvino_with_its_binary_convolutions(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.load(REACTNET / "inputs.npz")["input"])
+    assert main(["bench", str(REACTNET / "model.onnx"), "--input", str(tmp_path / "x.npy"),
+                 "--repeats", "1", "--threads", "1"]) == 0
+    out, err = _unwrapped(capsys.readouterr())
+    assert "agreement of OpenVINO with onnxruntime, output 'output'" in err
+    assert "2/2 samples within" in err.split("agreement of OpenVINO")[1]
+    assert "3 layer(s) as BinaryConvolution" in out and "OpenVINO" in out
+
+
+@needs_openvino
+def test_openvino_s_binary_convolutions_keep_the_names_of_the_convs_they_replace():
+    x = np.load(REACTNET / "inputs.npz")["input"]
+    session, binary = openvino_peer.compile_binary(str(REACTNET / "model.onnx"), len(x), 1,
+                                                   profile=True)
+    seconds = openvino_node_seconds(session, REACTNET / "model.onnx", {"input": x}, 1)
+    graph = convert(REACTNET / "model.onnx").graph
+    binary_rows = [layer.name for layer in group_layers(graph, len(x)) if layer.kind == "binary"]
+    assert binary == 3 and sum(name in seconds for name in binary_rows) == binary
 
 
 @pytest.mark.parametrize("args, message", [

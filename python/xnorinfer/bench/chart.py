@@ -1,22 +1,23 @@
-"""The PNG chart of ``xnorinfer bench``: latency of both engines and the speedup, per layer and in
-total. Needs matplotlib (the ``bench`` extra); importing this module without it raises
-ImportError, which the caller reports.
+"""The PNG chart of ``xnorinfer bench``: latency of every engine and our speedup over each peer,
+per layer and in total. Needs matplotlib (the ``bench`` extra); importing this module without it
+raises ImportError, which the caller reports.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-OURS_COLOR, ORT_COLOR, TOTAL_COLOR = "#1f77b4", "#ff7f0e", "#2ca02c"
+OURS_COLOR = "#1f77b4"
+PEERS = {"ort": ("onnxruntime fp32", "#ff7f0e"), "openvino": ("OpenVINO", "#2ca02c")}
 
 
 def write_chart(path: str, title: str, labels: Sequence[str], ours_seconds: Sequence[float],
-                ort_seconds: Sequence[float]) -> None:
+                peer_seconds: Mapping[str, Sequence[float]]) -> None:
     """Write a two-panel horizontal bar chart: latency (ms, log scale) and speedup.
 
     Parameters
@@ -27,33 +28,43 @@ def write_chart(path: str, title: str, labels: Sequence[str], ours_seconds: Sequ
         Figure title.
     labels : sequence of str
         One label per row; the last row is the end-to-end total.
-    ours_seconds, ort_seconds : sequence of float
-        Seconds per row for xnorinfer and onnxruntime (0 where an engine ran nothing).
+    ours_seconds : sequence of float
+        Seconds per row for xnorinfer.
+    peer_seconds : mapping of str to sequence of float
+        Seconds per row of each peer (``"ort"``, ``"openvino"``; 0 where it ran nothing).
     """
     rows = range(len(labels))
-    height = 0.4
+    engines = [("xnorinfer", OURS_COLOR, ours_seconds)]
+    engines += [(*PEERS[key], seconds) for key, seconds in peer_seconds.items()]
+    height = 0.8 / len(engines)
     fig, (latency, speedup) = plt.subplots(
-        1, 2, figsize=(12, 1.5 + 0.32 * len(labels)), sharey=True,
+        1, 2, figsize=(12, 1.5 + 0.16 * len(engines) * len(labels)), sharey=True,
         gridspec_kw={"width_ratios": [3, 2]})
-    latency.barh([r - height / 2 for r in rows], [s * 1e3 for s in ours_seconds], height,
-                 label="xnorinfer", color=OURS_COLOR)
-    latency.barh([r + height / 2 for r in rows], [s * 1e3 for s in ort_seconds], height,
-                 label="onnxruntime fp32", color=ORT_COLOR)
+    for i, (name, color, seconds) in enumerate(engines):
+        offset = (i - (len(engines) - 1) / 2) * height
+        latency.barh([r + offset for r in rows], [s * 1e3 for s in seconds], height, label=name,
+                     color=color)
     latency.set_xscale("log")
     latency.set_xlabel("latency (ms, log scale)")
     latency.set_yticks(list(rows), labels, fontsize=8)
     latency.invert_yaxis()
 
-    ratios = [o / s if s and o else 0.0 for s, o in zip(ours_seconds, ort_seconds)]
-    colors = [OURS_COLOR] * (len(labels) - 1) + [TOTAL_COLOR]
-    bars = speedup.barh(list(rows), ratios, 0.6, color=colors)
-    speedup.bar_label(bars, [f"{r:.1f}x" if r else "" for r in ratios], fontsize=7, padding=2)
+    peers = engines[1:]
+    height = 0.8 / len(peers)
+    top = 1.0
+    for i, (name, color, seconds) in enumerate(peers):
+        ratios = [p / o if p and o else 0.0 for p, o in zip(seconds, ours_seconds)]
+        offset = (i - (len(peers) - 1) / 2) * height
+        bars = speedup.barh([r + offset for r in rows], ratios, height, color=color)
+        speedup.bar_label(bars, [f"{r:.1f}x" if r else "" for r in ratios], fontsize=7, padding=2)
+        top = max([top] + ratios)
     speedup.axvline(1.0, color="grey", linewidth=0.8, linestyle="--")
-    speedup.set_xlabel("speedup over onnxruntime (x)")
-    speedup.set_xlim(0, max(ratios + [1.0]) * 1.2)
+    speedup.set_xlabel("our speedup over each peer (x)")
+    speedup.set_xlim(0, top * 1.2)
 
     fig.suptitle(title, fontsize=9)
-    fig.legend(*latency.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8)
+    fig.legend(*latency.get_legend_handles_labels(), loc="lower center", ncol=len(engines),
+               fontsize=8)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -1,15 +1,21 @@
-"""``xnorinfer bench``: how much faster the converted model runs than onnxruntime fp32.
+"""``xnorinfer bench``: how much faster the converted model runs than onnxruntime fp32 and than
+OpenVINO's binary convolutions.
 
 Converts a model (the bundled digits BNN by default, or a built-in ImageNet-sized network from
 :mod:`xnorinfer.bench.networks`), checks that its outputs agree with onnxruntime on the same
-ONNX, times both end to end (interleaved, medians), profiles both per layer (ours through the
-engine's per-node timer, onnxruntime through its profiler), prints one table, and optionally
-draws it as a PNG bar chart.
+ONNX, times the engines end to end (interleaved, medians), profiles each per layer (ours through
+the engine's per-node timer, the peers through their profilers), prints one table, and
+optionally draws it as a PNG bar chart.
 
 For a built-in network, onnxruntime is timed on the *float* version of the network (same
 architecture, no binarization): the comparison a user choosing between a BNN and its float
 counterpart cares about. For any other model it is timed on the model's own ONNX, which it
 runs in fp32.
+
+When the ``openvino`` package is installed, OpenVINO runs the model's own ONNX too, with every
+binary layer rewritten to its ``BinaryConvolution`` (:mod:`xnorinfer.bench.openvino_peer`) and
+its float layers in fp32: the fastest binary engine a user can pick on x86. Its outputs are
+checked against onnxruntime like ours.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ import onnx
 
 from xnorinfer import console, ir
 from xnorinfer.bench import networks as bench_networks
+from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.check import compare_with_onnxruntime
-from xnorinfer.bench.profile import (UNMATCHED, Layer, engine_node_seconds,
-                                     fill_times, group_layers, ort_node_seconds)
+from xnorinfer.bench.profile import (UNMATCHED, Layer, engine_node_seconds, fill_times,
+                                     group_layers, openvino_node_seconds, ort_node_seconds)
 from xnorinfer.bench.timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
                                     median_seconds, ort_session, wall)
 from xnorinfer.demo import MODEL, TEST_SET
@@ -46,9 +53,19 @@ class BenchSource:
     check_feed: dict[str, np.ndarray] | None = None
 
 
+@dataclass
+class OpenVinoSessions:
+    """OpenVINO on the model's ONNX: one session timed end to end, one profiled per node (its
+    profiling counters cost time of their own)."""
+
+    timed: Any
+    profiled: Any
+    binary_layers: int
+
+
 def run_bench(model: str | None = None, *, num_threads: int | None = None, batch: int = 1,
               repeats: int = 10, png: str | None = None,
-              check_feed: dict[str, np.ndarray] | None = None) -> int:
+              check_feed: dict[str, np.ndarray] | None = None, openvino: bool = True) -> int:
     """Run the benchmark and print its tables; returns the process exit code.
 
     Parameters
@@ -68,6 +85,8 @@ def run_bench(model: str | None = None, *, num_threads: int | None = None, batch
     check_feed : dict of str to numpy.ndarray, optional
         Inputs of the agreement check. Default: the bundled test set for the bundled model,
         else ``max(batch, 8)`` random N(0, 1) samples.
+    openvino : bool
+        Also time OpenVINO, when the ``openvino`` package is installed.
     """
     from xnorinfer.onnx import convert
     from xnorinfer.session import InferenceSession
@@ -90,13 +109,17 @@ def run_bench(model: str | None = None, *, num_threads: int | None = None, batch
         feed = check_feed or source.check_feed or _random_feed(sess, max(batch, MIN_CHECK_BATCH))
         for agreement in compare_with_onnxruntime(sess, source.onnx_path, feed, sess.num_threads):
             console.info(f"agreement with onnxruntime on the same ONNX, {agreement.summary()}")
+        peer = _openvino(source, feed, batch, sess.num_threads) if openvino else None
         timed_feed = {name: _take_batch(x, batch) for name, x in feed.items()}
-        totals, rows = _measure(sess, result.graph, source.baseline_path, timed_feed, repeats)
+        totals, rows = _measure(sess, result.graph, source, timed_feed, repeats, peer)
 
     baseline_name = ("the float version" if source.baseline_path != source.onnx_path
                      else "the same ONNX")
     title = (f"{source.label}, batch {batch}, {sess.num_threads} thread(s), {sess.isa} kernels, "
              f"{cpu_model()}; onnxruntime fp32 on {baseline_name}")
+    if peer:
+        title += (f"; OpenVINO {openvino_peer.version()} on the same ONNX, f32, "
+                  f"{peer.binary_layers} layer(s) as BinaryConvolution")
     _print_table(title, rows, totals)
     console.info(GEMM_NOTE)
     if png:
@@ -104,22 +127,48 @@ def run_bench(model: str | None = None, *, num_threads: int | None = None, batch
     return 0
 
 
-def _measure(sess: Any, graph: Any, baseline_path: Path, feed: dict[str, np.ndarray],
-             repeats: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """End-to-end medians of both engines, and the per-layer rows (with float GEMM times)."""
+def _openvino(source: BenchSource, feed: dict[str, np.ndarray], batch: int,
+              threads: int) -> OpenVinoSessions | None:
+    """OpenVINO's sessions on the model, after checking its outputs against onnxruntime; None,
+    with a message, when openvino is not installed or cannot run the model."""
+    if not openvino_peer.available():
+        console.info("openvino is not installed: no OpenVINO column "
+                     f"({openvino_peer.INSTALL_HINT})")
+        return None
+    path = str(source.onnx_path)
+    try:
+        check, binary = openvino_peer.compile_binary(path, len(next(iter(feed.values()))), threads)
+        for agreement in compare_with_onnxruntime(check, source.onnx_path, feed, threads):
+            console.info(f"agreement of OpenVINO with onnxruntime, {agreement.summary()}")
+        timed, _ = openvino_peer.compile_binary(path, batch, threads)
+        profiled, _ = openvino_peer.compile_binary(path, batch, threads, profile=True)
+    except RuntimeError as error:  # OpenVINO reads and compiles fewer ops than onnxruntime
+        console.info(f"OpenVINO cannot run {source.label}, no OpenVINO column: "
+                     f"{str(error).strip().splitlines()[0]}")
+        return None
+    return OpenVinoSessions(timed, profiled, binary)
+
+
+def _measure(sess: Any, graph: Any, source: BenchSource, feed: dict[str, np.ndarray],
+             repeats: int, peer: OpenVinoSessions | None
+             ) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """End-to-end medians of every engine, and the per-layer rows (with float GEMM times)."""
     threads = sess.num_threads
-    baseline = ort_session(baseline_path, threads)
+    baseline = ort_session(source.baseline_path, threads)
+    engines = {"ours": wall(lambda: sess.run(None, feed)),
+               "ort": wall(lambda: baseline.run(None, feed))}
+    if peer:
+        engines["openvino"] = wall(lambda: peer.timed.run(None, feed))
     console.info(f"timing end to end ({repeats} interleaved rounds)")
-    totals = interleaved_medians({
-        "ours": wall(lambda: sess.run(None, feed)),
-        "ort": wall(lambda: baseline.run(None, feed)),
-    }, repeats)
+    totals = interleaved_medians(engines, repeats)
     console.info("profiling per layer")
     batch = len(next(iter(feed.values())))
     inputs = [feed[arg.name] for arg in sess.get_inputs()]
+    peers = {"ort": ort_node_seconds(source.baseline_path, feed, threads, repeats)}
+    if peer:
+        peers["openvino"] = openvino_node_seconds(peer.profiled, source.onnx_path, feed, repeats)
     rows = fill_times(group_layers(graph, batch),
-                      engine_node_seconds(graph, inputs, threads, repeats),
-                      ort_node_seconds(baseline_path, feed, threads, repeats))
+                      engine_node_seconds(graph, inputs, threads, repeats), peers)
     with blas_threads(threads) as limited:
         if not limited:
             console.info("threadpoolctl is not installed: numpy's BLAS uses its own thread count")
@@ -173,20 +222,30 @@ def _take_batch(x: np.ndarray, batch: int) -> np.ndarray:
 
 def _print_table(title: str, rows: list[dict[str, Any]], totals: dict[str, float]) -> None:
     scale, unit = (1e6, "µs") if totals["ours"] < 1e-3 else (1e3, "ms")
+    with_openvino = "openvino" in totals
 
     def t(seconds: float | None) -> str:
         return "-" if not seconds else f"{seconds * scale:.4g}"
 
+    def peer_cells(times: dict[str, Any]) -> list[str]:
+        cells = [t(times["ort"]), _ratio(times["ort"], times["ours"])]
+        if with_openvino:
+            cells += [t(times["openvino"]), _ratio(times["openvino"], times["ours"])]
+        return cells
+
     table = []
     for row in _shown(rows):
         layer = row["layer"]
-        table.append([layer.name, _ops(layer), layer.kind, t(row["ours"]), t(row["ort"]),
-                      _ratio(row["ort"], row["ours"]), t(row.get("gemm"))])
+        table.append([layer.name, _ops(layer), layer.kind, t(row["ours"]), *peer_cells(row),
+                      t(row.get("gemm"))])
     gemm_total = sum(row["gemm"] for row in rows if row.get("gemm"))
-    table.append(["total", "end to end", "", t(totals["ours"]), t(totals["ort"]),
-                  _ratio(totals["ort"], totals["ours"]), t(gemm_total) + " (sum)"])
-    console.table(title, ["layer (ONNX node)", "engine op (+ nodes)", "kind", f"ours {unit}",
-                          f"ORT {unit}", "speedup", f"float GEMM {unit}"], table)
+    table.append(["total", "end to end", "", t(totals["ours"]), *peer_cells(totals),
+                  t(gemm_total) + " (sum)"])
+    header = ["layer (ONNX node)", "engine op (+ nodes)", "kind", f"ours {unit}", f"ORT {unit}",
+              "speedup"]
+    if with_openvino:
+        header += [f"OpenVINO {unit}", "vs OpenVINO"]
+    console.table(title, header + [f"float GEMM {unit}"], table)
 
 
 def _write_png(path: str, title: str, rows: list[dict[str, Any]],
@@ -199,15 +258,16 @@ def _write_png(path: str, title: str, rows: list[dict[str, Any]],
         return
     rows = _shown(rows)
     labels = [row["layer"].name for row in rows] + ["total"]
-    ours = [row["ours"] for row in rows] + [totals["ours"]]
-    ort = [row["ort"] or 0.0 for row in rows] + [totals["ort"]]
-    write_chart(path, title, labels, ours, ort)
+    peers = {key: [row[key] or 0.0 for row in rows] + [totals[key]]
+             for key in ("ort", "openvino") if key in totals}
+    write_chart(path, title, labels, [row["ours"] for row in rows] + [totals["ours"]], peers)
     console.info(f"wrote {path}")
 
 
 def _shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows worth showing: all but an empty onnxruntime-only row."""
-    return [row for row in rows if row["layer"].name != UNMATCHED or row["ort"]]
+    """The rows worth showing: all but an empty row of peer nodes that match no ONNX node."""
+    return [row for row in rows
+            if row["layer"].name != UNMATCHED or row["ort"] or row.get("openvino")]
 
 
 def _ops(layer: Layer) -> str:

@@ -1,11 +1,12 @@
-"""Per-layer profiles of a converted model and of onnxruntime on its ONNX, on one row per layer.
+"""Per-layer profiles of a converted model and of its peers (onnxruntime, OpenVINO) on one row per
+layer.
 
 A *layer* is one conv/dense engine node (binary, BWN or float) with the engine nodes around it:
 the ``BinarizePack`` that feeds it, and the nodes after it up to the next layer (BatchNorm,
 pooling, residual adds, ...). The first layer also takes the nodes before it (the input
-transpose). onnxruntime's nodes are put on the same rows through the ONNX node names each engine
-node records in its ``source`` attribute; onnxruntime nodes that match no ONNX node (layout
-reorders it inserts) get a row of their own.
+transpose). A peer's nodes are put on the same rows through the ONNX node names each engine node
+records in its ``source`` attribute; peer nodes that match no ONNX node (layout reorders a peer
+inserts) get a row of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from xnorinfer import ir, model_file
 from xnorinfer.session import InferenceSession
 
-UNMATCHED = "(other onnxruntime nodes)"
+UNMATCHED = "(other peer nodes)"
 # onnxruntime's NCHWc layout transformer names a node after its output plus this suffix.
 _ORT_SUFFIXES = ("_nchwc",)
 
@@ -197,32 +198,61 @@ def ort_node_seconds(onnx_path: str | Path, feed: dict[str, np.ndarray], num_thr
     for event in events:
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
             durations[event["name"].removesuffix("_kernel_time")].append(event["dur"] * 1e-6)
-    resolve = _onnx_node_resolver(model)
-    seconds: dict[str, float] = defaultdict(float)
-    for ort_name, values in durations.items():
-        onnx_node = resolve(ort_name, ort_outputs.get(ort_name, []))
-        key = onnx_node if onnx_node is not None else f"{UNMATCHED}:{ort_name}"
-        seconds[key] += statistics.median(values[1:] or values)
-    return dict(seconds)
+    return _by_onnx_node({name: (ort_outputs.get(name, []), statistics.median(values[1:] or values))
+                          for name, values in durations.items()}, _onnx_node_resolver(model))
+
+
+def openvino_node_seconds(session: Any, onnx_path: str | Path, feed: dict[str, np.ndarray],
+                          repeats: int) -> dict[str, float]:
+    """Median time of every OpenVINO node, keyed by the ONNX node it comes from.
+
+    ``session`` is an :class:`xnorinfer.bench.openvino_peer.NetworkSession` made with
+    ``profile=True`` from ``onnx_path``. A node is keyed by the first of its own name and the
+    names of the nodes it executes (OpenVINO fuses, say, a BatchNorm into a conv) that is an
+    ONNX node; nodes that match none are keyed ``"<UNMATCHED>:<OpenVINO name>"``.
+    """
+    import onnx
+
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    return _by_onnx_node(session.node_seconds(feed, repeats), _onnx_node_resolver(model))
 
 
 def fill_times(layers: list[Layer], engine_seconds: Sequence[float],
-               ort_seconds: dict[str, float]) -> list[dict[str, Any]]:
-    """Per-layer seconds of both engines.
+               peer_seconds: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """Per-layer seconds of our engine and of each peer.
+
+    Parameters
+    ----------
+    peer_seconds : dict of str to (dict of str to float)
+        Per peer (``"ort"``, ``"openvino"``): seconds per ONNX node, as
+        :func:`ort_node_seconds` returns them.
 
     Returns
     -------
     list of dict
-        One per layer: ``layer`` (the :class:`Layer`), ``ours`` and ``ort`` seconds
-        (``ort`` is None when onnxruntime ran nothing for it).
+        One per layer: ``layer`` (the :class:`Layer`), ``ours`` seconds, and each peer's
+        seconds under its key (None when that peer ran nothing for the layer).
     """
     owner = {name: i for i, layer in enumerate(layers) for name in layer.onnx_nodes}
-    ort_per_layer: dict[int, float] = defaultdict(float)
-    for name, seconds in ort_seconds.items():
-        ort_per_layer[owner.get(name, len(layers) - 1)] += seconds
-    return [{"layer": layer,
-             "ours": sum(engine_seconds[i] for i in layer.node_indices),
-             "ort": ort_per_layer.get(i)} for i, layer in enumerate(layers)]
+    rows = [{"layer": layer, "ours": sum(engine_seconds[i] for i in layer.node_indices)}
+            for layer in layers]
+    for peer, seconds_per_node in peer_seconds.items():
+        per_layer: dict[int, float] = defaultdict(float)
+        for name, seconds in seconds_per_node.items():
+            per_layer[owner.get(name, len(layers) - 1)] += seconds
+        for i, row in enumerate(rows):
+            row[peer] = per_layer.get(i)
+    return rows
+
+
+def _by_onnx_node(nodes: dict[str, tuple[list[str], float]], resolve: Any) -> dict[str, float]:
+    """A peer's node times (each with the other names that may identify its ONNX node) keyed
+    by ONNX node; several peer nodes on one ONNX node are added."""
+    seconds: dict[str, float] = defaultdict(float)
+    for name, (other_names, value) in nodes.items():
+        onnx_node = resolve(name, other_names)
+        seconds[onnx_node if onnx_node is not None else f"{UNMATCHED}:{name}"] += value
+    return dict(seconds)
 
 
 def _sources(node: ir.Node) -> list[str]:
@@ -242,8 +272,10 @@ def _onnx_node_resolver(model: Any):
     names = {node.name for node in model.graph.node}
     producer = {out: node.name for node in model.graph.node for out in node.output}
 
-    def resolve(ort_name: str, outputs: list[str]) -> str | None:
-        candidates = [ort_name, *outputs]
+    # A peer node's own name first, then its other names (onnxruntime: its outputs; OpenVINO:
+    # the nodes it executes), as ONNX node names or as the outputs of ONNX nodes.
+    def resolve(peer_name: str, other_names: list[str]) -> str | None:
+        candidates = [peer_name, *other_names]
         candidates += [c.removesuffix(s) for c in candidates for s in _ORT_SUFFIXES]
         for candidate in candidates:
             if candidate in names:
