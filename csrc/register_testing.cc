@@ -113,11 +113,40 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
 // The elementwise max of rows [count, n] (in row order, as the pooling kernels fold them).
 Floats max_rows(const std::string& kernel, const Floats& rows) {
   require_rank2(rows, "rows");
-  const MaxRowsFn fn = find_max_rows(kernel);
+  const MaxRowsFn fn = find_pool(kernel).max_rows;
   std::vector<const float*> pointers(static_cast<size_t>(rows.shape(0)));
   for (int64_t r = 0; r < rows.shape(0); ++r) pointers[r] = rows.data() + r * rows.shape(1);
   Floats y(rows.shape(1));
   fn(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, y.mutable_data());
+  return y;
+}
+
+// The mean of rows [count, n] in row order, divided by `divisor`, through the pool kernel named
+// by its max_rows function.
+Floats average_rows(const std::string& kernel, const Floats& rows, float divisor) {
+  require_rank2(rows, "rows");
+  const AverageRowsFn fn = find_pool(kernel).average_rows;
+  std::vector<const float*> pointers(static_cast<size_t>(rows.shape(0)));
+  for (int64_t r = 0; r < rows.shape(0); ++r) pointers[r] = rows.data() + r * rows.shape(1);
+  Floats y(rows.shape(1));
+  fn(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, divisor, y.mutable_data());
+  return y;
+}
+
+// planes [p, cols] interleaved into pixels [cols, p] by a kernel, for columns [j0, j1); the
+// other pixels keep `fill`, so a kernel writing outside its columns shows.
+Floats interleave(const std::string& kernel, const Floats& planes, int64_t j0, int64_t j1,
+                  float fill) {
+  require_rank2(planes, "planes");
+  const int64_t count = planes.shape(0), cols = planes.shape(1);
+  if (count < 1 || count > kMaxInterleavedPlanes) {
+    throw InvalidArgument("planes must have 1 to " + std::to_string(kMaxInterleavedPlanes) +
+                          " rows");
+  }
+  if (j0 < 0 || j0 > j1 || j1 > cols) throw InvalidArgument("need 0 <= j0 <= j1 <= columns");
+  Floats y({cols, count});
+  std::fill(y.mutable_data(), y.mutable_data() + cols * count, fill);
+  find_interleave(kernel)(planes.data(), count, cols, j0, j1, y.mutable_data());
   return y;
 }
 
@@ -286,6 +315,9 @@ void register_testing(py::module_ t) {
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
         py::arg("ternary") = false);
   t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
+  t.def("average_rows", &average_rows, py::arg("kernel"), py::arg("rows"), py::arg("divisor"));
+  t.def("interleave", &interleave, py::arg("kernel"), py::arg("planes"), py::arg("j0"),
+        py::arg("j1"), py::arg("fill") = 0.0f);
   t.def(
       "fork_gate",
       [](const std::vector<std::pair<int64_t, int64_t>>& events) {

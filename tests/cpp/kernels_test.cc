@@ -513,9 +513,56 @@ TEST(bf16_row_roundings_match_to_bf16) {
   }
 }
 
+TEST(interleave_kernels_match_the_transpose) {
+  for (const KernelInfo& info : runnable("interleave")) {
+    const InterleaveFn fn = find_interleave(info.name);
+    for (int64_t planes = 1; planes <= kMaxInterleavedPlanes; ++planes) {
+      for (int64_t cols : {1, 7, 16, 17, 50}) {
+        const std::vector<float> x = awkward_floats(planes * cols);
+        const int64_t j0 = cols > 2 ? 1 : 0, j1 = cols > 2 ? cols - 1 : cols;
+        std::vector<float> y(cols * planes, -7.5f);
+        fn(x.data(), planes, cols, j0, j1, y.data());
+        for (int64_t j = 0; j < cols; ++j) {
+          for (int64_t c = 0; c < planes; ++c) {
+            const float want = j >= j0 && j < j1 ? x[c * cols + j] : -7.5f;
+            CHECK(same_bits(y[j * planes + c], want));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(average_pool_kernels_add_in_row_order_then_divide) {
+  for (const KernelInfo& info : runnable("pool")) {
+    const AverageRowsFn fn = find_pool(info.name).average_rows;
+    for (int64_t count : {0, 1, 4, 9}) {
+      for (int64_t n : {1, 15, 16, 17, 64, 130}) {
+        for (int64_t groups : {1, 3}) {
+          const int64_t step = 2 * n;  // gaps between the groups' floats
+          std::vector<std::vector<float>> data;
+          std::vector<const float*> rows;
+          for (int64_t r = 0; r < count; ++r) data.push_back(awkward_floats(groups * step));
+          for (const auto& row : data) rows.push_back(row.data());
+          const float divisor = count == 0 ? 1.0f : static_cast<float>(count);
+          std::vector<float> got(groups * n);
+          fn(rows.data(), count, n, groups, step, divisor, got.data());
+          for (int64_t g = 0; g < groups; ++g) {
+            for (int64_t i = 0; i < n; ++i) {
+              float sum = 0.0f;
+              for (int64_t r = 0; r < count; ++r) sum += data[r][g * step + i];
+              CHECK(same_bits(got[g * n + i], sum / divisor));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(max_pool_kernels_match_the_fold) {
   for (const KernelInfo& info : runnable("pool")) {
-    const MaxRowsFn fn = find_max_rows(info.name);
+    const MaxRowsFn fn = find_pool(info.name).max_rows;
     for (int64_t count : {0, 1, 2, 3, 9}) {
       for (int64_t n : {1, 15, 16, 17, 64, 130}) {
         for (int64_t groups : {1, 3}) {

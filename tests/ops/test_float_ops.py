@@ -270,8 +270,11 @@ def test_max_pool(case):
 
 
 AVG_POOL_CASES = [
-    # kernel, strides, pads, h, w
+    # kernel, strides, pads, h, w[, channels]: 5 channels run the kernels' tails; 37 their
+    # vector steps too, over rows of interior columns that go in one kernel call.
     ((2, 2), (2, 2), (0, 0, 0, 0), 6, 7),
+    ((2, 2), (2, 2), (0, 0, 0, 0), 6, 20, 37),
+    ((3, 3), (2, 2), (1, 1, 1, 1), 9, 21, 37),
     ((3, 3), (2, 2), (1, 1, 1, 1), 7, 8),
     ((3, 3), (2, 2), (1, 1, 1, 1), 8, 6),
     ((3, 2), (2, 1), (0, 1, 2, 0), 9, 6),
@@ -284,9 +287,9 @@ AVG_POOL_CASES = [
 @pytest.mark.parametrize("case", AVG_POOL_CASES,
                          ids=[f"case{i}-seed{840 + i}" for i in range(len(AVG_POOL_CASES))])
 def test_average_pool(case, ceil_mode, count_include_pad):
-    kernel, strides, pads, h, w = case
+    kernel, strides, pads, h, w, *channels = case
     rng = np.random.default_rng(840 + AVG_POOL_CASES.index(case))
-    x = rand(rng, 2, h, w, 5)
+    x = rand(rng, 2, h, w, *(channels or [5]))
     y = run_op("AveragePool", [("in", x)], {"kernel_shape": list(kernel), "strides": list(strides),
                                             "pads": list(pads), "ceil_mode": ceil_mode,
                                             "count_include_pad": count_include_pad})

@@ -36,10 +36,17 @@ const Entry<OutputKernels> kOutput[] = {
 #undef XI_OUTPUT
 };
 
-const Entry<MaxRowsFn> kPool[] = {
-#define XI_POOL(fn, isa) {{"pool", #fn, Isa::isa, 0, 0}, &fn},
+const Entry<PoolKernels> kPool[] = {
+#define XI_POOL(max_fn, average_fn, isa) \
+  {{"pool", #max_fn, Isa::isa, 0, 0}, {&max_fn, &average_fn}},
 #include "xnorinfer/kernels/pool/pool.inc"
 #undef XI_POOL
+};
+
+const Entry<InterleaveFn> kInterleave[] = {
+#define XI_INTERLEAVE(fn, isa) {{"interleave", #fn, Isa::isa, 0, 0}, &fn},
+#include "xnorinfer/kernels/interleave/interleave.inc"
+#undef XI_INTERLEAVE
 };
 
 const Entry<SconvFn> kSconv[] = {
@@ -131,6 +138,7 @@ std::vector<KernelInfo> list_kernels() {
   append(kBitpack, out);
   append(kBconv, out);
   append(kBfconv, out);
+  append(kInterleave, out);
   append(kOutput, out);
   append(kPool, out);
   append(kQconv, out);
@@ -142,7 +150,8 @@ std::vector<KernelInfo> list_kernels() {
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
 BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
-MaxRowsFn select_max_rows(Isa ceiling) { return select(kPool, ceiling); }
+PoolKernels select_pool(Isa ceiling) { return select(kPool, ceiling); }
+InterleaveFn select_interleave(Isa ceiling) { return select(kInterleave, ceiling); }
 QconvKernel select_qconv(Isa ceiling) { return to_qconv(select_entry(kQconv, ceiling)); }
 BfconvKernel select_bfconv(Isa ceiling) { return to_bfconv(select_entry(kBfconv, ceiling)); }
 SconvKernel select_sconv(Isa ceiling) { return to_sconv(select_entry(kSconv, ceiling)); }
@@ -151,7 +160,8 @@ SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, cei
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
 BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBconv, name)); }
 SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
-MaxRowsFn find_max_rows(const std::string& name) { return find(kPool, name); }
+PoolKernels find_pool(const std::string& name) { return find(kPool, name); }
+InterleaveFn find_interleave(const std::string& name) { return find(kInterleave, name); }
 SconvKernel find_sconv(const std::string& name) { return to_sconv(find_entry(kSconv, name)); }
 QconvKernel find_qconv(const std::string& name) { return to_qconv(find_entry(kQconv, name)); }
 BfconvKernel find_bfconv(const std::string& name) { return to_bfconv(find_entry(kBfconv, name)); }

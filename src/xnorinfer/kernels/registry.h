@@ -9,6 +9,7 @@
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/bfconv/bfconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
+#include "xnorinfer/kernels/interleave/interleave.h"
 #include "xnorinfer/kernels/output/output.h"
 #include "xnorinfer/kernels/pool/pool.h"
 #include "xnorinfer/kernels/qconv/qconv.h"
@@ -18,7 +19,8 @@
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "bfconv", "output", "pool", "qconv", "sconv", "sgemm"
+  const char* family;  // "bitpack", "bconv", "bfconv", "interleave", "output", "pool", "qconv",
+                       // "sconv", "sgemm"
   const char* name;
   Isa isa;
   int mr;                                  // register tile, 0 where it does not apply
@@ -35,6 +37,11 @@ struct KernelInfo {
 struct OutputKernels {
   DotToFloatFn to_float;
   DotToBitsFn to_bits;
+};
+
+struct PoolKernels {
+  MaxRowsFn max_rows;
+  AverageRowsFn average_rows;
 };
 
 struct SgemmKernel {
@@ -79,7 +86,8 @@ std::vector<KernelInfo> list_kernels();
 BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
-MaxRowsFn select_max_rows(Isa ceiling);
+PoolKernels select_pool(Isa ceiling);
+InterleaveFn select_interleave(Isa ceiling);
 // select_qconv and select_bfconv also skip kernels whose CPU feature is missing.
 QconvKernel select_qconv(Isa ceiling);
 BfconvKernel select_bfconv(Isa ceiling);
@@ -90,7 +98,8 @@ SgemmKernel select_sgemm(Isa ceiling);
 BitpackFn find_bitpack(const std::string& name);
 BconvKernel find_bconv(const std::string& name);
 SgemmKernel find_sgemm(const std::string& name);
-MaxRowsFn find_max_rows(const std::string& name);
+PoolKernels find_pool(const std::string& name);  // by its max_rows name
+InterleaveFn find_interleave(const std::string& name);
 SconvKernel find_sconv(const std::string& name);
 QconvKernel find_qconv(const std::string& name);
 BfconvKernel find_bfconv(const std::string& name);

@@ -8,7 +8,7 @@
 namespace xnorinfer {
 
 ConvMaxPool::ConvMaxPool(const NodeChecker& check, const ConvGeometry& pool, Isa isa)
-    : pool_(pool), max_rows_(select_max_rows(isa)) {
+    : pool_(pool), max_rows_(select_pool(isa).max_rows) {
   check_pool_window(check, pool_);
 }
 

@@ -5,6 +5,7 @@
 
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
+#include "xnorinfer/kernels/registry.h"
 #include "xnorinfer/ops/op_registry.h"
 #include "xnorinfer/ops/op_util.h"
 
@@ -115,7 +116,8 @@ class Reshape final : public Op {
 
 class Transpose final : public Op {
  public:
-  explicit Transpose(const OpArgs& args) : check_(args.node) {
+  explicit Transpose(const OpArgs& args)
+      : check_(args.node), interleave_(select_interleave(args.isa)) {
     perm_ = args.node.attrs.get_ints("perm");
     std::vector<int64_t> sorted = perm_;
     std::sort(sorted.begin(), sorted.end());
@@ -199,34 +201,12 @@ class Transpose final : public Op {
     return true;
   }
 
-  // A few rows (an image's 3 channels into NHWC): one pass along the columns, each writing a
-  // whole output row, with the row count fixed at compile time so that the copy vectorizes.
-  static constexpr int64_t kMaxInterleaved = 4;
-  template <int R>
-  static void interleave(const float* x, int64_t cols, float* y, int64_t j0, int64_t j1) {
-    for (int64_t j = j0; j < j1; ++j) {
-      for (int i = 0; i < R; ++i) y[j * R + i] = x[i * cols + j];
-    }
-  }
-  static void interleave_rows(const float* x, int64_t rows, int64_t cols, float* y, int64_t j0,
-                              int64_t j1) {
-    switch (rows) {
-      case 1:
-        return interleave<1>(x, cols, y, j0, j1);
-      case 2:
-        return interleave<2>(x, cols, y, j0, j1);
-      case 3:
-        return interleave<3>(x, cols, y, j0, j1);
-      default:
-        return interleave<4>(x, cols, y, j0, j1);
-    }
-  }
-
   // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
   // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float);
-  // up to kMaxInterleaved rows, by interleave_rows. Tasks are bands of tiles along both axes.
-  static void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols, float* y,
-                              const RunContext& ctx) {
+  // up to kMaxInterleavedPlanes rows (an image's 3 channels into NHWC) by the interleaving
+  // kernel, one pass along the columns. Tasks are bands of tiles along both axes.
+  void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols, float* y,
+                       const RunContext& ctx) const {
     constexpr int64_t kTile = 16;
     constexpr int64_t kBandCols = 64 * kTile;
     const int64_t row_tiles = (rows + kTile - 1) / kTile;
@@ -238,8 +218,8 @@ class Transpose final : public Op {
       const int64_t band = (task % col_bands) * kBandCols;
       const float* xb = x + b * rows * cols;
       float* yb = y + b * rows * cols;
-      if (rows <= kMaxInterleaved) {
-        interleave_rows(xb, rows, cols, yb, band, std::min(band + kBandCols, cols));
+      if (rows <= kMaxInterleavedPlanes) {
+        interleave_(xb, rows, cols, band, std::min(band + kBandCols, cols), yb);
         return;
       }
       for (int64_t j0 = band; j0 < std::min(band + kBandCols, cols); j0 += kTile) {
@@ -251,6 +231,7 @@ class Transpose final : public Op {
   }
 
   NodeChecker check_;
+  InterleaveFn interleave_;
   std::vector<int64_t> perm_;
 };
 

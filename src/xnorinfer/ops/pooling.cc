@@ -18,7 +18,7 @@ class Pool final : public Op {
       : check_(args.node),
         geom_(ConvGeometry::parse(args.node)),
         is_max_(is_max),
-        max_rows_(select_max_rows(args.isa)) {
+        pool_(select_pool(args.isa)) {
     count_include_pad_ = args.node.attrs.get_int("count_include_pad", 0) != 0;
     check_pool_window(check_, geom_);
     if (!is_max && (geom_.dilation_h != 1 || geom_.dilation_w != 1)) {
@@ -35,7 +35,7 @@ class Pool final : public Op {
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>&) const override {
-    return is_max_ ? static_cast<size_t>(geom_.kh * geom_.kw) * sizeof(const float*) : 0;
+    return static_cast<size_t>(geom_.kh * geom_.kw) * sizeof(const float*);
   }
 
   void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -46,14 +46,14 @@ class Pool final : public Op {
     parallel_for(ys[0] * ys[1], ctx.num_threads, [&](int64_t row, int thread) {
       const int64_t n = row / ys[1], oy = row % ys[1];
       const float** taps = reinterpret_cast<const float**>(ctx.thread_scratch(thread));
+      if (!is_max_) return average_row(*in[0], n, oy, taps, out[0]->f32() + row * ys[2] * c);
       for (int64_t ox = 0; ox < ys[2]; ++ox) {
-        const int64_t pixel = (n * ys[1] + oy) * ys[2] + ox;
+        const int64_t pixel = row * ys[2] + ox;
         if (in[0]->info.dtype == DType::kBits) {
           and_pixel(*in[0], n, oy, ox, out[0]->words() + pixel * words_for_bits(c));
-        } else if (is_max_) {
-          max_rows_(taps, point_taps(*in[0], n, oy, ox, taps), c, 1, 0, out[0]->f32() + pixel * c);
         } else {
-          average_pixel(*in[0], n, oy, ox, out[0]->f32() + pixel * c);
+          pool_.max_rows(taps, point_taps(*in[0], n, oy, ox, taps), c, 1, 0,
+                         out[0]->f32() + pixel * c);
         }
       }
     });
@@ -93,33 +93,43 @@ class Pool final : public Op {
     return count;
   }
 
-  void average_pixel(const Tensor& x, int64_t n, int64_t oy, int64_t ox,
-                     float* __restrict y) const {
+  // One pooled row of the mean: each pixel's taps inside the image, in window order, summed
+  // and divided by ONNX's count (the taps inside; with count_include_pad the padded window, but
+  // not the overhang ceil_mode adds). Columns whose windows lie inside the row's width share
+  // the taps' layout and the count, so a run of them goes in one kernel call.
+  void average_row(const Tensor& x, int64_t n, int64_t oy, const float** taps, float* y) const {
     const Shape& xs = x.shape();
-    const int64_t c = xs[3];
-    std::fill(y, y + c, 0.0f);
-    int64_t inside = 0, window = 0;
-    const int64_t h_end_padded = xs[1] + geom_.pad_bottom, w_end_padded = xs[2] + geom_.pad_right;
-    for (int64_t ky = 0; ky < geom_.kh; ++ky) {
-      const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky * geom_.dilation_h;
-      for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-        const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx * geom_.dilation_w;
-        // count_include_pad counts pad cells, but not the overhang that ceil_mode adds.
-        if (iy < h_end_padded && ix < w_end_padded) ++window;
-        if (iy < 0 || iy >= xs[1] || ix < 0 || ix >= xs[2]) continue;
-        ++inside;
-        const float* __restrict src = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
-        for (int64_t i = 0; i < c; ++i) y[i] += src[i];
+    const int64_t c = xs[3], out_w = geom_.out_w(xs[2]);
+    const auto inside_row = [&](int64_t ox) {
+      const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
+      return x0 >= 0 && x0 + geom_.kw <= xs[2];
+    };
+    for (int64_t ox = 0; ox < out_w;) {
+      int64_t window = 0, count = 0;
+      const int64_t h_end_padded = xs[1] + geom_.pad_bottom, w_end_padded = xs[2] + geom_.pad_right;
+      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
+        const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky;
+        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
+          const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx;
+          if (iy < h_end_padded && ix < w_end_padded) ++window;
+          if (iy >= 0 && iy < xs[1] && ix >= 0 && ix < xs[2])
+            taps[count++] = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
+        }
       }
+      int64_t columns = 1;
+      if (inside_row(ox)) {
+        while (ox + columns < out_w && inside_row(ox + columns)) ++columns;
+      }
+      const float divisor = static_cast<float>(count_include_pad_ ? window : count);
+      pool_.average_rows(taps, count, c, columns, geom_.stride_w * c, divisor, y + ox * c);
+      ox += columns;
     }
-    const float divisor = static_cast<float>(count_include_pad_ ? window : inside);
-    for (int64_t i = 0; i < c; ++i) y[i] /= divisor;
   }
 
   NodeChecker check_;
   ConvGeometry geom_;
   bool is_max_;
-  MaxRowsFn max_rows_;
+  PoolKernels pool_;
   bool count_include_pad_ = false;
 };
 

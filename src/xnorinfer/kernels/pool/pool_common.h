@@ -18,5 +18,12 @@ inline float max_fold(const float* const* rows, int64_t count, int64_t at) {
   return m;
 }
 
+// Float `at` of the window's mean, by the contract's sum (pool.h).
+inline float average_fold(const float* const* rows, int64_t count, int64_t at, float divisor) {
+  float sum = 0.0f;
+  for (int64_t r = 0; r < count; ++r) sum += rows[r][at];
+  return sum / divisor;
+}
+
 }  // namespace
 }  // namespace xnorinfer

@@ -1,4 +1,4 @@
-// NEON max pooling: 16 channels per step (4 vectors, so each row pointer is loaded once per 16
+// NEON pooling. Max: 16 channels per step (4 vectors, so each row pointer is loaded once per 16
 // channels), then 4, then one. The contract's NaN-winning select is done as compares + BSL, not
 // FMAX/FMAXNM: FMAX returns a quieted or default NaN and +0 for max(-0, +0) in either order,
 // FMAXNM drops NaNs; only compare + select keeps the last NaN's bits and the first zero.
@@ -46,6 +46,22 @@ void max_rows_ukernel__neon(const float* const* rows, int64_t count, int64_t n, 
       vst1q_f32(y + i, m);
     }
     for (; i < n; ++i) y[i] = max_fold(rows, count, at + i);
+  }
+}
+
+// Mean: 4 channels per step (FDIV is the IEEE division, as the contract's).
+void average_rows_ukernel__neon(const float* const* rows, int64_t count, int64_t n, int64_t groups,
+                                int64_t step, float divisor, float* y) {
+  const float32x4_t d = vdupq_n_f32(divisor);
+  for (int64_t g = 0; g < groups; ++g, y += n) {
+    const int64_t at = g * step;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t sum = vdupq_n_f32(0.0f);
+      for (int64_t r = 0; r < count; ++r) sum = vaddq_f32(sum, vld1q_f32(rows[r] + at + i));
+      vst1q_f32(y + i, vdivq_f32(sum, d));
+    }
+    for (; i < n; ++i) y[i] = average_fold(rows, count, at + i, divisor);
   }
 }
 
