@@ -5,6 +5,7 @@ raises ImportError, which the caller reports.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Mapping, Sequence
 
 import matplotlib
@@ -62,7 +63,7 @@ def write_chart(path: str, title: str, labels: Sequence[str], ours_seconds: Sequ
     speedup.set_xlabel("our speedup over each peer (x)")
     speedup.set_xlim(0, top * 1.2)
 
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(textwrap.fill(title, 150), fontsize=9)
     fig.legend(*latency.get_legend_handles_labels(), loc="lower center", ncol=len(engines),
                fontsize=8)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
