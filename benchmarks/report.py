@@ -12,7 +12,10 @@ measured before and after the layers (the higher is kept), and the FMA peak once
 layers' ceiling: the first layer, float convs, onnxruntime). Then each network is built, converted
 and verified, and ours (exact, and with the opt-in reduced-precision layers), onnxruntime fp32
 (on the float version) and OpenVINO (on the binary network, when installed, its float layers in
-f32 and in its default precision) are timed the same way.
+f32 and in its default precision) are timed the same way. A multi-thread row is for idle cores:
+the peak loop runs just before and after it, and while it ran below BUSY_SCALING of its
+threads-times-1-thread rate, the row is timed again (up to IDLE_ATTEMPTS times; rows that never
+had idle cores are marked).
 
 Prints rich tables and writes ``results/latest.json`` (everything) and ``results/latest.md``
 (the tables, for the README) next to this script.
@@ -22,11 +25,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import layers
 import models
@@ -41,6 +45,10 @@ RESULTS = Path(__file__).with_name("results")
 MB = 1024 * 1024
 # The peak loop on N threads below this fraction of N times its 1-thread rate means busy cores.
 BUSY_SCALING = 0.8
+# A multi-thread row is timed again, up to this many times in all, while the peak loop just
+# before or just after it says the cores were busy (the targets are for idle cores).
+IDLE_ATTEMPTS = 3
+IDLE_CHECK_SECONDS = 0.1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,9 +126,10 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
                 contenders["numpy GEMM fp32"] = layers.numpy_gemm(case)
                 if openvino_peer.available():
                     contenders["openvino binary"] = openvino_layer.openvino(case, threads)
-                seconds = interleaved_medians(contenders, repeats, calls)
+                seconds, idle = _timed_when_idle(
+                    lambda: interleaved_medians(contenders, repeats, calls), threads)
                 rows.append({"layer": str(case), "threads": threads, "macs": case.macs,
-                             "valid_macs": case.valid_macs, "seconds": seconds})
+                             "valid_macs": case.valid_macs, "seconds": seconds, **idle})
             after = {isa: peak_macs_per_second("binary", isa, threads) for isa in isas}
         for isa in isas:
             if before[isa]:
@@ -156,17 +165,54 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: i
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
         contenders["openvino default precision"] = models.openvino_binary(net, batch, threads,
                                                                           default_precision=True)
-    # The peak loop just before, to tell when other work had the cores.
-    peak = peak_macs_per_second("binary", _core.available_isas()[-1], threads, seconds=0.1)
-    seconds = interleaved_medians(contenders, repeats, calls)
+    seconds, idle = _timed_when_idle(lambda: interleaved_medians(contenders, repeats, calls),
+                                     threads)
     node_seconds = engine_node_seconds(net.graph, [models.random_input(batch)], threads, repeats)
     rss = {"xnorinfer": models.peak_rss("xnorinfer", net.xnor, batch, threads),
            "onnxruntime fp32": models.peak_rss("onnxruntime", net.float_onnx, batch, threads)}
     return {"network": net.spec.name, "description": net.spec.description, "batch": batch,
-            "threads": threads, "seconds": seconds, "peak_macs_per_s": peak,
+            "threads": threads, "seconds": seconds, **idle,
             "time_shares": models.time_shares(net.graph, node_seconds), "rss": rss,
             "sizes": net.sizes(), "reduced_costs": net.reduced_costs,
             "openvino_default_precision": openvino_peer.default_precision()}
+
+
+def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
+                     ) -> tuple[dict[str, float], dict[str, Any]]:
+    """``timed()``, run again (up to IDLE_ATTEMPTS times in all) while the cores were busy.
+
+    On more than one thread, the XOR-popcount peak loop runs just before and just after; its
+    lower rate over ``threads`` times the 1-thread rate is the row's ``idle_scaling`` (about 1
+    on idle cores). The first attempt at BUSY_SCALING or more is kept, else the one that came
+    closest. Every contender of a row is timed in the same attempt, so the choice favours none.
+    """
+    if threads == 1:
+        return timed(), {}
+    best: tuple[float, dict[str, float], int] | None = None
+    for attempt in range(1, IDLE_ATTEMPTS + 1):
+        before = _idle_scaling(threads)
+        seconds = timed()
+        scaling = min(before, _idle_scaling(threads))
+        if best is None or scaling > best[0]:
+            best = (scaling, seconds, attempt)
+        if scaling >= BUSY_SCALING:
+            break
+        console.info(f"  the peak loop ran {scaling:.2f}x of {threads} threads' rate: busy "
+                     f"cores, {'timing again' if attempt < IDLE_ATTEMPTS else 'keeping the best'}")
+    scaling, seconds, attempt = best
+    return seconds, {"idle_scaling": scaling, "attempt": attempt}
+
+
+@functools.lru_cache(maxsize=None)
+def _one_thread_peak(isa: str) -> float:
+    return peak_macs_per_second("binary", isa, 1, seconds=IDLE_CHECK_SECONDS)
+
+
+def _idle_scaling(threads: int) -> float:
+    """The peak loop's rate on ``threads`` threads over ``threads`` times its 1-thread rate."""
+    isa = _core.available_isas()[-1]
+    many = peak_macs_per_second("binary", isa, threads, seconds=IDLE_CHECK_SECONDS)
+    return many / (threads * _one_thread_peak(isa))
 
 
 # ------------------------------------------------------------------------------ tables
@@ -205,7 +251,8 @@ def _layer_table(rows: list[dict[str, Any]], threads: int, isa: str, peak: float
         s = row["seconds"]
         rate = row["macs"] / s[ours]
         valid_rate = row.get("valid_macs", row["macs"]) / s[ours]
-        table.append([row["layer"]] + [f"{s[c] * 1e6:.1f}" for c in contenders] + [
+        cells = [f"{s[c] * 1e6:.1f}" for c in contenders]
+        table.append([row["layer"] + _busy_mark(row)] + cells + [
             f"{s['onnxruntime fp32'] / s[ours]:.1f}x",
             f"{s['openvino binary'] / s[ours]:.2f}x" if "openvino binary" in s else "-",
             f"{rate / 1e9:.0f}", f"{rate / peak:.0%}" if peak else "-",
@@ -214,7 +261,26 @@ def _layer_table(rows: list[dict[str, Any]], threads: int, isa: str, peak: float
              f"(packed input to float output); {isa} XOR-popcount peak "
              f"{f'{peak / 1e9:.0f} GMAC/s' if peak else 'n/a'}, FMA peak "
              f"{f'{fma_peak / 1e9:.0f} GFMA/s' if fma_peak else 'n/a'}")
-    return title, columns, table
+    return title + _idle_note(rows, threads), columns, table
+
+
+def _busy_mark(row: dict[str, Any]) -> str:
+    """" (cores busy)" after a multi-thread row whose peak-loop check never found idle cores."""
+    scaling = row.get("idle_scaling")
+    return f" (cores busy: {scaling:.2f})" if scaling is not None and scaling < BUSY_SCALING else ""
+
+
+def _idle_note(rows: list[dict[str, Any]], threads: int) -> str:
+    """How the multi-thread rows were kept: attempts, and the rows that never had idle cores."""
+    checked = [r for r in rows if r.get("idle_scaling") is not None]
+    if threads == 1 or not checked:
+        return ""
+    again = sum(r["attempt"] > 1 for r in checked)
+    busy = sum(r["idle_scaling"] < BUSY_SCALING for r in checked)
+    return (f". Each row's contenders ran while the peak loop, just before and after, ran at "
+            f"{BUSY_SCALING:.0%} or more of {threads} times its 1-thread rate (idle cores), else "
+            f"again, up to {IDLE_ATTEMPTS} times: {again} of {len(checked)} rows needed another "
+            f"try" + (f", {busy} never had idle cores (marked)" if busy else ""))
 
 
 def _busy_warning(peaks: dict[tuple[str, int], float], isa: str, threads: int) -> str:
@@ -245,7 +311,8 @@ def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[
         ov_default, ours_bf16 = (s.get("openvino default precision"),
                                  s.get("xnorinfer bf16 everywhere"))
         table.append([
-            row["description"], str(row["batch"]), str(row["threads"]), f"{ours * 1e3:.2f}",
+            row["description"] + _busy_mark(row), str(row["batch"]), str(row["threads"]),
+            f"{ours * 1e3:.2f}",
             f"{s['onnxruntime fp32'] * 1e3:.2f}", f"{s['onnxruntime fp32'] / ours:.2f}x",
             f"{ov * 1e3:.2f}" if ov else "-", f"{ov / ours:.2f}x" if ov else "-",
             *(f"{t * 1e3:.2f} ({ov / t:.2f}x)" if t and ov else f"{t * 1e3:.2f}" if t else "-"
@@ -255,18 +322,10 @@ def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[
             f"{row['batch'] / ours:.0f}",
             " / ".join(f"{shares[k]:.0%}" for k in ("binary", "float_conv_dense", "other_float")),
             f"{rss['xnorinfer']['peak_mb']:.0f}", f"{rss['onnxruntime fp32']['peak_mb']:.0f}"])
-    one_thread = {(r["network"], r["batch"]): r.get("peak_macs_per_s") for r in rows
-                  if r["threads"] == 1}
-    busy = sorted({r["threads"] for r in rows if r["threads"] > 1 and r.get("peak_macs_per_s")
-                   and one_thread.get((r["network"], r["batch"]))
-                   and r["peak_macs_per_s"] < BUSY_SCALING * r["threads"]
-                   * one_thread[r["network"], r["batch"]]})
-    warning = (f". WARNING: the peak loop did not scale to {', '.join(map(str, busy))} threads "
-               "before some rows: other work had the cores, those rows are not meaningful"
-               if busy else "")
+    threads = max(r["threads"] for r in rows)
     return ("End to end, 224x224: ours on the converted binary network vs onnxruntime fp32 on "
-            "the float version (same architecture) and OpenVINO on the binary network" + warning,
-            columns, table)
+            "the float version (same architecture) and OpenVINO on the binary network"
+            + _idle_note([r for r in rows if r["threads"] > 1], threads), columns, table)
 
 
 def _size_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
