@@ -49,6 +49,10 @@ BUSY_SCALING = 0.8
 # before or just after it says the cores were busy (the targets are for idle cores).
 IDLE_ATTEMPTS = 3
 IDLE_CHECK_SECONDS = 0.1
+# Untimed calls before each contender's timed ones on more than one thread: the host of a
+# virtual machine takes a core that idled through the pause between contenders, and gives it
+# back milliseconds after the next fork asks for it.
+WARMUP_SECONDS = 0.02
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,8 +130,8 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
                 contenders["numpy GEMM fp32"] = layers.numpy_gemm(case)
                 if openvino_peer.available():
                     contenders["openvino binary"] = openvino_layer.openvino(case, threads)
-                seconds, idle = _timed_when_idle(
-                    lambda: interleaved_medians(contenders, repeats, calls), threads)
+                seconds, idle = _timed_when_idle(lambda: interleaved_medians(
+                    contenders, repeats, calls, _warmup(threads)), threads)
                 rows.append({"layer": str(case), "threads": threads, "macs": case.macs,
                              "valid_macs": case.valid_macs, "seconds": seconds, **idle})
             after = {isa: peak_macs_per_second("binary", isa, threads) for isa in isas}
@@ -165,8 +169,8 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: i
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
         contenders["openvino default precision"] = models.openvino_binary(net, batch, threads,
                                                                           default_precision=True)
-    seconds, idle = _timed_when_idle(lambda: interleaved_medians(contenders, repeats, calls),
-                                     threads)
+    seconds, idle = _timed_when_idle(
+        lambda: interleaved_medians(contenders, repeats, calls, _warmup(threads)), threads)
     node_seconds = engine_node_seconds(net.graph, [models.random_input(batch)], threads, repeats)
     rss = {"xnorinfer": models.peak_rss("xnorinfer", net.xnor, batch, threads),
            "onnxruntime fp32": models.peak_rss("onnxruntime", net.float_onnx, batch, threads)}
@@ -201,6 +205,10 @@ def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
                      f"cores, {'timing again' if attempt < IDLE_ATTEMPTS else 'keeping the best'}")
     scaling, seconds, attempt = best
     return seconds, {"idle_scaling": scaling, "attempt": attempt}
+
+
+def _warmup(threads: int) -> float:
+    return WARMUP_SECONDS if threads > 1 else 0.0
 
 
 @functools.lru_cache(maxsize=None)

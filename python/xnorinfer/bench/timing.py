@@ -42,14 +42,17 @@ SETTLE_SECONDS = 0.05
 
 
 def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
-                        calls: int = 1) -> dict[str, float]:
+                        calls: int = 1, warmup_seconds: float = 0.0) -> dict[str, float]:
     """Median seconds of each measurement, taken round-robin so all share the same conditions.
 
-    Each of ``repeats`` rounds runs, for every measurement in a rotated order, one untimed
-    warm-up call then ``calls`` timed calls; the result is the median over all timed calls.
-    Between two measurements the process idles for ``SETTLE_SECONDS``: every engine's worker
-    threads (onnxruntime's, OpenVINO's, our OpenMP team) spin for a while after a run, and on a
-    2-core machine a spinning pool from the previous engine would take a core from the next.
+    Each of ``repeats`` rounds runs, for every measurement in a rotated order, untimed warm-up
+    calls (one, or as many as ``warmup_seconds`` takes) then ``calls`` timed calls; the result
+    is the median over all timed calls. Between two measurements the process idles for
+    ``SETTLE_SECONDS``: every engine's worker threads (onnxruntime's, OpenVINO's, our OpenMP
+    team) spin for a while after a run, and on a 2-core machine a spinning pool from the
+    previous engine would take a core from the next. On a virtual machine the host may take
+    the idle core meanwhile and give it back only milliseconds after the next run asks for it:
+    a longer warm-up lets every engine's threads have their cores again before the timed calls.
 
     Parameters
     ----------
@@ -59,6 +62,8 @@ def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
         Rounds (at least 1).
     calls : int
         Timed calls per measurement and round.
+    warmup_seconds : float
+        Untimed calls before them run until this much time has passed (at least one call).
 
     Returns
     -------
@@ -71,7 +76,10 @@ def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
         shift = round_index % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
             time.sleep(SETTLE_SECONDS)
+            warm_until = time.perf_counter() + warmup_seconds
             measurements[name]()
+            while time.perf_counter() < warm_until:
+                measurements[name]()
             samples[name].extend(measurements[name]() for _ in range(calls))
     return {name: statistics.median(values) for name, values in samples.items()}
 
