@@ -4,6 +4,7 @@ No timing is asserted: the numbers depend on the machine and its load.
 """
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,10 @@ import pytest
 
 from xnorinfer import convert
 from xnorinfer.bench import openvino_peer
-from xnorinfer.bench.profile import (UNMATCHED, engine_node_seconds, fill_times, group_layers,
-                                     openvino_node_seconds, ort_node_seconds)
+from xnorinfer.bench import timing
+from xnorinfer.bench.profile import (UNMATCHED, OrtProfile, engine_node_seconds, fill_times,
+                                     group_layers, interleaved_profiles, openvino_node_seconds,
+                                     ort_node_seconds)
 from xnorinfer.cli import main
 from xnorinfer.demo import MODEL
 
@@ -98,20 +101,61 @@ def test_each_peer_s_times_go_on_the_rows_of_their_onnx_nodes():
 
 
 class _ProfiledOpenVino:
-    """OpenVINO's per-node profile as NetworkSession.node_seconds gives it: executed node ->
-    (the model's nodes it executes, seconds)."""
+    """OpenVINO's per-node profile as NetworkSession.profiled_run gives it: executed node ->
+    (the model's nodes it executes, seconds); 3 seconds more at each run for /conv2/Conv."""
 
-    def node_seconds(self, feed, repeats):
-        return {"/conv2/Conv": (["/conv2/Conv", "Multiply_12", "/bn2/BatchNormalization"], 3.0),
+    def __init__(self):
+        self.runs = 0
+
+    def run(self, output_names, feed):
+        return []
+
+    def profiled_run(self, feed):
+        self.runs += 1
+        return {"/conv2/Conv": (["/conv2/Conv", "Multiply_12", "/bn2/BatchNormalization"],
+                                3.0 * self.runs),
                 "Multiply_40": (["Multiply_40", "/fc2/Gemm"], 2.0),
                 "FakeQuantize_7": (["FakeQuantize_7"], 1.0),
                 "input_abcd_acdb": ([], 0.5)}
 
 
 def test_openvino_nodes_are_keyed_by_the_first_of_their_names_that_is_an_onnx_node():
-    seconds = openvino_node_seconds(_ProfiledOpenVino(), MODEL, {}, 1)
-    assert seconds == {"/conv2/Conv": 3.0, "/fc2/Gemm": 2.0, f"{UNMATCHED}:FakeQuantize_7": 1.0,
+    seconds = openvino_node_seconds(_ProfiledOpenVino(), MODEL, {}, 3)  # medians of 3 runs
+    assert seconds == {"/conv2/Conv": 6.0, "/fc2/Gemm": 2.0, f"{UNMATCHED}:FakeQuantize_7": 1.0,
                        f"{UNMATCHED}:input_abcd_acdb": 0.5}
+
+
+def test_profiles_step_round_robin_in_a_rotated_order(monkeypatch):
+    monkeypatch.setattr(timing, "SETTLE_SECONDS", 0.0)
+    steps = []
+
+    class Recorder:
+        def __init__(self, name):
+            self.step = lambda: steps.append(name)
+
+    interleaved_profiles({name: Recorder(name) for name in "abc"}, repeats=3)
+    assert "".join(steps) == "abc" + "bca" + "cab"
+
+
+def test_onnxruntime_profile_counts_the_second_run_of_each_step(tmp_path):
+    """Each step is an untimed run then a profiled one: only node events inside the second
+    model_run of each step count (here 10 µs; the untimed runs' 1000 µs must not)."""
+    events = []
+    for run in range(6):
+        start = 10_000 * run
+        events.append({"cat": "Session", "name": "model_run", "ts": start, "dur": 5_000})
+        events.append({"cat": "Node", "name": "/conv2/Conv_kernel_time", "ts": start + 100,
+                       "dur": 1000 if run % 2 == 0 else 10 + run})
+    trace = tmp_path / "trace.json"
+    trace.write_text(json.dumps(events))
+
+    class Ended:
+        def end_profiling(self):
+            return str(trace)
+
+    profile = OrtProfile(MODEL, {}, 1)
+    profile._session = Ended()
+    assert profile.seconds() == {"/conv2/Conv": pytest.approx(13e-6)}  # median of 11, 13, 15 µs
 
 
 def test_bench_without_openvino_says_how_to_add_it(monkeypatch, capsys):

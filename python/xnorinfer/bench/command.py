@@ -4,8 +4,8 @@ OpenVINO's binary convolutions.
 Converts a model (the bundled digits BNN by default, or a built-in ImageNet-sized network from
 :mod:`xnorinfer.bench.networks`), checks that its outputs agree with onnxruntime on the same
 ONNX, times the engines end to end (interleaved, medians), profiles each per layer (ours through
-the engine's per-node timer, the peers through their profilers), prints one table, and
-optionally draws it as a PNG bar chart.
+the engine's per-node timer, the peers through their profilers; interleaved too, one profiled
+run of each engine per round), prints one table, and optionally draws it as a PNG bar chart.
 
 For a built-in network, onnxruntime is timed on the *float* version of the network (same
 architecture, no binarization): the comparison a user choosing between a BNN and its float
@@ -32,8 +32,8 @@ from xnorinfer import console, ir
 from xnorinfer.bench import networks as bench_networks
 from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.check import compare_with_onnxruntime
-from xnorinfer.bench.profile import (UNMATCHED, Layer, engine_node_seconds, fill_times,
-                                     group_layers, openvino_node_seconds, ort_node_seconds)
+from xnorinfer.bench.profile import (UNMATCHED, EngineProfile, Layer, OpenVinoProfile,
+                                     OrtProfile, fill_times, group_layers, interleaved_profiles)
 from xnorinfer.bench.timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
                                     median_seconds, ort_session, wall)
 from xnorinfer.demo import MODEL, TEST_SET
@@ -161,14 +161,16 @@ def _measure(sess: Any, graph: Any, source: BenchSource, feed: dict[str, np.ndar
         engines["openvino"] = wall(lambda: peer.timed.run(None, feed))
     console.info(f"timing end to end ({repeats} interleaved rounds)")
     totals = interleaved_medians(engines, repeats)
-    console.info("profiling per layer")
+    console.info(f"profiling per layer ({repeats} interleaved rounds)")
     batch = len(next(iter(feed.values())))
     inputs = [feed[arg.name] for arg in sess.get_inputs()]
-    peers = {"ort": ort_node_seconds(source.baseline_path, feed, threads, repeats)}
+    profiles = {"ours": EngineProfile(graph, inputs, threads),
+                "ort": OrtProfile(source.baseline_path, feed, threads)}
     if peer:
-        peers["openvino"] = openvino_node_seconds(peer.profiled, source.onnx_path, feed, repeats)
-    rows = fill_times(group_layers(graph, batch),
-                      engine_node_seconds(graph, inputs, threads, repeats), peers)
+        profiles["openvino"] = OpenVinoProfile(peer.profiled, source.onnx_path, feed)
+    interleaved_profiles(profiles, repeats)
+    peers = {name: profile.seconds() for name, profile in profiles.items() if name != "ours"}
+    rows = fill_times(group_layers(graph, batch), profiles["ours"].seconds(), peers)
     with blas_threads(threads) as limited:
         if not limited:
             console.info("threadpoolctl is not installed: numpy's BLAS uses its own thread count")

@@ -16,8 +16,6 @@ padding after a Sign).
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from typing import NamedTuple
 
 import numpy as np
@@ -143,6 +141,7 @@ class NetworkSession:
             del config["INFERENCE_PRECISION_HINT"]
         self._compiled = ov.Core().compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
+        self._originals: dict[str, list[str]] | None = None
 
     def get_outputs(self) -> list[_Output]:
         return [_Output(o.get_any_name()) for o in self._compiled.outputs]
@@ -160,24 +159,20 @@ class NetworkSession:
             counts[kind] = counts.get(kind, 0) + 1
         return counts
 
-    def node_seconds(self, feed: dict[str, np.ndarray], repeats: int
-                     ) -> dict[str, tuple[list[str], float]]:
-        """Median time of every executed node over ``repeats`` runs (after one warm-up run),
-        with the names of the model's nodes it executes (OpenVINO's ``originalLayersNames``).
-        Needs a session made with ``profile=True``."""
-        originals = {}
-        for op in self._compiled.get_runtime_model().get_ops():
-            names = op.get_rt_info()["originalLayersNames"].astype(str)
-            originals[op.get_friendly_name()] = [n for n in names.split(",") if n]
-        times: dict[str, list[float]] = defaultdict(list)
+    def profiled_run(self, feed: dict[str, np.ndarray]) -> dict[str, tuple[list[str], float]]:
+        """One run's time of every executed node, with the names of the model's nodes it
+        executes (OpenVINO's ``originalLayersNames``). Needs a session made with
+        ``profile=True``."""
+        if self._originals is None:
+            self._originals = {}
+            for op in self._compiled.get_runtime_model().get_ops():
+                names = op.get_rt_info()["originalLayersNames"].astype(str)
+                self._originals[op.get_friendly_name()] = [n for n in names.split(",") if n]
         self.run(None, feed)
-        for _ in range(max(repeats, 1)):
-            self.run(None, feed)
-            for node in self._request.profiling_info:
-                if node.status == node.Status.EXECUTED:
-                    times[node.node_name].append(node.real_time.total_seconds())
-        return {name: (originals.get(name, []), statistics.median(values))
-                for name, values in times.items()}
+        return {node.node_name: (self._originals.get(node.node_name, []),
+                                 node.real_time.total_seconds())
+                for node in self._request.profiling_info
+                if node.status == node.Status.EXECUTED}
 
 
 def compile_binary(onnx_path: str, batch: int, num_threads: int, profile: bool = False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,9 +142,9 @@ def _conv_extent(graph: ir.Graph, node: ir.Node) -> list[int]:
     return extent
 
 
-def engine_node_seconds(graph: ir.Graph, inputs: Sequence[np.ndarray], num_threads: int,
-                        repeats: int, isa: str | None = None) -> list[float]:
-    """Median wall time of every engine node over ``repeats`` runs (after one warm-up run).
+class EngineProfile:
+    """Our per-node times: each :meth:`step` is an untimed run then a profiled one (the engine's
+    per-node timer); :meth:`seconds` gives each node's median over the steps, in graph order.
 
     Parameters
     ----------
@@ -153,68 +154,138 @@ def engine_node_seconds(graph: ir.Graph, inputs: Sequence[np.ndarray], num_threa
         float32 inputs in graph input order, in the ONNX layout.
     num_threads : int
         Threads inside ops.
-    repeats : int
-        Profiled runs.
     isa : str, optional
         Kernel path; default as :class:`xnorinfer.InferenceSession`.
-
-    Returns
-    -------
-    list of float
-        Seconds per node, in graph order.
     """
-    session = InferenceSession(model_file.dumps(graph), num_threads=num_threads, isa=isa)
-    feed = {v.name: np.asarray(x, dtype=np.float32) for v, x in zip(graph.inputs, inputs)}
-    return [node.seconds for node in session.profile(feed, repeats=max(repeats, 1))]
+
+    def __init__(self, graph: ir.Graph, inputs: Sequence[np.ndarray], num_threads: int,
+                 isa: str | None = None) -> None:
+        self._session = InferenceSession(model_file.dumps(graph), num_threads=num_threads,
+                                         isa=isa)
+        self._feed = {v.name: np.asarray(x, dtype=np.float32) for v, x in zip(graph.inputs, inputs)}
+        self._runs: list[list[float]] = []
+
+    def step(self) -> None:
+        self._runs.append([node.seconds for node in self._session.profile(self._feed, repeats=1)])
+
+    def seconds(self) -> list[float]:
+        return [statistics.median(column) for column in zip(*self._runs)]
+
+
+class OrtProfile:
+    """onnxruntime's per-node times on an ONNX model, keyed by the ONNX node each comes from:
+    each :meth:`step` is an untimed run then a profiled one (onnxruntime's profiler records
+    both; the untimed ones are dropped). Optimized nodes map to original ONNX nodes by name or
+    by output value name; nodes that match none are keyed ``"<UNMATCHED>:<ort name>"``.
+    """
+
+    def __init__(self, onnx_path: str | Path, feed: dict[str, np.ndarray], num_threads: int
+                 ) -> None:
+        import onnx
+
+        from xnorinfer.bench.timing import ort_session
+
+        self._model = onnx.load(str(onnx_path), load_external_data=False)
+        self._tmp = tempfile.TemporaryDirectory()
+        self._optimized = str(Path(self._tmp.name) / "optimized.onnx")
+        self._session = ort_session(onnx_path, num_threads,
+                                    profile_prefix=str(Path(self._tmp.name) / "ort"),
+                                    optimized_model_path=self._optimized)
+        self._feed = feed
+        self._steps = 0
+
+    def step(self) -> None:
+        self._session.run(None, self._feed)
+        self._session.run(None, self._feed)
+        self._steps += 1
+
+    def seconds(self) -> dict[str, float]:
+        """Median seconds per ONNX node name over the steps (several onnxruntime nodes on one
+        ONNX node are added). Ends the profiler: call once."""
+        with self._tmp:
+            events = json.loads(Path(self._session.end_profiling()).read_text())
+            ort_outputs = _node_outputs(self._optimized)
+        # The profiled run of each step is the second: node events inside the odd-numbered
+        # model_run events count.
+        runs = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
+                      if e.get("cat") == "Session" and e["name"] == "model_run")
+        timed = runs[1::2]
+        durations: dict[str, list[float]] = defaultdict(list)
+        for event in events:
+            if (event.get("cat") == "Node" and event["name"].endswith("_kernel_time")
+                    and any(begin <= event["ts"] <= end for begin, end in timed)):
+                durations[event["name"].removesuffix("_kernel_time")].append(event["dur"] * 1e-6)
+        return _by_onnx_node({name: (ort_outputs.get(name, []), statistics.median(values))
+                              for name, values in durations.items()},
+                             _onnx_node_resolver(self._model))
+
+
+class OpenVinoProfile:
+    """OpenVINO's per-node times, keyed by the ONNX node each comes from: ``session`` is an
+    :class:`xnorinfer.bench.openvino_peer.NetworkSession` made with ``profile=True`` from
+    ``onnx_path``. Each :meth:`step` is an untimed run then a profiled one. A node is keyed by
+    the first of its own name and the names of the nodes it executes (OpenVINO fuses, say, a
+    BatchNorm into a conv) that is an ONNX node; nodes that match none are keyed
+    ``"<UNMATCHED>:<OpenVINO name>"``.
+    """
+
+    def __init__(self, session: Any, onnx_path: str | Path, feed: dict[str, np.ndarray]) -> None:
+        import onnx
+
+        self._session = session
+        self._feed = feed
+        self._model = onnx.load(str(onnx_path), load_external_data=False)
+        self._runs: dict[str, list[float]] = defaultdict(list)
+        self._originals: dict[str, list[str]] = {}
+
+    def step(self) -> None:
+        self._session.run(None, self._feed)
+        for name, (originals, seconds) in self._session.profiled_run(self._feed).items():
+            self._originals[name] = originals
+            self._runs[name].append(seconds)
+
+    def seconds(self) -> dict[str, float]:
+        return _by_onnx_node({name: (self._originals[name], statistics.median(values))
+                              for name, values in self._runs.items()},
+                             _onnx_node_resolver(self._model))
+
+
+def interleaved_profiles(profiles: dict[str, Any], repeats: int) -> None:
+    """Steps every profile round-robin for ``repeats`` rounds (rotated order, a pause between
+    engines as :func:`xnorinfer.bench.timing.interleaved_medians` makes), so that every
+    engine's per-node times come from the same minutes of the machine."""
+    from xnorinfer.bench.timing import SETTLE_SECONDS
+
+    names = list(profiles)
+    for round_index in range(max(repeats, 1)):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            time.sleep(SETTLE_SECONDS)
+            profiles[name].step()
+
+
+def _profiled(profile: Any, repeats: int) -> Any:
+    for _ in range(max(repeats, 1)):
+        profile.step()
+    return profile.seconds()
+
+
+def engine_node_seconds(graph: ir.Graph, inputs: Sequence[np.ndarray], num_threads: int,
+                        repeats: int, isa: str | None = None) -> list[float]:
+    """Median seconds of every engine node over ``repeats`` steps of an :class:`EngineProfile`."""
+    return _profiled(EngineProfile(graph, inputs, num_threads, isa), repeats)
 
 
 def ort_node_seconds(onnx_path: str | Path, feed: dict[str, np.ndarray], num_threads: int,
                      repeats: int) -> dict[str, float]:
-    """Median time of every onnxruntime node, keyed by the ONNX node it comes from.
-
-    Runs the model ``repeats + 1`` times with onnxruntime's profiler on (the first run is a
-    warm-up and is dropped) and maps each optimized node to an original ONNX node by name or
-    by output value name; nodes that match none are keyed ``"<UNMATCHED>:<ort name>"``.
-
-    Returns
-    -------
-    dict of str to float
-        Seconds per ONNX node name (several onnxruntime nodes on one ONNX node are added).
-    """
-    import onnx
-
-    from xnorinfer.bench.timing import ort_session
-
-    model = onnx.load(str(onnx_path), load_external_data=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        optimized = str(Path(tmp) / "optimized.onnx")
-        session = ort_session(onnx_path, num_threads, profile_prefix=str(Path(tmp) / "ort"),
-                              optimized_model_path=optimized)
-        for _ in range(max(repeats, 1) + 1):
-            session.run(None, feed)
-        events = json.loads(Path(session.end_profiling()).read_text())
-        ort_outputs = _node_outputs(optimized)
-    durations: dict[str, list[float]] = defaultdict(list)
-    for event in events:
-        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-            durations[event["name"].removesuffix("_kernel_time")].append(event["dur"] * 1e-6)
-    return _by_onnx_node({name: (ort_outputs.get(name, []), statistics.median(values[1:] or values))
-                          for name, values in durations.items()}, _onnx_node_resolver(model))
+    """Median seconds per ONNX node over ``repeats`` steps of an :class:`OrtProfile`."""
+    return _profiled(OrtProfile(onnx_path, feed, num_threads), repeats)
 
 
 def openvino_node_seconds(session: Any, onnx_path: str | Path, feed: dict[str, np.ndarray],
                           repeats: int) -> dict[str, float]:
-    """Median time of every OpenVINO node, keyed by the ONNX node it comes from.
-
-    ``session`` is an :class:`xnorinfer.bench.openvino_peer.NetworkSession` made with
-    ``profile=True`` from ``onnx_path``. A node is keyed by the first of its own name and the
-    names of the nodes it executes (OpenVINO fuses, say, a BatchNorm into a conv) that is an
-    ONNX node; nodes that match none are keyed ``"<UNMATCHED>:<OpenVINO name>"``.
-    """
-    import onnx
-
-    model = onnx.load(str(onnx_path), load_external_data=False)
-    return _by_onnx_node(session.node_seconds(feed, repeats), _onnx_node_resolver(model))
+    """Median seconds per ONNX node over ``repeats`` steps of an :class:`OpenVinoProfile`."""
+    return _profiled(OpenVinoProfile(session, onnx_path, feed), repeats)
 
 
 def fill_times(layers: list[Layer], engine_seconds: Sequence[float],
