@@ -107,6 +107,14 @@ TEST(split_rows_and_channels_evens_out_the_threads_work) {
       }
     }
   }
+  // A row's setup, paid again by every channel chunk of a tile, keeps a tile's channels in
+  // one task where it outweighs the balance that smaller tasks give: 28 rows of 128 channels
+  // (the stride-2 56x56 layer's output) on 2 threads.
+  const RowChannelSplit free_setup = split_rows_and_channels(1, 28, 6, 128, 64, 2);
+  CHECK_EQ(free_setup.channels_per_task, int64_t{64});
+  const RowChannelSplit costly_setup = split_rows_and_channels(1, 28, 6, 128, 64, 2, 17.4);
+  CHECK_EQ(costly_setup.channels_per_task, int64_t{128});
+  CHECK_EQ(costly_setup.rows_per_tile, int64_t{3});
   // 14 rows, 256 channels on 2 threads: tiles of 6 rows (6, 6, 2) in two 128-channel chunks
   // finish at 16 (x 6 x 128) against an ideal 14; the split does better.
   const RowChannelSplit s = split_rows_and_channels(1, 14, 6, 256, 64, 2);

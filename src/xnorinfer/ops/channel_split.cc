@@ -35,7 +35,8 @@ double scheduled_finish(const std::vector<double>& costs, int num_threads) {
 }
 
 RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t max_rows,
-                                        int64_t channels, int64_t block, int num_threads) {
+                                        int64_t channels, int64_t block, int num_threads,
+                                        double row_setup) {
   max_rows = std::clamp<int64_t>(max_rows, 1, rows);
   const int64_t whole_tiles = images * ((rows + max_rows - 1) / max_rows);
   // Enough whole tiles for every thread several times over, uneven tiles hardly matter; and
@@ -47,8 +48,8 @@ RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t ma
       whole_tiles >= kEnoughTilesPerThread * num_threads) {
     return {max_rows, channel_chunk(whole_tiles, num_threads, channels, block)};
   }
-  // A task's cost in rows x channels, plus its fixed part (pointing pixels at rows, border
-  // calls of fewer pixels): a tenth of a row of a 64-channel block.
+  // A task's cost in rows x (channels + row_setup), plus its fixed part (border calls of
+  // fewer pixels): a tenth of a row of a 64-channel block.
   const double overhead = 6.4;
   const int64_t blocks = block > 0 ? (channels + block - 1) / block : 1;
   const int64_t max_tasks = 16 * static_cast<int64_t>(num_threads);  // more buy nothing
@@ -68,7 +69,7 @@ RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t ma
           const int64_t tile_rows = std::min(r, rows - tile * r);
           for (int64_t c = 0; c < chunks; ++c) {
             const int64_t width = std::min(chunk, channels - c * chunk);
-            costs.push_back(static_cast<double>(tile_rows * width) + overhead);
+            costs.push_back(static_cast<double>(tile_rows) * (width + row_setup) + overhead);
           }
         }
       }

@@ -39,7 +39,12 @@ struct RowChannelSplit {
 // with 14 rows in tiles of 6 (6, 6, 2), two threads finished a layer 14% after their ideal time.
 // One thread, 8 whole tiles per thread already, or over 64 threads: tiles of max_rows and
 // channel_chunk()'s split.
+// `row_setup`: what each task pays per output row of its tile beyond its channels' work, in
+// channels of that row (the pixels' pointers and their share of the kernel calls, set up
+// again by every channel chunk of a tile). It weighs against splitting channels where dot
+// products are short.
 RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t max_rows,
-                                        int64_t channels, int64_t block, int num_threads);
+                                        int64_t channels, int64_t block, int num_threads,
+                                        double row_setup = 0.0);
 
 }  // namespace xnorinfer
