@@ -237,7 +237,10 @@ def _tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str
         rows = [r for r in results["layers"] if r["threads"] == threads]
         title, columns, table = _layer_table(rows, threads, isa, peaks.get((isa, threads)),
                                              fma_peaks.get((isa, threads)))
-        sections.append((title + _busy_warning(low_peaks, isa, threads), columns, table))
+        # Rows checked one by one (idle_scaling) need no warning from the section's peaks.
+        checked = all(r.get("idle_scaling") is not None for r in rows)
+        warning = "" if checked else _busy_warning(low_peaks, isa, threads)
+        sections.append((title + warning, columns, table))
     if results["models"]:
         sections.append(_model_table(results["models"]))
         sections.append(_size_table(results["models"]))
@@ -293,7 +296,8 @@ def _idle_note(rows: list[dict[str, Any]], threads: int) -> str:
 
 def _busy_warning(peaks: dict[tuple[str, int], float], isa: str, threads: int) -> str:
     """A warning for the title when the peak loop (its slower run, before or after the layers)
-    did not scale with threads: other work had the cores."""
+    did not scale with threads: other work had the cores. For results of runs before the rows
+    were checked one by one."""
     one, many = peaks.get((isa, 1)), peaks.get((isa, threads))
     if threads == 1 or not one or not many or many >= BUSY_SCALING * threads * one:
         return ""
