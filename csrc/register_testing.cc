@@ -110,26 +110,29 @@ py::array_t<int32_t> bconv(const std::string& kernel, const Words& a, const Word
   return c;
 }
 
-// The elementwise max of rows [count, n] (in row order, as the pooling kernels fold them).
-Floats max_rows(const std::string& kernel, const Floats& rows) {
+// Pointers to the rows of a [count, n] array, as the pooling kernels take a window's taps.
+std::vector<const float*> row_pointers(const Floats& rows) {
   require_rank2(rows, "rows");
-  const MaxRowsFn fn = find_pool(kernel).max_rows;
   std::vector<const float*> pointers(static_cast<size_t>(rows.shape(0)));
   for (int64_t r = 0; r < rows.shape(0); ++r) pointers[r] = rows.data() + r * rows.shape(1);
+  return pointers;
+}
+
+// The elementwise max of rows [count, n] (in row order, as the pooling kernels fold them).
+Floats max_rows(const std::string& kernel, const Floats& rows) {
+  const std::vector<const float*> pointers = row_pointers(rows);
   Floats y(rows.shape(1));
-  fn(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, y.mutable_data());
+  find_pool(kernel).max_rows(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, y.mutable_data());
   return y;
 }
 
 // The mean of rows [count, n] in row order, divided by `divisor`, through the pool kernel named
 // by its max_rows function.
 Floats average_rows(const std::string& kernel, const Floats& rows, float divisor) {
-  require_rank2(rows, "rows");
-  const AverageRowsFn fn = find_pool(kernel).average_rows;
-  std::vector<const float*> pointers(static_cast<size_t>(rows.shape(0)));
-  for (int64_t r = 0; r < rows.shape(0); ++r) pointers[r] = rows.data() + r * rows.shape(1);
+  const std::vector<const float*> pointers = row_pointers(rows);
   Floats y(rows.shape(1));
-  fn(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, divisor, y.mutable_data());
+  find_pool(kernel).average_rows(pointers.data(), rows.shape(0), rows.shape(1), 1, 0, divisor,
+                                 y.mutable_data());
   return y;
 }
 

@@ -140,8 +140,9 @@ def _openvino(source: BenchSource, feed: dict[str, np.ndarray], batch: int,
         check, binary = openvino_peer.compile_binary(path, len(next(iter(feed.values()))), threads)
         for agreement in compare_with_onnxruntime(check, source.onnx_path, feed, threads):
             console.info(f"agreement of OpenVINO with onnxruntime, {agreement.summary()}")
-        timed, _ = openvino_peer.compile_binary(path, batch, threads)
-        profiled, _ = openvino_peer.compile_binary(path, batch, threads, profile=True)
+        model, _ = openvino_peer.binary_network(path, batch)
+        timed = openvino_peer.NetworkSession(model, threads)
+        profiled = openvino_peer.NetworkSession(model, threads, profile=True)
     except RuntimeError as error:  # OpenVINO reads and compiles fewer ops than onnxruntime
         console.info(f"OpenVINO cannot run {source.label}, no OpenVINO column: "
                      f"{str(error).strip().splitlines()[0]}")

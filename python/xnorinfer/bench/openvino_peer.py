@@ -141,7 +141,7 @@ class NetworkSession:
             del config["INFERENCE_PRECISION_HINT"]
         self._compiled = ov.Core().compile_model(model, "CPU", config)
         self._request = self._compiled.create_infer_request()
-        self._originals: dict[str, list[str]] | None = None
+        self._originals = _original_names(self._compiled) if profile else {}
 
     def get_outputs(self) -> list[_Output]:
         return [_Output(o.get_any_name()) for o in self._compiled.outputs]
@@ -163,16 +163,21 @@ class NetworkSession:
         """One run's time of every executed node, with the names of the model's nodes it
         executes (OpenVINO's ``originalLayersNames``). Needs a session made with
         ``profile=True``."""
-        if self._originals is None:
-            self._originals = {}
-            for op in self._compiled.get_runtime_model().get_ops():
-                names = op.get_rt_info()["originalLayersNames"].astype(str)
-                self._originals[op.get_friendly_name()] = [n for n in names.split(",") if n]
         self.run(None, feed)
         return {node.node_name: (self._originals.get(node.node_name, []),
                                  node.real_time.total_seconds())
                 for node in self._request.profiling_info
                 if node.status == node.Status.EXECUTED}
+
+
+def _original_names(compiled) -> dict[str, list[str]]:
+    """Per executed node of a compiled model, the names of the model's nodes it executes
+    (OpenVINO's ``originalLayersNames``)."""
+    names = {}
+    for op in compiled.get_runtime_model().get_ops():
+        original = op.get_rt_info()["originalLayersNames"].astype(str)
+        names[op.get_friendly_name()] = [n for n in original.split(",") if n]
+    return names
 
 
 def compile_binary(onnx_path: str, batch: int, num_threads: int, profile: bool = False

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import statistics
 import tempfile
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,12 +191,10 @@ class OrtProfile:
                                     profile_prefix=str(Path(self._tmp.name) / "ort"),
                                     optimized_model_path=self._optimized)
         self._feed = feed
-        self._steps = 0
 
     def step(self) -> None:
         self._session.run(None, self._feed)
         self._session.run(None, self._feed)
-        self._steps += 1
 
     def seconds(self) -> dict[str, float]:
         """Median seconds per ONNX node name over the steps (several onnxruntime nodes on one
@@ -254,14 +251,10 @@ def interleaved_profiles(profiles: dict[str, Any], repeats: int) -> None:
     """Steps every profile round-robin for ``repeats`` rounds (rotated order, a pause between
     engines as :func:`xnorinfer.bench.timing.interleaved_medians` makes), so that every
     engine's per-node times come from the same minutes of the machine."""
-    from xnorinfer.bench.timing import SETTLE_SECONDS
+    from xnorinfer.bench.timing import round_robin
 
-    names = list(profiles)
-    for round_index in range(max(repeats, 1)):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            time.sleep(SETTLE_SECONDS)
-            profiles[name].step()
+    for name in round_robin(list(profiles), repeats):
+        profiles[name].step()
 
 
 def _profiled(profile: Any, repeats: int) -> Any:

@@ -70,18 +70,24 @@ def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
     dict of str to float
         Median seconds per name.
     """
-    names = list(measurements)
-    samples: dict[str, list[float]] = {name: [] for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in measurements}
+    for name in round_robin(list(measurements), repeats):
+        warm_until = time.perf_counter() + warmup_seconds
+        measurements[name]()
+        while time.perf_counter() < warm_until:
+            measurements[name]()
+        samples[name].extend(measurements[name]() for _ in range(calls))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def round_robin(names: list[str], repeats: int) -> Iterator[str]:
+    """``names`` for ``repeats`` rounds (at least 1), each round's order rotated by one, after a
+    pause of ``SETTLE_SECONDS`` each (see :func:`interleaved_medians`)."""
     for round_index in range(max(repeats, 1)):
         shift = round_index % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
             time.sleep(SETTLE_SECONDS)
-            warm_until = time.perf_counter() + warmup_seconds
-            measurements[name]()
-            while time.perf_counter() < warm_until:
-                measurements[name]()
-            samples[name].extend(measurements[name]() for _ in range(calls))
-    return {name: statistics.median(values) for name, values in samples.items()}
+            yield name
 
 
 # CPU flags (as /proc/cpuinfo names them) that decide which kernels and peers can run fast.

@@ -59,6 +59,18 @@ int64_t ConvGeometry::out_w(int64_t in_w) const {
   return out_size(in_w, pad_left, pad_right, kw, stride_w, dilation_w, ceil_mode);
 }
 
+int64_t ConvGeometry::column_run(int64_t ox, int64_t in_w) const {
+  const auto inside = [&](int64_t column) {
+    const int64_t x0 = column * stride_w - pad_left;
+    return x0 >= 0 && x0 + (kw - 1) * dilation_w < in_w;
+  };
+  if (!inside(ox)) return 1;
+  const int64_t columns = out_w(in_w);
+  int64_t run = 1;
+  while (ox + run < columns && inside(ox + run)) ++run;
+  return run;
+}
+
 void ConvGeometry::check_input(const NodeChecker& check, int64_t in_h, int64_t in_w) const {
   if (out_h(in_h) < 1 || out_w(in_w) < 1) {
     check.fail("a " + std::to_string(kh) + "x" + std::to_string(kw) + " window (dilation " +

@@ -23,6 +23,10 @@ struct ConvGeometry {
 
   int64_t out_h(int64_t in_h) const;
   int64_t out_w(int64_t in_w) const;
+  // Output columns from ox on whose taps sit at the same offsets in an input `in_w` wide, one
+  // stride apart: the run of columns whose windows lie within the input (no padded column), or
+  // ox alone. A pooling kernel takes such a run in one call.
+  int64_t column_run(int64_t ox, int64_t in_w) const;
   // Throws unless the window fits the input at least once.
   void check_input(const NodeChecker& check, int64_t in_h, int64_t in_w) const;
 };

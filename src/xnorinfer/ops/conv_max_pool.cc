@@ -53,7 +53,7 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
     const float** taps = reinterpret_cast<const float**>(scratch + layout.pointers);
     auto slot = [&](int64_t row) { return ring + (row % slots) * conv_w * channels; };
     auto row_maxima = [&](int64_t row) { return maxima + (row % slots) * pooled_row; };
-    // Pooled column c's taps in a conv row; whether all its window lies inside the row.
+    // Pooled column c's taps in a conv row.
     auto column_taps = [&](const float* row, int64_t c) {
       int64_t count = 0;
       for (int64_t kx = 0; kx < pool_.kw; ++kx) {
@@ -61,10 +61,6 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         if (ix >= 0 && ix < conv_w) taps[count++] = row + ix * channels;
       }
       return count;
-    };
-    auto inside = [&](int64_t c) {
-      const int64_t x0 = c * pool_.stride_w - pool_.pad_left;
-      return x0 >= 0 && x0 + (pool_.kw - 1) * pool_.dilation_w < conv_w;
     };
     int64_t next = 0;  // conv rows below this one are done (or never needed)
     for (int64_t r = r0; r < r1; ++r) {
@@ -85,10 +81,7 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         // 64 channels took a tenth more).
         for (int64_t c = 0; c < ys[2];) {
           const int64_t count = column_taps(out, c);
-          int64_t columns = 1;
-          if (inside(c)) {
-            while (c + columns < ys[2] && inside(c + columns)) ++columns;
-          }
+          const int64_t columns = pool_.column_run(c, conv_w);
           max_rows_(taps, count, channels, columns, pool_.stride_w * channels,
                     row_maxima(row) + c * channels);
           c += columns;

@@ -100,30 +100,24 @@ class Pool final : public Op {
   void average_row(const Tensor& x, int64_t n, int64_t oy, const float** taps, float* y) const {
     const Shape& xs = x.shape();
     const int64_t c = xs[3], out_w = geom_.out_w(xs[2]);
-    const auto inside_row = [&](int64_t ox) {
-      const int64_t x0 = ox * geom_.stride_w - geom_.pad_left;
-      return x0 >= 0 && x0 + geom_.kw <= xs[2];
-    };
     for (int64_t ox = 0; ox < out_w;) {
-      int64_t window = 0, count = 0;
-      const int64_t h_end_padded = xs[1] + geom_.pad_bottom, w_end_padded = xs[2] + geom_.pad_right;
-      for (int64_t ky = 0; ky < geom_.kh; ++ky) {
-        const int64_t iy = oy * geom_.stride_h - geom_.pad_top + ky;
-        for (int64_t kx = 0; kx < geom_.kw; ++kx) {
-          const int64_t ix = ox * geom_.stride_w - geom_.pad_left + kx;
-          if (iy < h_end_padded && ix < w_end_padded) ++window;
-          if (iy >= 0 && iy < xs[1] && ix >= 0 && ix < xs[2])
-            taps[count++] = x.f32() + ((n * xs[1] + iy) * xs[2] + ix) * c;
-        }
-      }
-      int64_t columns = 1;
-      if (inside_row(ox)) {
-        while (ox + columns < out_w && inside_row(ox + columns)) ++columns;
-      }
-      const float divisor = static_cast<float>(count_include_pad_ ? window : count);
+      const int64_t count = point_taps(x, n, oy, ox, taps);
+      const int64_t columns = geom_.column_run(ox, xs[2]);
+      const float divisor =
+          static_cast<float>(count_include_pad_ ? padded_window(xs, oy, ox) : count);
       pool_.average_rows(taps, count, c, columns, geom_.stride_w * c, divisor, y + ox * c);
       ox += columns;
     }
+  }
+
+  // The window's cells inside the padded input, [-pad_begin, size + pad_end) on each axis
+  // (count_include_pad counts pad cells, but not the overhang that ceil_mode adds).
+  int64_t padded_window(const Shape& xs, int64_t oy, int64_t ox) const {
+    const auto cells = [](int64_t first, int64_t k, int64_t end) {
+      return std::clamp<int64_t>(end - first, 0, k);
+    };
+    return cells(oy * geom_.stride_h - geom_.pad_top, geom_.kh, xs[1] + geom_.pad_bottom) *
+           cells(ox * geom_.stride_w - geom_.pad_left, geom_.kw, xs[2] + geom_.pad_right);
   }
 
   NodeChecker check_;
