@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <numeric>
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
@@ -229,15 +230,21 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(
     cached->output_shapes.push_back(plan.infos[s].shape);
   }
 
+  // A value computed in place lives in its owner's bytes, whose range reaches its last use.
+  const std::vector<int> owner = in_place_owners(plan, last);
+  for (size_t s = 0; s < slots; ++s) last[owner[s]] = std::max(last[owner[s]], last[s]);
   std::vector<LiveRange> ranges;
   std::vector<int> arena_slots;
   for (size_t s = 0; s < slots; ++s) {
-    if (constant_of_slot_[s] || !known[s]) continue;
+    if (constant_of_slot_[s] || !known[s] || owner[s] != static_cast<int>(s)) continue;
     ranges.push_back({plan.infos[s].storage_bytes(), first[s], last[s]});
     arena_slots.push_back(static_cast<int>(s));
   }
   const std::vector<int64_t> offsets = assign_offsets(ranges, &plan.arena_bytes);
   for (size_t k = 0; k < arena_slots.size(); ++k) plan.offsets[arena_slots[k]] = offsets[k];
+  for (size_t s = 0; s < slots; ++s) {
+    if (owner[s] != static_cast<int>(s)) plan.offsets[s] = plan.offsets[owner[s]];
+  }
 
   const int64_t total = plan.arena_bytes + static_cast<int64_t>(plan.shared_scratch) +
                         static_cast<int64_t>(plan.scratch_per_thread) * num_threads_;
@@ -249,6 +256,26 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(
                       std::to_string(memory >> 20) + " MiB: use a smaller batch");
   }
   return cached;
+}
+
+std::vector<int> Session::in_place_owners(const Plan& plan, const std::vector<int>& last) const {
+  std::vector<int> owner(plan.infos.size());
+  std::iota(owner.begin(), owner.end(), 0);
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const int k = ops_[i]->overwritable_input();
+    const std::vector<int>& ins = node_inputs_[i];
+    if (k < 0 || k >= static_cast<int>(ins.size()) || node_outputs_[i].empty()) continue;
+    const int r = ins[k], y = node_outputs_[i][0];
+    if (r < 0 || y < 0 || constant_of_slot_[r]) continue;
+    const bool last_read = last[r] == static_cast<int>(i) + 1;  // graph outputs never are
+    const bool read_once = std::count(ins.begin(), ins.end(), r) == 1;
+    const TensorInfo &from = plan.infos[r], &to = plan.infos[y];
+    if (last_read && read_once && from.dtype == to.dtype &&
+        from.storage_bytes() == to.storage_bytes()) {
+      owner[y] = owner[r];
+    }
+  }
+  return owner;
 }
 
 Session::CachedPlan& Session::plan_for(const std::vector<Shape>& input_shapes) {

@@ -115,6 +115,10 @@ class Session {
   void return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws);
   std::unique_ptr<Workspace> make_workspace(const Plan& plan) const;
   std::unique_ptr<CachedPlan> make_plan(const std::vector<Shape>& input_shapes) const;
+  // Per value slot, the slot whose bytes it takes: its own, or for an output computed in place
+  // (Op::overwritable_input) the owner of the input it overwrites. `last`: each value's last
+  // reading node + 1.
+  std::vector<int> in_place_owners(const Plan& plan, const std::vector<int>& last) const;
 
   std::shared_ptr<const Graph> graph_;
   Isa isa_;

@@ -512,6 +512,43 @@ def test_residual_and_sum_bits(case):
                                   np.where(expected + sum_offset < 0, -1.0, 1.0))
 
 
+@pytest.mark.parametrize("later", ["read by a later node", "a graph output", "read last"])
+def test_the_sum_takes_the_residuals_bytes_only_from_its_last_reader(later):
+    """The conv's output may overwrite its residual (the session gives both one buffer) only
+    when no node reads the residual afterwards and it is no graph output: else the later reads
+    still see the residual's own values."""
+    case = EPILOGUE_CASES[0]  # the kernels write the whole output: the in-place case
+    rng = np.random.default_rng(7)
+    x = random_activations(rng, (case["batch"], case["h"], case["w"], case["c"]))
+    w_pm1, words = random_weights(rng, case["o"], 3, 3, case["c"])
+    scale = rng.uniform(-1.0, 1.0, case["o"]).astype(np.float32)
+    bias = rng.standard_normal(case["o"]).astype(np.float32)
+    dots = reference_dots(case, x, w_pm1).astype(np.float32)
+    r = rng.standard_normal(dots.shape).astype(np.float32)
+    g = _core.Graph()
+    g.add_input("x", list(x.shape))
+    g.add_input("r", list(r.shape))
+    g.add_node("relu", "Relu", ["r"], ["shortcut"], {})
+    g.add_node("pack", "BinarizePack", ["x"], ["xb"], {})
+    for name, value in [("w", words), ("scale", scale), ("bias", bias)]:
+        g.add_constant(name, value)
+    g.add_node("bconv", "BinaryConv2d", ["xb", "w", "scale", "bias", "", "", "", "", "shortcut"],
+               ["y"], conv_attrs(case))
+    g.add_output("y")
+    if later == "read by a later node":
+        g.add_node("twice", "Add", ["shortcut", "shortcut"], ["z"], {})
+        g.add_output("z")
+    elif later == "a graph output":
+        g.add_output("shortcut")
+    outputs = run_everywhere(g, [x, r])
+    shortcut = np.maximum(r, 0)
+    np.testing.assert_array_equal(outputs[0], (dots * scale + bias) + shortcut)
+    if later == "read by a later node":
+        np.testing.assert_array_equal(outputs[1], shortcut + shortcut)
+    elif later == "a graph output":
+        np.testing.assert_array_equal(outputs[1], shortcut)
+
+
 @pytest.mark.parametrize("inputs, outputs, match", [
     (["xb", "w", "s", "b", "t", "", "", "", "r"], ["y"], "residual is added to a float output"),
     (["xb", "w", "s", "b", "", "", "", "", "", "t"], ["y"], "second .packed. output needs"),

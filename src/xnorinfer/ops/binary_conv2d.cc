@@ -149,6 +149,15 @@ class BinaryConv2d final : public Op {
     return out;
   }
 
+  // Where the kernels write every window's output, each reads a pixel's residual just before
+  // it writes the same channels: the sum can take the residual's bytes, which the shortcut has
+  // just written (a region in cache) rather than a second one. (The other epilogue writes a row
+  // before it adds the residual.)
+  int overwritable_input() const override {
+    const bool kernels_write_all = writes_float(0) && pad_value_ == 0;
+    return epilogue_.with_residual() && kernels_write_all ? kResidual : -1;
+  }
+
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
     return Scratch(*this, max_tile_pixels(geom_.out_w(in[kX]->shape[2])), nullptr).size;
   }

@@ -73,6 +73,12 @@ class Op {
     return nullptr;
   }
 
+  // The input whose bytes output 0 may take over (computed in place): one the op reads element
+  // by element, each element just before it writes the same element of output 0, which has its
+  // dtype and shape. -1 for none. The session shares the bytes only when this node is the
+  // value's last reader and reads it through no other input.
+  virtual int overwritable_input() const { return -1; }
+
   virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs,
                    const RunContext& ctx) const = 0;
 };
