@@ -37,9 +37,12 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
   const int64_t conv_h = conv[1], conv_w = conv[2], channels = conv[3];
   const Shape& ys = y.shape();
   const int64_t slots = window_rows();
-  // About two bands per thread over the batch: balance, and few recomputed rows.
+  // One thread takes each image whole (where bands meet, conv rows are computed twice); more
+  // take about two bands each over the batch: balance, and few recomputed rows.
   const int64_t bands_wanted =
-      std::clamp<int64_t>((2 * ctx.num_threads + ys[0] - 1) / ys[0], 1, ys[1]);
+      ctx.num_threads == 1
+          ? 1
+          : std::clamp<int64_t>((2 * ctx.num_threads + ys[0] - 1) / ys[0], 1, ys[1]);
   const int64_t band_rows = (ys[1] + bands_wanted - 1) / bands_wanted;
   const int64_t bands = (ys[1] + band_rows - 1) / band_rows;
   const Layout layout(*this, core, conv);
