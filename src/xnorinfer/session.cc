@@ -245,6 +245,15 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(
   for (size_t s = 0; s < slots; ++s) {
     if (owner[s] != static_cast<int>(s)) plan.offsets[s] = plan.offsets[owner[s]];
   }
+  // (A value computed in place over an input keeps its arena bytes: binding the input to the
+  // caller's buffer leaves them, so an op writes there, never into the caller's array.)
+  plan.input_in_caller_buffer.assign(inputs.size(), 1);
+  for (int i = 0; i < n_nodes; ++i) {
+    if (ops_[i]->reads_exactly_its_inputs()) continue;
+    for (int s : node_inputs_[i]) {
+      if (s >= 0 && s < static_cast<int>(inputs.size())) plan.input_in_caller_buffer[s] = 0;
+    }
+  }
 
   const int64_t total = plan.arena_bytes + static_cast<int64_t>(plan.shared_scratch) +
                         static_cast<int64_t>(plan.scratch_per_thread) * num_threads_;
@@ -476,10 +485,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
     }
   }
   if (!whole) return;
-  for (int s : copied) {
-    copy_bytes(whole->tensors[s].data, inputs[s], cached.plan.infos[s].storage_bytes(),
-               num_threads_);
-  }
+  for (int s : copied) bind_input(cached.plan, s, inputs[s], *whole, num_threads_);
   run_nodes(cached.plan, *whole, split, nodes, num_threads_, node_seconds);
   copy_outputs(*whole, 0, outputs, num_threads_);
   return_workspace(cached, std::move(whole));
@@ -533,9 +539,18 @@ void Session::copy_inputs(const Plan& plan, const std::vector<const float*>& inp
                           Workspace& ws, int num_threads) const {
   for (size_t k = 0; k < inputs.size(); ++k) {
     const int64_t bytes = plan.infos[k].storage_bytes();
-    copy_bytes(ws.tensors[k].data, reinterpret_cast<const char*>(inputs[k]) + sample * bytes, bytes,
-               num_threads);
+    bind_input(plan, static_cast<int>(k), reinterpret_cast<const char*>(inputs[k]) + sample * bytes,
+               ws, num_threads);
   }
+}
+
+void Session::bind_input(const Plan& plan, int k, const void* data, Workspace& ws,
+                         int num_threads) const {
+  if (plan.input_in_caller_buffer[k]) {  // only read (op.h), never written through this pointer
+    ws.tensors[k].data = const_cast<void*>(data);
+    return;
+  }
+  copy_bytes(ws.tensors[k].data, data, plan.infos[k].storage_bytes(), num_threads);
 }
 
 void Session::copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,

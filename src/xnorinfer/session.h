@@ -105,12 +105,16 @@ class Session {
   // adding node i's seconds to (*node_seconds)[i] when asked (grown to hold it).
   void run_nodes(const Plan& plan, Workspace& ws, int begin, int end, int num_threads,
                  std::vector<double>* node_seconds) const;
-  // The graph inputs' sample `sample` (the whole of them for a whole plan's 0) into `ws`, and
-  // the graph outputs from `ws` into sample `sample` of `outputs`, on up to `num_threads`.
+  // The graph inputs' sample `sample` (the whole of them for a whole plan's 0) into `ws`
+  // (bind_input), and the graph outputs from `ws` into sample `sample` of `outputs`, on up to
+  // `num_threads`.
   void copy_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
                    Workspace& ws, int num_threads) const;
   void copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,
                     int num_threads) const;
+  // Graph input k's `data` into `ws`: pointed at where the plan reads it in the caller's buffer,
+  // else copied into its arena bytes.
+  void bind_input(const Plan& plan, int k, const void* data, Workspace& ws, int num_threads) const;
   std::unique_ptr<Workspace> take_workspace(CachedPlan& cached);
   void return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws);
   std::unique_ptr<Workspace> make_workspace(const Plan& plan) const;

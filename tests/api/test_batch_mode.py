@@ -89,6 +89,37 @@ def test_a_split_passes_on_inputs_and_outputs_that_cross_it():
         np.testing.assert_array_equal(got[1], (r + x) * x, err_msg=f"split at node {split}")
 
 
+@pytest.mark.parametrize("offset_bytes", [0, 4])
+def test_an_input_only_transposes_read_is_read_where_the_caller_has_it(offset_bytes):
+    """A graph input whose readers all read it exactly (two Transposes here) is read in the
+    caller's buffer, also unaligned and one sample at a time on either side of a split; one
+    with another reader (the Relu) is copied. The caller's arrays are never written."""
+    g = _core.Graph()
+    g.add_input("x", [-1, 3, 4, 5])
+    g.add_input("z", [-1, 5, 3, 4])
+    g.add_node("nhwc", "Transpose", ["x"], ["t"], {"perm": [0, 2, 3, 1]})
+    g.add_node("relu", "Relu", ["t"], ["r"], {})
+    g.add_node("back", "Transpose", ["x"], ["u"], {"perm": [0, 3, 1, 2]})
+    g.add_node("add", "Add", ["u", "z"], ["s"], {})
+    g.add_node("zrelu", "Relu", ["z"], ["zr"], {})
+    g.add_output("r")
+    g.add_output("s")
+    g.add_output("zr")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    z = rng.standard_normal((3, 5, 3, 4)).astype(np.float32)
+    buffer = np.zeros(x.size + 1, np.float32)
+    view = np.frombuffer(buffer.data, np.float32, x.size, offset_bytes).reshape(x.shape)
+    view[...] = x
+    want = [np.maximum(x.transpose(0, 2, 3, 1), 0), x.transpose(0, 3, 1, 2) + z, np.maximum(z, 0)]
+    for split in range(6):
+        for isa in _core.available_isas():
+            got = _core.Session(g, 2, isa, split_node=split).run([view, z])
+            for w, o in zip(want, got):
+                np.testing.assert_array_equal(o, w, err_msg=f"{isa}, split at node {split}")
+    np.testing.assert_array_equal(view, x)
+
+
 def test_profiling_a_split_batch_times_every_node(reactnet_block):
     x = np.random.default_rng(3).standard_normal((3, 3, 12, 12)).astype(np.float32)
     nodes = len(reactnet_block.nodes)

@@ -540,7 +540,9 @@ def test_the_sum_takes_the_residuals_bytes_only_from_its_last_reader(later):
         g.add_output("z")
     elif later == "a graph output":
         g.add_output("shortcut")
+    r_before = r.copy()
     outputs = run_everywhere(g, [x, r])
+    np.testing.assert_array_equal(r, r_before)  # the caller's input is never written
     shortcut = np.maximum(r, 0)
     np.testing.assert_array_equal(outputs[0], (dots * scale + bias) + shortcut)
     if later == "read by a later node":

@@ -16,6 +16,9 @@ struct Plan {
   // Per value slot (see Session): its info and, for arena values, its byte offset.
   std::vector<TensorInfo> infos;
   std::vector<int64_t> offsets;  // -1 for constants
+  // Per graph input: read in the caller's buffer (every reader reads it exactly, see
+  // Op::reads_exactly_its_inputs) instead of copied into the arena.
+  std::vector<char> input_in_caller_buffer;
   int64_t arena_bytes = 0;
   size_t scratch_per_thread = 0;                          // a multiple of 64
   size_t shared_scratch = 0;                              // a multiple of 64

@@ -127,6 +127,10 @@ class Transpose final : public Op {
     if (perm_.size() > kMaxRank) check_.fail("perm has more than 8 axes");
   }
 
+  // Its loops and the interleaving kernels read each input float once, unaligned loads only:
+  // an NCHW image input is read where the caller has it.
+  bool reads_exactly_its_inputs() const override { return true; }
+
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
     check_.dtype(x, DType::kFloat32, "input");

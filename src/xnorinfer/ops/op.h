@@ -79,6 +79,11 @@ class Op {
   // value's last reader and reads it through no other input.
   virtual int overwritable_input() const { return -1; }
 
+  // True when run() reads no byte of its inputs outside their elements (no over-read slack)
+  // and takes them at any float alignment: the session may then hand it a graph input in the
+  // caller's own buffer rather than a copy in its arena.
+  virtual bool reads_exactly_its_inputs() const { return false; }
+
   virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs,
                    const RunContext& ctx) const = 0;
 };
