@@ -76,7 +76,8 @@ class XNORINFER_EXPORT InferenceSession {
       const std::vector<std::vector<int64_t>>& input_shapes);
   // Runs the model on one buffer per input, in the order of inputs(); returns every output.
   std::vector<Output> run(const std::vector<TensorView>& inputs);
-  // Runs into caller-owned buffers of the sizes output_shapes() gives.
+  // Runs into caller-owned buffers of the sizes output_shapes() gives, apart from the inputs'
+  // (an output overlapping an input is refused: inputs may be read while outputs are written).
   void run(const std::vector<TensorView>& inputs, const std::vector<float*>& outputs);
 
  private:

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
@@ -423,6 +425,7 @@ void Session::run(const std::vector<Shape>& input_shapes, const std::vector<cons
     cached = &plan_for(input_shapes);
     split = choose_split(*cached, &timed_way);
   }
+  check_buffers_apart(cached->plan, inputs, outputs);
   std::vector<double> trial_node_seconds;  // a timed trial times its nodes too
   if (!node_seconds && timed_way >= 0) node_seconds = &trial_node_seconds;
   if (node_seconds) node_seconds->clear();  // run_nodes adds node i's time at index i
@@ -541,6 +544,24 @@ void Session::copy_inputs(const Plan& plan, const std::vector<const float*>& inp
     const int64_t bytes = plan.infos[k].storage_bytes();
     bind_input(plan, static_cast<int>(k), reinterpret_cast<const char*>(inputs[k]) + sample * bytes,
                ws, num_threads);
+  }
+}
+
+void Session::check_buffers_apart(const Plan& plan, const std::vector<const float*>& inputs,
+                                  const std::vector<float*>& outputs) const {
+  const auto span = [](const void* p, int64_t bytes) {
+    const auto begin = reinterpret_cast<uintptr_t>(p);
+    return std::make_pair(begin, begin + static_cast<uintptr_t>(bytes));
+  };
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const auto out = span(outputs[j], plan.infos[output_slots_[j]].storage_bytes());
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const auto in = span(inputs[k], plan.infos[k].storage_bytes());
+      if (out.first < in.second && in.first < out.second) {
+        throw InvalidArgument("output buffer " + std::to_string(j) + " overlaps input buffer " +
+                              std::to_string(k) + ": inputs are read while outputs are written");
+      }
+    }
   }
 }
 

@@ -112,6 +112,10 @@ class Session {
                    Workspace& ws, int num_threads) const;
   void copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,
                     int num_threads) const;
+  // Throws InvalidArgument when an output buffer overlaps an input buffer: inputs may be read
+  // in place (bind_input) while samples' outputs are written.
+  void check_buffers_apart(const Plan& plan, const std::vector<const float*>& inputs,
+                           const std::vector<float*>& outputs) const;
   // Graph input k's `data` into `ws`: pointed at where the plan reads it in the caller's buffer,
   // else copied into its arena bytes.
   void bind_input(const Plan& plan, int k, const void* data, Workspace& ws, int num_threads) const;

@@ -125,6 +125,10 @@ TEST(bad_inputs_and_options_are_invalid_arguments) {
   CHECK(error_of<InvalidArgument>([&] {
           session.run({{x.data(), {1, 5, 5, 8}}}, {out.data(), out.data()});
         }) == "the model has 1 outputs, got 2 buffers");
+  std::vector<float> shared(5 * 5 * 8);  // the input's buffer, its start written as the output
+  CHECK(error_of<InvalidArgument>([&] {
+          session.run({{shared.data(), {1, 5, 5, 8}}}, {shared.data()});
+        }).find("output buffer 0 overlaps input buffer 0") != std::string::npos);
   CHECK(error_of<InvalidArgument>([&] {
           InferenceSession::from_memory(bytes.data(), bytes.size(), {-1, ""});
         }).find("num_threads") != std::string::npos);
