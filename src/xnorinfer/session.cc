@@ -458,7 +458,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   std::vector<std::vector<double>> thread_seconds(node_seconds ? team : 0);
   const auto run_sample = [&](int64_t i, int thread) {
     Workspace& sample = *samples[thread];
-    copy_inputs(one.plan, inputs, i, sample, 1);
+    bind_inputs(one.plan, inputs, i, sample, 1);
     run_nodes(one.plan, sample, 0, split, 1, node_seconds ? &thread_seconds[thread] : nullptr);
     if (!whole) return copy_outputs(sample, i, outputs, 1);
     for (int s : gathered) {
@@ -532,13 +532,13 @@ void Session::return_workspace(CachedPlan& cached, std::unique_ptr<Workspace> ws
 void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inputs,
                        const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
   std::unique_ptr<Workspace> ws = take_workspace(cached);
-  copy_inputs(cached.plan, inputs, 0, *ws, num_threads_);
+  bind_inputs(cached.plan, inputs, 0, *ws, num_threads_);
   run_nodes(cached.plan, *ws, 0, static_cast<int>(ops_.size()), num_threads_, node_seconds);
   copy_outputs(*ws, 0, outputs, num_threads_);
   return_workspace(cached, std::move(ws));
 }
 
-void Session::copy_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
+void Session::bind_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
                           Workspace& ws, int num_threads) const {
   for (size_t k = 0; k < inputs.size(); ++k) {
     const int64_t bytes = plan.infos[k].storage_bytes();

@@ -108,7 +108,7 @@ class Session {
   // The graph inputs' sample `sample` (the whole of them for a whole plan's 0) into `ws`
   // (bind_input), and the graph outputs from `ws` into sample `sample` of `outputs`, on up to
   // `num_threads`.
-  void copy_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
+  void bind_inputs(const Plan& plan, const std::vector<const float*>& inputs, int64_t sample,
                    Workspace& ws, int num_threads) const;
   void copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,
                     int num_threads) const;

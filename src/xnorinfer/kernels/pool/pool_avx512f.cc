@@ -26,21 +26,17 @@ namespace {
 template <int kVectors>
 [[gnu::always_inline]] inline void fold_vectors(const float* const* rows, int64_t count, int64_t at,
                                                 __mmask16 last, float* y) {
+  __mmask16 valid[kVectors];
   __m512 m[kVectors];
   for (int v = 0; v < kVectors; ++v) {
-    const __mmask16 valid = v == kVectors - 1 ? last : __mmask16(0xFFFF);
-    m[v] = _mm512_maskz_loadu_ps(valid, rows[0] + at + 16 * v);  // the fold's first step
+    valid[v] = v == kVectors - 1 ? last : __mmask16(0xFFFF);
+    m[v] = _mm512_maskz_loadu_ps(valid[v], rows[0] + at + 16 * v);  // the fold's first step
   }
   for (int64_t r = 1; r < count; ++r) {
-    for (int v = 0; v < kVectors; ++v) {
-      const __mmask16 valid = v == kVectors - 1 ? last : __mmask16(0xFFFF);
-      m[v] = max_step(m[v], _mm512_maskz_loadu_ps(valid, rows[r] + at + 16 * v));
-    }
+    for (int v = 0; v < kVectors; ++v)
+      m[v] = max_step(m[v], _mm512_maskz_loadu_ps(valid[v], rows[r] + at + 16 * v));
   }
-  for (int v = 0; v < kVectors; ++v) {
-    const __mmask16 valid = v == kVectors - 1 ? last : __mmask16(0xFFFF);
-    _mm512_mask_storeu_ps(y + 16 * v, valid, m[v]);
-  }
+  for (int v = 0; v < kVectors; ++v) _mm512_mask_storeu_ps(y + 16 * v, valid[v], m[v]);
 }
 
 }  // namespace
