@@ -173,9 +173,9 @@ TEST(bconv_fused_float_output_matches_the_reference) {
       const int64_t m = partial ? 1 + rng()() % kernel.mr : kernel.mr, taps = 9, bits = 128;
       BconvCase c(m, n, taps, bits, masked);
       const BlockedBinaryWeights bw = c.blocked(kernel.nb, kernel.lane_bits);
-      std::vector<float> scale(n), bias(n), sum_offset(n);
+      std::vector<float> scale(n), bias(n), sum_threshold(n);
       for (int64_t o = 0; o < n; ++o)
-        scale[o] = normal(), bias[o] = normal(), sum_offset[o] = normal();
+        scale[o] = normal(), bias[o] = normal(), sum_threshold[o] = normal();
       std::vector<int32_t> products(m);
       for (int64_t p = 0; p < m; ++p)
         products[p] = p == 0 ? kMaxFusedDotBits : static_cast<int32_t>(rng()() % (taps * bits + 1));
@@ -200,7 +200,7 @@ TEST(bconv_fused_float_output_matches_the_reference) {
                                 n,
                                 with_residual ? residual_rows.data() : nullptr,
                                 relu,
-                                with_sums ? sum_offset.data() : nullptr,
+                                with_sums ? sum_threshold.data() : nullptr,
                                 sums};
       };
       const BconvFloatOutput got_out = output(got_rows.data(), got_sum.data());

@@ -481,10 +481,10 @@ def test_bits_graph_output_rejected():
         _core.Session(g, 1, "scalar").run([np.ones((1, 3, 3, 8), np.float32)])
 
 
-@pytest.mark.parametrize("case", EPILOGUE_CASES, ids=[epilogue_id(c) for c in EPILOGUE_CASES])
-def test_residual_and_sum_bits(case):
-    """A real-valued shortcut fused into the conv: y = (dot * scale + bias) + residual, and the
-    second output holds bits of (y + sum_offset) < 0, read back through a probe."""
+def _residual_and_sum_bits(case, pick_offsets):
+    """Runs a conv with a residual and sum bits (every ISA, every thread count) with the
+    sum_offset that pick_offsets(rng, expected y) returns; asserts y, returns the decoded bits,
+    the expected y and the offsets."""
     rng = np.random.default_rng(case["seed"] + 3)
     x = random_activations(rng, (case["batch"], case["h"], case["w"], case["c"]))
     w_pm1, words = random_weights(rng, case["o"], case["k"], case["k"], case["c"] // case["group"])
@@ -492,7 +492,8 @@ def test_residual_and_sum_bits(case):
     bias = rng.standard_normal(case["o"]).astype(np.float32)
     dots = reference_dots(case, x, w_pm1).astype(np.float32)
     residual = rng.standard_normal(dots.shape).astype(np.float32)
-    sum_offset = rng.standard_normal(case["o"]).astype(np.float32)
+    expected = (dots * scale + bias) + residual
+    sum_offset = pick_offsets(rng, expected).astype(np.float32)
     g = _core.Graph()
     g.add_input("x", list(x.shape))
     g.add_input("r", list(residual.shape))
@@ -506,10 +507,38 @@ def test_residual_and_sum_bits(case):
     g.add_output("y")
     g.add_output("probe")
     y, probe = run_everywhere(g, [x, residual])
-    expected = (dots * scale + bias) + residual
     np.testing.assert_array_equal(y, expected)
-    np.testing.assert_array_equal(decode_probe(probe),
-                                  np.where(expected + sum_offset < 0, -1.0, 1.0))
+    return decode_probe(probe), expected, sum_offset
+
+
+@pytest.mark.parametrize("case", EPILOGUE_CASES, ids=[epilogue_id(c) for c in EPILOGUE_CASES])
+def test_residual_and_sum_bits(case):
+    """A real-valued shortcut fused into the conv: y = (dot * scale + bias) + residual, and the
+    second output holds bits of (y + sum_offset) < 0, read back through a probe."""
+    bits, expected, sum_offset = _residual_and_sum_bits(
+        case, lambda rng, expected: rng.standard_normal(case["o"]))
+    np.testing.assert_array_equal(bits, np.where(expected + sum_offset < 0, -1.0, 1.0))
+
+
+@pytest.mark.parametrize("case", EPILOGUE_CASES, ids=[epilogue_id(c) for c in EPILOGUE_CASES])
+def test_sum_bits_at_the_threshold(case):
+    """The kernels compare y < -sum_offset: the same bit as (y + sum_offset) < 0 where the sum
+    is exactly 0 (offset -y of the first pixel) or one step either side, and with offsets ±0,
+    ±inf and NaN."""
+    def pick_offsets(rng, expected):
+        first = expected.reshape(-1, case["o"])[0]
+        specials = [-first, np.zeros_like(first), -np.zeros_like(first),
+                    np.full_like(first, np.inf), np.full_like(first, -np.inf),
+                    np.full_like(first, np.nan), -np.nextafter(first, np.float32(np.inf)),
+                    -np.nextafter(first, np.float32(-np.inf))]
+        return np.choose(np.arange(case["o"]) % len(specials), specials)
+
+    bits, expected, sum_offset = _residual_and_sum_bits(case, pick_offsets)
+    with np.errstate(invalid="ignore"):
+        want = np.where(expected + sum_offset < 0, -1.0, 1.0)
+    np.testing.assert_array_equal(bits, want)
+    first = bits.reshape(-1, case["o"])[0]
+    assert (first[0::8] == 1.0).all()  # y + (-y) = +0: not negative
 
 
 @pytest.mark.parametrize("later", ["read by a later node", "a graph output", "read last"])

@@ -24,6 +24,8 @@ BinaryEpilogue::BinaryEpilogue(const NodeChecker& check, const OpArgs& args, int
   }
   if (sum_bits) {
     sum_offset_ = check.float_vector(args, sum_offset, channels, "sum_offset");
+    sum_threshold_.assign(sum_offset_, sum_offset_ + channels);
+    for (float& t : sum_threshold_) t = -t;
     bitpack_ = select_bitpack(args.isa);
     sum_words_ = words_for_bits(channels);
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/kernels/bconv/bconv.h"
@@ -49,7 +50,7 @@ class BinaryEpilogue {
             channels,
             residual_ ? residual : nullptr,
             activation_.relu(),
-            sum_offset_ ? sum_offset_ + o : nullptr,
+            sum_offset_ ? sum_threshold_.data() + o : nullptr,
             sum_rows};
   }
 
@@ -64,6 +65,7 @@ class BinaryEpilogue {
   Activation activation_;
   bool residual_ = false;
   const float* sum_offset_ = nullptr;  // non-null when the sum's packed signs are written
+  std::vector<float> sum_threshold_;   // -sum_offset, as the kernels compare (bconv.h)
   BitpackFn bitpack_ = nullptr;
   int64_t sum_words_ = 0;  // words of a row of the sum's signs
 };

@@ -28,10 +28,12 @@
 //   v = v + residual[p][out_offset + j]        when residual is given
 //   v = v < 0 ? 0 : v                          when relu (NaN and -0 stay)
 //   out[p][out_offset + j] = v
-//   bit out_offset + j of sum_bits[p] = (v + sum_offset[j]) < 0   when sum_offset is given
+//   bit out_offset + j of sum_bits[p] = v < sum_threshold[j]   when sum_threshold is given
 // (a block of 64 channels writes its whole word, bits past `channels` 0; narrower blocks set
 // and clear their own bits, and the one that starts a word clears it first: callers run a
-// pixel's blocks in channel order).
+// pixel's blocks in channel order). sum_threshold is the op's sum_offset negated: v < -s is
+// exactly (v + s) < 0, as a float sum has the sign of its exact value (without flush-to-zero),
+// and saves an add per vector.
 //
 // The masked twin of each kernel (ternary activations, ONNX Sign(0) = 0) counts only where the
 // activation is nonzero: each sign lane's nonzero mask lane sits `mask_offset` words later, and
@@ -64,8 +66,8 @@ struct BconvFloatOutput {
   int64_t channels;                        // channels of the block to write
   const float* const* residual = nullptr;  // per pixel: the row added to the output
   bool relu = false;
-  const float* sum_offset = nullptr;  // per channel of the block
-  Word* const* sum_bits = nullptr;    // per pixel: the packed row of the sum's signs
+  const float* sum_threshold = nullptr;  // per channel of the block
+  Word* const* sum_bits = nullptr;       // per pixel: the packed row of the sum's signs
 };
 
 using BconvFn = void (*)(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes_per_tap,

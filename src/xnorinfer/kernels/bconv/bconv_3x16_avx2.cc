@@ -41,17 +41,17 @@ void store_float(int mr, const int32_t* counts, int64_t stride, const BconvFloat
       if (f.residual) v = _mm256_add_ps(v, _mm256_loadu_ps(f.residual[p] + f.out_offset + j));
       if (f.relu) v = _mm256_max_ps(zero, v);  // max(0, v): NaN and -0 stay, as v < 0 ? 0 : v
       _mm256_storeu_ps(out + j, v);
-      if (f.sum_offset) {
-        const __m256 sum = _mm256_add_ps(v, _mm256_loadu_ps(f.sum_offset + j));
-        bits |= static_cast<Word>(_mm256_movemask_ps(_mm256_cmp_ps(sum, zero, _CMP_LT_OQ))) << j;
+      if (f.sum_threshold) {
+        const __m256 negative = _mm256_cmp_ps(v, _mm256_loadu_ps(f.sum_threshold + j), _CMP_LT_OQ);
+        bits |= static_cast<Word>(_mm256_movemask_ps(negative)) << j;
       }
     }
     for (; j < f.channels; ++j) {  // the last block's tail
       const float v = bconv_float_value(f, p, j, counts[p * stride + j]);
       out[j] = v;
-      if (f.sum_offset) bits |= Word{v + f.sum_offset[j] < 0.0f} << j;
+      if (f.sum_threshold) bits |= Word{v < f.sum_threshold[j]} << j;
     }
-    if (f.sum_offset) {
+    if (f.sum_threshold) {
       Word& word = f.sum_bits[p][f.out_offset / kBitsPerWord];
       const int64_t shift = f.out_offset % kBitsPerWord;
       if (shift == 0) word = 0;

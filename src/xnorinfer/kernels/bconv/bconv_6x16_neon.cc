@@ -61,10 +61,9 @@ template <int MR>
                                                const BconvFloatOutput& f) {
   // Copied to locals: the float stores could alias `f` as far as the compiler knows.
   const bool relu = f.relu, with_residual = f.residual != nullptr;
-  const float* const sum_offset = f.sum_offset;
+  const float* const sum_threshold = f.sum_threshold;
   const int64_t channels = std::min<int64_t>(f.channels, kNb), out_offset = f.out_offset;
   const int full = static_cast<int>(channels / 4);
-  const float32x4_t zero = vdupq_n_f32(0.0f);
   const uint32x4_t bit_of_lane = {1, 2, 4, 8};
 #pragma GCC unroll 8
   for (int p = 0; p < MR; ++p) {
@@ -82,8 +81,8 @@ template <int MR>
       // v < 0 ? 0 : v, keeping NaN and -0 (both compare false).
       if (relu) v = neon::relu(v);
       vst1q_f32(out + 4 * j, v);
-      if (sum_offset) {
-        const uint32x4_t negative = vcltq_f32(vaddq_f32(v, vld1q_f32(sum_offset + 4 * j)), zero);
+      if (sum_threshold) {
+        const uint32x4_t negative = vcltq_f32(v, vld1q_f32(sum_threshold + 4 * j));
         bits |= static_cast<Word>(vaddvq_u32(vandq_u32(negative, bit_of_lane))) << (4 * j);
       }
     }
@@ -93,10 +92,10 @@ template <int MR>
       for (int64_t j = full * 4; j < channels; ++j) {
         const float v = bconv_float_value(f, p, j, static_cast<int32_t>(tail[j - full * 4]));
         out[j] = v;
-        if (sum_offset) bits |= Word{v + sum_offset[j] < 0.0f} << j;
+        if (sum_threshold) bits |= Word{v < sum_threshold[j]} << j;
       }
     }
-    if (sum_offset) {
+    if (sum_threshold) {
       Word& word = f.sum_bits[p][out_offset / kBitsPerWord];
       const int64_t shift = out_offset % kBitsPerWord;
       if (shift == 0) word = 0;

@@ -36,8 +36,8 @@ struct StoreFloats {
 // taken as float(products) - 2 * float(count) in one FMA: every term is an integer below
 // 2^24, so it is exact and equal.
 // Then the residual, the relu as a floor (max(0, v) keeps NaN and -0; max(-inf, v) is v) and
-// the sum's sign bits (one 64-bit word per pixel: the block is 64 channels, a word of its own;
-// lanes past `channels` are masked off, so their bits are 0).
+// the sum's sign bits as v < threshold, one compare (one 64-bit word per pixel: the block is 64
+// channels, a word of its own; lanes past `channels` are masked off, so their bits are 0).
 // Fully unrolled and branch-free: looping over the channel vectors at run time and testing the
 // options at every step, this epilogue took a fifth of a 56x56x64 layer.
 // Everything read from `f` is copied to locals first: the float stores could alias it as far
@@ -47,7 +47,7 @@ template <int MR, bool kResidual, bool kSumBits>
                                                 const BconvFloatOutput& f) {
   const float* const scale = f.scale;
   const float* const bias = f.bias;
-  const float* const sum_offset = f.sum_offset;
+  const float* const sum_threshold = f.sum_threshold;
   const __m512 floor = f.relu ? _mm512_setzero_ps() : _mm512_set1_ps(-INFINITY);
   float* out[MR];
   const float* residual[MR];
@@ -64,6 +64,8 @@ template <int MR, bool kResidual, bool kSumBits>
     const __mmask16 m = first_lanes(f.channels - 16 * j);
     const __m512 scale_j = _mm512_maskz_loadu_ps(m, scale + 16 * j);
     const __m512 bias_j = _mm512_maskz_loadu_ps(m, bias + 16 * j);
+    const __m512 threshold_j =
+        kSumBits ? _mm512_maskz_loadu_ps(m, sum_threshold + 16 * j) : _mm512_setzero_ps();
 #pragma GCC unroll 6
     for (int p = 0; p < MR; ++p) {
       const __m512 dot = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][j]), minus_two, products[p]);
@@ -74,8 +76,7 @@ template <int MR, bool kResidual, bool kSumBits>
       v = _mm512_max_ps(floor, v);
       _mm512_mask_storeu_ps(out[p] + 16 * j, m, v);
       if constexpr (kSumBits) {
-        const __m512 sum = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, sum_offset + 16 * j));
-        negative[p][j] = _mm512_mask_cmp_ps_mask(m, sum, _mm512_setzero_ps(), _CMP_LT_OQ);
+        negative[p][j] = _mm512_mask_cmp_ps_mask(m, v, threshold_j, _CMP_LT_OQ);
       }
     }
   }
@@ -151,9 +152,9 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
   };
   if (!f) return run(StoreCounts{});
   if (f->residual) {
-    return f->sum_offset ? run(StoreFloats<true, true>{}) : run(StoreFloats<true, false>{});
+    return f->sum_threshold ? run(StoreFloats<true, true>{}) : run(StoreFloats<true, false>{});
   }
-  return f->sum_offset ? run(StoreFloats<false, true>{}) : run(StoreFloats<false, false>{});
+  return f->sum_threshold ? run(StoreFloats<false, true>{}) : run(StoreFloats<false, false>{});
 }
 
 }  // namespace

@@ -35,16 +35,16 @@ void bconv_counts_to_float(int64_t mr, const int32_t* counts, int64_t counts_str
     float* out = f.out[p] + f.out_offset;
     // The block that starts a word clears it (blocks run in channel order), so its bits past
     // the last channel are 0.
-    if (f.sum_offset && f.out_offset % kBitsPerWord == 0)
+    if (f.sum_threshold && f.out_offset % kBitsPerWord == 0)
       f.sum_bits[p][f.out_offset / kBitsPerWord] = 0;
     for (int64_t j = 0; j < f.channels; ++j) {
       const float v = bconv_float_value(f, p, j, counts[p * counts_stride + j]);
       out[j] = v;
-      if (f.sum_offset) {
+      if (f.sum_threshold) {
         const int64_t o = f.out_offset + j;
         Word& word = f.sum_bits[p][o / kBitsPerWord];
         const Word bit = Word{1} << (o % kBitsPerWord);
-        word = v + f.sum_offset[j] < 0.0f ? word | bit : word & ~bit;
+        word = v < f.sum_threshold[j] ? word | bit : word & ~bit;
       }
     }
   }
