@@ -1,8 +1,9 @@
 // Every compiled kernel this CPU runs, against its reference, over random and awkward shapes
 // (tile edges, channel tails, masked tails), bit for bit: bitpack, bconv (plain, masked, fused
-// float output), output transforms, sgemm, sconv, qconv, bfconv and max pooling. The Python
-// kernel tests cover the same families through the bindings; these need no Python, so they
-// also run where only the C++ core builds (a cross-compiled target under emulation).
+// float output), output transforms, sgemm, sconv, qconv, bfconv, pooling, interleaving and
+// tile transposes. The Python kernel tests cover most of the same families through the
+// bindings; these need no Python, so they also run where only the C++ core builds (a
+// cross-compiled target under emulation).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -526,6 +527,30 @@ TEST(interleave_kernels_match_the_transpose) {
           for (int64_t c = 0; c < planes; ++c) {
             const float want = j >= j0 && j < j1 ? x[c * cols + j] : -7.5f;
             CHECK(same_bits(y[j * planes + c], want));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Whole tiles and every partial tile shape, inside matrices wider than the tile (strides), and
+// nothing outside the tile written.
+TEST(transpose_kernels_match_the_loop) {
+  for (const KernelInfo& info : runnable("transpose")) {
+    const TransposeTileFn fn = find_transpose(info.name);
+    for (int64_t rows = 1; rows <= kTransposeTile; ++rows) {
+      for (int64_t cols = 1; cols <= kTransposeTile; ++cols) {
+        const int64_t x_stride = cols + rng()() % 20, y_stride = rows + rng()() % 20;
+        const std::vector<float> x = awkward_floats(rows * x_stride);
+        std::vector<float> y(cols * y_stride, -7.5f);
+        fn(x.data(), x_stride, rows, cols, y.data(), y_stride);
+        const std::string where =
+            std::string(info.name) + " " + std::to_string(rows) + "x" + std::to_string(cols);
+        for (int64_t j = 0; j < cols; ++j) {
+          for (int64_t i = 0; i < y_stride; ++i) {
+            const float want = i < rows ? x[i * x_stride + j] : -7.5f;
+            CHECK_EQ_CTX(same_bits(y[j * y_stride + i], want), true, where);
           }
         }
       }

@@ -49,6 +49,12 @@ const Entry<InterleaveFn> kInterleave[] = {
 #undef XI_INTERLEAVE
 };
 
+const Entry<TransposeTileFn> kTranspose[] = {
+#define XI_TRANSPOSE(fn, isa) {{"transpose", #fn, Isa::isa, 0, 0}, &fn},
+#include "xnorinfer/kernels/transpose/transpose.inc"
+#undef XI_TRANSPOSE
+};
+
 const Entry<SconvFn> kSconv[] = {
 #define XI_SCONV(fn, isa, mr, nb) {{"sconv", #fn, Isa::isa, mr, nb}, &fn},
 #include "xnorinfer/kernels/sconv/sconv.inc"
@@ -144,6 +150,7 @@ std::vector<KernelInfo> list_kernels() {
   append(kQconv, out);
   append(kSconv, out);
   append(kSgemm, out);
+  append(kTranspose, out);
   return out;
 }
 
@@ -152,6 +159,7 @@ BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, cei
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
 PoolKernels select_pool(Isa ceiling) { return select(kPool, ceiling); }
 InterleaveFn select_interleave(Isa ceiling) { return select(kInterleave, ceiling); }
+TransposeTileFn select_transpose(Isa ceiling) { return select(kTranspose, ceiling); }
 QconvKernel select_qconv(Isa ceiling) { return to_qconv(select_entry(kQconv, ceiling)); }
 BfconvKernel select_bfconv(Isa ceiling) { return to_bfconv(select_entry(kBfconv, ceiling)); }
 SconvKernel select_sconv(Isa ceiling) { return to_sconv(select_entry(kSconv, ceiling)); }
@@ -162,6 +170,7 @@ BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBc
 SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
 PoolKernels find_pool(const std::string& name) { return find(kPool, name); }
 InterleaveFn find_interleave(const std::string& name) { return find(kInterleave, name); }
+TransposeTileFn find_transpose(const std::string& name) { return find(kTranspose, name); }
 SconvKernel find_sconv(const std::string& name) { return to_sconv(find_entry(kSconv, name)); }
 QconvKernel find_qconv(const std::string& name) { return to_qconv(find_entry(kQconv, name)); }
 BfconvKernel find_bfconv(const std::string& name) { return to_bfconv(find_entry(kBfconv, name)); }

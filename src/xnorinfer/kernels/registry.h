@@ -15,12 +15,13 @@
 #include "xnorinfer/kernels/qconv/qconv.h"
 #include "xnorinfer/kernels/sconv/sconv.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
+#include "xnorinfer/kernels/transpose/transpose.h"
 
 namespace xnorinfer {
 
 struct KernelInfo {
   const char* family;  // "bitpack", "bconv", "bfconv", "interleave", "output", "pool", "qconv",
-                       // "sconv", "sgemm"
+                       // "sconv", "sgemm", "transpose"
   const char* name;
   Isa isa;
   int mr;                                  // register tile, 0 where it does not apply
@@ -88,6 +89,7 @@ BconvKernel select_bconv(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
 PoolKernels select_pool(Isa ceiling);
 InterleaveFn select_interleave(Isa ceiling);
+TransposeTileFn select_transpose(Isa ceiling);
 // select_qconv and select_bfconv also skip kernels whose CPU feature is missing.
 QconvKernel select_qconv(Isa ceiling);
 BfconvKernel select_bfconv(Isa ceiling);
@@ -100,6 +102,7 @@ BconvKernel find_bconv(const std::string& name);
 SgemmKernel find_sgemm(const std::string& name);
 PoolKernels find_pool(const std::string& name);  // by its max_rows name
 InterleaveFn find_interleave(const std::string& name);
+TransposeTileFn find_transpose(const std::string& name);
 SconvKernel find_sconv(const std::string& name);
 QconvKernel find_qconv(const std::string& name);
 BfconvKernel find_bfconv(const std::string& name);

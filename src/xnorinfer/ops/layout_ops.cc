@@ -117,7 +117,9 @@ class Reshape final : public Op {
 class Transpose final : public Op {
  public:
   explicit Transpose(const OpArgs& args)
-      : check_(args.node), interleave_(select_interleave(args.isa)) {
+      : check_(args.node),
+        interleave_(select_interleave(args.isa)),
+        transpose_tile_(select_transpose(args.isa)) {
     perm_ = args.node.attrs.get_ints("perm");
     std::vector<int64_t> sorted = perm_;
     std::sort(sorted.begin(), sorted.end());
@@ -205,13 +207,14 @@ class Transpose final : public Op {
     return true;
   }
 
-  // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles, so both sides move
-  // whole cache lines (a scatter of 64-channel pixels into planes touched a line per float);
-  // up to kMaxInterleavedPlanes rows (an image's 3 channels into NHWC) by the interleaving
-  // kernel, one pass along the columns. Tasks are bands of tiles along both axes.
+  // y[b][j][i] = x[b][i][j] for x [batch, rows, cols], in square tiles by the tile transpose
+  // kernel, so both sides move whole cache lines (a scatter of 64-channel pixels into planes
+  // touched a line per float); up to kMaxInterleavedPlanes rows (an image's 3 channels into
+  // NHWC) by the interleaving kernel, one pass along the columns. Tasks are bands of tiles
+  // along both axes.
   void transpose_tiles(const float* x, int64_t batch, int64_t rows, int64_t cols, float* y,
                        const RunContext& ctx) const {
-    constexpr int64_t kTile = 16;
+    constexpr int64_t kTile = kTransposeTile;
     constexpr int64_t kBandCols = 64 * kTile;
     const int64_t row_tiles = (rows + kTile - 1) / kTile;
     const int64_t col_bands = (cols + kBandCols - 1) / kBandCols;
@@ -227,15 +230,15 @@ class Transpose final : public Op {
         return;
       }
       for (int64_t j0 = band; j0 < std::min(band + kBandCols, cols); j0 += kTile) {
-        const int64_t j1 = std::min(j0 + kTile, cols);
-        for (int64_t j = j0; j < j1; ++j)
-          for (int64_t i = i0; i < i1; ++i) yb[j * rows + i] = xb[i * cols + j];
+        transpose_tile_(xb + i0 * cols + j0, cols, i1 - i0, std::min(kTile, cols - j0),
+                        yb + j0 * rows + i0, rows);
       }
     });
   }
 
   NodeChecker check_;
   InterleaveFn interleave_;
+  TransposeTileFn transpose_tile_;
   std::vector<int64_t> perm_;
 };
 
