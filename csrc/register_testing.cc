@@ -277,14 +277,20 @@ Floats bfconv(const std::string& kernel, const Halves& a, const Halves& w, int64
   return c;
 }
 
-// a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first).
-Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
+// a [m, k] @ b [k, n] with the kernel's summation order (b packed into its panels first), then
+// + bias [n] when given and the relu when asked, in the kernel's epilogue ("ref" has none).
+Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b,
+             std::optional<Floats> bias, bool relu) {
   require_rank2(a, "a");
   require_rank2(b, "b");
   if (a.shape(1) != b.shape(0)) throw InvalidArgument("a's columns must equal b's rows");
   const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
+  if (bias && (bias->ndim() != 1 || bias->shape(0) != n)) {
+    throw InvalidArgument("bias must be [n], one per column of b");
+  }
   Floats c({m, n});
   if (kernel == "ref") {
+    if (bias || relu) throw InvalidArgument("the ref sgemm has no epilogue");
     sgemm_ref(m, n, k, a.data(), k, b.data(), n, c.mutable_data(), n);
     return c;
   }
@@ -293,7 +299,8 @@ Floats sgemm(const std::string& kernel, const Floats& a, const Floats& b) {
   for (int64_t p = 0; p < k; ++p)
     for (int64_t j = 0; j < n; ++j) rows[j * k + p] = b.data()[p * n + j];
   const PackedFloatWeights panels = pack_float_weights(rows.data(), n, k, sgemm.nr);
-  sgemm.fn(m, n, k, a.data(), k, panels.from(0), c.mutable_data(), n);
+  sgemm.fn(m, n, k, a.data(), k, panels.from(0), c.mutable_data(), n, bias ? bias->data() : nullptr,
+           relu);
   return c;
 }
 
@@ -343,7 +350,8 @@ void register_testing(py::module_ t) {
   t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1,
         py::arg("bias") = py::none(), py::arg("relu") = false);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
-  t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"));
+  t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"),
+        py::arg("bias") = std::nullopt, py::arg("relu") = false);
 }
 
 }  // namespace xnorinfer::python

@@ -263,19 +263,33 @@ std::vector<float> transpose(const std::vector<float>& b, int64_t k, int64_t n) 
   return rows;
 }
 
+// Then + bias, then relu (the kernels' epilogue), past a NEON chunk of 256 k steps and past the
+// AVX-512 kernel's groups of 4 panels.
 TEST(sgemm_kernels_match_the_reference) {
   for (const KernelInfo& info : runnable("sgemm")) {
     const SgemmKernel k = find_sgemm(info.name);
     for (int64_t m : {1, 5, 13}) {
-      for (int64_t n : {1, 15, 33, 70}) {
-        for (int64_t kk : {1, 9, 147}) {
+      for (int64_t n : {1, 15, 33, 70, 133}) {
+        for (int64_t kk : {1, 9, 147, 300}) {
           const std::vector<float> a = awkward_floats(m * kk), b = awkward_floats(kk * n);
+          const std::vector<float> bias = awkward_floats(n);
           const PackedFloatWeights panels =
               pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nr);
-          std::vector<float> got(m * n), want(m * n);
-          k.fn(m, n, kk, a.data(), kk, panels.from(0), got.data(), n);
+          std::vector<float> want(m * n);
           sgemm_ref(m, n, kk, a.data(), kk, b.data(), n, want.data(), n);
-          for (int64_t i = 0; i < m * n; ++i) CHECK(same_bits(got[i], want[i]));
+          for (int epilogue = 0; epilogue < 3; ++epilogue) {
+            const float* fused_bias = epilogue > 0 ? bias.data() : nullptr;
+            const bool relu = epilogue == 2;
+            std::vector<float> got(m * n);
+            k.fn(m, n, kk, a.data(), kk, panels.from(0), got.data(), n, fused_bias, relu);
+            for (int64_t i = 0; i < m * n; ++i) {
+              float v = fused_bias ? want[i] + bias[i % n] : want[i];
+              if (relu) v = v < 0.0f ? 0.0f : v;
+              // NaN + NaN is either operand's NaN, as the compiler orders the add.
+              const bool two_nans = fused_bias && std::isnan(want[i]) && std::isnan(bias[i % n]);
+              CHECK(two_nans ? std::isnan(got[i]) : same_bits(got[i], v));
+            }
+          }
         }
       }
     }

@@ -20,7 +20,12 @@ def tile_edges(t: int, prime: int) -> list[int]:
     return sorted({v for v in (1, t - 1, t, t + 1, 2 * t + 1, prime) if v >= 1})
 
 
-CASES = [(k, m, n) for k in KERNELS for m in tile_edges(k["mr"], 13) for n in tile_edges(k["nr"], 37)]
+def column_edges(nr: int) -> list[int]:
+    """Tile edges, and past the groups of up to 4 panels that a few rows take side by side."""
+    return sorted(set(tile_edges(nr, 37)) | {4 * nr + 1, 9 * nr - 1})
+
+
+CASES = [(k, m, n) for k in KERNELS for m in tile_edges(k["mr"], 13) for n in column_edges(k["nr"])]
 
 
 def require_isa(kernel: dict) -> None:
@@ -81,6 +86,38 @@ def test_special_values_match_ref(kernel):
     c = _core.testing.sgemm(kernel["name"], a, b)
     assert_bit_identical(c, _core.testing.sgemm("ref", a, b))
     assert np.isnan(c[1, 1]) and np.isinf(c[1, 2]) and np.isnan(c[:, 0]).all()
+
+
+def bias_then_relu(c: np.ndarray, bias: np.ndarray | None, relu: bool) -> np.ndarray:
+    """The epilogue of sgemm.h in NumPy: a float32 add, then v < 0 ? 0 : v (NaN stays)."""
+    v = c + bias if bias is not None else c.copy()
+    return np.where(v < 0, np.float32(0), v).astype(np.float32) if relu else v
+
+
+EPILOGUE_CASES = [(k, m, n, bias, relu) for k in KERNELS for m in (1, k["mr"] + 3)
+                  for n in (k["nr"] - 1, 4 * k["nr"] + 5) for bias, relu in
+                  ((True, False), (False, True), (True, True))]
+
+
+@pytest.mark.parametrize("kernel,m,n,with_bias,relu", EPILOGUE_CASES, ids=[
+    f"{k['name']}-m{m}-n{n}-{'bias' if b else ''}{'relu' if r else ''}"
+    for k, m, n, b, r in EPILOGUE_CASES])
+def test_epilogue_bias_then_relu(kernel, m, n, with_bias, relu):
+    """The bias and relu in the kernel are the ops' add and Relu on ref's sums, bit for bit:
+    each column's own bias (NaN and infinities included), over k past the NEON kernel's
+    chunk of 256 (the epilogue goes with the last chunk only)."""
+    require_isa(kernel)
+    rng = np.random.default_rng(100 * m + n)
+    k = 300
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32) * 10 if with_bias else None
+    if bias is not None:
+        bias[0], bias[-1] = np.nan, -np.inf
+    c = _core.testing.sgemm(kernel["name"], a, b, bias=bias, relu=relu)
+    assert_bit_identical(c, bias_then_relu(_core.testing.sgemm("ref", a, b), bias, relu))
+    if relu:
+        assert (c >= 0).sum() + np.isnan(c).sum() == c.size and (c == 0).any()
 
 
 @pytest.mark.parametrize("kernel", KERNELS, ids=[k["name"] for k in KERNELS])

@@ -24,7 +24,8 @@
 namespace xnorinfer {
 namespace {
 
-constexpr int64_t kChannelsPerTask = 64;
+// A task spans 4 panels of the AVX-512 GEMM, which a batch of a few rows reads side by side.
+constexpr int64_t kChannelsPerTask = 128;
 
 class Dense final : public Op {
  public:
@@ -85,19 +86,21 @@ class Dense final : public Op {
     if (bf16_) return run_bf16(*in[0], *out[0], ctx);
     const int64_t batch = in[0]->info.num_rows();
     const int64_t tasks = (out_features_ + kChannelsPerTask - 1) / kChannelsPerTask;
+    // The GEMM adds a float layer's bias and applies a relu; a BWN layer's scale comes first.
+    const float* gemm_bias = scale_ ? nullptr : bias_;
+    const bool gemm_relu = !scale_ && activation_.relu();
+    const bool after_gemm = scale_ || (!gemm_relu && !activation_.none());
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_features_ - o0);
       float* y = out[0]->f32();
       sgemm_.fn(batch, count, in_features_, in[0]->f32(), in_features_, weights_.from(o0), y + o0,
-                out_features_);
+                out_features_, gemm_bias ? gemm_bias + o0 : nullptr, gemm_relu);
+      if (!after_gemm) return;
       for (int64_t n = 0; n < batch; ++n) {
         float* row = y + n * out_features_;
-        for (int64_t o = o0; o < o0 + count; ++o) {
-          if (scale_)
-            row[o] = row[o] * scale_[o] + bias_[o];
-          else if (bias_)
-            row[o] += bias_[o];
+        if (scale_) {
+          for (int64_t o = o0; o < o0 + count; ++o) row[o] = row[o] * scale_[o] + bias_[o];
         }
         activation_.apply(row + o0, o0, count);
       }

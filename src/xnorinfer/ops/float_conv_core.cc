@@ -72,10 +72,10 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
   windows_in_place_ = !direct_ && group == 1 && geom.dilation_w == 1 && sconv_.isa == isa &&
                       in_channels <= kMaxInPlaceChannels && geom.kh <= kMaxDirectKernelRows &&
                       all_finite(weights_ohwi, out_channels * k_per_group_);
+  fused_bias_ = bias;
+  fused_relu_ = relu;
   if (windows_in_place_) {
     sconv_weights_ = pack_float_weights(weights_ohwi, out_channels, k_per_group_, sconv_.nb);
-    fused_bias_ = bias;
-    fused_relu_ = relu;
     return;
   }
   for (int64_t g = 0; g < group; ++g) {
@@ -175,7 +175,7 @@ void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
   if (direct_) {
     const float* x_tile = x.f32() + (n * xs[1] * xs[2] + p0) * in_channels_;
     sgemm_.fn(count, og, k_per_group_, x_tile, in_channels_, weights_[0].from(o0), y_tile + o0,
-              out_channels_);
+              out_channels_, fused_bias_ ? fused_bias_ + o0 : nullptr, fused_relu_);
     return;
   }
   for (int64_t g = 0; g < group_; ++g) {
@@ -210,8 +210,9 @@ void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
         }
       }
     }
-    sgemm_.fn(count, og, k_per_group_, cols, k_per_group_, weights_[g].from(o0),
-              y_tile + o0 + g * og, out_channels_);
+    const int64_t first = o0 + g * og;  // the call's first output channel
+    sgemm_.fn(count, og, k_per_group_, cols, k_per_group_, weights_[g].from(o0), y_tile + first,
+              out_channels_, fused_bias_ ? fused_bias_ + first : nullptr, fused_relu_);
   }
 }
 

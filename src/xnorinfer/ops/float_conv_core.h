@@ -20,7 +20,7 @@ namespace xnorinfer {
 class FloatConvCore final : public ConvCore {
  public:
   // weights_ohwi: O x KH x KW x (C/group) floats. `bias` (or nullptr) and `relu` are the op's
-  // epilogue, which the direct kernels apply in registers (see adds_bias, applies_relu).
+  // epilogue, which the kernels apply in registers (see adds_bias, applies_relu).
   FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
                 int64_t in_channels, int64_t out_channels, const float* weights_ohwi, Isa isa,
                 const float* bias = nullptr, bool relu = false);
@@ -57,7 +57,7 @@ class FloatConvCore final : public ConvCore {
   bool windows_in_place_ = false;            // through the sconv kernel, with its own weight panels
   SconvKernel sconv_{};
   PackedFloatWeights sconv_weights_;
-  const float* fused_bias_ = nullptr;  // the direct path's epilogue
+  const float* fused_bias_ = nullptr;  // the op's epilogue, in the kernels
   bool fused_relu_ = false;
 };
 

@@ -10,6 +10,7 @@
 // instantiation.
 #include <arm_neon.h>
 
+#include "xnorinfer/kernels/neon_lanes.h"
 #include "xnorinfer/kernels/sgemm/sgemm.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
@@ -62,11 +63,17 @@ inline void rows_step(float32x4_t (*acc)[3], float32x4_t a0, float32x4_t a1, flo
   }
 }
 
+// The epilogue of sgemm.h, applied by the tile of the last k chunk.
+struct Epilogue {
+  const float* bias;  // of the tile's columns, or nullptr
+  bool relu;
+};
+
 // c's ROWS x cols block (+)= packed A (kc groups of 8) times kc rows of the panel; starts from 0
-// when `first`, else from the sums c holds.
+// when `first`, else from the sums c holds; then the epilogue when given (`last`).
 template <int ROWS>
 void tile(int64_t kc, const float* packed, const float* panel, float* c, int64_t c_stride, int cols,
-          bool first) {
+          bool first, const Epilogue* last) {
   float32x4_t acc[ROWS][3];  // constant indices only (unrolled loops): kept in registers
 #pragma GCC unroll 8
   for (int i = 0; i < ROWS; ++i) {
@@ -84,6 +91,20 @@ void tile(int64_t kc, const float* packed, const float* panel, float* c, int64_t
     const float32x4_t a1 = ROWS > 4 ? vld1q_f32(packed + q * kMr + 4) : a0;
     const float* bp = panel + q * kNr;
     rows_step<0, ROWS>(acc, a0, a1, vld1q_f32(bp), vld1q_f32(bp + 4), vld1q_f32(bp + 8));
+  }
+  if (last && (last->bias || last->relu)) {
+    float bias[kNr] = {};
+    if (last->bias) {
+      for (int j = 0; j < cols; ++j) bias[j] = last->bias[j];
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; ++i) {
+#pragma GCC unroll 3
+      for (int v = 0; v < 3; ++v) {
+        if (last->bias) acc[i][v] = vaddq_f32(acc[i][v], vld1q_f32(bias + 4 * v));
+        if (last->relu) acc[i][v] = neon::relu(acc[i][v]);
+      }
+    }
   }
 #pragma GCC unroll 8
   for (int i = 0; i < ROWS; ++i) {
@@ -103,7 +124,8 @@ void tile(int64_t kc, const float* packed, const float* panel, float* c, int64_t
 }  // namespace
 
 void sgemm_ukernel_8x12__neon(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_stride,
-                              const float* b_panels, float* c, int64_t c_stride) {
+                              const float* b_panels, float* c, int64_t c_stride, const float* bias,
+                              bool relu) {
   alignas(16) float packed[kKc * kMr];
   for (int64_t i = 0; i < m; i += kMr) {
     const int rows = static_cast<int>(m - i < kMr ? m - i : kMr);
@@ -115,11 +137,13 @@ void sgemm_ukernel_8x12__neon(int64_t m, int64_t n, int64_t k, const float* a, i
         const int cols = static_cast<int>(n - j < kNr ? n - j : kNr);
         const float* panel = b_panels + (j / kNr) * k * kNr + p0 * kNr;
         float* cij = c + i * c_stride + j;
+        const Epilogue epilogue{bias ? bias + j : nullptr, relu};
+        const Epilogue* last = p0 + kc == k ? &epilogue : nullptr;
         if (rows == kMr) {
-          tile<kMr>(kc, packed, panel, cij, c_stride, cols, p0 == 0);
+          tile<kMr>(kc, packed, panel, cij, c_stride, cols, p0 == 0, last);
         } else {
           with_tile_rows<kMr - 1>(rows, [&](auto r) {
-            tile<decltype(r)::value>(kc, packed, panel, cij, c_stride, cols, p0 == 0);
+            tile<decltype(r)::value>(kc, packed, panel, cij, c_stride, cols, p0 == 0, last);
           });
         }
       }

@@ -13,7 +13,7 @@ namespace {
 
 template <int MR, int NR>
 inline void sgemm_tile(int64_t k, const float* a, int64_t a_stride, const float* panel, float* c,
-                       int64_t c_stride, int rows, int cols) {
+                       int64_t c_stride, int rows, int cols, const float* bias, bool relu) {
   float acc[MR][NR] = {};
   for (int64_t p = 0; p < k; ++p) {
     const float* bp = panel + p * NR;  // zero-padded past the last column
@@ -22,20 +22,26 @@ inline void sgemm_tile(int64_t k, const float* a, int64_t a_stride, const float*
       for (int j = 0; j < NR; ++j) acc[i][j] = std::fma(av, bp[j], acc[i][j]);
     }
   }
-  for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) c[i * c_stride + j] = acc[i][j];
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < cols; ++j) {
+      float v = bias ? acc[i][j] + bias[j] : acc[i][j];
+      if (relu) v = v < 0.0f ? 0.0f : v;
+      c[i * c_stride + j] = v;
+    }
+  }
 }
 
 template <int MR, int NR>
 inline void sgemm_tiled(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_stride,
-                        const float* b_panels, float* c, int64_t c_stride) {
+                        const float* b_panels, float* c, int64_t c_stride, const float* bias,
+                        bool relu) {
   for (int64_t j = 0; j < n; j += NR) {
     const int cols = static_cast<int>(n - j < NR ? n - j : NR);
     const float* panel = b_panels + (j / NR) * k * NR;
     for (int64_t i = 0; i < m; i += MR) {
       const int rows = static_cast<int>(m - i < MR ? m - i : MR);
       sgemm_tile<MR, NR>(k, a + i * a_stride, a_stride, panel, c + i * c_stride + j, c_stride, rows,
-                         cols);
+                         cols, bias ? bias + j : nullptr, relu);
     }
   }
 }
