@@ -115,6 +115,13 @@ TEST(split_rows_and_channels_evens_out_the_threads_work) {
   const RowChannelSplit costly_setup = split_rows_and_channels(1, 28, 6, 128, 64, 2, 17.4);
   CHECK_EQ(costly_setup.channels_per_task, int64_t{128});
   CHECK_EQ(costly_setup.rows_per_tile, int64_t{3});
+  // A 7x7x512 3x3 layer's output (a row's setup of 30000 / (9 * 512) channels, as
+  // binary_conv2d.cc weighs it) in one tile of its 7 rows: a few equal tasks by channels, not
+  // 16 small ones (2 tiles of 64-channel chunks, chosen while half the largest task was added
+  // to the score, ran 4% slower).
+  const RowChannelSplit few = split_rows_and_channels(1, 7, 7, 512, 64, 2, 30000.0 / 4608);
+  CHECK_EQ(few.rows_per_tile, int64_t{7});
+  CHECK_EQ(few.channels_per_task >= 128, true);
   // 14 rows, 256 channels on 2 threads: tiles of 6 rows (6, 6, 2) in two 128-channel chunks
   // finish at 16 (x 6 x 128) against an ideal 14; the split does better.
   const RowChannelSplit s = split_rows_and_channels(1, 14, 6, 256, 64, 2);

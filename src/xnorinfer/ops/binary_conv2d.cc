@@ -47,13 +47,18 @@ constexpr int64_t kMinKernelCallsPerTile = 4;
 constexpr int64_t kMaxKernelCallsPerTile = 16;
 // Pixels of a tile of whole rows (when the kernels write the whole output, see tile_pixels).
 constexpr int64_t kMaxRowTilePixels = 1024;
+// And at least this many where the image allows: a 7x7 or 14x14 output then fits one or two
+// tiles, which two threads split into equal halves by channels (0.05-0.1x more 2-thread speedup
+// on those layers than tiles of mr rows, measured on a Xeon).
+constexpr int64_t kMinRowTilePixels = 128;
 constexpr int64_t kTileCountsBytes = 16 * 1024;
 // A pixel's setup in each task (its row pointers, its share of the kernel calls) costs about
-// what this many bits of one channel's dot product do: some 30 cycles at the AVX-512 kernel's
-// 340 bits per cycle. In channels of a row (split_rows_and_channels' row_setup) that is 17 for
+// what this many bits of one channel's dot product do: some 90 cycles at the AVX-512 kernel's
+// 340 bits per cycle. In channels of a row (split_rows_and_channels' row_setup) that is 52 for
 // a 64-channel 3x3 layer: splitting its 128 output channels into two tasks per tile cost the
-// stride-2 56x56 layer 5-8% on 2 threads.
-constexpr double kPixelSetupBits = 10000.0;
+// stride-2 56x56 layer 5-8% on 2 threads, and 16 tasks instead of 4 cost the 7x7x512 layer
+// 4-5% on one (a Xeon; 10000 bits, fitted on an EPYC, chose too many tasks there).
+constexpr double kPixelSetupBits = 30000.0;
 // Kernel windows up to 16x16 taps; larger ones are refused when the op is created.
 constexpr int64_t kMaxTaps = 256;
 
@@ -339,11 +344,13 @@ class BinaryConv2d final : public Op {
   }
 
   // Whole output rows (`out_w` wide) per tile at most when the kernels write the whole output
-  // (no counts to keep in L1): kernel_.mr rows (up to kMaxRowTilePixels), so that a tile's
-  // left and right border pixels fill whole kernel calls (conv_taps.h groups them) instead of
-  // one call each per row. With threads, prepare() may take fewer, for tiles of equal work.
+  // (no counts to keep in L1): kernel_.mr rows or kMinRowTilePixels (up to kMaxRowTilePixels),
+  // so that a tile's left and right border pixels fill whole kernel calls (conv_taps.h groups
+  // them) instead of one call each per row. With threads, prepare() may take fewer, for tiles
+  // of equal work.
   int64_t tile_rows(int64_t out_w) const {
-    return std::max<int64_t>(1, std::min(kernel_.mr * out_w, kMaxRowTilePixels) / out_w);
+    const int64_t pixels = std::max(kernel_.mr * out_w, kMinRowTilePixels);
+    return std::max<int64_t>(1, std::min(pixels, kMaxRowTilePixels) / out_w);
   }
   // The most pixels a tile can have (scratch sizes).
   int64_t max_tile_pixels(int64_t out_w) const {

@@ -74,9 +74,11 @@ RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t ma
         }
       }
       // Threads start and run a little unevenly, so a split that only balances by the exact
-      // timing of its last large task is worse than it looks: half the largest task is added.
+      // timing of its last large task is worse than it looks: a tenth of the largest task is
+      // added. (Half of it, as first set, kept a 7x7x512 layer in 16 small tasks on 2 threads
+      // where 2 halves by channels ran 4% faster.)
       const double score = scheduled_finish(costs, num_threads) +
-                           0.5 * *std::max_element(costs.begin(), costs.end());
+                           0.1 * *std::max_element(costs.begin(), costs.end());
       if (best_score < 0.0 || score < best_score) {
         best_score = score;
         best = {r, chunk};
