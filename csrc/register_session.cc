@@ -167,6 +167,7 @@ std::vector<std::string> detected_feature_names() {
                                                 {f.avx512vpopcntdq, "avx512vpopcntdq"},
                                                 {f.avx512vnni, "avx512vnni"},
                                                 {f.avx512bf16, "avx512bf16"},
+                                                {f.amx_int8, "amx_int8"},
                                                 {f.neon, "neon"},
                                                 {f.dotprod, "dotprod"},
                                                 {f.sve, "sve"}};

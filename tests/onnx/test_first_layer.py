@@ -44,9 +44,10 @@ def test_the_report_prints_the_measured_cost(digits_reduced):
 
 @pytest.mark.parametrize("kernel, says", [
     ("avx512vnni", "through the AVX-512 VNNI kernel on this CPU"),
+    ("amx", "through the AMX-INT8 kernel on this CPU"),
     ("neondot", "through the Arm dot-product (SDOT) kernel on this CPU"),
-    ("portable", "through the portable kernel on this CPU (no AVX-512 VNNI or Arm dot-product "
-                 "(SDOT) here: slower than fp32"),
+    ("portable", "through the portable kernel on this CPU (no AVX-512 VNNI or AMX-INT8 or Arm "
+                 "dot-product (SDOT) here: slower than fp32"),
 ])
 def test_the_report_names_the_int8_kernel_of_either_architecture(monkeypatch, kernel, says):
     from xnorinfer.onnx import first_layer

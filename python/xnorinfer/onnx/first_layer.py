@@ -22,7 +22,7 @@ FORMATS = {"int8": "per-image uint8 activations, per-channel int8 weights",
            "bf16": "bf16 inputs and weights, float32 sums"}
 # Per precision: the build_info() key naming the kernel that runs it here, and the kernels that
 # make it fast (their name suffix -> the instructions they need).
-FAST_KERNELS = {"int8": ("int8_kernel", {"avx512vnni": "AVX-512 VNNI",
+FAST_KERNELS = {"int8": ("int8_kernel", {"avx512vnni": "AVX-512 VNNI", "amx": "AMX-INT8",
                                          "neondot": "Arm dot-product (SDOT)"}),
                 "bf16": ("bf16_kernel", {"avx512bf16": "AVX-512 BF16"})}
 LAYOUT_OPS = ("Transpose", "Reshape")

@@ -2,6 +2,10 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #define XI_X86 1
 #elif defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
@@ -41,6 +45,9 @@ CpuFeatures detect() {
     f.avx512vl = ebx & (1u << 31);
     f.avx512vpopcntdq = ecx & (1u << 14);
     f.avx512vnni = ecx & (1u << 11);
+    const bool amx_tile = edx & (1u << 24), amx_int8 = edx & (1u << 25);
+    const bool os_tiles = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
+    f.amx_int8 = amx_tile && amx_int8 && os_tiles;
     if (eax >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
       f.avx512bf16 = eax & (1u << 5);
     }
@@ -66,6 +73,22 @@ CpuFeatures detect() {
 CpuFeatures detect() { return {}; }
 #endif
 
+// Linux hands a process the AMX tile data state only when asked (arch_prctl), and the first
+// tile instruction of a process that did not ask faults. Asked once, when a kernel that needs
+// it is first considered: the grant enlarges every signal frame of the process.
+bool tile_data_granted() {
+#if defined(XI_X86) && defined(__linux__)
+  static const bool granted = [] {
+    constexpr long kArchReqXcompPerm = 0x1023;
+    constexpr long kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return granted;
+#else
+  return false;
+#endif
+}
+
 }  // namespace
 
 const CpuFeatures& cpu_features() {
@@ -81,6 +104,8 @@ bool has_feature(CpuFeature feature) {
       return cpu_features().avx512vnni;
     case CpuFeature::kAvx512Bf16:
       return cpu_features().avx512bf16;
+    case CpuFeature::kAmxInt8:  // its kernel takes the VNNI kernel's quantization passes
+      return cpu_features().amx_int8 && cpu_features().avx512vnni && tile_data_granted();
     case CpuFeature::kNeonDotprod:
       return cpu_features().dotprod;
   }

@@ -15,13 +15,14 @@ struct CpuFeatures {
   bool avx512vpopcntdq = false;
   bool avx512vnni = false;  // VPDPBUSD: the int8 first layer's kernel
   bool avx512bf16 = false;  // VDPBF16PS: the bf16 layers' kernel
+  bool amx_int8 = false;    // AMX tiles with TDPBUSD, enabled by the OS: the int8 first layer
   bool neon = false;        // aarch64 Advanced SIMD
   bool dotprod = false;     // aarch64 SDOT/UDOT: the int8 first layer's kernel
   bool sve = false;         // aarch64 SVE (reported; for kernels to come)
 };
 
 // A feature a kernel needs beyond its ISA tier (the kernel lists' `feature` column).
-enum class CpuFeature { kNone, kAvx512Vnni, kAvx512Bf16, kNeonDotprod };
+enum class CpuFeature { kNone, kAvx512Vnni, kAvx512Bf16, kAmxInt8, kNeonDotprod };
 
 // Detected once, then cached.
 const CpuFeatures& cpu_features();
