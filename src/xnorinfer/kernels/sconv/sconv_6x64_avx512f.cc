@@ -4,6 +4,8 @@
 // A narrower last block (a 96-channel layer's channels 64-95) runs on fewer vectors.
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/sconv/sconv.h"
 #include "xnorinfer/kernels/tile_rows.h"
@@ -35,16 +37,20 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
       }
     }
   }
+  // Unrolled and branch-free, so that the accumulators stay in registers (with a run-time loop
+  // and branches, GCC copied all 24 to the stack first). Without a bias, + 0 changes nothing:
+  // a sum that starts at +0 is never -0. The relu is max(floor, v) with floor 0 (max with 0
+  // as the first operand returns v when v is NaN or -0, as the contract says) or -inf.
+  const __m512 floor = relu ? _mm512_setzero_ps() : _mm512_set1_ps(-INFINITY);
+  float* rows[MR];
+  for (int p = 0; p < MR; ++p) rows[p] = out[p] + out_offset;
+#pragma GCC unroll 4
   for (int j = 0; j < NR; ++j) {
-    const int64_t left = channels - 16 * j;
-    if (left <= 0) break;
-    const __mmask16 m = first_lanes(left);
+    const __mmask16 m = first_lanes(channels - 16 * j);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * j) : _mm512_setzero_ps();
+#pragma GCC unroll 6
     for (int p = 0; p < MR; ++p) {
-      __m512 v = bias ? _mm512_add_ps(acc[p][j], b) : acc[p][j];
-      // max with 0 as the first operand returns v when v is NaN or -0, as the contract says.
-      if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, v);
+      _mm512_mask_storeu_ps(rows[p] + 16 * j, m, _mm512_max_ps(floor, _mm512_add_ps(acc[p][j], b)));
     }
   }
 }
