@@ -12,8 +12,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/qconv/qconv.h"
+#include "xnorinfer/kernels/qconv/qconv_avx512_output.h"
 
 namespace xnorinfer {
 namespace {
@@ -92,27 +92,24 @@ void qconv_ukernel_16x64__amx(int64_t mr, int64_t rows, int64_t row_stride, int6
     const int64_t length = std::min<int64_t>(kChunk, window - begin);
     gather(mr, pixels, row_stride, row_bytes, begin, length, a);
     const int8_t* w = weights + (begin / 4) * kPanelRow;
+    // The gathered bytes into tile A, then each 16 channels' weights into tile B and onto
+    // their sums: a macro, as GCC's tile intrinsics take register numbers as literals.
+#define XI_MULTIPLY_CHUNK(A, B)       \
+  _tile_loadd(A, a, kChunk);          \
+  _tile_loadd(B, w, kPanelRow);       \
+  _tile_dpbusd(0, A, B);              \
+  _tile_loadd(B, w + 64, kPanelRow);  \
+  _tile_dpbusd(1, A, B);              \
+  _tile_loadd(B, w + 128, kPanelRow); \
+  _tile_dpbusd(2, A, B);              \
+  _tile_loadd(B, w + 192, kPanelRow); \
+  _tile_dpbusd(3, A, B);
     if (length == kChunk) {
-      _tile_loadd(4, a, kChunk);
-      _tile_loadd(5, w, kPanelRow);
-      _tile_dpbusd(0, 4, 5);
-      _tile_loadd(5, w + 64, kPanelRow);
-      _tile_dpbusd(1, 4, 5);
-      _tile_loadd(5, w + 128, kPanelRow);
-      _tile_dpbusd(2, 4, 5);
-      _tile_loadd(5, w + 192, kPanelRow);
-      _tile_dpbusd(3, 4, 5);
+      XI_MULTIPLY_CHUNK(4, 5)
     } else {
-      _tile_loadd(6, a, kChunk);
-      _tile_loadd(7, w, kPanelRow);
-      _tile_dpbusd(0, 6, 7);
-      _tile_loadd(7, w + 64, kPanelRow);
-      _tile_dpbusd(1, 6, 7);
-      _tile_loadd(7, w + 128, kPanelRow);
-      _tile_dpbusd(2, 6, 7);
-      _tile_loadd(7, w + 192, kPanelRow);
-      _tile_dpbusd(3, 6, 7);
+      XI_MULTIPLY_CHUNK(6, 7)
     }
+#undef XI_MULTIPLY_CHUNK
   }
   alignas(64) int32_t sums[kNr][kMr][16];
   _tile_stored(0, sums[0], 64);
@@ -120,18 +117,10 @@ void qconv_ukernel_16x64__amx(int64_t mr, int64_t rows, int64_t row_stride, int6
   _tile_stored(2, sums[2], 64);
   _tile_stored(3, sums[3], 64);
   _tile_release();
-  for (int j = 0; j < kNr; ++j) {
-    const int64_t left = channels - 16 * j;
-    if (left <= 0) break;
-    const __mmask16 m = first_lanes(left);
-    const __m512i correction = _mm512_maskz_loadu_epi32(m, output.correction + 16 * j);
-    const __m512 multiplier = _mm512_maskz_loadu_ps(m, output.multiplier + 16 * j);
-    const __m512 bias = _mm512_maskz_loadu_ps(m, output.bias + 16 * j);
+  for (int j = 0; j < kNr && 16 * j < channels; ++j) {
+    const DequantizedVector vector(output, channels, j);
     for (int64_t p = 0; p < mr; ++p) {
-      const __m512i sum = _mm512_sub_epi32(_mm512_load_si512(sums[j][p]), correction);
-      __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum), multiplier), bias);
-      if (output.relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);  // keeps -0, as v < 0 ? 0 : v
-      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, y);
+      vector.store(_mm512_load_si512(sums[j][p]), out[p] + out_offset + 16 * j);
     }
   }
 }

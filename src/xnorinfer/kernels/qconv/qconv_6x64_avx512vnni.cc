@@ -10,6 +10,7 @@
 #include "xnorinfer/kernels/avx512_lanes.h"
 #include "xnorinfer/kernels/qconv/int8_quantize.h"
 #include "xnorinfer/kernels/qconv/qconv.h"
+#include "xnorinfer/kernels/qconv/qconv_avx512_output.h"
 #include "xnorinfer/kernels/tile_rows.h"
 
 namespace xnorinfer {
@@ -44,19 +45,9 @@ void tile(int64_t rows, int64_t row_stride, int64_t row_bytes, const uint8_t* co
       }
     }
   }
-  for (int j = 0; j < NR; ++j) {
-    const int64_t left = channels - 16 * j;
-    if (left <= 0) break;
-    const __mmask16 m = first_lanes(left);
-    const __m512i correction = _mm512_maskz_loadu_epi32(m, output.correction + 16 * j);
-    const __m512 multiplier = _mm512_maskz_loadu_ps(m, output.multiplier + 16 * j);
-    const __m512 bias = _mm512_maskz_loadu_ps(m, output.bias + 16 * j);
-    for (int p = 0; p < MR; ++p) {
-      const __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[p][j], correction));
-      __m512 y = _mm512_add_ps(_mm512_mul_ps(sum, multiplier), bias);
-      if (output.relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);  // keeps -0, as v < 0 ? 0 : v
-      _mm512_mask_storeu_ps(out[p] + out_offset + 16 * j, m, y);
-    }
+  for (int j = 0; j < NR; ++j) {  // NR vectors cover `channels` (with_channel_vectors)
+    const DequantizedVector vector(output, channels, j);
+    for (int p = 0; p < MR; ++p) vector.store(acc[p][j], out[p] + out_offset + 16 * j);
   }
 }
 
