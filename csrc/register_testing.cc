@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <optional>
 #include <vector>
 
@@ -29,6 +30,7 @@ using Bytes = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
 using Int8s = py::array_t<int8_t, py::array::c_style | py::array::forcecast>;
 using Halves = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;
 using Int32s = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
+using Int64s = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 
 void require_rank2(const py::array& a, const char* what) {
   if (a.ndim() != 2) throw InvalidArgument(std::string(what) + " must be 2-D");
@@ -153,16 +155,28 @@ Floats interleave(const std::string& kernel, const Floats& planes, int64_t j0, i
   return y;
 }
 
-// a [m, k] @ b [k, n] through a direct conv kernel, each row of a one pixel whose window is one
-// segment of k floats, with the ops' blocking (weights in panels of the kernel's nb columns);
-// then + bias [n] when given, then the relu when asked (the kernels' fused epilogue).
-Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_t segments,
-             std::optional<Floats> bias, bool relu) {
+// a[:, offsets] [m, k] @ b [k, n] through a direct conv kernel, each row of a one pixel whose
+// window float i is at offsets[i] in its row (default: the whole row), with the ops' blocking
+// (weights in panels of the kernel's nb columns); then + bias [n] when given, then the relu when
+// asked (the kernels' fused epilogue).
+Floats sconv(const std::string& kernel, const Floats& a, const Floats& b,
+             std::optional<Int64s> offsets, std::optional<Floats> bias, bool relu) {
   require_rank2(a, "a");
   require_rank2(b, "b");
-  const int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
-  if (b.shape(0) != k) throw InvalidArgument("a's columns must equal b's rows");
-  if (segments < 1 || k % segments != 0) throw InvalidArgument("segments must divide k");
+  const int64_t m = a.shape(0), width = a.shape(1), n = b.shape(1);
+  std::vector<int64_t> window(static_cast<size_t>(width));
+  std::iota(window.begin(), window.end(), int64_t{0});
+  if (offsets) {
+    if (offsets->ndim() != 1) throw InvalidArgument("offsets must be 1-D");
+    window.assign(offsets->data(), offsets->data() + offsets->size());
+    for (int64_t offset : window) {
+      if (offset < 0 || offset >= width) {
+        throw InvalidArgument("offsets must index a's columns, got " + std::to_string(offset));
+      }
+    }
+  }
+  const auto k = static_cast<int64_t>(window.size());
+  if (b.shape(0) != k) throw InvalidArgument("b's rows must equal the window's length");
   if (bias && (bias->ndim() != 1 || bias->shape(0) != n)) {
     throw InvalidArgument("bias must be [n], one per column of b");
   }
@@ -171,19 +185,16 @@ Floats sconv(const std::string& kernel, const Floats& a, const Floats& b, int64_
   for (int64_t p = 0; p < k; ++p)
     for (int64_t j = 0; j < n; ++j) rows[j * k + p] = b.data()[p * n + j];
   const PackedFloatWeights panels = pack_float_weights(rows.data(), n, k, sconv.nb);
-  const int64_t length = k / segments;
-  std::vector<SconvSegment> list;
-  for (int64_t s = 0; s < segments; ++s) list.push_back({s * length, s * length, length});
   Floats c({m, n});
   std::vector<const float*> pixels(static_cast<size_t>(m));
   std::vector<float*> out(static_cast<size_t>(m));
   for (int64_t p = 0; p < m; ++p) {
-    pixels[p] = a.data() + p * k;
+    pixels[p] = a.data() + p * width;
     out[p] = c.mutable_data() + p * n;
   }
   for (int64_t o = 0; o < n; o += sconv.nb) {
     for (int64_t p = 0; p < m; p += sconv.mr) {
-      sconv.fn(std::min<int64_t>(sconv.mr, m - p), segments, list.data(), pixels.data() + p,
+      sconv.fn(std::min<int64_t>(sconv.mr, m - p), k, window.data(), pixels.data() + p,
                panels.from(o), out.data() + p, o, std::min<int64_t>(sconv.nb, n - o),
                bias ? bias->data() + o : nullptr, relu);
     }
@@ -347,8 +358,8 @@ void register_testing(py::module_ t) {
         py::arg("bias"), py::arg("relu") = false);
   t.def("qconv", &qconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("rows"),
         py::arg("correction"), py::arg("multiplier"), py::arg("bias"), py::arg("relu") = false);
-  t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"), py::arg("segments") = 1,
-        py::arg("bias") = py::none(), py::arg("relu") = false);
+  t.def("sconv", &sconv, py::arg("kernel"), py::arg("a"), py::arg("b"),
+        py::arg("offsets") = py::none(), py::arg("bias") = py::none(), py::arg("relu") = false);
   t.def("bconv", &bconv, py::arg("kernel"), py::arg("a"), py::arg("w"), py::arg("masked") = false);
   t.def("sgemm", &sgemm, py::arg("kernel"), py::arg("a"), py::arg("b"),
         py::arg("bias") = std::nullopt, py::arg("relu") = false);

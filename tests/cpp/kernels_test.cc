@@ -302,30 +302,38 @@ TEST(sconv_kernels_match_the_reference) {
     const SconvKernel k = find_sconv(info.name);
     for (int64_t n : {1, 17, 40, 64, 96, 130}) {
       for (int epilogue = 0; epilogue < 3; ++epilogue) {
-        const int64_t m = 1 + rng()() % 13, segments = 7, length = 21, kk = segments * length;
-        std::vector<float> a(m * kk), b(kk * n), bias(n);
-        for (float& v : a) v = normal();
+        // Each pixel's window: 7 rows of 21 floats, 9 floats apart in its row of a (as in an
+        // image row); the windows gathered into rows of `windows` are sgemm's operand.
+        const int64_t m = 1 + rng()() % 13, rows = 7, length = 21, kk = rows * length;
+        const int64_t width = rows * (length + 9);
+        std::vector<int64_t> offsets;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t i = 0; i < length; ++i) offsets.push_back(r * (length + 9) + i);
+        std::vector<float> a(m * width, NAN), windows(m * kk), b(kk * n), bias(n);
+        for (int64_t p = 0; p < m; ++p) {
+          for (int64_t i = 0; i < kk; ++i) {
+            windows[p * kk + i] = a[p * width + offsets[i]] = normal();
+          }
+        }
         for (float& v : b) v = normal();
         for (float& v : bias) v = normal();
         const PackedFloatWeights panels =
             pack_float_weights(transpose(b, kk, n).data(), n, kk, k.nb);
-        std::vector<SconvSegment> list;
-        for (int64_t s = 0; s < segments; ++s) list.push_back({s * length, s * length, length});
         std::vector<float> got(m * n), want(m * n);
         std::vector<const float*> pixels;
         std::vector<float*> out;
         for (int64_t p = 0; p < m; ++p)
-          pixels.push_back(a.data() + p * kk), out.push_back(got.data() + p * n);
+          pixels.push_back(a.data() + p * width), out.push_back(got.data() + p * n);
         const float* fused_bias = epilogue > 0 ? bias.data() : nullptr;
         const bool relu = epilogue == 2;
         for (int64_t o = 0; o < n; o += k.nb) {
           for (int64_t p = 0; p < m; p += k.mr) {
-            k.fn(std::min<int64_t>(k.mr, m - p), segments, list.data(), pixels.data() + p,
+            k.fn(std::min<int64_t>(k.mr, m - p), kk, offsets.data(), pixels.data() + p,
                  panels.from(o), out.data() + p, o, std::min<int64_t>(k.nb, n - o),
                  fused_bias ? fused_bias + o : nullptr, relu);
           }
         }
-        sgemm_ref(m, n, kk, a.data(), kk, b.data(), n, want.data(), n);
+        sgemm_ref(m, n, kk, windows.data(), kk, b.data(), n, want.data(), n);
         for (int64_t i = 0; i < m * n; ++i) {
           float v = fused_bias ? want[i] + bias[i % n] : want[i];
           if (relu) v = v < 0.0f ? 0.0f : v;

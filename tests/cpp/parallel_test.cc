@@ -66,6 +66,14 @@ TEST(scheduled_finish_follows_shares_then_leftovers) {
   CHECK_EQ(scheduled_finish({5}, 3), 5.0);
 }
 
+TEST(channel_chunk_splits_channels_only_for_several_threads) {
+  // A 7x7 output (one pixel tile) of 512 channels: one task on one thread, several on two.
+  CHECK_EQ(channel_chunk(1, 1, 512, 32), int64_t{512});
+  CHECK_EQ(channel_chunk(1, 2, 512, 32), int64_t{64});
+  CHECK_EQ(channel_chunk(8, 2, 512, 32), int64_t{512});  // enough pixel tiles already
+  CHECK_EQ(channel_chunk(1, 2, 512, 0), int64_t{512});   // a core that cannot split
+}
+
 TEST(split_rows_and_channels_evens_out_the_threads_work) {
   // One thread, many tiles already, or more threads than the model takes: the largest tiles
   // and channel_chunk()'s split.

@@ -79,6 +79,7 @@ CONV_CASES = [
     (3, 64, 7, 2, 1, 1, (3, 3, 3, 3), 2, 23, 19, True),    # a Bi-Real / ResNet stem
     (3, 96, 11, 4, 1, 1, (2, 2, 2, 2), 1, 35, 35, False),  # an AlexNet stem
     (1, 70, 5, 1, 1, 1, (2, 0, 1, 3), 1, 9, 12, True),     # asymmetric pads, channel tail
+    (3, 20, 3, 1, 2, 1, (2, 2, 2, 2), 1, 9, 10, True),     # dilated: taps kx * 2 * C apart
 ]
 
 

@@ -20,6 +20,20 @@ struct OutputChannels {
   int64_t begin, end;
 };
 
+// The tile arrays of the direct kernels, for output pixels p0 .. p0 + count - 1 of a row-major
+// output out_w wide: windows[i] = image + (oy * row_step + ox * column_step) (the pixel's window
+// in a padded input), out[i] = y + i * channels. Row and column are stepped along: a division
+// per pixel cost the float stem 2-3%.
+template <typename T>
+void tile_pixels(int64_t p0, int64_t count, int64_t out_w, const T* image, int64_t row_step,
+                 int64_t column_step, float* y, int64_t channels, const T** windows, float** out) {
+  for (int64_t i = 0, oy = p0 / out_w, ox = p0 % out_w; i < count; ++i) {
+    windows[i] = image + oy * row_step + ox * column_step;
+    out[i] = y + i * channels;
+    if (++ox == out_w) ox = 0, ++oy;
+  }
+}
+
 class ConvCore {
  public:
   virtual ~ConvCore() = default;

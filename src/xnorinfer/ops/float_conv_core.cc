@@ -69,8 +69,8 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
   sconv_ = select_sconv(isa);
   // The direct kernel only on the ISA it was written for (no slower stand-in), and only with
   // finite weights: a skipped padded tap then adds exactly what im2col's 0 * w adds.
-  windows_in_place_ = !direct_ && group == 1 && geom.dilation_w == 1 && sconv_.isa == isa &&
-                      in_channels <= kMaxInPlaceChannels && geom.kh <= kMaxDirectKernelRows &&
+  windows_in_place_ = !direct_ && group == 1 && sconv_.isa == isa &&
+                      in_channels <= kMaxInPlaceChannels &&
                       all_finite(weights_ohwi, out_channels * k_per_group_);
   fused_bias_ = bias;
   fused_relu_ = relu;
@@ -99,20 +99,32 @@ FloatConvCore::PaddedLayout FloatConvCore::padded(const Shape& x) const {
   return {height, width, round_up(height * width * in_channels_, 16)};  // 64-byte images
 }
 
+FloatConvCore::DirectInput FloatConvCore::direct_input(const Shape& x, uint8_t* shared) const {
+  const PaddedLayout layout = padded(x);
+  ScratchCarver carve(shared);
+  float* images = carve.take<float>(x[0] * layout.image_floats);  // whole 64-byte lines
+  int64_t* offsets = carve.take<int64_t>(k_per_group_);
+  return {layout, images, offsets, carve.size()};
+}
+
 size_t FloatConvCore::shared_scratch_bytes(const TensorInfo& x) const {
-  if (!windows_in_place_) return 0;
-  return static_cast<size_t>(x.shape[0] * padded(x.shape).image_floats) * sizeof(float);
+  return windows_in_place_ ? direct_input(x.shape, nullptr).size : 0;
 }
 
 // The direct path's input: each image copied with its zero padding around it, so that every
-// window is whole and the kernels see one segment list. Its zeros add what im2col's do (+0 * w
+// window is whole and the kernels see one offset table. Its zeros add what im2col's do (+0 * w
 // for finite weights), so the sums are the sgemm path's, bit for bit.
 void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContext& ctx) const {
   if (!windows_in_place_) return;
   const Shape& xs = x.shape();
-  const PaddedLayout layout = padded(xs);
+  const DirectInput input = direct_input(xs, ctx.shared_scratch);
+  const PaddedLayout& layout = input.layout;
   const int64_t c = in_channels_, row = layout.width * c;
-  float* images = reinterpret_cast<float*>(ctx.shared_scratch);
+  for (int64_t k = 0; k < k_per_group_; ++k) {
+    const int64_t tap = k / c, ky = tap / geom_.kw, kx = tap % geom_.kw;
+    input.offsets[k] = (ky * geom_.dilation_h * layout.width + kx * geom_.dilation_w) * c + k % c;
+  }
+  float* images = input.images;
   parallel_for(xs[0] * layout.height, ctx.num_threads, [&](int64_t task, int) {
     const int64_t n = task / layout.height, py = task % layout.height, iy = py - geom_.pad_top;
     float* dst = images + n * layout.image_floats + py * row;
@@ -127,30 +139,23 @@ void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContex
   });
 }
 
-// Every window is whole in the padded copy: row ky of a window is kw * C contiguous floats,
-// one segment, read in place by the sconv kernel.
+// Every window is whole in the padded copy, read in place by the sconv kernel through the
+// offsets of its taps (without dilation, each window row is kw * C contiguous floats).
 void FloatConvCore::compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w,
                                    const Shape& xs, float* out, OutputChannels channels,
                                    const RunContext& ctx, uint8_t* scratch) const {
   const int64_t c = in_channels_;
-  const PaddedLayout layout = padded(xs);
-  const float* image = reinterpret_cast<const float*>(ctx.shared_scratch) + n * layout.image_floats;
+  const DirectInput input = direct_input(xs, ctx.shared_scratch);
+  const float* image = input.images + n * input.layout.image_floats;
   DirectScratch s(scratch);
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t oy = (p0 + i) / out_w, ox = (p0 + i) % out_w;
-    s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c;
-    s.out[i] = out + i * out_channels_;
-  }
-  SconvSegment segments[kMaxDirectKernelRows];
-  for (int64_t ky = 0; ky < geom_.kh; ++ky) {
-    segments[ky] = {ky * geom_.dilation_h * layout.width * c, ky * geom_.kw * c, geom_.kw * c};
-  }
+  tile_pixels(p0, count, out_w, image, geom_.stride_h * input.layout.width * c, geom_.stride_w * c,
+              out, out_channels_, s.pixels, s.out);
   for (int64_t o = channels.begin; o < channels.end; o += sconv_.nb) {
     const float* panel = sconv_weights_.from(o);
-    const int64_t width = std::min<int64_t>(sconv_.nb, channels.end - o);
+    const int64_t block = std::min<int64_t>(sconv_.nb, channels.end - o);
     for (int64_t i = 0; i < count; i += sconv_.mr) {
-      sconv_.fn(std::min<int64_t>(sconv_.mr, count - i), geom_.kh, segments, s.pixels + i, panel,
-                s.out + i, o, width, fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
+      sconv_.fn(std::min<int64_t>(sconv_.mr, count - i), k_per_group_, input.offsets, s.pixels + i,
+                panel, s.out + i, o, block, fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
     }
   }
 }

@@ -28,7 +28,8 @@ class FloatConvCore final : public ConvCore {
   TensorInfo infer(const NodeChecker& check, const TensorInfo& x) const override;
   size_t scratch_bytes() const override;
   size_t shared_scratch_bytes(const TensorInfo& x) const override;
-  // The direct path copies the input, zero-padded, into the shared scratch.
+  // The direct path copies the input, zero-padded, into the shared scratch, with the offsets of
+  // a window's floats.
   void prepare(const NodeChecker& check, const Tensor& x, const RunContext& ctx) const override;
   void compute(const Tensor& x, int64_t n, int64_t p0, int64_t count, int64_t out_w, float* out,
                OutputChannels channels, const RunContext& ctx, uint8_t* scratch) const override;
@@ -38,13 +39,20 @@ class FloatConvCore final : public ConvCore {
   bool applies_relu() const override { return fused_relu_; }
 
  private:
-  // Kernel heights up to which the direct path keeps its segment list on the stack.
-  static constexpr int64_t kMaxDirectKernelRows = 32;
   struct PaddedLayout {
     int64_t height, width, image_floats;
   };
 
+  // The shared scratch of the direct path: the padded images, then the window's offset table.
+  struct DirectInput {
+    PaddedLayout layout;
+    float* images;
+    int64_t* offsets;  // per window float: where it is from the window's first
+    size_t size;
+  };
+
   PaddedLayout padded(const Shape& x) const;
+  DirectInput direct_input(const Shape& x, uint8_t* shared) const;
   void compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w, const Shape& xs,
                       float* out, OutputChannels channels, const RunContext& ctx,
                       uint8_t* scratch) const;

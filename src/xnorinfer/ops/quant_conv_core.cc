@@ -226,11 +226,8 @@ void QuantConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
   const uint8_t* image = ctx.shared_scratch + header_bytes(xs[0]) + n * layout.image_bytes;
   TileScratch s(oc, scratch);
   const int64_t e = element_bytes_;
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t oy = (p0 + i) / out_w, ox = (p0 + i) % out_w;
-    s.pixels[i] = image + (oy * geom_.stride_h * layout.width + ox * geom_.stride_w) * c * e;
-    s.out[i] = out + i * oc;
-  }
+  tile_pixels(p0, count, out_w, image, geom_.stride_h * layout.width * c * e,
+              geom_.stride_w * c * e, out, oc, s.pixels, s.out);
   const int64_t row_stride = geom_.dilation_h * layout.width * c * e;
   if (precision_ == Precision::kBf16) {
     for (int64_t o = channels.begin; o < channels.end; o += nb_) {

@@ -6,20 +6,17 @@
 
 namespace xnorinfer {
 
-void sconv_ukernel_4x16__scalar(int64_t mr, int64_t segments, const SconvSegment* segment_list,
+void sconv_ukernel_4x16__scalar(int64_t mr, int64_t window, const int64_t* offsets,
                                 const float* const* pixels, const float* weights, float* const* out,
                                 int64_t out_offset, int64_t channels, const float* bias,
                                 bool relu) {
   constexpr int kNb = 16;
   for (int64_t p = 0; p < mr; ++p) {
     float acc[kNb] = {};
-    for (int64_t s = 0; s < segments; ++s) {
-      const SconvSegment& seg = segment_list[s];
-      for (int64_t k = 0; k < seg.length; ++k) {
-        const float a = pixels[p][seg.a_offset + k];
-        const float* w = weights + (seg.w_row + k) * kNb;
-        for (int j = 0; j < kNb; ++j) acc[j] = std::fma(a, w[j], acc[j]);
-      }
+    for (int64_t k = 0; k < window; ++k) {
+      const float a = pixels[p][offsets[k]];
+      const float* w = weights + k * kNb;
+      for (int j = 0; j < kNb; ++j) acc[j] = std::fma(a, w[j], acc[j]);
     }
     for (int64_t j = 0; j < channels; ++j) {
       float v = bias ? acc[j] + bias[j] : acc[j];

@@ -2,12 +2,12 @@
 // of 4 channels per pixel), reading each pixel's window in place (no im2col copy).
 //
 // Inner step (one window float k of 6 pixels x 16 channels = 24 FMLA .4s = 96 FMAs), as GCC 12
-// -O3 emits it: 2 LDP q (the weight row), 6 LDR s (one value per pixel, register offset) and
-// 24 FMLA by element (lane 0 of the pixel's value, so the broadcast costs nothing), plus 2
-// address adds, CMP and B.NE: 36 instructions, 1.5 per FMLA, 0.375 per FMA. 24 accumulators +
+// -O3 emits it: 2 LDP q (the weight row), the offset, 6 LDR s (one value per pixel, register
+// offset) and 24 FMLA by element (lane 0 of the pixel's value, so the broadcast costs nothing),
+// plus address adds, CMP and B.NE. 24 accumulators +
 // 4 weights + the value fit the 32 v registers: no spills (checked in every tile's loop).
 //
-// Rounding is the contract's: one fused multiply-add per window float in segment order (FMLA
+// Rounding is the contract's: one fused multiply-add per window float in the window's order (FMLA
 // never rounds the product), then bias as a separate FADD, then relu as a compare-and-clear
 // (FCMLT #0 + BIC: NaN and -0 stay, which FMAX would not keep for -0). A narrower last block
 // (channels < 16) runs on fewer vectors, and its last partial vector stores only its lanes.
@@ -30,31 +30,27 @@ constexpr int kNr = 4;  // q registers (4 output channels each) per pixel
 constexpr int kNb = 4 * kNr;
 
 template <int MR, int NR>
-void tile(int64_t segments, const SconvSegment* segment_list, const float* const* pixels,
-          const float* weights, float* const* out, int64_t out_offset, int64_t channels,
-          const float* bias, bool relu) {
+void tile(int64_t window, const int64_t* offsets, const float* const* pixels, const float* weights,
+          float* const* out, int64_t out_offset, int64_t channels, const float* bias, bool relu) {
   float32x4_t acc[MR][NR];
 #pragma GCC unroll 6
   for (int p = 0; p < MR; ++p) {
 #pragma GCC unroll 4
     for (int j = 0; j < NR; ++j) acc[p][j] = vdupq_n_f32(0.0f);
   }
-  for (int64_t s = 0; s < segments; ++s) {
-    const SconvSegment seg = segment_list[s];
-    const float* wrow = weights + seg.w_row * kNb;
-    const float* ap[MR];
+  const float* ap[MR];
 #pragma GCC unroll 6
-    for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + seg.a_offset;
-    for (int64_t k = 0; k < seg.length; ++k, wrow += kNb) {
-      float32x4_t wv[NR];
+  for (int p = 0; p < MR; ++p) ap[p] = pixels[p];
+  for (int64_t k = 0; k < window; ++k, weights += kNb) {
+    float32x4_t wv[NR];
 #pragma GCC unroll 4
-      for (int j = 0; j < NR; ++j) wv[j] = vld1q_f32(wrow + 4 * j);
+    for (int j = 0; j < NR; ++j) wv[j] = vld1q_f32(weights + 4 * j);
+    const int64_t offset = offsets[k];
 #pragma GCC unroll 6
-      for (int p = 0; p < MR; ++p) {
-        const float a = ap[p][k];
+    for (int p = 0; p < MR; ++p) {
+      const float a = ap[p][offset];
 #pragma GCC unroll 4
-        for (int j = 0; j < NR; ++j) acc[p][j] = vfmaq_n_f32(acc[p][j], wv[j], a);
-      }
+      for (int j = 0; j < NR; ++j) acc[p][j] = vfmaq_n_f32(acc[p][j], wv[j], a);
     }
   }
 #pragma GCC unroll 4
@@ -75,13 +71,13 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
 
 }  // namespace
 
-void sconv_ukernel_6x16__neon(int64_t mr, int64_t segments, const SconvSegment* segment_list,
+void sconv_ukernel_6x16__neon(int64_t mr, int64_t window, const int64_t* offsets,
                               const float* const* pixels, const float* weights, float* const* out,
                               int64_t out_offset, int64_t channels, const float* bias, bool relu) {
   with_tile_rows<6>(mr, [&](auto rows) {
     with_channel_vectors<kNr>(channels, 4, [&](auto vectors) {
-      tile<decltype(rows)::value, decltype(vectors)::value>(segments, segment_list, pixels, weights,
-                                                            out, out_offset, channels, bias, relu);
+      tile<decltype(rows)::value, decltype(vectors)::value>(window, offsets, pixels, weights, out,
+                                                            out_offset, channels, bias, relu);
     });
   });
 }

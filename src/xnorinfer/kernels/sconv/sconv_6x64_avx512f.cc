@@ -17,24 +17,20 @@ constexpr int kNr = 4;  // zmm (16 output channels each) per pixel
 constexpr int kNb = 16 * kNr;
 
 template <int MR, int NR>
-void tile(int64_t segments, const SconvSegment* segment_list, const float* const* pixels,
-          const float* weights, float* const* out, int64_t out_offset, int64_t channels,
-          const float* bias, bool relu) {
+void tile(int64_t window, const int64_t* offsets, const float* const* pixels, const float* weights,
+          float* const* out, int64_t out_offset, int64_t channels, const float* bias, bool relu) {
   __m512 acc[MR][NR];
   for (int p = 0; p < MR; ++p)
     for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_setzero_ps();
-  for (int64_t s = 0; s < segments; ++s) {
-    const SconvSegment seg = segment_list[s];
-    const float* wrow = weights + seg.w_row * kNb;
-    const float* ap[MR];
-    for (int p = 0; p < MR; ++p) ap[p] = pixels[p] + seg.a_offset;
-    for (int64_t k = 0; k < seg.length; ++k, wrow += kNb) {
-      __m512 wv[NR];
-      for (int j = 0; j < NR; ++j) wv[j] = _mm512_load_ps(wrow + 16 * j);
-      for (int p = 0; p < MR; ++p) {
-        const __m512 av = _mm512_set1_ps(ap[p][k]);
-        for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_fmadd_ps(av, wv[j], acc[p][j]);
-      }
+  const float* ap[MR];
+  for (int p = 0; p < MR; ++p) ap[p] = pixels[p];
+  for (int64_t k = 0; k < window; ++k, weights += kNb) {
+    __m512 wv[NR];
+    for (int j = 0; j < NR; ++j) wv[j] = _mm512_load_ps(weights + 16 * j);
+    const int64_t offset = offsets[k];
+    for (int p = 0; p < MR; ++p) {
+      const __m512 av = _mm512_set1_ps(ap[p][offset]);
+      for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_fmadd_ps(av, wv[j], acc[p][j]);
     }
   }
   // Unrolled and branch-free, so that the accumulators stay in registers (with a run-time loop
@@ -57,14 +53,14 @@ void tile(int64_t segments, const SconvSegment* segment_list, const float* const
 
 }  // namespace
 
-void sconv_ukernel_6x64__avx512f(int64_t mr, int64_t segments, const SconvSegment* segment_list,
+void sconv_ukernel_6x64__avx512f(int64_t mr, int64_t window, const int64_t* offsets,
                                  const float* const* pixels, const float* weights,
                                  float* const* out, int64_t out_offset, int64_t channels,
                                  const float* bias, bool relu) {
   with_tile_rows<6>(mr, [&](auto rows) {
     with_channel_vectors<kNr>(channels, 16, [&](auto vectors) {
-      tile<decltype(rows)::value, decltype(vectors)::value>(segments, segment_list, pixels, weights,
-                                                            out, out_offset, channels, bias, relu);
+      tile<decltype(rows)::value, decltype(vectors)::value>(window, offsets, pixels, weights, out,
+                                                            out_offset, channels, bias, relu);
     });
   });
 }
