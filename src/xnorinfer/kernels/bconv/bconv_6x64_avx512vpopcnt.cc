@@ -104,6 +104,9 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
   for (int64_t i = 0; i < taps; ++i) {
     const int64_t tap_bytes = tap_list[i].a_offset * static_cast<int64_t>(sizeof(Word));
     const uint32_t* wrows = weights + tap_list[i].w_row * lanes * kNb;
+    // Two lanes per loop step (a 64-channel tap is two): the seven 3x3 layers 2-5% faster,
+    // alternated with the rolled loop.
+#pragma GCC unroll 2
     for (int64_t k = 0; k < lanes; ++k) {
       const int64_t at = tap_bytes + k * static_cast<int64_t>(sizeof(uint32_t));
       const uint32_t* wrow = wrows + k * kNb;

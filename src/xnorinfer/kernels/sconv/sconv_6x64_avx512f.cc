@@ -24,6 +24,9 @@ void tile(int64_t window, const int64_t* offsets, const float* const* pixels, co
     for (int j = 0; j < NR; ++j) acc[p][j] = _mm512_setzero_ps();
   const float* ap[MR];
   for (int p = 0; p < MR; ++p) ap[p] = pixels[p];
+  // Two window floats per loop step: the loop's own instructions are a tenth of a step's, and
+  // halving them made the stem's tiles 3% faster (alternated in one process).
+#pragma GCC unroll 2
   for (int64_t k = 0; k < window; ++k, weights += kNb) {
     __m512 wv[NR];
     for (int j = 0; j < NR; ++j) wv[j] = _mm512_load_ps(weights + 16 * j);
