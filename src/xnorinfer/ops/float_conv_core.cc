@@ -150,12 +150,18 @@ void FloatConvCore::compute_direct(int64_t n, int64_t p0, int64_t count, int64_t
   DirectScratch s(scratch);
   tile_pixels(p0, count, out_w, image, geom_.stride_h * input.layout.width * c, geom_.stride_w * c,
               out, out_channels_, s.pixels, s.out);
+  // Tiles of equal height (a 55-pixel row: five of 6 and five of 5, not nine of 6 and one of 1):
+  // a tile of one or two pixels has too few independent sums to hide the FMA latency, and costs
+  // about what a whole tile does.
+  const int64_t tiles = (count + sconv_.mr - 1) / sconv_.mr;
   for (int64_t o = channels.begin; o < channels.end; o += sconv_.nb) {
     const float* panel = sconv_weights_.from(o);
     const int64_t block = std::min<int64_t>(sconv_.nb, channels.end - o);
-    for (int64_t i = 0; i < count; i += sconv_.mr) {
-      sconv_.fn(std::min<int64_t>(sconv_.mr, count - i), k_per_group_, input.offsets, s.pixels + i,
-                panel, s.out + i, o, block, fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
+    for (int64_t t = 0, i = 0; t < tiles; ++t) {
+      const int64_t rows = count / tiles + (t < count % tiles ? 1 : 0);
+      sconv_.fn(rows, k_per_group_, input.offsets, s.pixels + i, panel, s.out + i, o, block,
+                fused_bias_ ? fused_bias_ + o : nullptr, fused_relu_);
+      i += rows;
     }
   }
 }
