@@ -2,13 +2,13 @@
 // of 4 channels per pixel), reading each pixel's window in place (no im2col copy).
 //
 // Inner step (one window float k of 6 pixels x 16 channels = 24 FMLA .4s = 96 FMAs), as GCC 12
-// -O3 emits it: 2 LDP q (the weight row), the offset, 6 LDR s (one value per pixel, register
-// offset) and 24 FMLA by element (lane 0 of the pixel's value, so the broadcast costs nothing),
-// plus address adds, CMP and B.NE. 24 accumulators +
-// 4 weights + the value fit the 32 v registers: no spills (checked in every tile's loop).
+// -O3 emits it: LDR x of the offset (post-incremented), 2 LDP q (the weight row), 6 LDR s (one
+// value per pixel, register offset) and 24 FMLA by element (lane 0 of the pixel's value, so the
+// broadcast costs nothing), plus an address add, CMP and B.NE: 36 instructions. 24 accumulators
+// + 4 weights + the value fit the 32 v registers: no spills (checked in the 6x4 tile's loop).
 //
-// Rounding is the contract's: one fused multiply-add per window float in the window's order (FMLA
-// never rounds the product), then bias as a separate FADD, then relu as a compare-and-clear
+// Rounding is the contract's: one fused multiply-add per window float in the window's order
+// (FMLA never rounds the product), then bias as a separate FADD, then relu as a compare-and-clear
 // (FCMLT #0 + BIC: NaN and -0 stay, which FMAX would not keep for -0). A narrower last block
 // (channels < 16) runs on fewer vectors, and its last partial vector stores only its lanes.
 #include <arm_neon.h>
