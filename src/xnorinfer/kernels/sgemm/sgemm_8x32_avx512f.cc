@@ -29,12 +29,12 @@ struct Epilogue {
 
 // ROWS rows x PANELS panels of 32 columns; panel q of the tile starts at panels + q * panel_size
 // and covers columns [32q, 32q + 32) of c (and of the bias), masked to `cols` columns in all.
-// `ahead`: `lines` cache lines from there to prefetch into L2 (a share of the next panel), one
-// per k step from the first.
+// `next_share`: `next_lines` cache lines from there to prefetch into L2 (a share of the next
+// panel), one per k step from the first.
 template <int ROWS, int PANELS>
 void tile(int64_t k, const float* a, int64_t a_stride, const float* panels, int64_t panel_size,
-          float* c, int64_t c_stride, int64_t cols, Epilogue e, const char* ahead = nullptr,
-          int64_t lines = 0) {
+          float* c, int64_t c_stride, int64_t cols, Epilogue e, const char* next_share = nullptr,
+          int64_t next_lines = 0) {
   __m512 acc[ROWS][PANELS][2];
   for (int i = 0; i < ROWS; ++i)
     for (int q = 0; q < PANELS; ++q) acc[i][q][0] = acc[i][q][1] = _mm512_setzero_ps();
@@ -50,7 +50,7 @@ void tile(int64_t k, const float* a, int64_t a_stride, const float* panels, int6
         _mm_prefetch(ahead + 64, _MM_HINT_T0);
       }
     }
-    if (p < lines) _mm_prefetch(ahead + 64 * p, _MM_HINT_T1);
+    if (p < next_lines) _mm_prefetch(next_share + 64 * p, _MM_HINT_T1);
     for (int i = 0; i < ROWS; ++i) {
       const __m512 av = _mm512_set1_ps(a[i * a_stride + p]);
       for (int q = 0; q < PANELS; ++q) {
@@ -112,9 +112,9 @@ void sgemm_ukernel_8x32__avx512f(int64_t m, int64_t n, int64_t k, const float* a
       const float* panel = b_panels + (j / kNr) * panel_size;
       const char* next = j + kNr < n ? reinterpret_cast<const char*>(panel + panel_size) : nullptr;
       for (i = 0; i + kMr <= m; i += kMr) {
-        const char* ahead = next ? next + (i / kMr) * share * 64 : nullptr;
+        const char* next_share = next ? next + (i / kMr) * share * 64 : nullptr;
         tile<kMr, 1>(k, a + i * a_stride, a_stride, panel, panel_size, c + i * c_stride + j,
-                     c_stride, n - j, shifted(e, j), ahead, ahead ? std::min(share, k) : 0);
+                     c_stride, n - j, shifted(e, j), next_share, next ? std::min(share, k) : 0);
       }
     }
   }
