@@ -346,15 +346,16 @@ class BinaryConv2d final : public Op {
   // Whole output rows (`out_w` wide) per tile at most when the kernels write the whole output
   // (no counts to keep in L1): kernel_.mr rows or kMinRowTilePixels (up to kMaxRowTilePixels),
   // so that a tile's left and right border pixels fill whole kernel calls (conv_taps.h groups
-  // them) instead of one call each per row. With threads, prepare() may take fewer, for tiles
-  // of equal work.
+  // them) instead of one call each per row. With threads, prepare() may take fewer or up to
+  // kMaxTileGrowth times as many, for tiles of equal work.
   int64_t tile_rows(int64_t out_w) const {
     const int64_t pixels = std::max(kernel_.mr * out_w, kMinRowTilePixels);
     return std::max<int64_t>(1, std::min(pixels, kMaxRowTilePixels) / out_w);
   }
   // The most pixels a tile can have (scratch sizes).
   int64_t max_tile_pixels(int64_t out_w) const {
-    return writes_float(0) ? std::max(tile_pixels_, tile_rows(out_w) * out_w) : tile_pixels_;
+    const int64_t split_rows = (num_threads_ > 1 ? kMaxTileGrowth : 1) * tile_rows(out_w);
+    return writes_float(0) ? std::max(tile_pixels_, split_rows * out_w) : tile_pixels_;
   }
 
   // Whether the kernels write the whole output themselves for windows with `valid` taps: a

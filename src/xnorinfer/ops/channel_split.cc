@@ -34,11 +34,11 @@ double scheduled_finish(const std::vector<double>& costs, int num_threads) {
   }
 }
 
-RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t max_rows,
+RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t tile_rows,
                                         int64_t channels, int64_t block, int num_threads,
                                         double row_setup) {
-  max_rows = std::clamp<int64_t>(max_rows, 1, rows);
-  const int64_t whole_tiles = images * ((rows + max_rows - 1) / max_rows);
+  tile_rows = std::clamp<int64_t>(tile_rows, 1, rows);
+  const int64_t whole_tiles = images * ((rows + tile_rows - 1) / tile_rows);
   // Enough whole tiles for every thread several times over, uneven tiles hardly matter; and
   // past kMaxModelledThreads the model would cost more than it saves. Both keep whole tiles
   // and channel_chunk()'s split.
@@ -46,18 +46,18 @@ RowChannelSplit split_rows_and_channels(int64_t images, int64_t rows, int64_t ma
   constexpr int kMaxModelledThreads = 64;
   if (num_threads <= 1 || num_threads > kMaxModelledThreads ||
       whole_tiles >= kEnoughTilesPerThread * num_threads) {
-    return {max_rows, channel_chunk(whole_tiles, num_threads, channels, block)};
+    return {tile_rows, channel_chunk(whole_tiles, num_threads, channels, block)};
   }
   // A task's cost in rows x (channels + row_setup), plus its fixed part (border calls of
   // fewer pixels): a tenth of a row of a 64-channel block.
   const double overhead = 6.4;
   const int64_t blocks = block > 0 ? (channels + block - 1) / block : 1;
   const int64_t max_tasks = 16 * static_cast<int64_t>(num_threads);  // more buy nothing
-  RowChannelSplit best{max_rows, channels};
+  RowChannelSplit best{tile_rows, channels};
   double best_score = -1.0;
   std::vector<double> costs;
-  // Tiles of at least half of max_rows: fewer rows make border calls of fewer pixels.
-  for (int64_t r = max_rows; r >= (max_rows + 1) / 2; --r) {
+  // Tiles of at least half of tile_rows: fewer rows make border calls of fewer pixels.
+  for (int64_t r = std::min(rows, kMaxTileGrowth * tile_rows); r >= (tile_rows + 1) / 2; --r) {
     const int64_t tiles = (rows + r - 1) / r;
     for (int64_t per_chunk = blocks; per_chunk >= 1; --per_chunk) {
       const int64_t chunk = block > 0 ? std::min(channels, per_chunk * block) : channels;
