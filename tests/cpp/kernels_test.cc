@@ -361,6 +361,28 @@ AlignedBuffer panels_of(const std::vector<T>& w, int64_t k, int64_t n, int64_t n
   return panels;
 }
 
+// A layer's direct conv kernel is its ISA's widest tier, with the blocks that pad its channels
+// least (96 channels: two 48-channel blocks, not 64 + 32), the first listed on a tie.
+TEST(sconv_selection_pads_channels_least) {
+  const std::vector<KernelInfo> kernels = runnable("sconv");
+  for (const KernelInfo& widest : kernels) {
+    for (int64_t channels : {1, 3, 32, 48, 64, 96, 100, 128, 192, 200}) {
+      const SconvKernel chosen = select_sconv(widest.isa, channels);
+      const KernelInfo* want = nullptr;
+      for (const KernelInfo& info : kernels) {
+        if (info.isa != chosen.isa) continue;
+        if (!want || round_up(channels, info.nr) < round_up(channels, want->nr)) want = &info;
+      }
+      CHECK_EQ_CTX(want != nullptr && chosen.fn == find_sconv(want->name).fn, true,
+                   std::to_string(channels) + " channels");
+    }
+    if (std::string(widest.name) == "sconv_ukernel_8x48__avx512f") {
+      CHECK_EQ(select_sconv(widest.isa, 96).nb, 48);
+      CHECK_EQ(select_sconv(widest.isa, 64).nb, 64);
+    }
+  }
+}
+
 TEST(qconv_kernels_match_the_exact_product) {
   for (const KernelInfo& info : runnable("qconv")) {
     const QconvKernel q = find_qconv(info.name);

@@ -1,5 +1,6 @@
 #include "xnorinfer/kernels/registry.h"
 
+#include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/errors.h"
 
 namespace xnorinfer {
@@ -162,7 +163,15 @@ InterleaveFn select_interleave(Isa ceiling) { return select(kInterleave, ceiling
 TransposeTileFn select_transpose(Isa ceiling) { return select(kTranspose, ceiling); }
 QconvKernel select_qconv(Isa ceiling) { return to_qconv(select_entry(kQconv, ceiling)); }
 BfconvKernel select_bfconv(Isa ceiling) { return to_bfconv(select_entry(kBfconv, ceiling)); }
-SconvKernel select_sconv(Isa ceiling) { return to_sconv(select_entry(kSconv, ceiling)); }
+SconvKernel select_sconv(Isa ceiling, int64_t channels) {
+  const Isa widest = select_entry(kSconv, ceiling).info.isa;
+  const auto padded = [&](const Entry<SconvFn>& e) { return round_up(channels, e.info.nr); };
+  const Entry<SconvFn>* best = nullptr;
+  for (const auto& e : kSconv) {
+    if (e.info.isa == widest && (!best || padded(e) < padded(*best))) best = &e;
+  }
+  return to_sconv(*best);
+}
 SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, ceiling)); }
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }

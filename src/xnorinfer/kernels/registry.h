@@ -93,7 +93,9 @@ TransposeTileFn select_transpose(Isa ceiling);
 // select_qconv and select_bfconv also skip kernels whose CPU feature is missing.
 QconvKernel select_qconv(Isa ceiling);
 BfconvKernel select_bfconv(Isa ceiling);
-SconvKernel select_sconv(Isa ceiling);
+// Of the widest ISA's direct conv kernels, the one whose blocks pad `channels` least (the first
+// listed on a tie).
+SconvKernel select_sconv(Isa ceiling, int64_t channels);
 SgemmKernel select_sgemm(Isa ceiling);
 
 // One kernel by name (test hooks); throws InvalidArgument when there is none.

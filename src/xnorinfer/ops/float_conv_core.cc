@@ -66,7 +66,7 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
             geom.pad_top == 0 && geom.pad_left == 0 && geom.pad_bottom == 0 &&
             geom.pad_right == 0 && group == 1;
   const int64_t og = out_channels / group;
-  sconv_ = select_sconv(isa);
+  sconv_ = select_sconv(isa, out_channels);
   // The direct kernel only on the ISA it was written for (no slower stand-in), and only with
   // finite weights: a skipped padded tap then adds exactly what im2col's 0 * w adds.
   windows_in_place_ = !direct_ && group == 1 && sconv_.isa == isa &&
