@@ -38,21 +38,28 @@ void require_rank2(const py::array& a, const char* what) {
 
 // (words, abs_mean [rows]) of a [rows, C] float array: words [rows, ceil(C/64)], or with
 // `ternary` [rows, 2 * ceil(C/64)], the sign plane then the nonzero plane of each row.
-py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset, bool ternary) {
+py::tuple bitpack(const std::string& kernel, const Floats& x, py::object offset, bool ternary,
+                  py::object scale, py::object bias) {
   require_rank2(x, "x");
   const BitpackFn fn = kernel == "ref" ? &bitpack_ref : find_bitpack(kernel);
   const int64_t rows = x.shape(0), channels = x.shape(1);
   if (channels < 1) throw InvalidArgument("x needs at least one column");
-  Floats off;
-  if (!offset.is_none()) {
-    off = offset.cast<Floats>();
-    if (off.size() != channels) throw InvalidArgument("offset needs one value per column");
-  }
+  if (scale.is_none() != bias.is_none()) throw InvalidArgument("give scale and bias together");
+  const auto per_column = [&](py::object values, const char* what) {
+    if (values.is_none()) return Floats();
+    Floats v = values.cast<Floats>();
+    if (v.size() != channels)
+      throw InvalidArgument(std::string(what) + " needs one value per column");
+    return v;
+  };
+  const Floats off = per_column(offset, "offset"), s = per_column(scale, "scale"),
+               b = per_column(bias, "bias");
   const int64_t words = words_for_bits(channels);
   const int64_t row_words = ternary ? 2 * words : words;
   Words out({rows, row_words});
   Floats abs_mean(rows);
-  fn(x.data(), rows, channels, channels, offset.is_none() ? nullptr : off.data(),
+  fn(x.data(), rows, channels, channels, scale.is_none() ? nullptr : s.data(),
+     bias.is_none() ? nullptr : b.data(), offset.is_none() ? nullptr : off.data(),
      out.mutable_data(), ternary ? out.mutable_data() + words : nullptr, row_words,
      abs_mean.mutable_data());
   return py::make_tuple(out, abs_mean);
@@ -334,7 +341,7 @@ void register_testing(py::module_ t) {
     return out;
   });
   t.def("bitpack", &bitpack, py::arg("kernel"), py::arg("x"), py::arg("offset") = py::none(),
-        py::arg("ternary") = false);
+        py::arg("ternary") = false, py::arg("scale") = py::none(), py::arg("bias") = py::none());
   t.def("max_rows", &max_rows, py::arg("kernel"), py::arg("rows"));
   t.def("average_rows", &average_rows, py::arg("kernel"), py::arg("rows"), py::arg("divisor"));
   t.def("interleave", &interleave, py::arg("kernel"), py::arg("planes"), py::arg("j0"),

@@ -70,25 +70,57 @@ TEST(bitpack_kernels_match_the_reference) {
   for (const KernelInfo& k : runnable("bitpack")) {
     const BitpackFn fn = find_bitpack(k.name);
     for (int64_t channels : {1, 31, 63, 64, 65, 127, 128, 200, 513}) {
-      for (int variant = 0; variant < 4; ++variant) {
-        const bool with_offset = variant & 1, ternary = variant & 2;
+      for (int variant = 0; variant < 8; ++variant) {
+        const bool with_offset = variant & 1, ternary = variant & 2, affine = variant & 4;
         const int64_t rows = 1 + rng()() % 7, stride = channels + rng()() % 3;
         std::vector<float> x = awkward_floats(static_cast<size_t>(rows * stride + 64));
         std::vector<float> offset = awkward_floats(static_cast<size_t>(channels));
         for (float& o : offset) o = std::isfinite(o) ? o : 0.5f;
+        std::vector<float> scale(channels), bias(channels);
+        for (float& v : scale) v = normal();
+        for (float& v : bias) v = normal();
         const int64_t words = words_for_bits(channels), row_words = ternary ? 2 * words : words;
         std::vector<Word> got(rows * row_words, 7), want(rows * row_words, 7);
         std::vector<float> got_mean(rows), want_mean(rows);
         const float* off = with_offset ? offset.data() : nullptr;
-        fn(x.data(), rows, channels, stride, off, got.data(),
+        const float* s = affine ? scale.data() : nullptr;
+        const float* b = affine ? bias.data() : nullptr;
+        fn(x.data(), rows, channels, stride, s, b, off, got.data(),
            ternary ? got.data() + words : nullptr, row_words, got_mean.data());
-        bitpack_ref(x.data(), rows, channels, stride, off, want.data(),
+        bitpack_ref(x.data(), rows, channels, stride, s, b, off, want.data(),
                     ternary ? want.data() + words : nullptr, row_words, want_mean.data());
         const std::string where = std::string(k.name) + " C=" + std::to_string(channels);
         for (size_t i = 0; i < got.size(); ++i) CHECK_EQ_CTX(got[i], want[i], where);
         for (int64_t r = 0; r < rows; ++r) CHECK(same_bits(got_mean[r], want_mean[r]));
       }
     }
+  }
+}
+
+// With a scale and bias, the reference packs what ChannelAffine (x * scale, then + bias) would
+// have written, bit for bit: the fused pair changes nothing.
+TEST(bitpack_affine_packs_the_affine_output) {
+  for (int64_t channels : {1, 65, 200}) {
+    const int64_t rows = 3;
+    std::vector<float> x = awkward_floats(static_cast<size_t>(rows * channels));
+    std::vector<float> scale(channels), bias(channels), offset(channels), y(x.size());
+    for (float& v : scale) v = normal();
+    for (float& v : bias) v = normal();
+    for (float& v : offset) v = normal();
+    bias[0] = 0.0f;  // x = 0 then packs a 0 (ternary)
+    for (int64_t i = 0; i < rows * channels; ++i) {
+      volatile float product = x[i] * scale[i % channels];  // rounded, as the op rounds it
+      y[i] = product + bias[i % channels];
+    }
+    const int64_t words = words_for_bits(channels);
+    std::vector<Word> fused(rows * 2 * words), unfused(rows * 2 * words);
+    std::vector<float> fused_mean(rows), unfused_mean(rows);
+    bitpack_ref(x.data(), rows, channels, channels, scale.data(), bias.data(), offset.data(),
+                fused.data(), fused.data() + words, 2 * words, fused_mean.data());
+    bitpack_ref(y.data(), rows, channels, channels, nullptr, nullptr, offset.data(), unfused.data(),
+                unfused.data() + words, 2 * words, unfused_mean.data());
+    for (size_t i = 0; i < fused.size(); ++i) CHECK_EQ(fused[i], unfused[i]);
+    for (int64_t r = 0; r < rows; ++r) CHECK(same_bits(fused_mean[r], unfused_mean[r]));
   }
 }
 

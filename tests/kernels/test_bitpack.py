@@ -7,6 +7,10 @@ Contract (kernels/bitpack/bitpack.h): bit = ``(x + offset) < 0`` (so +0.0, -0.0 
 Ternary packing (ONNX Sign(0) = 0): ``ternary=True`` writes each row as the sign plane (as
 above) then the nonzero plane, bit = ``(x + offset) != 0`` (NaN counts as nonzero, its sign bit
 stays 0), ``2 * ceil(C/64)`` words per row, tail bits 0 in both planes; ``abs_mean`` unchanged.
+
+With ``scale`` and ``bias`` (a fused ChannelAffine) every kernel packs ``v = x * scale + bias``,
+a float32 multiply then an add, in place of ``x``: for the sign test, the nonzero plane and
+``abs_mean`` alike.
 """
 
 from __future__ import annotations
@@ -185,6 +189,44 @@ def test_pack_helpers_agree_with_bit_by_bit_oracle():
         words = pack_bits(negative)
         np.testing.assert_array_equal(words, numpy_ops.pack_reference(negative))
         np.testing.assert_array_equal(unpack_bits(words, columns), negative)
+
+
+AFFINE_CASES = [(c, r, 3000 * c + r) for c in COLUMNS for r in (1, 7)]
+
+
+@kernel_param()
+@pytest.mark.parametrize("ternary", [False, True], ids=["bits", "ternary"])
+@pytest.mark.parametrize("with_offset", [False, True], ids=["", "offset"])
+@pytest.mark.parametrize("columns,rows,seed", AFFINE_CASES,
+                         ids=[f"c{c}-r{r}-seed{s}" for c, r, s in AFFINE_CASES])
+def test_affine_packs_what_channel_affine_writes(kernel, columns, rows, seed, with_offset,
+                                                  ternary):
+    """x * scale + bias as ChannelAffine rounds it (float32 multiply, then add), then packed:
+    equal to ref and to NumPy's float32 arithmetic, exact zeros and NaN included."""
+    require_isa(kernel)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, columns)).astype(np.float32)
+    x[0, ::11] = np.nan
+    scale = rng.standard_normal(columns).astype(np.float32)
+    scale[::9] = 0.0
+    bias = rng.standard_normal(columns).astype(np.float32)
+    bias[1::5] = -(x[0, 1::5] * scale[1::5])  # v exactly 0 on row 0
+    offset = rng.standard_normal(columns).astype(np.float32) if with_offset else None
+    out, abs_mean = _core.testing.bitpack(kernel["name"], x, offset, ternary, scale, bias)
+    ref_out, ref_abs_mean = _core.testing.bitpack("ref", x, offset, ternary, scale, bias)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(abs_mean.view(np.uint32), ref_abs_mean.view(np.uint32))
+    v = x * scale + bias  # float32 throughout: the rounding ChannelAffine does
+    # The unfused pair: ChannelAffine's output packed by the same kernel.
+    unfused, unfused_abs_mean = _core.testing.bitpack(kernel["name"], v, offset, ternary)
+    np.testing.assert_array_equal(out, unfused)
+    np.testing.assert_array_equal(abs_mean.view(np.uint32), unfused_abs_mean.view(np.uint32))
+    tested = v if offset is None else v + offset
+    words = packed_words(columns)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(out[:, :words], pack_bits(tested < 0))
+    if ternary:
+        np.testing.assert_array_equal(out[:, words:], pack_bits(tested != 0))
 
 
 @pytest.mark.parametrize("bad", ["x_1d", "offset_size", "no_columns"])

@@ -19,7 +19,7 @@ from conversion_checks import (assert_close, binary_layer_sources, binary_weight
 from onnx import helper
 from reference import ir_reference
 
-from xnorinfer import model_file
+from xnorinfer import ir, model_file
 from xnorinfer.errors import ConversionError
 from xnorinfer.onnx import convert
 
@@ -537,6 +537,56 @@ def test_sign_after_batchnorm_keeps_one_plane():
     result = convert(make_model(nodes, {"x": [2, channels, 6, 6]}, ["y"], constants))
     assert [n.attrs["output"] for n in result.graph.nodes if n.op == "BinarizePack"] == ["bits"]
     assert not result.report.notes
+
+
+def _unfuse_pack_affines(graph) -> int:
+    """Put each BinarizePack's fused scale/bias back as a ChannelAffine in front of it (the
+    graph before fuse_pack_affine); returns how many there were."""
+    count = 0
+    for pack in [n for n in graph.nodes if n.op == "BinarizePack" and n.input("scale")]:
+        x, scale, bias = pack.inputs[0], pack.input("scale"), pack.input("bias")
+        value = f"{pack.name}:unfused"
+        graph.values[value] = ir.ValueInfo(value, list(graph.values[pack.outputs[0]].shape),
+                                           "float32")
+        affine = ir.Node(f"{pack.name}:affine", "ChannelAffine", [x, scale, bias], [value],
+                         {"source": pack.attrs["source"]})
+        graph.nodes.insert(graph.nodes.index(pack), affine)
+        pack.inputs = [value] + pack.inputs[1:2]
+        count += 1
+    return count
+
+
+@pytest.mark.parametrize("case", ["pool_batchnorm", "relu_batchnorm"])
+def test_an_affine_before_a_sign_moves_into_the_pack(case, run_graph):
+    """A BatchNorm after a MaxPool (one negative scale), or after a Relu (no shift: its zeros
+    stay exact, the ternary form), cannot fold into the layer before; it moves into the
+    BinarizePack, which writes the same bits the ChannelAffine + BinarizePack pair wrote."""
+    if case == "pool_batchnorm":
+        model, _ = edge_binary_conv_max_pool_batchnorm_sign()
+    else:
+        rng = np.random.default_rng(RNG_SEED)
+        nodes = [helper.make_node("Sign", ["x"], ["s0"], name="sign0"), conv_node("s0", "w0", "c"),
+                 helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                 helper.make_node("BatchNormalization", ["r", "gamma", "beta", "mean", "var"],
+                                  ["m"], name="bn"),
+                 helper.make_node("Sign", ["m"], ["s"], name="sign"), conv_node("s", "w", "y")]
+        # ±1 weights: onnxruntime's float sums are exact too, its zeros ours (see above).
+        constants = {"w0": np.sign(binary_weight(rng, (4, 3, 3, 3))),
+                     "w": binary_weight(rng, (6, 4, 3, 3)),
+                     "gamma": np.float32([1.5, -0.5, 2.0, 0.25]), "beta": np.zeros(4, np.float32),
+                     "mean": np.zeros(4, np.float32), "var": np.float32([1.0, 0.5, 2.0, 1.5])}
+        model = make_model(nodes, {"x": [2, 3, 6, 6]}, ["y"], constants)
+    graph = convert(model).graph
+    assert "ChannelAffine" not in [n.op for n in graph.nodes]
+    (pack,) = [n for n in graph.nodes if n.op == "BinarizePack" and n.input("scale")]
+    assert pack.attrs["output"] == ("ternary" if case == "relu_batchnorm" else "bits")
+    feeds = random_feeds(model)
+    got = run_graph(graph, feeds)
+    assert_close(got, onnxruntime_outputs(model, feeds))
+    assert _unfuse_pack_affines(graph) == 1
+    unfused = run_graph(graph, feeds)
+    for name in got:
+        np.testing.assert_array_equal(got[name], unfused[name])
 
 
 def test_output_file_and_report(tmp_path, capsys):

@@ -456,6 +456,26 @@ def test_reshape_bits_changing_last_axis_rejected():
         _core.Session(g, 1, "scalar").run([np.ones((1, 3, 4, 70), np.float32)])
 
 
+@pytest.mark.parametrize("inputs,message", [
+    (["x", "", "s"], "scale and bias come together"),
+    (["x", "", "s", "b5"], "bias has 5 values but the input has 70 channels"),
+])
+def test_binarize_pack_affine_inputs_are_checked(inputs, message):
+    g = _core.Graph()
+    g.add_input("x", [-1, 70])
+    g.add_constant("s", np.ones(70, np.float32))
+    g.add_constant("b5", np.zeros(5, np.float32))
+    g.add_node("pack", "BinarizePack", inputs, ["xb"], {})
+    g.add_constant("w", np.zeros((2, 1, 2), np.uint64))
+    g.add_constant("scale", np.ones(2, np.float32))
+    g.add_constant("bias", np.zeros(2, np.float32))
+    g.add_node("dense", "BinaryDense", ["xb", "w", "scale", "bias"], ["y"],
+               {"in_channels": 70, "groups_in": 1, "output": "float"})
+    g.add_output("y")
+    with pytest.raises(_core.InvalidModel, match=f"node 'pack'.*{message}"):
+        _core.Session(g, 1, "scalar").run([np.ones((1, 70), np.float32)])
+
+
 @pytest.mark.parametrize("in_shape,perm", [
     ((2, 3, 4, 5), [0, 3, 1, 2]),
     ((2, 3, 4, 5), [0, 2, 3, 1]),

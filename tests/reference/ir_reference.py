@@ -76,7 +76,10 @@ def _f32(x: np.ndarray) -> np.ndarray:
 
 # --- binary ops -----------------------------------------------------------------------------
 
-def binarize_pack(attrs: dict, x: np.ndarray, offset: np.ndarray | None = None):
+def binarize_pack(attrs: dict, x: np.ndarray, offset: np.ndarray | None = None,
+                  scale: np.ndarray | None = None, bias: np.ndarray | None = None):
+    if scale is not None:  # a fused ChannelAffine: multiply, then add, in float32
+        x = _f32(_f32(x) * _f32(scale)) + _f32(bias)
     bits = pack_threshold(x, offset)
     if attrs.get("output", "bits") == "ternary":
         v = _f32(x) if offset is None else _f32(x) + _f32(offset)

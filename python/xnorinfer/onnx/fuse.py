@@ -9,6 +9,9 @@
 - :func:`fuse_beta`: XNOR-Net's β, ``Mul(binary layer, mean |x|)`` with x the layer's own input
   (per sample for a conv, per row for a dense layer), becomes the layer's ``kmap_src`` /
   ``beta_src`` input: the BinarizePack's ``abs_mean``, averaged by the layer itself.
+- :func:`fuse_pack_affine`: a ChannelAffine that no layer before it could take (a BatchNorm
+  after a relu or a pool, before a Sign) and whose output only BinarizePacks read moves into
+  them (their ``scale``/``bias``), so its float tensor is never written.
 - :func:`fuse_bits_output`: a binary layer whose float output only feeds BinarizePacks with one
   offset writes bits through ``out_offset`` instead (not ternary packs: a threshold makes no 0).
 - :func:`fuse_residual`: ``Add(BinaryConv2d(x), shortcut)`` (a real-valued shortcut, Bi-Real
@@ -45,6 +48,8 @@ def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
     rejected_kmaps: set[str] = set()
     while (fold_affine(graph) or fuse_kmap(graph, keep_float, rejected_kmaps)
            or fuse_beta(graph)):
+        pass
+    while fuse_pack_affine(graph):
         pass
     while fuse_bits_output(graph):
         pass
@@ -251,6 +256,33 @@ def _beta_source(producers: dict[str, ir.Node], value: str) -> tuple[str, bool]:
     return value, averaged
 
 
+def fuse_pack_affine(graph: ir.Graph) -> bool:
+    """Move one ChannelAffine into the BinarizePacks that are its only readers; True when done.
+
+    The packs compute ``x * scale + bias`` as the affine did (a multiply, then an add), so
+    their bits and A maps do not change.
+    """
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for affine in graph.nodes:
+        if affine.op != "ChannelAffine":
+            continue
+        value = affine.outputs[0]
+        packs = consumers.get(value, [])
+        if value in outputs or not packs or any(
+                p.op != "BinarizePack" or p.inputs[0] != value or p.input("scale") for p in packs):
+            continue
+        for pack in packs:
+            pack.inputs[0] = affine.inputs[0]
+            pack.set_input("scale", affine.input("scale"))
+            pack.set_input("bias", affine.input("bias"))
+            pack.attrs["source"] = _merge_sources(affine, pack)
+        graph.nodes.remove(affine)
+        del graph.values[value]
+        return True
+    return False
+
+
 def fuse_bits_output(graph: ir.Graph) -> bool:
     """Make one binary layer write bits for its BinarizePack consumers; True when done."""
     consumers = graph.consumers_of()
@@ -373,9 +405,10 @@ def fuse_sum_bits(graph: ir.Graph) -> bool:
 
 
 def _plain_pack(node: ir.Node) -> bool:
-    """A BinarizePack to bits with no abs_mean output: a layer can write its bits itself."""
+    """A BinarizePack to bits of its input itself (no affine) with no abs_mean output: a layer
+    can write its bits itself."""
     return (node.op == "BinarizePack" and len(node.outputs) == 1
-            and node.attrs.get("output", "bits") == "bits")
+            and node.attrs.get("output", "bits") == "bits" and not node.input("scale"))
 
 
 def _has_residual(layer: ir.Node) -> bool:

@@ -1,7 +1,12 @@
 // BinarizePack: float [..., C] -> bits [..., C], optionally with a per-channel offset added
 // before the sign test (ReActNet's RSign) and the XNOR-Net A map (mean |x| over channels).
 // With output "ternary" it also writes the nonzero plane, so ONNX's Sign(0) = 0 stays exact.
+// With a per-channel scale and bias the packed value is x * scale + bias: a ChannelAffine the
+// converter fused (a BatchNorm between a pool or relu and a Sign), whose float tensor is then
+// never written.
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
@@ -24,15 +29,23 @@ class BinarizePack final : public Op {
     if (check_.has_input(1)) {
       offset_ = &check_.constant(args, 1, DType::kFloat32, "offset");
     }
+    if (check_.has_input(2) != check_.has_input(3)) check_.fail("scale and bias come together");
+    if (check_.has_input(2)) {
+      scale_ = &check_.constant(args, 2, DType::kFloat32, "scale");
+      bias_ = &check_.constant(args, 3, DType::kFloat32, "bias");
+    }
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
     check_.dtype(x, DType::kFloat32, "input");
     if (x.shape.empty() || x.shape.back() < 1) check_.fail("input needs a non-empty last axis");
-    if (offset_ && num_elements(offset_->shape()) != x.shape.back()) {
-      check_.fail("offset has " + std::to_string(num_elements(offset_->shape())) +
-                  " values but the input has " + std::to_string(x.shape.back()) + " channels");
+    for (const auto& [values, what] :
+         {std::pair{offset_, "offset"}, std::pair{scale_, "scale"}, std::pair{bias_, "bias"}}) {
+      if (values && num_elements(values->shape()) != x.shape.back()) {
+        check_.fail(std::string(what) + " has " + std::to_string(num_elements(values->shape())) +
+                    " values but the input has " + std::to_string(x.shape.back()) + " channels");
+      }
     }
     std::vector<TensorInfo> out = {{ternary_ ? DType::kTernary : DType::kBits, x.shape}};
     if (with_abs_mean_) {
@@ -51,13 +64,15 @@ class BinarizePack final : public Op {
     const int64_t words = words_for_bits(channels);
     const int64_t row_words = out[0]->info.last_axis_storage();  // both planes when ternary
     const float* offset = offset_ ? offset_->f32() : nullptr;
+    const float* scale = scale_ ? scale_->f32() : nullptr;
+    const float* bias = bias_ ? bias_->f32() : nullptr;
     float* abs_mean = with_abs_mean_ ? out[1]->f32() : nullptr;
     const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
     parallel_for(tasks, ctx.num_threads, [&](int64_t task, int) {
       const int64_t r0 = task * kRowsPerTask;
       const int64_t n = std::min(kRowsPerTask, rows - r0);
       Word* signs = out[0]->words() + r0 * row_words;
-      kernel_(x.f32() + r0 * channels, n, channels, channels, offset, signs,
+      kernel_(x.f32() + r0 * channels, n, channels, channels, scale, bias, offset, signs,
               ternary_ ? signs + words : nullptr, row_words, abs_mean ? abs_mean + r0 : nullptr);
     });
   }
@@ -66,6 +81,8 @@ class BinarizePack final : public Op {
   NodeChecker check_;
   BitpackFn kernel_;
   const Tensor* offset_ = nullptr;
+  const Tensor* scale_ = nullptr;
+  const Tensor* bias_ = nullptr;
   bool with_abs_mean_ = false;
   bool ternary_ = false;
 };

@@ -42,8 +42,8 @@ void BinaryEpilogue::write(const int32_t* counts, int32_t products, int64_t o0, 
   }
   activation_.apply(y_row, o0, width);
   if (sum_offset_) {  // the sum's signs for the next binary layer, while the row is hot
-    bitpack_(y_row, 1, width, width, sum_offset_ + o0, sum_row + o0 / kBitsPerWord, nullptr,
-             sum_words_, nullptr);
+    bitpack_(y_row, 1, width, width, nullptr, nullptr, sum_offset_ + o0,
+             sum_row + o0 / kBitsPerWord, nullptr, sum_words_, nullptr);
   }
 }
 

@@ -73,7 +73,8 @@ std::vector<OpSchema> make_schemas() {
   const auto f = OpKind::kFloat;
   // clang-format off: one op per entry, read as a table
   std::vector<OpSchema> s = {
-      {"BinarizePack", OpKind::kBinary, {x, {"offset", true}}, {y, {"abs_mean", true}},
+      {"BinarizePack", OpKind::kBinary, {x, {"offset", true}, {"scale", true}, {"bias", true}},
+       {y, {"abs_mean", true}},
        {string_attr("output")}, &create_binarize_pack},
       {"BinaryConv2d", OpKind::kBinary,
        {x, {"weight"}, {"scale"}, {"bias"}, {"out_offset", true}, {"kmap_src", true},

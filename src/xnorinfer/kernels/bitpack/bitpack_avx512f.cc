@@ -8,8 +8,8 @@
 namespace xnorinfer {
 
 void bitpack_ukernel__avx512f(const float* x, int64_t rows, int64_t channels, int64_t x_row_stride,
-                              const float* offset, Word* out, Word* mask, int64_t out_row_stride,
-                              float* abs_mean) {
+                              const float* scale, const float* bias, const float* offset, Word* out,
+                              Word* mask, int64_t out_row_stride, float* abs_mean) {
   const int64_t words = words_for_bits(channels);
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t r = 0; r < rows; ++r) {
@@ -23,6 +23,10 @@ void bitpack_ukernel__avx512f(const float* x, int64_t rows, int64_t channels, in
         const int64_t n = channels - c < 16 ? channels - c : 16;
         const __mmask16 valid = first_lanes(n);
         __m512 v = _mm512_maskz_loadu_ps(valid, xr + c);
+        if (scale) {
+          v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_maskz_loadu_ps(valid, scale + c)),
+                            _mm512_maskz_loadu_ps(valid, bias + c));
+        }
         if (offset) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, offset + c));
         const __mmask16 neg = _mm512_mask_cmp_ps_mask(valid, v, zero, _CMP_LT_OQ);
         word |= static_cast<Word>(neg) << i;
@@ -33,7 +37,7 @@ void bitpack_ukernel__avx512f(const float* x, int64_t rows, int64_t channels, in
       o[w] = word;
       if (mask) mask[r * out_row_stride + w] = nonzero;
     }
-    if (abs_mean) abs_mean[r] = abs_mean_in_order(xr, channels);
+    if (abs_mean) abs_mean[r] = abs_mean_in_order(xr, scale, bias, channels);
   }
 }
 

@@ -8,10 +8,17 @@
 namespace xnorinfer {
 namespace {
 
-// Mean of |x| over n floats, summed in index order (the rounding every variant must match).
-inline float abs_mean_in_order(const float* x, int64_t n) {
+// Channel c's value before the sign test: x[c], or x[c] * scale[c] + bias[c] (no FMA: the
+// build compiles with -ffp-contract=off).
+inline float packed_value(const float* x, const float* scale, const float* bias, int64_t c) {
+  return scale ? x[c] * scale[c] + bias[c] : x[c];
+}
+
+// Mean of |value| over n channels, summed in index order (the rounding every variant must
+// match).
+inline float abs_mean_in_order(const float* x, const float* scale, const float* bias, int64_t n) {
   float sum = 0.0f;
-  for (int64_t c = 0; c < n; ++c) sum += std::fabs(x[c]);
+  for (int64_t c = 0; c < n; ++c) sum += std::fabs(packed_value(x, scale, bias, c));
   return sum / static_cast<float>(n);
 }
 

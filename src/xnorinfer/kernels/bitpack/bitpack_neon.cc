@@ -17,20 +17,33 @@ using neon::bits_from_mask;
 using neon::weighted_bytes;
 using neon::word_from_bytes;
 
-inline float32x4_t load_value(const float* x, const float* offset, int64_t c) {
-  const float32x4_t v = vld1q_f32(x + c);
-  return offset ? vaddq_f32(v, vld1q_f32(offset + c)) : v;
-}
+// The channels' values from c (see bitpack.h's contract) plus their offsets.
+struct RowOperands {
+  const float* x;
+  const float* scale;
+  const float* bias;
+  const float* offset;
+
+  float32x4_t load(int64_t c) const {
+    float32x4_t v = vld1q_f32(x + c);
+    if (scale) v = vaddq_f32(vmulq_f32(v, vld1q_f32(scale + c)), vld1q_f32(bias + c));
+    return offset ? vaddq_f32(v, vld1q_f32(offset + c)) : v;
+  }
+  float value(int64_t c) const {
+    const float v = packed_value(x, scale, bias, c);
+    return offset ? v + offset[c] : v;
+  }
+};
 
 // One row: out (and, with kMask, mask) words for channels [0, channels).
 template <bool kMask>
-void pack_row(const float* xr, int64_t channels, const float* offset, Word* o, Word* m) {
+void pack_row(const RowOperands& row, int64_t channels, Word* o, Word* m) {
   int64_t c = 0;
   for (; c + kBitsPerWord <= channels; c += kBitsPerWord) {
     uint8x16_t neg[4], zero[4];
     for (int q = 0; q < 4; ++q) {
       float32x4_t v[4];
-      for (int i = 0; i < 4; ++i) v[i] = load_value(xr, offset, c + 16 * q + 4 * i);
+      for (int i = 0; i < 4; ++i) v[i] = row.load(c + 16 * q + 4 * i);
       neg[q] =
           weighted_bytes(vcltzq_f32(v[0]), vcltzq_f32(v[1]), vcltzq_f32(v[2]), vcltzq_f32(v[3]));
       if (kMask) {
@@ -45,12 +58,12 @@ void pack_row(const float* xr, int64_t channels, const float* offset, Word* o, W
     Word word = 0, nonzero = 0;
     int64_t i = 0;
     for (; c + i + 4 <= channels; i += 4) {
-      const float32x4_t v = load_value(xr, offset, c + i);
+      const float32x4_t v = row.load(c + i);
       word |= bits_from_mask(vcltzq_f32(v)) << i;
       if (kMask) nonzero |= bits_from_mask(vmvnq_u32(vceqzq_f32(v))) << i;
     }
     for (; c + i < channels; ++i) {
-      const float v = offset ? xr[c + i] + offset[c + i] : xr[c + i];
+      const float v = row.value(c + i);
       word |= Word{v < 0.0f} << i;
       nonzero |= Word{v != 0.0f} << i;
     }
@@ -62,17 +75,18 @@ void pack_row(const float* xr, int64_t channels, const float* offset, Word* o, W
 }  // namespace
 
 void bitpack_ukernel__neon(const float* x, int64_t rows, int64_t channels, int64_t x_row_stride,
-                           const float* offset, Word* out, Word* mask, int64_t out_row_stride,
-                           float* abs_mean) {
+                           const float* scale, const float* bias, const float* offset, Word* out,
+                           Word* mask, int64_t out_row_stride, float* abs_mean) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * x_row_stride;
     Word* o = out + r * out_row_stride;
+    const RowOperands row{xr, scale, bias, offset};
     if (mask) {
-      pack_row<true>(xr, channels, offset, o, mask + r * out_row_stride);
+      pack_row<true>(row, channels, o, mask + r * out_row_stride);
     } else {
-      pack_row<false>(xr, channels, offset, o, nullptr);
+      pack_row<false>(row, channels, o, nullptr);
     }
-    if (abs_mean) abs_mean[r] = abs_mean_in_order(xr, channels);
+    if (abs_mean) abs_mean[r] = abs_mean_in_order(xr, scale, bias, channels);
   }
 }
 
