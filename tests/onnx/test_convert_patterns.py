@@ -821,3 +821,18 @@ def test_a_max_pool_after_the_float_stem_runs_in_its_pass():
     assert stem.attrs["activation"] == "relu"
     assert stem.attrs["pool_kernel_shape"] == [3, 3] and stem.attrs["pool_strides"] == [2, 2]
     assert not any(n.op == "MaxPool" and n.inputs[0] == stem.outputs[0] for n in graph.nodes)
+
+
+def test_the_float_stem_reads_the_nchw_image():
+    """The fp32 stem reads the NCHW graph input itself (no Transpose before it); an int8 stem,
+    whose kernels read NHWC, keeps the Transpose."""
+    model = FIXTURES / "xnornet_alexnet_kmap" / "model.onnx"
+    graph = convert(model).graph
+    stem = graph.nodes[0]
+    assert stem.op == "Conv2d" and stem.attrs["input_layout"] == "nchw"
+    assert stem.inputs[0] == graph.inputs[0].name
+    assert "Transpose" not in [n.op for n in graph.nodes[:2]]
+    int8 = convert(model, first_layer="int8").graph
+    transpose, stem = int8.nodes[:2]
+    assert transpose.op == "Transpose" and stem.inputs[0] == transpose.outputs[0]
+    assert stem.attrs["precision"] == "int8" and "input_layout" not in stem.attrs

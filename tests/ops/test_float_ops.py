@@ -128,6 +128,49 @@ def test_stem_conv2d_with_an_activation(activation, with_bias):
         assert (y >= 0).all() and not np.signbit(y).any()
 
 
+NCHW_CASES = [  # (channels, out, kernel, stride, dilation, pads, batch, h, w, fused pool)
+    (3, 64, 7, 2, 1, (3, 3, 3, 3), 2, 17, 19, True),   # a ResNet stem, with its MaxPool
+    (3, 96, 11, 4, 1, (2, 2, 2, 2), 1, 35, 35, False),  # an AlexNet stem
+    (1, 8, 3, 1, 2, (2, 1, 0, 3), 2, 9, 7, False),      # one plane, dilated, asymmetric pads
+    (4, 20, 1, 1, 1, (0, 0, 0, 0), 3, 5, 6, False),     # 1x1: the GEMM reads the NHWC copy
+]
+
+
+@pytest.mark.parametrize("case", NCHW_CASES, ids=[f"c{c[0]}-k{c[2]}-s{c[3]}" for c in NCHW_CASES])
+def test_conv2d_reads_an_nchw_image_as_its_nhwc_transpose(case):
+    """input_layout "nchw": the same bits as the conv of the transposed image, on every path
+    (the direct kernels' padded copy interleaves the planes; im2col reads an NHWC copy)."""
+    c, o, k, stride, dilation, pads, batch, h, w, pool = case
+    rng = np.random.default_rng(870 + NCHW_CASES.index(case))
+    x_nchw = rand(rng, batch, c, h, w)
+    weight, bias = rand(rng, o, k, k, c), rand(rng, o)
+    attrs = {"kernel_shape": [k, k], "strides": [stride, stride],
+             "dilations": [dilation, dilation], "pads": list(pads), "activation": "relu"}
+    if pool:
+        attrs.update({"pool_kernel_shape": [3, 3], "pool_strides": [2, 2],
+                      "pool_pads": [1, 1, 1, 1]})
+    inputs = [("const", weight), ("const", bias)]
+    want = run_op("Conv2d", [("in", np.ascontiguousarray(x_nchw.transpose(0, 2, 3, 1)))] + inputs,
+                  attrs)
+    got = run_op("Conv2d", [("in", x_nchw)] + inputs, {**attrs, "input_layout": "nchw"})
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("attrs,channels,message", [
+    ({"input_layout": "nchw"}, 5, "input_layout 'nchw' takes at most 4 input channels"),
+    ({"input_layout": "nchw", "precision": "int8"}, 3, "input_layout 'nchw' needs precision float32"),
+    ({"input_layout": "nhwc_"}, 3, "input_layout must be 'nhwc' or 'nchw'"),
+])
+def test_conv2d_input_layout_is_checked(attrs, channels, message):
+    g = _core.Graph()
+    g.add_input("x", [-1, channels, 6, 6])
+    g.add_constant("w", np.ones((2, 3, 3, channels), np.float32))
+    g.add_node("conv", "Conv2d", ["x", "w"], ["y"], {"kernel_shape": [3, 3], **attrs})
+    g.add_output("y")
+    with pytest.raises(_core.InvalidModel, match=f"node 'conv'.*{message}"):
+        _core.Session(g, 1, "scalar")
+
+
 def test_conv2d_empty_bias_input_and_default_attrs():
     """An absent optional bias ("") and omitted strides/dilations/pads/group (defaults)."""
     rng = np.random.default_rng(810)

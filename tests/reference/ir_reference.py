@@ -172,6 +172,8 @@ def bwn_dense(attrs: dict, x, weight, scale, bias):
 # --- float ops ------------------------------------------------------------------------------
 
 def conv2d(attrs: dict, x, weight, bias=None):
+    if attrs.get("input_layout", "nhwc") == "nchw":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     geometry = (attrs["strides"], attrs["dilations"], attrs["pads"])
     precision = attrs.get("precision", "float32")
     if precision == "int8":

@@ -133,11 +133,13 @@ def _conv_extent(graph: ir.Graph, node: ir.Node) -> list[int]:
     x = graph.values.get(node.inputs[0]) or next(v for v in graph.inputs
                                                  if v.name == node.inputs[0])
     a = node.attrs
+    first_spatial = 2 if a.get("input_layout", "nhwc") == "nchw" else 1
     extent = []
     for axis in (0, 1):
         span = a.get("dilations", [1, 1])[axis] * (a["kernel_shape"][axis] - 1) + 1
         pads = a.get("pads", [0, 0, 0, 0])[axis] + a.get("pads", [0, 0, 0, 0])[axis + 2]
-        extent.append((x.shape[axis + 1] + pads - span) // a.get("strides", [1, 1])[axis] + 1)
+        extent.append((x.shape[axis + first_spatial] + pads - span)
+                      // a.get("strides", [1, 1])[axis] + 1)
     return extent
 
 

@@ -20,7 +20,7 @@ from xnorinfer.onnx.dynamic_dims import engine_dims
 from xnorinfer.onnx.first_layer import check_first_layer, mark_first_layers
 from xnorinfer.onnx.float_layers import check_float_layers, mark_float_layers
 from xnorinfer.onnx.folding import BATCH_SENTINEL
-from xnorinfer.onnx.fuse import run_fusions
+from xnorinfer.onnx.fuse import fuse_nchw_input, run_fusions
 from xnorinfer.onnx.loader import InputShapes, load_onnx
 from xnorinfer.onnx.lower import Lowering
 from xnorinfer.onnx.onnx_graph import OnnxGraph
@@ -127,6 +127,8 @@ def convert(model: str | os.PathLike | onnx.ModelProto,
     exact = _engine_accepted_bytes(graph, onnx_graph) if reduced else b""
     notes = (lowering.notes + mark_first_layers(graph, first_layer, exact)
              + mark_float_layers(graph, float_layers, exact))
+    while fuse_nchw_input(graph):  # fp32 stems only: after the precisions are set
+        pass
     report = build_report(onnx_graph, graph, reasons, notes)
     graph.metadata.update(report=report.to_json(), onnx_bytes=onnx_graph.onnx_bytes,
                           producer=_producer(onnx_graph.producer_name, onnx_graph.opset),

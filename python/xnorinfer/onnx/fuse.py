@@ -24,6 +24,9 @@
   the conv's pass (``pool_*`` attributes), after its activation: the conv's output is never
   written out and read back.
 - :func:`remove_dead_nodes`: drops what no graph output needs.
+- :func:`fuse_nchw_input` (run by the converter after layers get their precision): a float
+  Conv2d of an image of at most 4 channels, behind an NCHW -> NHWC Transpose, reads the NCHW
+  image itself (``input_layout = "nchw"``): its padded copy interleaves the planes.
 """
 
 from __future__ import annotations
@@ -451,6 +454,36 @@ def _set_input(graph: ir.Graph, node: ir.Node, slot: str, array: np.ndarray) -> 
 
 def _pack_offset(graph: ir.Graph, pack: ir.Node) -> np.ndarray | None:
     return graph.constants[pack.input("offset")] if pack.input("offset") else None
+
+
+# Input channels a Conv2d takes in NCHW (kMaxInterleavedPlanes, kernels/interleave).
+NCHW_MAX_CHANNELS = 4
+
+
+def fuse_nchw_input(graph: ir.Graph) -> bool:
+    """Let one float Conv2d read the NCHW image its Transpose reads; True when done."""
+    consumers = graph.consumers_of()
+    producers = graph.producer_of()
+    outputs = {v.name for v in graph.outputs}
+    for conv in graph.nodes:
+        if (conv.op != "Conv2d" or conv.attrs.get("precision", "float32") != "float32"
+                or conv.attrs.get("input_layout", "nhwc") != "nhwc"):
+            continue
+        transpose = producers.get(conv.inputs[0])
+        if (transpose is None or transpose.op != "Transpose"
+                or list(transpose.attrs["perm"]) != [0, 2, 3, 1]
+                or conv.inputs[0] in outputs or len(consumers[conv.inputs[0]]) != 1):
+            continue
+        image = _shape(graph, transpose.inputs[0])
+        if image is None or len(image) != 4 or image[1] > NCHW_MAX_CHANNELS:
+            continue
+        del graph.values[conv.inputs[0]]
+        conv.inputs[0] = transpose.inputs[0]
+        conv.attrs["input_layout"] = "nchw"
+        conv.attrs["source"] = _merge_sources(transpose, conv)
+        graph.nodes.remove(transpose)
+        return True
+    return False
 
 
 def remove_dead_nodes(graph: ir.Graph) -> None:

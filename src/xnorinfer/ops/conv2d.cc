@@ -2,7 +2,8 @@
 // with an optional fused activation (activation.h).
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
 // A Conv2d with precision "int8" or "bf16" (the opt-in first layer) runs through QuantConvCore;
-// a conv with pool_* attributes pools its output in the same pass (conv_max_pool.h).
+// a conv with pool_* attributes pools its output in the same pass (conv_max_pool.h). A float
+// Conv2d with input_layout "nchw" reads the network's image as the caller has it (a stem).
 #include <memory>
 #include <optional>
 
@@ -51,6 +52,14 @@ class Conv2d final : public Op {
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
       activation_ = Activation(check_, a, out_channels);
       const std::string precision = a.get_string("precision", "float32");
+      const std::string layout = a.get_string("input_layout", "nhwc");
+      if (layout != "nhwc" && layout != "nchw") {
+        check_.fail("input_layout must be 'nhwc' or 'nchw', got '" + layout + "'");
+      }
+      input_nchw_ = layout == "nchw";
+      if (input_nchw_ && precision != "float32") {
+        check_.fail("input_layout 'nchw' needs precision float32, got '" + precision + "'");
+      }
       if (precision == "int8" || precision == "bf16") {
         if (group != 1) check_.fail("precision " + precision + " needs group 1");
         core_ = std::make_unique<QuantConvCore>(
@@ -58,9 +67,9 @@ class Conv2d final : public Op {
             precision == "int8" ? QuantConvCore::Precision::kInt8 : QuantConvCore::Precision::kBf16,
             geom, w.shape()[3], out_channels, w.f32(), bias_, activation_.relu(), args.isa);
       } else if (precision == "float32") {
-        core_ =
-            std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group, out_channels,
-                                            w.f32(), args.isa, bias_, activation_.relu());
+        core_ = std::make_unique<FloatConvCore>(check_, geom, group, w.shape()[3] * group,
+                                                out_channels, w.f32(), args.isa, bias_,
+                                                activation_.relu(), input_nchw_);
       } else {
         check_.fail("precision must be float32, int8 or bf16, got '" + precision + "'");
       }
@@ -71,6 +80,9 @@ class Conv2d final : public Op {
     if (a.has("pool_kernel_shape"))
       pool_.emplace(check_, ConvGeometry::parse(a, "pool_"), args.isa);
   }
+
+  // An NCHW input is read only by the interleaving kernels (float_conv_core.h).
+  bool reads_exactly_its_inputs() const override { return input_nchw_; }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo conv = core_->infer(check_, *in[0]);
@@ -133,6 +145,7 @@ class Conv2d final : public Op {
   Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;
+  bool input_nchw_ = false;
 };
 
 }  // namespace

@@ -50,17 +50,23 @@ struct DirectScratch {
 
 FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom, int64_t group,
                              int64_t in_channels, int64_t out_channels, const float* weights_ohwi,
-                             Isa isa, const float* bias, bool relu)
+                             Isa isa, const float* bias, bool relu, bool input_nchw)
     : geom_(geom),
       group_(group),
       in_channels_(in_channels),
       out_channels_(out_channels),
       k_per_group_(geom.kh * geom.kw * (in_channels / group)),
+      input_nchw_(input_nchw),
+      interleave_(select_interleave(isa)),
       sgemm_(select_sgemm(isa)) {
   if (group < 1 || in_channels % group != 0 || out_channels % group != 0) {
     check.fail("channels (in " + std::to_string(in_channels) + ", out " +
                std::to_string(out_channels) + ") must be multiples of group (" +
                std::to_string(group) + ")");
+  }
+  if (input_nchw && in_channels > kMaxInterleavedPlanes) {
+    check.fail("input_layout 'nchw' takes at most " + std::to_string(kMaxInterleavedPlanes) +
+               " input channels (an image), got " + std::to_string(in_channels));
   }
   direct_ = geom.kh == 1 && geom.kw == 1 && geom.stride_h == 1 && geom.stride_w == 1 &&
             geom.pad_top == 0 && geom.pad_left == 0 && geom.pad_bottom == 0 &&
@@ -85,7 +91,11 @@ FloatConvCore::FloatConvCore(const NodeChecker& check, const ConvGeometry& geom,
 }
 
 TensorInfo FloatConvCore::infer(const NodeChecker& check, const TensorInfo& x) const {
-  return conv_output_info(check, geom_, in_channels_, out_channels_, x);
+  if (!input_nchw_) return conv_output_info(check, geom_, in_channels_, out_channels_, x);
+  check.rank(x, 4, "input (NCHW)");
+  const NhwcExtents e = nhwc_extents(x.shape);
+  return conv_output_info(check, geom_, in_channels_, out_channels_,
+                          {x.dtype, Shape(e.begin(), e.end())});
 }
 
 size_t FloatConvCore::scratch_bytes() const {
@@ -93,13 +103,31 @@ size_t FloatConvCore::scratch_bytes() const {
   return direct_ ? 0 : static_cast<size_t>(kConvTilePixels * k_per_group_) * sizeof(float);
 }
 
-FloatConvCore::PaddedLayout FloatConvCore::padded(const Shape& x) const {
+FloatConvCore::NhwcExtents FloatConvCore::nhwc_extents(const Shape& x) const {
+  if (input_nchw_) return {x[0], x[2], x[3], x[1]};
+  return {x[0], x[1], x[2], x[3]};
+}
+
+FloatConvCore::NhwcInput FloatConvCore::nhwc_input(const Tensor& x, const RunContext& ctx) const {
+  const NhwcExtents shape = nhwc_extents(x.shape());
+  if (!input_nchw_) return {x.f32(), shape};
+  return {reinterpret_cast<const float*>(ctx.shared_scratch), shape};
+}
+
+void FloatConvCore::interleave_row(const Tensor& x, int64_t n, int64_t iy, float* dst) const {
+  const Shape& xs = x.shape();
+  const int64_t plane = xs[2] * xs[3];
+  interleave_(x.f32() + n * xs[1] * plane + iy * xs[3], xs[1], plane, 0, xs[3], dst);
+}
+
+FloatConvCore::PaddedLayout FloatConvCore::padded(const NhwcExtents& x) const {
   const int64_t height = x[1] + geom_.pad_top + geom_.pad_bottom;
   const int64_t width = x[2] + geom_.pad_left + geom_.pad_right;
   return {height, width, round_up(height * width * in_channels_, 16)};  // 64-byte images
 }
 
-FloatConvCore::DirectInput FloatConvCore::direct_input(const Shape& x, uint8_t* shared) const {
+FloatConvCore::DirectInput FloatConvCore::direct_input(const NhwcExtents& x,
+                                                       uint8_t* shared) const {
   const PaddedLayout layout = padded(x);
   ScratchCarver carve(shared);
   float* images = carve.take<float>(x[0] * layout.image_floats);  // whole 64-byte lines
@@ -108,15 +136,24 @@ FloatConvCore::DirectInput FloatConvCore::direct_input(const Shape& x, uint8_t* 
 }
 
 size_t FloatConvCore::shared_scratch_bytes(const TensorInfo& x) const {
-  return windows_in_place_ ? direct_input(x.shape, nullptr).size : 0;
+  if (windows_in_place_) return direct_input(nhwc_extents(x.shape), nullptr).size;
+  return input_nchw_ ? static_cast<size_t>(num_elements(x.shape)) * sizeof(float) : 0;
 }
 
 // The direct path's input: each image copied with its zero padding around it, so that every
 // window is whole and the kernels see one offset table. Its zeros add what im2col's do (+0 * w
 // for finite weights), so the sums are the sgemm path's, bit for bit.
 void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContext& ctx) const {
-  if (!windows_in_place_) return;
-  const Shape& xs = x.shape();
+  if (!windows_in_place_) {
+    if (!input_nchw_) return;
+    const NhwcExtents xs = nhwc_extents(x.shape());
+    float* copy = reinterpret_cast<float*>(ctx.shared_scratch);
+    parallel_for(xs[0] * xs[1], ctx.num_threads, [&](int64_t row, int) {
+      interleave_row(x, row / xs[1], row % xs[1], copy + row * xs[2] * xs[3]);
+    });
+    return;
+  }
+  const NhwcExtents xs = nhwc_extents(x.shape());
   const DirectInput input = direct_input(xs, ctx.shared_scratch);
   const PaddedLayout& layout = input.layout;
   const int64_t c = in_channels_, row = layout.width * c;
@@ -134,7 +171,11 @@ void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContex
     }
     const int64_t left = geom_.pad_left * c, inside = xs[2] * c;
     std::fill(dst, dst + left, 0.0f);
-    std::memcpy(dst + left, x.f32() + (n * xs[1] + iy) * inside, inside * sizeof(float));
+    if (input_nchw_) {
+      interleave_row(x, n, iy, dst + left);
+    } else {
+      std::memcpy(dst + left, x.f32() + (n * xs[1] + iy) * inside, inside * sizeof(float));
+    }
     std::fill(dst + left + inside, dst + row, 0.0f);
   });
 }
@@ -142,7 +183,7 @@ void FloatConvCore::prepare(const NodeChecker&, const Tensor& x, const RunContex
 // Every window is whole in the padded copy, read in place by the sconv kernel through the
 // offsets of its taps (without dilation, each window row is kw * C contiguous floats).
 void FloatConvCore::compute_direct(int64_t n, int64_t p0, int64_t count, int64_t out_w,
-                                   const Shape& xs, float* out, OutputChannels channels,
+                                   const NhwcExtents& xs, float* out, OutputChannels channels,
                                    const RunContext& ctx, uint8_t* scratch) const {
   const int64_t c = in_channels_;
   const DirectInput input = direct_input(xs, ctx.shared_scratch);
@@ -175,16 +216,18 @@ void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
                             float* y_tile, OutputChannels channels, const RunContext& ctx,
                             uint8_t* scratch) const {
   if (windows_in_place_) {
-    return compute_direct(n, p0, count, out_w, x.shape(), y_tile, channels, ctx, scratch);
+    return compute_direct(n, p0, count, out_w, nhwc_extents(x.shape()), y_tile, channels, ctx,
+                          scratch);
   }
   float* cols = reinterpret_cast<float*>(scratch);
-  const Shape& xs = x.shape();
+  const NhwcInput input = nhwc_input(x, ctx);
+  const NhwcExtents& xs = input.shape;
   const int64_t cg = in_channels_ / group_;
   // One group, or all channels: a group's columns are [g * og, (g + 1) * og).
   const int64_t og = group_ == 1 ? channels.end - channels.begin : out_channels_ / group_;
   const int64_t o0 = group_ == 1 ? channels.begin : 0;
   if (direct_) {
-    const float* x_tile = x.f32() + (n * xs[1] * xs[2] + p0) * in_channels_;
+    const float* x_tile = input.data + (n * xs[1] * xs[2] + p0) * in_channels_;
     sgemm_.fn(count, og, k_per_group_, x_tile, in_channels_, weights_[0].from(o0), y_tile + o0,
               out_channels_, fused_bias_ ? fused_bias_ + o0 : nullptr, fused_relu_);
     return;
@@ -205,7 +248,7 @@ void FloatConvCore::compute(const Tensor& x, int64_t n, int64_t p0, int64_t coun
           std::fill(dst_row, dst_row + geom_.kw * cg, 0.0f);
           continue;
         }
-        const float* src_row = x.f32() + (n * xs[1] + iy) * xs[2] * in_channels_ + g * cg;
+        const float* src_row = input.data + (n * xs[1] + iy) * xs[2] * in_channels_ + g * cg;
         if (contiguous_rows) {
           copy_floats(src_row + x0 * in_channels_, geom_.kw * in_channels_, dst_row);
           continue;
