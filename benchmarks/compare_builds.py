@@ -47,6 +47,7 @@ for name in sys.argv[3:]:
         sess.run(None, feed)
         times.append(time.perf_counter() - start)
     out[name] = [float(np.median(times)), packs.count("ternary"), sess.isa]
+out["package"] = xnorinfer.__file__
 print(json.dumps(out))
 """
 
@@ -68,6 +69,13 @@ def main() -> int:
             child = subprocess.run([python, "-c", CHILD, setting, str(args.runs), *NETWORKS],
                                    check=True, capture_output=True, text=True)
             results[(python, setting)].append(json.loads(child.stdout.splitlines()[-1]))
+        packages = {results[(python, args.sign_zero[0])][0]["package"]
+                    for python in (sys.executable, args.other) if python}
+        if args.other and len(packages) == 1:
+            print(f"both pythons import xnorinfer from {packages.pop()}: the comparison would "
+                  "time one build twice (an editable install seen through a venv's "
+                  "--system-site-packages shadows the venv's own build)", file=sys.stderr)
+            return 1
     print(f"{'build':40} {'sign_zero':9} " + " ".join(f"{n + ' ms':>16}" for n in NETWORKS))
     for (python, setting), rounds in results.items():
         cells = []
