@@ -253,6 +253,21 @@ def test_prelu(slope_shape):
     np.testing.assert_array_equal(y, numpy_ops.prelu(x, slope).astype(np.float32))
 
 
+@pytest.mark.parametrize("op", ["Relu", "PRelu", "ChannelAffine", "Sign"])
+def test_elementwise_on_many_short_rows(op):
+    """A 3-channel image of 9000 rows: the ops take rows in tasks of 16384 floats, whole rows
+    each (per-channel parameters), on 1 and 3 threads alike."""
+    rng = np.random.default_rng(826)
+    x = special_input(rng, (2, 60, 75, 3))
+    scale, bias = rand(rng, 3), rand(rng, 3)
+    params = {"Relu": [], "PRelu": [("const", scale)], "Sign": [],
+              "ChannelAffine": [("const", scale), ("const", bias)]}[op]
+    want = {"Relu": lambda: numpy_ops.relu(x), "Sign": lambda: numpy_ops.onnx_sign(x),
+            "PRelu": lambda: numpy_ops.prelu(x, scale).astype(np.float32),
+            "ChannelAffine": lambda: x * scale + bias}[op]()  # float32 multiply, then add
+    np.testing.assert_array_equal(run_op(op, [("in", x)] + params), want)
+
+
 @pytest.mark.parametrize("lo,hi", [(-0.5, 0.7), (-math.inf, 0.3), (-0.2, math.inf),
                                    (-math.inf, math.inf), (-1.0, 1.0)])
 def test_clip(lo, hi):
