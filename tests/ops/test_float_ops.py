@@ -499,17 +499,22 @@ def test_reshape_bits_keeps_last_axis(target):
     np.testing.assert_array_equal(y, expected)
 
 
+def add_dense_output(g: _core.Graph, bits: str, in_channels: int) -> None:
+    """A 2-output BinaryDense of `bits` (one group, zero weights) as the graph's output y."""
+    g.add_constant("w", np.zeros((2, 1, (in_channels + 63) // 64), np.uint64))
+    g.add_constant("scale", np.ones(2, np.float32))
+    g.add_constant("bias", np.zeros(2, np.float32))
+    g.add_node("dense", "BinaryDense", [bits, "w", "scale", "bias"], ["y"],
+               {"in_channels": in_channels, "groups_in": 1, "output": "float"})
+    g.add_output("y")
+
+
 def test_reshape_bits_changing_last_axis_rejected():
     g = _core.Graph()
     g.add_input("x", [-1, 3, 4, 70])
     g.add_node("pack", "BinarizePack", ["x"], ["xb"], {})
     g.add_node("flatten", "Reshape", ["xb"], ["fb"], {"shape": [0, -1]})
-    g.add_constant("w", np.zeros((2, 1, 14), np.uint64))
-    g.add_constant("scale", np.ones(2, np.float32))
-    g.add_constant("bias", np.zeros(2, np.float32))
-    g.add_node("dense", "BinaryDense", ["fb", "w", "scale", "bias"], ["y"],
-               {"in_channels": 840, "groups_in": 1, "output": "float"})
-    g.add_output("y")
+    add_dense_output(g, "fb", 840)
     with pytest.raises(_core.InvalidModel, match="node 'flatten'.*last axis"):
         _core.Session(g, 1, "scalar").run([np.ones((1, 3, 4, 70), np.float32)])
 
@@ -524,12 +529,7 @@ def test_binarize_pack_affine_inputs_are_checked(inputs, message):
     g.add_constant("s", np.ones(70, np.float32))
     g.add_constant("b5", np.zeros(5, np.float32))
     g.add_node("pack", "BinarizePack", inputs, ["xb"], {})
-    g.add_constant("w", np.zeros((2, 1, 2), np.uint64))
-    g.add_constant("scale", np.ones(2, np.float32))
-    g.add_constant("bias", np.zeros(2, np.float32))
-    g.add_node("dense", "BinaryDense", ["xb", "w", "scale", "bias"], ["y"],
-               {"in_channels": 70, "groups_in": 1, "output": "float"})
-    g.add_output("y")
+    add_dense_output(g, "xb", 70)
     with pytest.raises(_core.InvalidModel, match=f"node 'pack'.*{message}"):
         _core.Session(g, 1, "scalar").run([np.ones((1, 70), np.float32)])
 
