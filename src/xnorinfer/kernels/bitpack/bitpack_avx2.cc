@@ -34,8 +34,7 @@ void bitpack_ukernel__avx2(const float* x, int64_t rows, int64_t channels, int64
       }
     }
     for (; c < channels; ++c) {
-      const float value = packed_value(xr, scale, bias, c);
-      const float v = offset ? value + offset[c] : value;
+      const float v = tested_value(xr, scale, bias, offset, c);
       o[c / kBitsPerWord] |= Word{v < 0.0f} << (c % kBitsPerWord);
       if (m) m[c / kBitsPerWord] |= Word{v != 0.0f} << (c % kBitsPerWord);
     }

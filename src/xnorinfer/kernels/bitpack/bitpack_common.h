@@ -14,6 +14,13 @@ inline float packed_value(const float* x, const float* scale, const float* bias,
   return scale ? x[c] * scale[c] + bias[c] : x[c];
 }
 
+// What channel c's sign test sees: its value plus its offset, if any.
+inline float tested_value(const float* x, const float* scale, const float* bias,
+                          const float* offset, int64_t c) {
+  const float v = packed_value(x, scale, bias, c);
+  return offset ? v + offset[c] : v;
+}
+
 // Mean of |value| over n channels, summed in index order (the rounding every variant must
 // match).
 inline float abs_mean_in_order(const float* x, const float* scale, const float* bias, int64_t n) {

@@ -29,10 +29,7 @@ struct RowOperands {
     if (scale) v = vaddq_f32(vmulq_f32(v, vld1q_f32(scale + c)), vld1q_f32(bias + c));
     return offset ? vaddq_f32(v, vld1q_f32(offset + c)) : v;
   }
-  float value(int64_t c) const {
-    const float v = packed_value(x, scale, bias, c);
-    return offset ? v + offset[c] : v;
-  }
+  float value(int64_t c) const { return tested_value(x, scale, bias, offset, c); }
 };
 
 // One row: out (and, with kMask, mask) words for channels [0, channels).

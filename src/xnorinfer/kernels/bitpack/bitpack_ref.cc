@@ -16,8 +16,7 @@ void bitpack_ref(const float* x, int64_t rows, int64_t channels, int64_t x_row_s
       if (m) m[w] = 0;
     }
     for (int64_t c = 0; c < channels; ++c) {
-      const float value = packed_value(xr, scale, bias, c);
-      const float v = offset ? value + offset[c] : value;
+      const float v = tested_value(xr, scale, bias, offset, c);
       const Word bit = Word{1} << (c % kBitsPerWord);
       if (v < 0.0f) o[c / kBitsPerWord] |= bit;
       if (m && !(v == 0.0f)) m[c / kBitsPerWord] |= bit;

@@ -16,8 +16,7 @@ void bitpack_ukernel__scalar(const float* x, int64_t rows, int64_t channels, int
       const int64_t n = channels - c0 < kBitsPerWord ? channels - c0 : kBitsPerWord;
       Word word = 0, nonzero = 0;
       for (int64_t i = 0; i < n; ++i) {
-        const float value = packed_value(xr, scale, bias, c0 + i);
-        const float v = offset ? value + offset[c0 + i] : value;
+        const float v = tested_value(xr, scale, bias, offset, c0 + i);
         word |= Word{v < 0.0f} << i;
         nonzero |= Word{v != 0.0f} << i;
       }
