@@ -365,8 +365,7 @@ def test_expanded_bias_with_dynamic_batch_becomes_a_pack_offset(run_graph):
     ]
     model = make_model(nodes, {"x": ["batch", 4, 6, 6]}, ["y"], constants)
     result = convert(model)
-    assert [n.op for n in result.graph.nodes] == ["Transpose", "BinarizePack", "BinaryConv2d",
-                                                  "Transpose"]
+    assert [n.op for n in result.graph.nodes] == ["BinarizePack", "BinaryConv2d"]
     feeds = random_feeds(model, batch=3)
     assert_close(run_graph(result.graph, feeds), onnxruntime_outputs(model, feeds))
 
@@ -836,3 +835,42 @@ def test_the_float_stem_reads_the_nchw_image():
     transpose, stem = int8.nodes[:2]
     assert transpose.op == "Transpose" and stem.inputs[0] == transpose.outputs[0]
     assert stem.attrs["precision"] == "int8" and "input_layout" not in stem.attrs
+
+
+@pytest.mark.parametrize("stride,sign_zero", [(1, "auto"), (2, "plus_one")])
+def test_a_one_layer_model_reads_and_writes_nchw_itself(stride, sign_zero, run_graph):
+    """Sign -> binary Conv on an NCHW graph input and output: the pack reads the NCHW input and
+    the conv writes the NCHW output, no Transpose left; the result matches onnxruntime."""
+    rng = np.random.default_rng(stride)
+    model = make_model(
+        [helper.make_node("Sign", ["x"], ["s"]),
+         helper.make_node("Conv", ["s", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                          strides=[stride, stride])],
+        {"x": ["N", 70, 9, 10]}, ["y"], {"w": binary_weight(rng, (33, 70, 3, 3))})
+    graph = convert(model, sign_zero=sign_zero).graph
+    assert [n.op for n in graph.nodes] == ["BinarizePack", "BinaryConv2d"]
+    pack, conv = graph.nodes
+    assert pack.attrs["input_layout"] == "nchw" and pack.inputs[0] == "x"
+    assert conv.attrs["output_layout"] == "nchw" and conv.outputs == ["y"]
+    feeds = random_feeds(model)
+    if sign_zero == "auto":
+        feeds["x"][0, :, 2] = 0.0  # exact zeros: Sign(0) = 0 with the ternary pack
+    assert_close(run_graph(graph, feeds), onnxruntime_outputs(model, feeds))
+
+
+def test_nchw_edges_stay_where_the_nhwc_tensors_are_read_again():
+    """A conv output a Relu reads too keeps its Transpose, as does an NHWC input that a MaxPool
+    reads too."""
+    rng = np.random.default_rng(3)
+    model = make_model(
+        [helper.make_node("Sign", ["x"], ["s"]),
+         helper.make_node("Conv", ["s", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["y"], ["r"]),
+         helper.make_node("MaxPool", ["x"], ["xr"], kernel_shape=[2, 2])],
+        {"x": [1, 64, 5, 5]}, ["y", "r", "xr"], {"w": binary_weight(rng, (8, 64, 3, 3))})
+    graph = convert(model).graph
+    pack = next(n for n in graph.nodes if n.op == "BinarizePack")
+    conv = next(n for n in graph.nodes if n.op == "BinaryConv2d")
+    assert "input_layout" not in pack.attrs and "output_layout" not in conv.attrs
+    feeds = random_feeds(model)
+    assert_close(ir_reference.run(graph, feeds), onnxruntime_outputs(model, feeds))

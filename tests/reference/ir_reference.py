@@ -78,6 +78,8 @@ def _f32(x: np.ndarray) -> np.ndarray:
 
 def binarize_pack(attrs: dict, x: np.ndarray, offset: np.ndarray | None = None,
                   scale: np.ndarray | None = None, bias: np.ndarray | None = None):
+    if attrs.get("input_layout", "nhwc") == "nchw":  # [N, C, ...] -> [N, ..., C]
+        x = np.moveaxis(x, 1, -1)
     if scale is not None:  # a fused ChannelAffine: multiply, then add, in float32
         x = _f32(_f32(x) * _f32(scale)) + _f32(bias)
     bits = pack_threshold(x, offset)
@@ -119,6 +121,8 @@ def binary_conv2d(attrs: dict, x, weight, scale, bias, out_offset=None, kmap_src
     if residual is not None:
         y = y + _f32(residual)
     y = _activation(attrs, y)
+    if attrs.get("output_layout", "nhwc") == "nchw":
+        return [np.ascontiguousarray(y.transpose(0, 3, 1, 2)), None]
     return [y, pack_threshold(y, sum_offset) if sum_offset is not None else None]
 
 

@@ -23,6 +23,10 @@
 - :func:`fuse_max_pool`: a float MaxPool directly after a float or BWN conv (the stem's) runs in
   the conv's pass (``pool_*`` attributes), after its activation: the conv's output is never
   written out and read back.
+- :func:`fuse_nchw_pack`: a BinarizePack behind an NCHW -> NHWC Transpose (a binary layer on
+  the network's input) reads the NCHW tensor itself (``input_layout = "nchw"``).
+- :func:`fuse_nchw_output`: a BinaryConv2d whose float output only an NHWC -> NCHW Transpose
+  reads (a binary layer that ends the network) writes NCHW itself (``output_layout = "nchw"``).
 - :func:`remove_dead_nodes`: drops what no graph output needs.
 - :func:`fuse_nchw_input` (run by the converter after layers get their precision): a float
   Conv2d of an image of at most 4 channels, behind an NCHW -> NHWC Transpose, reads the NCHW
@@ -63,6 +67,8 @@ def run_fusions(graph: ir.Graph, keep_float: KeepFloat) -> None:
     while fuse_max_pool(graph):  # after the activations: a pooled conv takes no more
         pass
     while fuse_sum_bits(graph):
+        pass
+    while fuse_nchw_pack(graph) or fuse_nchw_output(graph):
         pass
     remove_dead_nodes(graph)
 
@@ -482,6 +488,49 @@ def fuse_nchw_input(graph: ir.Graph) -> bool:
         conv.attrs["input_layout"] = "nchw"
         conv.attrs["source"] = _merge_sources(transpose, conv)
         graph.nodes.remove(transpose)
+        return True
+    return False
+
+
+def fuse_nchw_pack(graph: ir.Graph) -> bool:
+    """Let one BinarizePack read the NCHW tensor its Transpose reads; True when done."""
+    consumers = graph.consumers_of()
+    producers = graph.producer_of()
+    outputs = {v.name for v in graph.outputs}
+    for pack in graph.nodes:
+        if pack.op != "BinarizePack" or pack.attrs.get("input_layout", "nhwc") != "nhwc":
+            continue
+        transpose = producers.get(pack.inputs[0])
+        if (transpose is None or transpose.op != "Transpose"
+                or pack.inputs[0] in outputs or len(consumers[pack.inputs[0]]) != 1):
+            continue
+        rank = len(transpose.attrs["perm"])
+        if rank < 3 or list(transpose.attrs["perm"]) != [0, *range(2, rank), 1]:
+            continue
+        del graph.values[pack.inputs[0]]
+        pack.inputs[0] = transpose.inputs[0]
+        pack.attrs["input_layout"] = "nchw"
+        pack.attrs["source"] = _merge_sources(transpose, pack)
+        graph.nodes.remove(transpose)
+        return True
+    return False
+
+
+def fuse_nchw_output(graph: ir.Graph) -> bool:
+    """Let one BinaryConv2d write the NCHW tensor the Transpose after it makes; True when done."""
+    consumers = graph.consumers_of()
+    outputs = {v.name for v in graph.outputs}
+    for conv in graph.nodes:
+        if (conv.op != "BinaryConv2d" or conv.attrs.get("output") != "float"
+                or conv.attrs.get("output_layout", "nhwc") != "nhwc" or _has_residual(conv)
+                or len([name for name in conv.outputs if name]) != 1):
+            continue
+        users = consumers.get(conv.outputs[0], [])
+        if (conv.outputs[0] in outputs or len(users) != 1 or users[0].op != "Transpose"
+                or list(users[0].attrs["perm"]) != [0, 3, 1, 2]):
+            continue
+        conv.attrs["output_layout"] = "nchw"
+        _absorb(graph, conv, users[0])
         return True
     return False
 

@@ -20,6 +20,10 @@
 // the same pass, then an optional activation (activation.h), and a second output can hold the
 // result's packed signs for the next binary layer, so the block's float sum is written once and
 // never re-read to be binarized.
+//
+// With output_layout "nchw" (a float output and nothing added to it) y is [N, O, Ho, Wo]: each
+// task writes its tile's output rows into its scratch and transposes them into the planes, so a
+// network's NCHW output costs no separate Transpose pass.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -29,6 +33,7 @@
 #include "xnorinfer/base/scratch_carver.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/kernels/registry.h"
+#include "xnorinfer/kernels/transpose/transpose.h"
 #include "xnorinfer/ops/binary_epilogue.h"
 #include "xnorinfer/ops/binary_weights.h"
 #include "xnorinfer/ops/bit_copy.h"
@@ -120,6 +125,16 @@ class BinaryConv2d final : public Op {
                                with_kmap_);
     // Ternary: the mask words sit one sign plane (all channels' words) after the sign words.
     mask_offset_ = words_for_bits(in_channels_);
+    const std::string layout = a.get_string("output_layout", "nhwc");
+    if (layout != "nhwc" && layout != "nchw") {
+      check_.fail("output_layout must be 'nhwc' or 'nchw', got '" + layout + "'");
+    }
+    nchw_out_ = layout == "nchw";
+    if (nchw_out_ &&
+        (epilogue_.packed() || epilogue_.with_residual() || epilogue_.with_sum_bits())) {
+      check_.fail("output_layout 'nchw' needs a float output with no residual and no y_bits");
+    }
+    transpose_tile_ = select_transpose(args.isa);
   }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
@@ -147,6 +162,9 @@ class BinaryConv2d final : public Op {
         check_.fail("residual must have the output's shape " + to_string(out_shape) + ", got " +
                     to_string(in[kResidual]->shape));
       }
+    }
+    if (nchw_out_) {
+      return {{DType::kFloat32, {out_shape[0], out_shape[3], out_shape[1], out_shape[2]}}};
     }
     std::vector<TensorInfo> out = {
         {epilogue_.packed() ? DType::kBits : DType::kFloat32, out_shape}};
@@ -246,6 +264,7 @@ class BinaryConv2d final : public Op {
     const Word** bases;           // its first valid tap's words (or its gathered row)
     Word* rows;                   // row mode: its valid taps' words, contiguous
     float** out_rows;             // its float output row
+    float* tile_out;              // NCHW output: the tile's rows of out_channels floats
     const float** residual_rows;  // its residual row
     Word** sum_rows;              // its row of the sum's packed signs
     int32_t* products;            // ternary input: its products (the nonzero activations)
@@ -258,6 +277,7 @@ class BinaryConv2d final : public Op {
       bases = carve.take<const Word*>(tp);
       rows = carve.take<Word>(op.gather_rows_ ? tp * op.weights_.k_words() : 0);
       out_rows = carve.take<float*>(tp);
+      tile_out = carve.take<float>(op.nchw_out_ ? tp * op.out_channels_ : 0);
       residual_rows = carve.take<const float*>(tp);
       sum_rows = carve.take<Word*>(tp);
       products = carve.take<int32_t>(tp);
@@ -393,9 +413,9 @@ class BinaryConv2d final : public Op {
     const Tensor* kmap_src = with_kmap_ ? in[kKmapSrc] : nullptr;
     const float sample_k = kmap_src && sample_scaling_ ? sample_mean(*kmap_src, n) : 0.0f;
     Tensor& y = *out[0];
-    const Shape& ys = y.shape();
+    const int64_t out_w = geom_.out_w(x.shape()[2]);
     const ImageTapPlan& taps = plan.taps;
-    const int64_t pixels_per_image = ys[1] * ys[2];
+    const int64_t pixels_per_image = geom_.out_h(x.shape()[1]) * out_w;
     const int64_t first = t * taps.tile_pixels;
     const PlannedTile tile{first, std::min(taps.tile_pixels, pixels_per_image - first),
                            taps.classes.data() + taps.tile_classes[t],
@@ -408,9 +428,10 @@ class BinaryConv2d final : public Op {
     const int64_t oc = out_channels_, y_words = words_for_bits(out_channels_);
     const int64_t image_first = n * pixels_per_image;
     if (!epilogue_.packed()) {
-      float* const rows = y.f32() + image_first * oc;
+      // Tile t is raster pixels [first, first + count): NCHW output rows are the scratch's.
+      float* const rows = nchw_out_ ? s.tile_out : y.f32() + (image_first + first) * oc;
       float** const out_rows = s.out_rows;
-      for (int64_t i = 0; i < tile.count; ++i) out_rows[i] = rows + pixel[i] * oc;
+      for (int64_t i = 0; i < tile.count; ++i) out_rows[i] = rows + (pixel[i] - first) * oc;
     }
     if (epilogue_.with_residual()) {
       const float* const rows = in[kResidual]->f32() + image_first * oc;
@@ -463,7 +484,7 @@ class BinaryConv2d final : public Op {
       if (writes_float(window.valid_taps())) continue;  // the kernels did it all
       for (int64_t i = tile.classes[c].begin - first; i < tile.classes[c].end - first; ++i) {
         const int64_t p = pixel[i];
-        const TapWindow win = window.at(geom_, p / ys[2], p % ys[2]);
+        const TapWindow win = window.at(geom_, p / out_w, p % out_w);
         // Each group's block-padded counts, gathered into one row of out_channels.
         int32_t* counts = s.counts + i * counts_stride_;
         if (group_ > 1) {
@@ -487,6 +508,17 @@ class BinaryConv2d final : public Op {
                         epilogue_.with_sum_bits() ? s.sum_rows[i] : nullptr);
       }
     }
+    if (nchw_out_) {
+      float* const planes = y.f32() + (n * oc + o0) * pixels_per_image + first;
+      for (int64_t i0 = 0; i0 < tile.count; i0 += kTransposeTile) {
+        for (int64_t j0 = 0; j0 < width; j0 += kTransposeTile) {
+          transpose_tile_(s.tile_out + i0 * oc + o0 + j0, oc,
+                          std::min(kTransposeTile, tile.count - i0),
+                          std::min(kTransposeTile, width - j0), planes + j0 * pixels_per_image + i0,
+                          pixels_per_image);
+        }
+      }
+    }
   }
 
   NodeChecker check_;
@@ -500,6 +532,8 @@ class BinaryConv2d final : public Op {
   int64_t counts_stride_ = 0;  // int32 per pixel in the counts scratch
   int64_t mask_offset_ = 0;    // ternary input: words from a sign word to its mask word
   BinaryEpilogue epilogue_;
+  bool nchw_out_ = false;  // y is [N, O, Ho, Wo], through the tile's rows in scratch
+  TransposeTileFn transpose_tile_ = nullptr;
   bool with_kmap_ = false;
   bool sample_scaling_ = false;  // kmap_src scales by its per-image mean (β), not a box filter
   float kmap_kernel_value_ = 0.0f;
