@@ -1,8 +1,8 @@
 // Every compiled kernel this CPU runs, against its reference, over random and awkward shapes
 // (tile edges, channel tails, masked tails), bit for bit: bitpack, bconv (plain, masked, fused
-// float output), output transforms, sgemm, sconv, qconv, bfconv, pooling, interleaving and
-// tile transposes. The Python kernel tests cover most of the same families through the
-// bindings; these need no Python, so they also run where only the C++ core builds (a
+// float output), bit counts, output transforms, sgemm, sconv, qconv, bfconv, pooling,
+// interleaving and tile transposes. The Python kernel tests cover most of the same families through
+// the bindings; these need no Python, so they also run where only the C++ core builds (a
 // cross-compiled target under emulation).
 #include <cmath>
 #include <cstdio>
@@ -604,6 +604,37 @@ TEST(interleave_kernels_match_the_transpose) {
             const float want = j >= j0 && j < j1 ? x[c * cols + j] : -7.5f;
             CHECK(same_bits(y[j * planes + c], want));
           }
+        }
+      }
+    }
+  }
+}
+
+// Per pixel, the set bits of the words its taps point at (after `offset`), against a bit-by-bit
+// count: empty and full words, one to nine taps, one to eight words per tap.
+TEST(count_bits_kernels_count_every_set_bit) {
+  for (const KernelInfo& info : runnable("count_bits")) {
+    const CountBitsFn fn = find_count_bits(info.name);
+    for (int64_t taps = 0; taps <= 9; taps += 3) {
+      for (int64_t words_per_tap : {1, 3, 8}) {
+        const int64_t count = 7, offset = 2, span = 20 * words_per_tap;
+        std::vector<Word> words(static_cast<size_t>(count * span + offset + taps * words_per_tap));
+        for (Word& w : words) w = rng()() % 5 == 0 ? ~Word{0} : rng()() % 5 == 0 ? 0 : rng()();
+        std::vector<const Word*> bases;
+        for (int64_t i = 0; i < count; ++i) bases.push_back(words.data() + i * span);
+        std::vector<BconvTap> tap_list;
+        for (int64_t t = 0; t < taps; ++t) tap_list.push_back({(t * 5 % 9) * words_per_tap, t});
+        std::vector<int32_t> totals(count, -1);
+        fn(bases.data(), count, tap_list.data(), taps, words_per_tap, offset, totals.data());
+        for (int64_t i = 0; i < count; ++i) {
+          int32_t want = 0;
+          for (const BconvTap& tap : tap_list) {
+            for (int64_t k = 0; k < words_per_tap; ++k) {
+              const Word w = bases[i][tap.a_offset + offset + k];
+              for (int b = 0; b < kBitsPerWord; ++b) want += (w >> b) & 1;
+            }
+          }
+          CHECK_EQ_CTX(totals[i], want, std::string(info.name));
         }
       }
     }

@@ -30,6 +30,12 @@ const Entry<BconvPair> kBconv[] = {
 #undef XI_BCONV
 };
 
+const Entry<CountBitsFn> kCountBits[] = {
+#define XI_COUNT_BITS(fn, isa) {{"count_bits", #fn, Isa::isa, 0, 0}, &fn},
+#include "xnorinfer/kernels/count_bits/count_bits.inc"
+#undef XI_COUNT_BITS
+};
+
 const Entry<OutputKernels> kOutput[] = {
 #define XI_OUTPUT(to_float, to_bits, isa) \
   {{"output", #to_float, Isa::isa, 0, 0}, {&to_float, &to_bits}},
@@ -145,6 +151,7 @@ std::vector<KernelInfo> list_kernels() {
   append(kBitpack, out);
   append(kBconv, out);
   append(kBfconv, out);
+  append(kCountBits, out);
   append(kInterleave, out);
   append(kOutput, out);
   append(kPool, out);
@@ -157,6 +164,7 @@ std::vector<KernelInfo> list_kernels() {
 
 BitpackFn select_bitpack(Isa ceiling) { return select(kBitpack, ceiling); }
 BconvKernel select_bconv(Isa ceiling) { return to_bconv(select_entry(kBconv, ceiling)); }
+CountBitsFn select_count_bits(Isa ceiling) { return select(kCountBits, ceiling); }
 OutputKernels select_output(Isa ceiling) { return select(kOutput, ceiling); }
 PoolKernels select_pool(Isa ceiling) { return select(kPool, ceiling); }
 InterleaveFn select_interleave(Isa ceiling) { return select(kInterleave, ceiling); }
@@ -176,6 +184,7 @@ SgemmKernel select_sgemm(Isa ceiling) { return to_sgemm(select_entry(kSgemm, cei
 
 BitpackFn find_bitpack(const std::string& name) { return find(kBitpack, name); }
 BconvKernel find_bconv(const std::string& name) { return to_bconv(find_entry(kBconv, name)); }
+CountBitsFn find_count_bits(const std::string& name) { return find(kCountBits, name); }
 SgemmKernel find_sgemm(const std::string& name) { return to_sgemm(find_entry(kSgemm, name)); }
 PoolKernels find_pool(const std::string& name) { return find(kPool, name); }
 InterleaveFn find_interleave(const std::string& name) { return find(kInterleave, name); }

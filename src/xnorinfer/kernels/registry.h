@@ -9,6 +9,7 @@
 #include "xnorinfer/kernels/bconv/bconv.h"
 #include "xnorinfer/kernels/bfconv/bfconv.h"
 #include "xnorinfer/kernels/bitpack/bitpack.h"
+#include "xnorinfer/kernels/count_bits/count_bits.h"
 #include "xnorinfer/kernels/interleave/interleave.h"
 #include "xnorinfer/kernels/output/output.h"
 #include "xnorinfer/kernels/pool/pool.h"
@@ -20,8 +21,8 @@
 namespace xnorinfer {
 
 struct KernelInfo {
-  const char* family;  // "bitpack", "bconv", "bfconv", "interleave", "output", "pool", "qconv",
-                       // "sconv", "sgemm", "transpose"
+  const char* family;  // "bitpack", "bconv", "bfconv", "count_bits", "interleave", "output",
+                       // "pool", "qconv", "sconv", "sgemm", "transpose"
   const char* name;
   Isa isa;
   int mr;                                  // register tile, 0 where it does not apply
@@ -86,6 +87,7 @@ std::vector<KernelInfo> list_kernels();
 // The widest kernel whose ISA is <= `ceiling`.
 BitpackFn select_bitpack(Isa ceiling);
 BconvKernel select_bconv(Isa ceiling);
+CountBitsFn select_count_bits(Isa ceiling);
 OutputKernels select_output(Isa ceiling);
 PoolKernels select_pool(Isa ceiling);
 InterleaveFn select_interleave(Isa ceiling);
@@ -101,6 +103,7 @@ SgemmKernel select_sgemm(Isa ceiling);
 // One kernel by name (test hooks); throws InvalidArgument when there is none.
 BitpackFn find_bitpack(const std::string& name);
 BconvKernel find_bconv(const std::string& name);
+CountBitsFn find_count_bits(const std::string& name);
 SgemmKernel find_sgemm(const std::string& name);
 PoolKernels find_pool(const std::string& name);  // by its max_rows name
 InterleaveFn find_interleave(const std::string& name);

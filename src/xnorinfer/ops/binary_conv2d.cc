@@ -100,6 +100,7 @@ class BinaryConv2d final : public Op {
     }
     bits_per_group_ = in_channels_ / group_;
     kernel_ = select_bconv(args.isa);
+    count_bits_ = select_count_bits(args.isa);
     num_threads_ = args.num_threads;
     weights_ = block_binary_weights(check_, w, out_channels_, group_, geom_.kh * geom_.kw,
                                     bits_per_group_, kernel_.nb, kernel_.lane_bits);
@@ -326,18 +327,10 @@ class BinaryConv2d final : public Op {
   // masks of its valid taps.
   void count_nonzero(const PlannedTile& tile, Scratch& s) const {
     for (int64_t c = 0; c < tile.class_count; ++c) {
-      const BconvTap* taps = tile.tap_lists + c * weights_.taps;
-      const int64_t valid = tile.classes[c].window.valid_taps();
-      for (int64_t i = tile.classes[c].begin - tile.first; i < tile.classes[c].end - tile.first;
-           ++i) {
-        int32_t total = 0;
-        for (int64_t t = 0; t < valid; ++t) {
-          const Word* mask = s.bases[i] + taps[t].a_offset + mask_offset_;
-          for (int64_t k = 0; k < weights_.words_per_tap; ++k)
-            total += __builtin_popcountll(mask[k]);
-        }
-        s.products[i] = total;
-      }
+      const int64_t begin = tile.classes[c].begin - tile.first;
+      count_bits_(s.bases + begin, tile.classes[c].end - tile.first - begin,
+                  tile.tap_lists + c * weights_.taps, tile.classes[c].window.valid_taps(),
+                  weights_.words_per_tap, mask_offset_, s.products + begin);
     }
   }
 
@@ -524,6 +517,7 @@ class BinaryConv2d final : public Op {
   NodeChecker check_;
   ConvGeometry geom_;
   BconvKernel kernel_;
+  CountBitsFn count_bits_ = nullptr;  // a ternary input's products (its nonzero masks)
   int64_t group_ = 1, in_channels_ = 0, out_channels_ = 0, bits_per_group_ = 0, pad_value_ = 0;
   BlockedBinaryWeights weights_;
   bool gather_rows_ = false;  // row mode rather than pointer mode (point_pixels)

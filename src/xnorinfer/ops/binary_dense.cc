@@ -47,6 +47,7 @@ class BinaryDense final : public Op {
     if (w.shape().empty() || w.shape()[0] < 1) check_.fail("weight must be [O, G, words]");
     out_channels_ = w.shape()[0];
     kernel_ = select_bconv(args.isa);
+    count_bits_ = select_count_bits(args.isa);
     // Viewed as a 1x1 convolution over groups_in_ taps of words_for_bits(C) words.
     weights_ = block_binary_weights(check_, w, out_channels_, 1, groups_in_, in_channels_,
                                     kernel_.nb, kernel_.lane_bits);
@@ -115,10 +116,11 @@ class BinaryDense final : public Op {
       for (int64_t g = 0; g < groups_in_; ++g) taps[g] = {g * tap_stride, g};
       for (int64_t n = 0; n < rows; ++n) {
         ptrs[n] = x.words() + n * row_words;
-        products[n] = ternary ? row_nonzero(ptrs[n], taps, group_words)
-                              : static_cast<int32_t>(groups_in_ * in_channels_);
+        products[n] = static_cast<int32_t>(groups_in_ * in_channels_);
         beta[n] = with_beta_ ? row_mean(in[kBetaSrc]->f32() + n * groups_in_) : 0.0f;
       }
+      // A ternary row's products: the popcount of its groups' masks.
+      if (ternary) count_bits_(ptrs, rows, taps, groups_in_, group_words, group_words, products);
       const int64_t o0 = task * kChannelsPerTask;
       const int64_t count = std::min(kChannelsPerTask, out_channels_ - o0);
       for (int64_t b = 0; b * weights_.block < count; ++b) {
@@ -153,16 +155,6 @@ class BinaryDense final : public Op {
     return rows;
   }
 
-  // A ternary row's nonzero products: the popcount of its groups' masks.
-  int32_t row_nonzero(const Word* row, const BconvTap* taps, int64_t group_words) const {
-    int32_t total = 0;
-    for (int64_t g = 0; g < groups_in_; ++g) {
-      const Word* mask = row + taps[g].a_offset + group_words;
-      for (int64_t i = 0; i < group_words; ++i) total += __builtin_popcountll(mask[i]);
-    }
-    return total;
-  }
-
   // β of one row: the mean of its groups' abs_mean values, summed in order.
   float row_mean(const float* values) const {
     float sum = 0.0f;
@@ -172,6 +164,7 @@ class BinaryDense final : public Op {
 
   NodeChecker check_;
   BconvKernel kernel_;
+  CountBitsFn count_bits_ = nullptr;  // a ternary input's products (its nonzero masks)
   int64_t in_channels_ = 0, groups_in_ = 1, batch_axes_ = 1, out_channels_ = 0;
   BlockedBinaryWeights weights_;
   bool with_beta_ = false;

@@ -1,0 +1,12 @@
+// x86 with POPCNT (every AVX2 CPU has it; this file is built with -mpopcnt).
+#include "xnorinfer/kernels/count_bits/count_bits_loop.h"
+
+namespace xnorinfer {
+
+void count_bits_ukernel__avx2(const Word* const* bases, int64_t count, const BconvTap* tap_list,
+                              int64_t taps, int64_t words_per_tap, int64_t offset,
+                              int32_t* totals) {
+  count_bits_loop(bases, count, tap_list, taps, words_per_tap, offset, totals);
+}
+
+}  // namespace xnorinfer
