@@ -13,7 +13,7 @@ import random
 import numpy as np
 import pytest
 
-from engine_runs import run_everywhere, random_activations
+from engine_runs import add_bits_probe, random_activations, run_everywhere
 from reference import numpy_ops
 from xnorinfer import _core
 from xnorinfer.bitpack import pack_bits, packed_words
@@ -41,30 +41,6 @@ def conv_attrs(case: dict, output: str = "float") -> dict:
         "pad_value": case["pad_value"],
         "output": output,
     }
-
-
-def add_bits_probe(g: _core.Graph, bits_name: str, channels: int, out_name: str, spatial: bool):
-    """Adds a binary op reading `bits_name` ([..., channels] bits) whose float output decodes
-    the bits: output o < channels has weights +1 except -1 at channel o, output `channels` is all
-    +1. With a_c = ±1, a_o = (out[channels] - out[o]) / 2. Returns nothing; see decode_probe."""
-    words = packed_words(channels)
-    negative = np.zeros((channels + 1, channels), bool)
-    negative[np.arange(channels), np.arange(channels)] = True
-    packed = pack_bits(negative)  # [channels + 1, words]
-    ones = np.ones(channels + 1, np.float32)
-    zeros = np.zeros(channels + 1, np.float32)
-    g.add_constant(out_name + ".scale", ones)
-    g.add_constant(out_name + ".bias", zeros)
-    inputs = [bits_name, out_name + ".w", out_name + ".scale", out_name + ".bias"]
-    if spatial:
-        g.add_constant(out_name + ".w", packed.reshape(channels + 1, 1, 1, words))
-        g.add_node(out_name + ".probe", "BinaryConv2d", inputs, [out_name],
-                   {"kernel_shape": [1, 1], "group": 1, "in_channels": channels, "pad_value": 0,
-                    "output": "float"})
-    else:
-        g.add_constant(out_name + ".w", packed.reshape(channels + 1, 1, words))
-        g.add_node(out_name + ".probe", "BinaryDense", inputs, [out_name],
-                   {"in_channels": channels, "groups_in": 1, "output": "float"})
 
 
 def decode_probe(y: np.ndarray) -> np.ndarray:

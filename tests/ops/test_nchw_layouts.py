@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine_runs import ISAS, random_activations, run_everywhere
+from engine_runs import ISAS, add_bits_probe, random_activations, run_everywhere
 from xnorinfer import _core
-from xnorinfer.bitpack import pack_bits, packed_words
+from xnorinfer.bitpack import pack_bits
 
 # (N, C, spatial...), pack output, with offset, with scale and bias
 PACK_CASES = [
@@ -40,13 +40,7 @@ def pack_graph(shape, output: str, offset, affine, nchw: bool) -> _core.Graph:
     pack_inputs += ["offset" if offset is not None else "", *(["scale", "bias"] if affine else [])]
     attrs = {"output": output, **({"input_layout": "nchw"} if nchw else {})}
     g.add_node("pack", "BinarizePack", pack_inputs, ["xb", "amean"], attrs)
-    negative = np.zeros((c + 1, c), bool)
-    negative[np.arange(c), np.arange(c)] = True
-    g.add_constant("pw", pack_bits(negative).reshape(c + 1, 1, packed_words(c)))
-    g.add_constant("ps", np.ones(c + 1, np.float32))
-    g.add_constant("pb", np.zeros(c + 1, np.float32))
-    g.add_node("probe", "BinaryDense", ["xb", "pw", "ps", "pb"], ["p"],
-               {"in_channels": c, "groups_in": 1, "batch_axes": rank - 1, "output": "float"})
+    add_bits_probe(g, "xb", c, "p", spatial=False, batch_axes=rank - 1)
     g.add_output("p")
     g.add_output("amean")
     return g

@@ -468,52 +468,58 @@ NCHW_MAX_CHANNELS = 4
 
 def fuse_nchw_input(graph: ir.Graph) -> bool:
     """Let one float Conv2d read the NCHW image its Transpose reads; True when done."""
-    consumers = graph.consumers_of()
-    producers = graph.producer_of()
-    outputs = {v.name for v in graph.outputs}
+    find = _channels_last_transposes(graph)
     for conv in graph.nodes:
         if (conv.op != "Conv2d" or conv.attrs.get("precision", "float32") != "float32"
                 or conv.attrs.get("input_layout", "nhwc") != "nhwc"):
             continue
-        transpose = producers.get(conv.inputs[0])
-        if (transpose is None or transpose.op != "Transpose"
-                or list(transpose.attrs["perm"]) != [0, 2, 3, 1]
-                or conv.inputs[0] in outputs or len(consumers[conv.inputs[0]]) != 1):
-            continue
-        image = _shape(graph, transpose.inputs[0])
+        transpose = find(conv.inputs[0])
+        image = _shape(graph, transpose.inputs[0]) if transpose else None
         if image is None or len(image) != 4 or image[1] > NCHW_MAX_CHANNELS:
             continue
-        del graph.values[conv.inputs[0]]
-        conv.inputs[0] = transpose.inputs[0]
-        conv.attrs["input_layout"] = "nchw"
-        conv.attrs["source"] = _merge_sources(transpose, conv)
-        graph.nodes.remove(transpose)
+        _read_before(graph, conv, transpose)
         return True
     return False
 
 
 def fuse_nchw_pack(graph: ir.Graph) -> bool:
     """Let one BinarizePack read the NCHW tensor its Transpose reads; True when done."""
-    consumers = graph.consumers_of()
-    producers = graph.producer_of()
-    outputs = {v.name for v in graph.outputs}
+    find = _channels_last_transposes(graph)
     for pack in graph.nodes:
         if pack.op != "BinarizePack" or pack.attrs.get("input_layout", "nhwc") != "nhwc":
             continue
-        transpose = producers.get(pack.inputs[0])
-        if (transpose is None or transpose.op != "Transpose"
-                or pack.inputs[0] in outputs or len(consumers[pack.inputs[0]]) != 1):
-            continue
-        rank = len(transpose.attrs["perm"])
-        if rank < 3 or list(transpose.attrs["perm"]) != [0, *range(2, rank), 1]:
-            continue
-        del graph.values[pack.inputs[0]]
-        pack.inputs[0] = transpose.inputs[0]
-        pack.attrs["input_layout"] = "nchw"
-        pack.attrs["source"] = _merge_sources(transpose, pack)
-        graph.nodes.remove(transpose)
-        return True
+        transpose = find(pack.inputs[0])
+        if transpose is not None:
+            _read_before(graph, pack, transpose)
+            return True
     return False
+
+
+def _channels_last_transposes(graph: ir.Graph) -> Callable[[str], ir.Node | None]:
+    """For the graph as it is: value -> the Transpose ``[N, C, ...] -> [N, ..., C]`` that makes
+    it, when one node reads the value and it is no graph output; else None."""
+    consumers = graph.consumers_of()
+    producers = graph.producer_of()
+    outputs = {v.name for v in graph.outputs}
+
+    def find(value: str) -> ir.Node | None:
+        transpose = producers.get(value)
+        if (transpose is None or transpose.op != "Transpose" or value in outputs
+                or len(consumers[value]) != 1):
+            return None
+        perm = list(transpose.attrs["perm"])
+        return transpose if len(perm) >= 3 and perm == [0, *range(2, len(perm)), 1] else None
+
+    return find
+
+
+def _read_before(graph: ir.Graph, node: ir.Node, transpose: ir.Node) -> None:
+    """Let ``node`` read what ``transpose`` reads (``input_layout = "nchw"``) and drop it."""
+    del graph.values[node.inputs[0]]
+    node.inputs[0] = transpose.inputs[0]
+    node.attrs["input_layout"] = "nchw"
+    node.attrs["source"] = _merge_sources(transpose, node)
+    graph.nodes.remove(transpose)
 
 
 def fuse_nchw_output(graph: ir.Graph) -> bool:
