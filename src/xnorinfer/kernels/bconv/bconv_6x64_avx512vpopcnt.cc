@@ -6,7 +6,6 @@
 // The masked twin does the XOR and the AND with the pixel's nonzero mask in one VPTERNLOGD.
 #include <immintrin.h>
 
-#include <cmath>
 #include <type_traits>
 
 #include "xnorinfer/kernels/avx512_lanes.h"
@@ -26,29 +25,29 @@ constexpr int kXorAnd = (0xF0 ^ 0xCC) & 0xAA;
 // chosen at run time), the compiler kept all 24 in a copy on the stack, zeroed at every call and
 // stored after the loop (6% of a 56x56x64 layer).
 struct StoreCounts {};
-template <bool kResidualOn, bool kSumBitsOn>
+template <bool kResidualOn, bool kSumBitsOn, bool kReluOn>
 struct StoreFloats {
-  static constexpr bool kResidual = kResidualOn, kSumBits = kSumBitsOn;
+  static constexpr bool kResidual = kResidualOn, kSumBits = kSumBitsOn, kRelu = kReluOn;
 };
 
 // The float output straight from the accumulators: dot = products - 2 * count, then
 // float(dot) * scale + bias, as dot_to_float_ukernel__avx512f computes it. float(dot) is
 // taken as float(products) - 2 * float(count) in one FMA: every term is an integer below
 // 2^24, so it is exact and equal.
-// Then the residual, the relu as a floor (max(0, v) keeps NaN and -0; max(-inf, v) is v) and
+// Then the residual, the relu as a floor (max(0, v) keeps NaN and -0; a compile-time option
+// like the others: a max with -inf in its place cost the 56x56 layers 1-2%) and
 // the sum's sign bits as v < threshold, one compare (one 64-bit word per pixel: the block is 64
 // channels, a word of its own; lanes past `channels` are masked off, so their bits are 0).
 // Fully unrolled and branch-free: looping over the channel vectors at run time and testing the
 // options at every step, this epilogue took a fifth of a 56x56x64 layer.
 // Everything read from `f` is copied to locals first: the float stores could alias it as far
 // as the compiler knows, which made it reload each field after every store.
-template <int MR, bool kResidual, bool kSumBits>
+template <int MR, bool kResidual, bool kSumBits, bool kRelu>
 [[gnu::always_inline]] inline void store_floats(const __m512i (&acc)[MR][kNr],
                                                 const BconvFloatOutput& f) {
   const float* const scale = f.scale;
   const float* const bias = f.bias;
   const float* const sum_threshold = f.sum_threshold;
-  const __m512 floor = f.relu ? _mm512_setzero_ps() : _mm512_set1_ps(-INFINITY);
   float* out[MR];
   const float* residual[MR];
   __m512 products[MR];
@@ -73,7 +72,7 @@ template <int MR, bool kResidual, bool kSumBits>
       if constexpr (kResidual) {
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual[p] + 16 * j));
       }
-      v = _mm512_max_ps(floor, v);
+      if constexpr (kRelu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
       _mm512_mask_storeu_ps(out[p] + 16 * j, m, v);
       if constexpr (kSumBits) {
         negative[p][j] = _mm512_mask_cmp_ps_mask(m, v, threshold_j, _CMP_LT_OQ);
@@ -138,7 +137,7 @@ void tile(int64_t taps, const BconvTap* tap_list, int64_t lanes, const Word* con
         _mm512_storeu_si512(counts + p * counts_stride + 16 * j, acc[p][j]);
     }
   } else {
-    store_floats<MR, Store::kResidual, Store::kSumBits>(acc, *to_float);
+    store_floats<MR, Store::kResidual, Store::kSumBits, Store::kRelu>(acc, *to_float);
   }
 }
 
@@ -155,9 +154,19 @@ void dispatch(int64_t mr, int64_t taps, const BconvTap* tap_list, int64_t lanes,
   };
   if (!f) return run(StoreCounts{});
   if (f->residual) {
-    return f->sum_threshold ? run(StoreFloats<true, true>{}) : run(StoreFloats<true, false>{});
+    if (f->relu) {
+      return f->sum_threshold ? run(StoreFloats<true, true, true>{})
+                              : run(StoreFloats<true, false, true>{});
+    }
+    return f->sum_threshold ? run(StoreFloats<true, true, false>{})
+                            : run(StoreFloats<true, false, false>{});
   }
-  return f->sum_threshold ? run(StoreFloats<false, true>{}) : run(StoreFloats<false, false>{});
+  if (f->relu) {
+    return f->sum_threshold ? run(StoreFloats<false, true, true>{})
+                            : run(StoreFloats<false, false, true>{});
+  }
+  return f->sum_threshold ? run(StoreFloats<false, true, false>{})
+                          : run(StoreFloats<false, false, false>{});
 }
 
 }  // namespace
