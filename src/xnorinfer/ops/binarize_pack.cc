@@ -147,13 +147,7 @@ class BinarizePack final : public Op {
       const int64_t count = std::min(block, pixels - p0);
       const float* planes = x.f32() + n * channels * pixels + p0;
       float* block_rows = reinterpret_cast<float*>(ctx.thread_scratch(thread));
-      for (int64_t c0 = 0; c0 < channels; c0 += kTransposeTile) {
-        for (int64_t j0 = 0; j0 < count; j0 += kTransposeTile) {
-          transpose_tile_(
-              planes + c0 * pixels + j0, pixels, std::min(kTransposeTile, channels - c0),
-              std::min(kTransposeTile, count - j0), block_rows + j0 * channels + c0, channels);
-        }
-      }
+      transpose_matrix(transpose_tile_, planes, pixels, channels, count, block_rows, channels);
       pack(block_rows, n * pixels + p0, count, channels, rows);
     });
   }

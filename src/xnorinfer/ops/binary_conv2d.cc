@@ -502,15 +502,8 @@ class BinaryConv2d final : public Op {
       }
     }
     if (nchw_out_) {
-      float* const planes = y.f32() + (n * oc + o0) * pixels_per_image + first;
-      for (int64_t i0 = 0; i0 < tile.count; i0 += kTransposeTile) {
-        for (int64_t j0 = 0; j0 < width; j0 += kTransposeTile) {
-          transpose_tile_(s.tile_out + i0 * oc + o0 + j0, oc,
-                          std::min(kTransposeTile, tile.count - i0),
-                          std::min(kTransposeTile, width - j0), planes + j0 * pixels_per_image + i0,
-                          pixels_per_image);
-        }
-      }
+      transpose_matrix(transpose_tile_, s.tile_out + o0, oc, tile.count, width,
+                       y.f32() + (n * oc + o0) * pixels_per_image + first, pixels_per_image);
     }
   }
 

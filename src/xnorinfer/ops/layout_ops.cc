@@ -223,16 +223,15 @@ class Transpose final : public Op {
       const int64_t i0 = (task / col_bands % row_tiles) * kTile;
       const int64_t i1 = std::min(i0 + kTile, rows);
       const int64_t band = (task % col_bands) * kBandCols;
+      const int64_t band_end = std::min(band + kBandCols, cols);
       const float* xb = x + b * rows * cols;
       float* yb = y + b * rows * cols;
       if (rows <= kMaxInterleavedPlanes) {
-        interleave_(xb, rows, cols, band, std::min(band + kBandCols, cols), yb);
+        interleave_(xb, rows, cols, band, band_end, yb);
         return;
       }
-      for (int64_t j0 = band; j0 < std::min(band + kBandCols, cols); j0 += kTile) {
-        transpose_tile_(xb + i0 * cols + j0, cols, i1 - i0, std::min(kTile, cols - j0),
-                        yb + j0 * rows + i0, rows);
-      }
+      transpose_matrix(transpose_tile_, xb + i0 * cols + band, cols, i1 - i0, band_end - band,
+                       yb + band * rows + i0, rows);
     });
   }
 
