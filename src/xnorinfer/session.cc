@@ -256,6 +256,15 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(
       if (s >= 0 && s < static_cast<int>(inputs.size())) plan.input_in_caller_buffer[s] = 0;
     }
   }
+  // Such an output keeps its arena bytes too: a batch's samples write it there when the rest
+  // of the graph runs on the whole batch (run_split).
+  plan.output_in_caller_buffer.assign(output_slots_.size(), 0);
+  for (size_t j = 0; j < output_slots_.size(); ++j) {
+    const int s = output_slots_[j];
+    const bool listed_before =
+        std::find(output_slots_.begin(), output_slots_.begin() + j, s) != output_slots_.begin() + j;
+    plan.output_in_caller_buffer[j] = owner[s] == s && !listed_before && written_exactly(s);
+  }
 
   const int64_t total = plan.arena_bytes + static_cast<int64_t>(plan.shared_scratch) +
                         static_cast<int64_t>(plan.scratch_per_thread) * num_threads_;
@@ -277,7 +286,7 @@ std::vector<int> Session::in_place_owners(const Plan& plan, const std::vector<in
     const std::vector<int>& ins = node_inputs_[i];
     if (k < 0 || k >= static_cast<int>(ins.size()) || node_outputs_[i].empty()) continue;
     const int r = ins[k], y = node_outputs_[i][0];
-    if (r < 0 || y < 0 || constant_of_slot_[r]) continue;
+    if (r < 0 || y < 0 || constant_of_slot_[r] || written_exactly(y)) continue;
     const bool last_read = last[r] == static_cast<int>(i) + 1;  // graph outputs never are
     const bool read_once = std::count(ins.begin(), ins.end(), r) == 1;
     const TensorInfo &from = plan.infos[r], &to = plan.infos[y];
@@ -287,6 +296,12 @@ std::vector<int> Session::in_place_owners(const Plan& plan, const std::vector<in
     }
   }
   return owner;
+}
+
+bool Session::written_exactly(int slot) const {
+  const int producer = producer_of_slot_[slot];
+  return producer >= 0 && ops_[producer]->writes_exactly_its_outputs() &&
+         std::find(output_slots_.begin(), output_slots_.end(), slot) != output_slots_.end();
 }
 
 Session::CachedPlan& Session::plan_for(const std::vector<Shape>& input_shapes) {
@@ -449,6 +464,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   std::vector<int> gathered, copied;
   if (split < nodes) values_after_split(cached.plan, split, &gathered, &copied);
   std::unique_ptr<Workspace> whole = split < nodes ? take_workspace(cached) : nullptr;
+  if (whole) bind_outputs(cached.plan, &outputs, 0, *whole);  // before samples gather into it
   // Samples run side by side, one per thread and on one thread inside their ops: no fork and
   // join per op, and each core keeps its sample's values in its own cache.
   const int team = static_cast<int>(std::min<int64_t>(num_threads_, n));
@@ -459,6 +475,7 @@ void Session::run_split(CachedPlan& cached, int split, const std::vector<Shape>&
   const auto run_sample = [&](int64_t i, int thread) {
     Workspace& sample = *samples[thread];
     bind_inputs(one.plan, inputs, i, sample, 1);
+    bind_outputs(one.plan, whole ? nullptr : &outputs, i, sample);
     run_nodes(one.plan, sample, 0, split, 1, node_seconds ? &thread_seconds[thread] : nullptr);
     if (!whole) return copy_outputs(sample, i, outputs, 1);
     for (int s : gathered) {
@@ -533,6 +550,7 @@ void Session::run_plan(CachedPlan& cached, const std::vector<const float*>& inpu
                        const std::vector<float*>& outputs, std::vector<double>* node_seconds) {
   std::unique_ptr<Workspace> ws = take_workspace(cached);
   bind_inputs(cached.plan, inputs, 0, *ws, num_threads_);
+  bind_outputs(cached.plan, &outputs, 0, *ws);
   run_nodes(cached.plan, *ws, 0, static_cast<int>(ops_.size()), num_threads_, node_seconds);
   copy_outputs(*ws, 0, outputs, num_threads_);
   return_workspace(cached, std::move(ws));
@@ -555,6 +573,13 @@ void Session::check_buffers_apart(const Plan& plan, const std::vector<const floa
   };
   for (size_t j = 0; j < outputs.size(); ++j) {
     const auto out = span(outputs[j], plan.infos[output_slots_[j]].storage_bytes());
+    for (size_t k = 0; k < j; ++k) {
+      const auto other = span(outputs[k], plan.infos[output_slots_[k]].storage_bytes());
+      if (out.first < other.second && other.first < out.second) {
+        throw InvalidArgument("output buffer " + std::to_string(j) + " overlaps output buffer " +
+                              std::to_string(k) + ": nodes may write outputs where they are");
+      }
+    }
     for (size_t k = 0; k < inputs.size(); ++k) {
       const auto in = span(inputs[k], plan.infos[k].storage_bytes());
       if (out.first < in.second && in.first < out.second) {
@@ -574,12 +599,24 @@ void Session::bind_input(const Plan& plan, int k, const void* data, Workspace& w
   copy_bytes(ws.tensors[k].data, data, plan.infos[k].storage_bytes(), num_threads);
 }
 
+void Session::bind_outputs(const Plan& plan, const std::vector<float*>* outputs, int64_t sample,
+                           Workspace& ws) const {
+  for (size_t j = 0; j < output_slots_.size(); ++j) {
+    if (!plan.output_in_caller_buffer[j]) continue;
+    const int s = output_slots_[j];
+    ws.tensors[s].data =
+        outputs ? reinterpret_cast<uint8_t*>((*outputs)[j]) + sample * plan.infos[s].storage_bytes()
+                : ws.arena.data() + plan.offsets[s];
+  }
+}
+
 void Session::copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,
                            int num_threads) const {
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Tensor& t = ws.tensors[output_slots_[j]];
     const int64_t bytes = t.info.storage_bytes();
-    copy_bytes(reinterpret_cast<char*>(outputs[j]) + sample * bytes, t.data, bytes, num_threads);
+    char* const dst = reinterpret_cast<char*>(outputs[j]) + sample * bytes;
+    if (dst != t.data) copy_bytes(dst, t.data, bytes, num_threads);  // else written there
   }
 }
 

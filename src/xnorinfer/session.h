@@ -112,8 +112,16 @@ class Session {
                    Workspace& ws, int num_threads) const;
   void copy_outputs(const Workspace& ws, int64_t sample, const std::vector<float*>& outputs,
                     int num_threads) const;
-  // Throws InvalidArgument when an output buffer overlaps an input buffer: inputs may be read
-  // in place (bind_input) while samples' outputs are written.
+  // Points the graph outputs the plan writes in the caller's buffer at sample `sample` of
+  // `outputs`, or with nullptr back at their arena bytes (a pooled workspace keeps the last
+  // run's pointers until then).
+  void bind_outputs(const Plan& plan, const std::vector<float*>* outputs, int64_t sample,
+                    Workspace& ws) const;
+  // Whether `slot` is a graph output that its node writes exactly (Op::writes_exactly_its_outputs).
+  bool written_exactly(int slot) const;
+  // Throws InvalidArgument when an output buffer overlaps an input buffer or another output
+  // buffer: inputs may be read in place (bind_input) while outputs are written in place
+  // (bind_outputs).
   void check_buffers_apart(const Plan& plan, const std::vector<const float*>& inputs,
                            const std::vector<float*>& outputs) const;
   // Graph input k's `data` into `ws`: pointed at where the plan reads it in the caller's buffer,

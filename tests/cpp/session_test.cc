@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "check.h"
 #include "xnorinfer/base/bits.h"
@@ -89,16 +92,45 @@ TEST(binary_conv_matches_its_definition_on_every_path) {
       const std::vector<Shape> shapes = {{n, kH, kW, kC}};
       const std::vector<Shape> expected = {{n, kH, kW, kO}};
       CHECK(session.output_shapes(shapes) == expected);
-      std::vector<float> got(want.size());
-      session.run(shapes, {x.data()}, {got.data()});
+      // The conv writes y where the caller wants it (Session::bind_outputs): here off a cache
+      // line boundary, between two floats it must not touch.
+      std::vector<float> buffer(want.size() + 2, -7.0f);
+      float* const got = buffer.data() + 1;
+      session.run(shapes, {x.data()}, {got});
       const std::string where = std::string(to_string(isa)) + " x" + std::to_string(threads);
-      for (size_t i = 0; i < got.size(); ++i) {
+      CHECK(buffer.front() == -7.0f && buffer.back() == -7.0f);
+      for (size_t i = 0; i < want.size(); ++i) {
         uint32_t a, b;
         std::memcpy(&a, &got[i], 4);
         std::memcpy(&b, &want[i], 4);
         CHECK_EQ_CTX(a, b, where);
       }
     }
+  }
+}
+
+// A value named twice as a graph output is written to both buffers; buffers that overlap are
+// refused, since nodes write outputs in place.
+TEST(an_output_named_twice_fills_both_buffers_and_overlapping_ones_are_refused) {
+  std::vector<Word> weights(kO * 9 * words_for_bits(kC), 0x5a5a5a5a5a5a5a5aull);
+  const std::vector<float> scale(kO, 0.5f), bias(kO, -1.0f);
+  const auto graph = binary_conv_graph(weights, scale, bias);
+  graph->add_output("y");
+  Session session(graph, SessionOptions{});
+  const std::vector<Shape> shapes = {{1, kH, kW, kC}};
+  std::vector<float> x(kH * kW * kC);
+  for (float& v : x) v = std::normal_distribution<float>()(rng());
+  std::vector<float> first(kH * kW * kO, -7.0f), second(first.size(), -7.0f);
+  session.run(shapes, {x.data()}, {first.data(), second.data()});
+  CHECK(first == second);
+  CHECK(first != std::vector<float>(first.size(), -7.0f));
+  std::vector<float> shared(first.size() + 1);
+  try {
+    session.run(shapes, {x.data()}, {shared.data(), shared.data() + 1});
+    CHECK(false);
+  } catch (const InvalidArgument& e) {
+    CHECK(std::string(e.what()).find("output buffer 1 overlaps output buffer 0") !=
+          std::string::npos);
   }
 }
 

@@ -19,6 +19,9 @@ struct Plan {
   // Per graph input: read in the caller's buffer (every reader reads it exactly, see
   // Op::reads_exactly_its_inputs) instead of copied into the arena.
   std::vector<char> input_in_caller_buffer;
+  // Per graph output: written by its node straight into the caller's buffer (the node writes
+  // exactly its outputs, see Op::writes_exactly_its_outputs) instead of copied there.
+  std::vector<char> output_in_caller_buffer;
   int64_t arena_bytes = 0;
   size_t scratch_per_thread = 0;                          // a multiple of 64
   size_t shared_scratch = 0;                              // a multiple of 64

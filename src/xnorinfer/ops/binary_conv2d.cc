@@ -182,6 +182,10 @@ class BinaryConv2d final : public Op {
     return epilogue_.with_residual() && kernels_write_all ? kResidual : -1;
   }
 
+  // Float rows go out through masked or scalar tails, sign bits a word at a time, the NCHW
+  // planes through the transpose's edge loops: no byte outside the output.
+  bool writes_exactly_its_outputs() const override { return true; }
+
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
     return Scratch(*this, max_tile_pixels(geom_.out_w(in[kX]->shape[2])), nullptr).size;
   }

@@ -87,6 +87,9 @@ class BinaryDense final : public Op {
     return {{epilogue_.packed() ? DType::kBits : DType::kFloat32, out}};
   }
 
+  // Every row goes out through the epilogue, which writes exactly its channels.
+  bool writes_exactly_its_outputs() const override { return true; }
+
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
     const int64_t rows = row_count(*in[kX]);
     return static_cast<size_t>(rows) * sizeof(const Word*) +

@@ -84,6 +84,11 @@ class Op {
   // caller's own buffer rather than a copy in its arena.
   virtual bool reads_exactly_its_inputs() const { return false; }
 
+  // True when run() writes no byte of its outputs outside their elements (no slack, no
+  // scratch use of their bytes) and takes them at any float alignment: the session may then
+  // hand it a graph output in the caller's own buffer rather than copy it there afterwards.
+  virtual bool writes_exactly_its_outputs() const { return false; }
+
   virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs,
                    const RunContext& ctx) const = 0;
 };
