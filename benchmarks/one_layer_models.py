@@ -15,9 +15,7 @@ sign_zero="auto" the exact two-plane form runs (a graph input can hold zeros).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 
 import numpy as np
 import onnxruntime as ort
@@ -25,6 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import xnorinfer
 from xnorinfer import model_file
+from xnorinfer.bench.timing import interleaved_medians, wall, warmup_seconds_for
 from xnorinfer.onnx import convert
 
 SHAPES = [(56, 64, 64, 1), (28, 128, 128, 1), (14, 256, 256, 1), (7, 512, 512, 1),
@@ -42,15 +41,6 @@ def one_layer(size: int, cin: int, cout: int, stride: int, rng: np.random.Genera
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
         [numpy_helper.from_array(weight, "w")])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def median_seconds(fn, calls: int) -> float:
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> int:
@@ -74,11 +64,14 @@ def main() -> int:
             num_threads=args.threads)
         isa = ours.isa
         feed = {"x": rng.standard_normal((1, cin, size, size)).astype(np.float32)}
-        ort_times, our_times = [], []
-        for _ in range(args.rounds):  # interleaved, so both see the same minutes of the machine
-            ort_times.append(median_seconds(lambda: theirs.run(None, feed), args.calls))
-            our_times.append(median_seconds(lambda: ours.run(None, feed), args.calls))
-        t_ort, t_ours = statistics.median(ort_times), statistics.median(our_times)
+        # Interleaved, so both see the same minutes of the machine; on 2 threads each
+        # contender's timed calls follow 20 ms of untimed ones, as in report.py (the other
+        # engine's workers spin on after its runs, and the host takes an idle vCPU away).
+        medians = interleaved_medians(
+            {"onnxruntime": wall(lambda: theirs.run(None, feed)),
+             "xnorinfer": wall(lambda: ours.run(None, feed))},
+            args.rounds, args.calls, warmup_seconds_for(args.threads))
+        t_ort, t_ours = medians["onnxruntime"], medians["xnorinfer"]
         speedups.append(t_ort / t_ours)
         print(f"conv {size}x{size}x{cin}->{cout} s{stride}: onnxruntime {t_ort * 1e6:7.0f} us  "
               f"xnorinfer {t_ours * 1e6:6.0f} us  speedup {t_ort / t_ours:5.1f}x")

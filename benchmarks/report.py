@@ -39,7 +39,8 @@ from xnorinfer import _core, console, peak_macs_per_second
 from xnorinfer.bench import networks as bench_networks
 from xnorinfer.bench import openvino_peer
 from xnorinfer.bench.profile import engine_node_seconds
-from xnorinfer.bench.timing import blas_threads, interleaved_medians, machine_info
+from xnorinfer.bench.timing import (blas_threads, interleaved_medians, machine_info,
+                                    warmup_seconds_for)
 
 RESULTS = Path(__file__).with_name("results")
 MB = 1024 * 1024
@@ -49,10 +50,6 @@ BUSY_SCALING = 0.8
 # before or just after it says the cores were busy (the targets are for idle cores).
 IDLE_ATTEMPTS = 3
 IDLE_CHECK_SECONDS = 0.1
-# Untimed calls before each contender's timed ones on more than one thread: the host of a
-# virtual machine takes a core that idled through the pause between contenders, and gives it
-# back milliseconds after the next fork asks for it.
-WARMUP_SECONDS = 0.02
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,7 +128,7 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
                 if openvino_peer.available():
                     contenders["openvino binary"] = openvino_layer.openvino(case, threads)
                 seconds, idle = _timed_when_idle(lambda: interleaved_medians(
-                    contenders, repeats, calls, _warmup(threads)), threads)
+                    contenders, repeats, calls, warmup_seconds_for(threads)), threads)
                 rows.append({"layer": str(case), "threads": threads, "macs": case.macs,
                              "valid_macs": case.valid_macs, "seconds": seconds, **idle})
             after = {isa: peak_macs_per_second("binary", isa, threads) for isa in isas}
@@ -170,7 +167,7 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: i
         contenders["openvino default precision"] = models.openvino_binary(net, batch, threads,
                                                                           default_precision=True)
     seconds, idle = _timed_when_idle(
-        lambda: interleaved_medians(contenders, repeats, calls, _warmup(threads)), threads)
+        lambda: interleaved_medians(contenders, repeats, calls, warmup_seconds_for(threads)), threads)
     node_seconds = engine_node_seconds(net.graph, [models.random_input(batch)], threads, repeats)
     rss = {"xnorinfer": models.peak_rss("xnorinfer", net.xnor, batch, threads),
            "onnxruntime fp32": models.peak_rss("onnxruntime", net.float_onnx, batch, threads)}
@@ -206,9 +203,6 @@ def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
     scaling, seconds, attempt = best
     return seconds, {"idle_scaling": scaling, "attempt": attempt}
 
-
-def _warmup(threads: int) -> float:
-    return WARMUP_SECONDS if threads > 1 else 0.0
 
 
 @functools.lru_cache(maxsize=None)

@@ -35,7 +35,7 @@ from xnorinfer.bench.check import compare_with_onnxruntime
 from xnorinfer.bench.profile import (UNMATCHED, EngineProfile, Layer, OpenVinoProfile,
                                      OrtProfile, fill_times, group_layers, interleaved_profiles)
 from xnorinfer.bench.timing import (blas_threads, cpu_model, float_gemm, interleaved_medians,
-                                    median_seconds, ort_session, wall)
+                                    median_seconds, ort_session, wall, warmup_seconds_for)
 from xnorinfer.demo import MODEL, TEST_SET
 
 MIN_CHECK_BATCH = 8
@@ -161,7 +161,7 @@ def _measure(sess: Any, graph: Any, source: BenchSource, feed: dict[str, np.ndar
     if peer:
         engines["openvino"] = wall(lambda: peer.timed.run(None, feed))
     console.info(f"timing end to end ({repeats} interleaved rounds)")
-    totals = interleaved_medians(engines, repeats)
+    totals = interleaved_medians(engines, repeats, 1, warmup_seconds_for(threads))
     console.info(f"profiling per layer ({repeats} interleaved rounds)")
     batch = len(next(iter(feed.values())))
     inputs = [feed[arg.name] for arg in sess.get_inputs()]

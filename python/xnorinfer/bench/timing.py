@@ -41,6 +41,14 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
 SETTLE_SECONDS = 0.05
 
 
+def warmup_seconds_for(num_threads: int) -> float:
+    """Untimed calls to make before a contender's timed ones (``interleaved_medians``): 20 ms on
+    more than one thread, where the host of a virtual machine takes a core that idled through
+    the pause between contenders and gives it back milliseconds after the next fork asks for
+    it, and where the previous engine's workers may still spin; none on one thread."""
+    return 0.02 if num_threads > 1 else 0.0
+
+
 def interleaved_medians(measurements: Mapping[str, Measurement], repeats: int,
                         calls: int = 1, warmup_seconds: float = 0.0) -> dict[str, float]:
     """Median seconds of each measurement, taken round-robin so all share the same conditions.
