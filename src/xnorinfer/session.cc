@@ -256,8 +256,9 @@ std::unique_ptr<Session::CachedPlan> Session::make_plan(
       if (s >= 0 && s < static_cast<int>(inputs.size())) plan.input_in_caller_buffer[s] = 0;
     }
   }
-  // Such an output keeps its arena bytes too: a batch's samples write it there when the rest
-  // of the graph runs on the whole batch (run_split).
+  // A graph output that its node writes exactly goes straight into the caller's buffer
+  // (bind_outputs). It keeps its arena bytes too: a batch's samples write it there when the
+  // rest of the graph runs on the whole batch (run_split).
   plan.output_in_caller_buffer.assign(output_slots_.size(), 0);
   for (size_t j = 0; j < output_slots_.size(); ++j) {
     const int s = output_slots_[j];
@@ -577,7 +578,8 @@ void Session::check_buffers_apart(const Plan& plan, const std::vector<const floa
       const auto other = span(outputs[k], plan.infos[output_slots_[k]].storage_bytes());
       if (out.first < other.second && other.first < out.second) {
         throw InvalidArgument("output buffer " + std::to_string(j) + " overlaps output buffer " +
-                              std::to_string(k) + ": nodes may write outputs where they are");
+                              std::to_string(k) +
+                              ": a node may write an output straight into its buffer");
       }
     }
     for (size_t k = 0; k < inputs.size(); ++k) {
