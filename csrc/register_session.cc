@@ -12,6 +12,7 @@
 #include "register.h"
 #include "xnorinfer/base/errors.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/base/shape.h"
 #include "xnorinfer/cpu/isa.h"
 #include "xnorinfer/graph/graph.h"
 #include "xnorinfer/kernels/peak/peak.h"
@@ -138,10 +139,9 @@ py::list list_ops() {
 // A new float32 array that starts on a cache line: nodes write graph outputs straight into it
 // (Session::bind_outputs), and a 64-byte store across two lines costs two stores.
 py::array_t<float> cache_aligned_array(const Shape& shape) {
-  int64_t count = 1;
-  for (int64_t d : shape) count *= d;
-  const size_t bytes = (static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(float) + 63) /
-                       64 * 64;  // aligned_alloc takes whole multiples of the alignment
+  const size_t bytes =
+      (static_cast<size_t>(std::max<int64_t>(num_elements(shape), 1)) * sizeof(float) + 63) / 64 *
+      64;  // aligned_alloc takes whole multiples of the alignment
   std::unique_ptr<void, void (*)(void*)> data(std::aligned_alloc(64, bytes), std::free);
   if (!data) {
     throw OutOfMemory("cannot allocate " + std::to_string(bytes) +

@@ -114,10 +114,8 @@ std::vector<Output> InferenceSession::run(const std::vector<TensorView>& inputs)
   std::vector<Output> outputs;
   std::vector<float*> buffers;
   for (const Shape& shape : impl_->session->output_shapes(shapes)) {
-    int64_t count = 1;
-    for (int64_t d : shape) count *= d;
     outputs.push_back({impl_->outputs[outputs.size()].name, shape,
-                       std::vector<float>(static_cast<size_t>(count))});
+                       std::vector<float>(static_cast<size_t>(num_elements(shape)))});
   }
   for (Output& output : outputs) buffers.push_back(output.data.data());
   impl_->session->run(shapes, data_of(inputs), buffers);

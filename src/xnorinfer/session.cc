@@ -568,23 +568,22 @@ void Session::bind_inputs(const Plan& plan, const std::vector<const float*>& inp
 
 void Session::check_buffers_apart(const Plan& plan, const std::vector<const float*>& inputs,
                                   const std::vector<float*>& outputs) const {
-  const auto span = [](const void* p, int64_t bytes) {
-    const auto begin = reinterpret_cast<uintptr_t>(p);
-    return std::make_pair(begin, begin + static_cast<uintptr_t>(bytes));
+  // Whether the p_bytes at p and the q_bytes at q share an address.
+  const auto overlap = [](const void* p, int64_t p_bytes, const void* q, int64_t q_bytes) {
+    const auto a = reinterpret_cast<uintptr_t>(p), b = reinterpret_cast<uintptr_t>(q);
+    return a < b + static_cast<uintptr_t>(q_bytes) && b < a + static_cast<uintptr_t>(p_bytes);
   };
   for (size_t j = 0; j < outputs.size(); ++j) {
-    const auto out = span(outputs[j], plan.infos[output_slots_[j]].storage_bytes());
+    const int64_t bytes = plan.infos[output_slots_[j]].storage_bytes();
     for (size_t k = 0; k < j; ++k) {
-      const auto other = span(outputs[k], plan.infos[output_slots_[k]].storage_bytes());
-      if (out.first < other.second && other.first < out.second) {
+      if (overlap(outputs[j], bytes, outputs[k], plan.infos[output_slots_[k]].storage_bytes())) {
         throw InvalidArgument("output buffer " + std::to_string(j) + " overlaps output buffer " +
                               std::to_string(k) +
                               ": a node may write an output straight into its buffer");
       }
     }
     for (size_t k = 0; k < inputs.size(); ++k) {
-      const auto in = span(inputs[k], plan.infos[k].storage_bytes());
-      if (out.first < in.second && in.first < out.second) {
+      if (overlap(outputs[j], bytes, inputs[k], plan.infos[k].storage_bytes())) {
         throw InvalidArgument("output buffer " + std::to_string(j) + " overlaps input buffer " +
                               std::to_string(k) + ": inputs are read while outputs are written");
       }
