@@ -78,8 +78,9 @@ class XNORINFER_EXPORT InferenceSession {
   std::vector<Output> run(const std::vector<TensorView>& inputs);
   // Runs into caller-owned buffers of the sizes output_shapes() gives, apart from the inputs'
   // and from each other's (an overlap is refused: inputs may be read in place while outputs are
-  // written, and a binary layer writes its graph output straight into its buffer). Buffers
-  // that start on 64 bytes take the layers' vector stores whole.
+  // written, and a binary layer, a conv writing NCHW or a Transpose writes its graph output
+  // straight into its buffer). Buffers that start on 64 bytes take the layers' vector stores
+  // whole.
   void run(const std::vector<TensorView>& inputs, const std::vector<float*>& outputs);
 
  private:

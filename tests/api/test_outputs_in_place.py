@@ -1,7 +1,8 @@
-"""Graph outputs written in place: a binary layer writes a graph output straight into the array
-``run`` returns (Session::bind_outputs) rather than into the arena and then copied. Each test
-compares with the same graph whose outputs pass through a Reshape to the same shape, which the
-session still copies out, on every batch way, ISA and thread count."""
+"""Graph outputs written in place: a binary layer, a conv writing NCHW or a Transpose writes a
+graph output straight into the array ``run`` returns (Session::bind_outputs) rather than into
+the arena and then copied. Each test compares with the same graph whose outputs pass through a
+Reshape to the same shape, which the session still copies out, on every batch way, ISA and
+thread count."""
 
 from __future__ import annotations
 
@@ -38,6 +39,29 @@ def _graph(copied: bool) -> _core.Graph:
             shape = [0, H, W, C if name == "y" else O]
             g.add_node(f"copy_{name}", "Reshape", [name], [f"{name}_copy"], {"shape": shape})
         outputs = ["y_copy", "y_copy", "d_copy"]
+    for name in outputs:
+        g.add_output(name)
+    return g
+
+
+def _stem_graph(copied: bool) -> _core.Graph:
+    """An NCHW image -> a float stem (conv, relu, pool) writing NCHW -> s; s -> Transpose to
+    NHWC -> t. Both are graph outputs; `copied`: Reshapes of them instead."""
+    rng = np.random.default_rng(14)
+    g = _core.Graph()
+    g.add_input("x", [-1, 3, 2 * H, 2 * W])
+    g.add_constant("w", rng.standard_normal((C, 5, 5, 3)).astype(np.float32))
+    g.add_constant("b", rng.standard_normal(C).astype(np.float32))
+    g.add_node("stem", "Conv2d", ["x", "w", "b"], ["s"],
+               {"kernel_shape": [5, 5], "strides": [2, 2], "pads": [2, 2, 2, 2],
+                "activation": "relu", "input_layout": "nchw", "output_layout": "nchw",
+                "pool_kernel_shape": [3, 3], "pool_pads": [1, 1, 1, 1]})
+    g.add_node("to_nhwc", "Transpose", ["s"], ["t"], {"perm": [0, 2, 3, 1]})
+    outputs = ["s", "t"]
+    if copied:
+        for name in outputs:
+            g.add_node(f"copy_{name}", "Reshape", [name], [f"{name}_copy"], {"shape": [0, -1]})
+        outputs = ["s_copy", "t_copy"]
     for name in outputs:
         g.add_output(name)
     return g
@@ -80,6 +104,20 @@ def test_every_batch_way_writes_the_outputs_of_the_copied_graph(x, want, isa, th
         for _ in range(2):  # the second run takes the pooled workspaces, bound to the first's
             _assert_same(session.run([x]), want, f"{isa} x{threads} {way}")
         _assert_same(session.run([x[1:2]]), [w[1:2] for w in want], f"{isa} batch 1 {way}")
+
+
+@pytest.mark.parametrize("isa", _core.available_isas())
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_stem_and_a_transpose_write_the_outputs_of_the_copied_graph(isa, threads):
+    image = np.random.default_rng(15).standard_normal((3, 3, 2 * H, 2 * W)).astype(np.float32)
+    want = [w.reshape(3, -1) for w in _core.Session(_stem_graph(copied=True), 1, "").run([image])]
+    assert want[0].shape == (3, C * H * W) and np.any(want[0] != 0)
+    for way in ({"batch_mode": "whole"}, {"batch_mode": "per_sample"}, {"split_node": 1}):
+        session = _core.Session(_stem_graph(copied=False), threads, isa, **way)
+        for _ in range(2):
+            got = session.run([image])
+            assert got[0].shape == (3, C, H, W) and got[1].shape == (3, H, W, C)
+            _assert_same([g.reshape(3, -1) for g in got], want, f"{isa} x{threads} {way}")
 
 
 def test_an_array_run_returned_is_never_written_again(x, want):

@@ -23,6 +23,25 @@ using test::rng;
 
 constexpr int64_t kH = 9, kW = 7, kC = 70, kO = 33;
 
+// Session options for every ISA path this CPU runs, at 1 and 3 threads.
+std::vector<SessionOptions> every_path() {
+  std::vector<SessionOptions> paths;
+  for (const Isa isa : compiled_isas()) {
+    if (static_cast<int>(isa) > static_cast<int>(best_available_isa())) continue;
+    for (int threads : {1, 3}) {
+      SessionOptions options;
+      options.num_threads = threads;
+      options.isa = to_string(isa);
+      paths.push_back(options);
+    }
+  }
+  return paths;
+}
+
+std::string path_name(const SessionOptions& options) {
+  return options.isa + " x" + std::to_string(options.num_threads);
+}
+
 // x -> BinarizePack -> BinaryConv2d (3x3, pads 1, float output with scale and bias, relu).
 std::shared_ptr<Graph> binary_conv_graph(const std::vector<Word>& weights,
                                          const std::vector<float>& scale,
@@ -82,30 +101,82 @@ TEST(binary_conv_matches_its_definition_on_every_path) {
     }
   }
   const auto graph = binary_conv_graph(weights, scale, bias);
-  for (const Isa isa : compiled_isas()) {
-    if (static_cast<int>(isa) > static_cast<int>(best_available_isa())) continue;
-    for (int threads : {1, 3}) {
-      SessionOptions options;
-      options.num_threads = threads;
-      options.isa = to_string(isa);
-      Session session(graph, options);
-      const std::vector<Shape> shapes = {{n, kH, kW, kC}};
-      const std::vector<Shape> expected = {{n, kH, kW, kO}};
-      CHECK(session.output_shapes(shapes) == expected);
-      // The conv writes y where the caller wants it (Session::bind_outputs): here off a cache
-      // line boundary, between two floats it must not touch.
-      std::vector<float> buffer(want.size() + 2, -7.0f);
-      float* const got = buffer.data() + 1;
-      session.run(shapes, {x.data()}, {got});
-      const std::string where = std::string(to_string(isa)) + " x" + std::to_string(threads);
-      CHECK(buffer.front() == -7.0f && buffer.back() == -7.0f);
-      for (size_t i = 0; i < want.size(); ++i) {
+  for (const SessionOptions& options : every_path()) {
+    Session session(graph, options);
+    const std::vector<Shape> shapes = {{n, kH, kW, kC}};
+    const std::vector<Shape> expected = {{n, kH, kW, kO}};
+    CHECK(session.output_shapes(shapes) == expected);
+    // The conv writes y where the caller wants it (Session::bind_outputs): here off a cache
+    // line boundary, between two floats it must not touch.
+    std::vector<float> buffer(want.size() + 2, -7.0f);
+    float* const got = buffer.data() + 1;
+    session.run(shapes, {x.data()}, {got});
+    const std::string where = path_name(options);
+    CHECK(buffer.front() == -7.0f && buffer.back() == -7.0f);
+    for (size_t i = 0; i < want.size(); ++i) {
+      uint32_t a, b;
+      std::memcpy(&a, &got[i], 4);
+      std::memcpy(&b, &want[i], 4);
+      CHECK_EQ_CTX(a, b, where);
+    }
+  }
+}
+
+// An NCHW image -> a stem writing NCHW (conv, relu, fused pool) -> s -> Transpose to NHWC -> t,
+// both graph outputs, written in unaligned caller buffers between floats they must not touch;
+// t is s transposed, bit for bit.
+TEST(a_stem_and_a_transpose_write_exactly_their_callers_buffers) {
+  constexpr int64_t kImage = 12, kOut = 6, kStemChannels = 20;
+  std::vector<float> weights(kStemChannels * 5 * 5 * 3), bias(kStemChannels),
+      x(3 * kImage * kImage);
+  std::normal_distribution<float> normal;
+  for (float& v : weights) v = normal(rng());
+  for (float& v : bias) v = normal(rng());
+  for (float& v : x) v = normal(rng());
+  auto g = std::make_shared<Graph>();
+  g->add_input("x", {-1, 3, kImage, kImage}, DType::kFloat32);
+  g->add_constant("w", {DType::kFloat32, {kStemChannels, 5, 5, 3}}, weights.data(),
+                  weights.size() * sizeof(float));
+  g->add_constant("b", {DType::kFloat32, {kStemChannels}}, bias.data(),
+                  bias.size() * sizeof(float));
+  g->add_node({"stem",
+               "Conv2d",
+               {"x", "w", "b"},
+               {"s"},
+               AttrMap("stem", {{"kernel_shape", std::vector<int64_t>{5, 5}},
+                                {"strides", std::vector<int64_t>{2, 2}},
+                                {"pads", std::vector<int64_t>{2, 2, 2, 2}},
+                                {"activation", std::string("relu")},
+                                {"input_layout", std::string("nchw")},
+                                {"output_layout", std::string("nchw")},
+                                {"pool_kernel_shape", std::vector<int64_t>{3, 3}},
+                                {"pool_pads", std::vector<int64_t>{1, 1, 1, 1}}})});
+  g->add_node({"to_nhwc",
+               "Transpose",
+               {"s"},
+               {"t"},
+               AttrMap("to_nhwc", {{"perm", std::vector<int64_t>{0, 2, 3, 1}}})});
+  g->add_output("s");
+  g->add_output("t");
+  const int64_t size = kStemChannels * kOut * kOut;
+  for (const SessionOptions& options : every_path()) {
+    Session session(g, options);
+    std::vector<float> s(size + 2, -7.0f), t(size + 2, -7.0f);
+    session.run({{1, 3, kImage, kImage}}, {x.data()}, {s.data() + 1, t.data() + 1});
+    const std::string where = path_name(options);
+    CHECK_EQ_CTX(s.front() == -7.0f && s.back() == -7.0f, true, where);
+    CHECK_EQ_CTX(t.front() == -7.0f && t.back() == -7.0f, true, where);
+    int64_t nonzero = 0;
+    for (int64_t c = 0; c < kStemChannels; ++c) {
+      for (int64_t p = 0; p < kOut * kOut; ++p) {
         uint32_t a, b;
-        std::memcpy(&a, &got[i], 4);
-        std::memcpy(&b, &want[i], 4);
+        std::memcpy(&a, &s[1 + c * kOut * kOut + p], 4);
+        std::memcpy(&b, &t[1 + p * kStemChannels + c], 4);
         CHECK_EQ_CTX(a, b, where);
+        nonzero += s[1 + c * kOut * kOut + p] != 0.0f;
       }
     }
+    CHECK_EQ_CTX(nonzero > size / 4, true, where);
   }
 }
 

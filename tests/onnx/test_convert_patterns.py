@@ -858,6 +858,37 @@ def test_a_one_layer_model_reads_and_writes_nchw_itself(stride, sign_zero, run_g
     assert_close(run_graph(graph, feeds), onnxruntime_outputs(model, feeds))
 
 
+@pytest.mark.parametrize("pool", [True, False], ids=["stem", "conv-only"])
+def test_a_float_stem_alone_reads_and_writes_nchw_itself(pool, run_graph):
+    """A stem on its own (Conv -> BatchNorm -> Relu -> MaxPool, NCHW in and out, what a user
+    benchmarking it exports) becomes one Conv2d that reads the image and writes the NCHW output
+    itself, no Transpose left; the result matches onnxruntime."""
+    rng = np.random.default_rng(11)
+    c = 16
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[7, 7], strides=[2, 2],
+                              pads=[3, 3, 3, 3]),
+             helper.make_node("BatchNormalization", ["c", "g", "beta", "mean", "var"], ["n"]),
+             helper.make_node("Relu", ["n"], ["r" if pool else "y"])]
+    if pool:
+        nodes.append(helper.make_node("MaxPool", ["r"], ["y"], kernel_shape=[3, 3],
+                                      strides=[2, 2], pads=[1, 1, 1, 1]))
+    constants = {"w": rng.standard_normal((c, 3, 7, 7)).astype(np.float32),
+                 "b": rng.standard_normal(c).astype(np.float32),
+                 "g": rng.uniform(0.5, 1.5, c).astype(np.float32),
+                 "beta": rng.standard_normal(c).astype(np.float32),
+                 "mean": rng.standard_normal(c).astype(np.float32),
+                 "var": rng.uniform(0.5, 1.5, c).astype(np.float32)}
+    model = make_model(nodes, {"x": ["N", 3, 29, 22]}, ["y"], constants)
+    graph = convert(model).graph
+    assert [n.op for n in graph.nodes] == ["Conv2d"]
+    stem = graph.nodes[0]
+    assert stem.inputs[0] == "x" and stem.outputs == ["y"]
+    assert stem.attrs["input_layout"] == "nchw" and stem.attrs["output_layout"] == "nchw"
+    assert ("pool_kernel_shape" in stem.attrs) == pool
+    feeds = random_feeds(model)
+    assert_close(run_graph(graph, feeds), onnxruntime_outputs(model, feeds))
+
+
 def test_nchw_edges_stay_where_the_nhwc_tensors_are_read_again():
     """A conv output a Relu reads too keeps its Transpose, as does an NHWC input that a MaxPool
     reads too."""

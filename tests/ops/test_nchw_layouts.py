@@ -1,6 +1,7 @@
-"""NCHW at a binary network's edges (docs/ir.md): BinarizePack's ``input_layout = "nchw"`` and
-BinaryConv2d's ``output_layout = "nchw"`` give exactly what a Transpose and the NHWC op give,
-on every ISA and thread count (run_everywhere), for awkward channel counts and image sizes."""
+"""NCHW at a network's edges (docs/ir.md): BinarizePack's ``input_layout = "nchw"`` and the
+``output_layout = "nchw"`` of BinaryConv2d, Conv2d and BwnConv2d give exactly what a Transpose
+and the NHWC op give, on every ISA and thread count (run_everywhere), for awkward channel counts
+and image sizes."""
 
 from __future__ import annotations
 
@@ -118,9 +119,66 @@ def test_binary_conv2d_writes_nchw_as_its_transpose(case):
     np.testing.assert_array_equal(got, np.ascontiguousarray(want.transpose(0, 3, 1, 2)))
 
 
+# (op, N, H, W, C in, O, kernel, stride, pads, group, precision, input NCHW, fused 3x3/2 pool)
+FLOAT_CONV_CASES = [
+    ("Conv2d", 1, 30, 26, 3, 64, 7, 2, (3, 3, 3, 3), 1, "float32", True, True),  # a stem alone
+    ("Conv2d", 2, 30, 26, 3, 64, 7, 2, (3, 3, 3, 3), 1, "float32", True, False),
+    ("Conv2d", 1, 19, 23, 3, 96, 11, 4, (2, 2, 2, 2), 1, "float32", False, True),  # 48-wide blocks
+    ("Conv2d", 2, 9, 11, 17, 70, 3, 1, (1, 0, 2, 1), 1, "float32", False, False),  # im2col GEMM
+    ("Conv2d", 1, 6, 5, 8, 6, 3, 1, (1, 1, 1, 1), 2, "float32", False, False),  # groups
+    ("Conv2d", 3, 7, 7, 33, 20, 1, 1, (0, 0, 0, 0), 1, "float32", False, False),  # 1x1: no copy
+    ("Conv2d", 2, 23, 19, 3, 70, 5, 2, (2, 2, 2, 2), 1, "int8", False, True),
+    ("Conv2d", 1, 13, 17, 3, 40, 5, 1, (2, 2, 2, 2), 1, "bf16", False, False),
+    ("BwnConv2d", 2, 12, 10, 9, 33, 3, 1, (1, 1, 1, 1), 1, "float32", False, True),
+]
+
+
+def float_conv_graph(case, nchw_out: bool) -> _core.Graph:
+    op, n, h, w, c, o, k, stride, pads, group, precision, nchw_in, pool = case
+    rng = np.random.default_rng(h * 100 + o)
+    g = _core.Graph()
+    g.add_input("x", [-1, c, h, w] if nchw_in else [-1, h, w, c])
+    attrs = {"kernel_shape": [k, k], "strides": [stride, stride], "pads": list(pads),
+             "group": group, "activation": "relu"}
+    if op == "BwnConv2d":
+        g.add_constant("w", pack_bits(rng.random((o, k, k, c // group)) < 0.5))
+        g.add_constant("scale", rng.uniform(0.5, 1.5, o).astype(np.float32))
+        inputs = ["x", "w", "scale", "bias"]
+        attrs["in_channels"] = c
+    else:
+        g.add_constant("w", rng.standard_normal((o, k, k, c // group)).astype(np.float32))
+        inputs = ["x", "w", "bias"]
+        attrs["precision"] = precision
+    g.add_constant("bias", rng.normal(0, 0.5, o).astype(np.float32))
+    if nchw_in:
+        attrs["input_layout"] = "nchw"
+    if pool:
+        attrs.update({"pool_kernel_shape": [3, 3], "pool_strides": [2, 2],
+                      "pool_pads": [1, 1, 1, 1]})
+    if nchw_out:
+        attrs["output_layout"] = "nchw"
+    g.add_node("conv", op, inputs, ["y"], attrs)
+    g.add_output("y")
+    return g
+
+
+@pytest.mark.parametrize("case", FLOAT_CONV_CASES,
+                         ids=lambda c: f"{c[0]}-{c[2]}x{c[3]}x{c[4]}-o{c[5]}-k{c[6]}-{c[10]}"
+                                       + ("-pool" if c[12] else ""))
+def test_float_conv2d_writes_nchw_as_its_transpose(case):
+    op, n, h, w, c = case[:5]
+    shape = (n, c, h, w) if case[11] else (n, h, w, c)
+    x = np.random.default_rng(c + h).standard_normal(shape).astype(np.float32)
+    [want] = run_everywhere(float_conv_graph(case, nchw_out=False), [x])
+    [got] = run_everywhere(float_conv_graph(case, nchw_out=True), [x])
+    np.testing.assert_array_equal(got.view(np.uint32),
+                                  np.ascontiguousarray(want.transpose(0, 3, 1, 2)).view(np.uint32))
+
+
 @pytest.mark.parametrize("op,attrs,extra,message", [
     ("BinarizePack", {"input_layout": "nhcw"}, None, "input_layout must be 'nhwc' or 'nchw'"),
     ("BinaryConv2d", {"output_layout": "chw"}, None, "output_layout must be 'nhwc' or 'nchw'"),
+    ("Conv2d", {"output_layout": "NCHW"}, None, "output_layout must be 'nhwc' or 'nchw'"),
     ("BinaryConv2d", {"output_layout": "nchw", "output": "bits"}, "out_offset",
      "output_layout 'nchw' needs a float output with no residual and no y_bits"),
     ("BinaryConv2d", {"output_layout": "nchw"}, "residual",
@@ -141,6 +199,10 @@ def test_layouts_are_checked(op, attrs, extra, message):
             g.add_input("r", [1, 4, 4, 2])
             inputs += ["", "", "", "", "r"]
         attrs = {"kernel_shape": [1, 1], "in_channels": 8, "output": "float", **attrs}
+    elif op == "Conv2d":
+        g.add_constant("w", np.ones((2, 1, 1, 8), np.float32))
+        inputs = ["x", "w"]
+        attrs = {"kernel_shape": [1, 1], **attrs}
     g.add_node("node", op, inputs, ["y"], attrs)
     g.add_output("y")
     with pytest.raises(_core.InvalidModel, match=f"node 'node'.*{message}"):

@@ -161,11 +161,14 @@ def bwn_conv2d(attrs: dict, x, weight, scale, bias):
 
 
 def _fused_pool(attrs: dict, y: np.ndarray) -> np.ndarray:
-    """A float conv's fused MaxPool (the ``pool_*`` attributes), after its activation."""
-    if "pool_kernel_shape" not in attrs:
-        return y
-    return max_pool({k[len("pool_"):]: v for k, v in attrs.items() if k.startswith("pool_")},
-                    y)[0]
+    """A float conv's fused MaxPool (the ``pool_*`` attributes), after its activation, then its
+    output layout."""
+    if "pool_kernel_shape" in attrs:
+        y = max_pool({k[len("pool_"):]: v for k, v in attrs.items() if k.startswith("pool_")},
+                     y)[0]
+    if attrs.get("output_layout", "nhwc") == "nchw":
+        return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+    return y
 
 
 def bwn_dense(attrs: dict, x, weight, scale, bias):

@@ -25,8 +25,9 @@
   written out and read back.
 - :func:`fuse_nchw_pack`: a BinarizePack behind an NCHW -> NHWC Transpose (a binary layer on
   the network's input) reads the NCHW tensor itself (``input_layout = "nchw"``).
-- :func:`fuse_nchw_output`: a BinaryConv2d whose float output only an NHWC -> NCHW Transpose
-  reads (a binary layer that ends the network) writes NCHW itself (``output_layout = "nchw"``).
+- :func:`fuse_nchw_output`: a BinaryConv2d, Conv2d or BwnConv2d whose float output only an
+  NHWC -> NCHW Transpose reads (a layer that ends the network, a stem alone) writes NCHW itself
+  (``output_layout = "nchw"``).
 - :func:`remove_dead_nodes`: drops what no graph output needs.
 - :func:`fuse_nchw_input` (run by the converter after layers get their precision): a float
   Conv2d of an image of at most 4 channels, behind an NCHW -> NHWC Transpose, reads the NCHW
@@ -523,11 +524,12 @@ def _read_before(graph: ir.Graph, node: ir.Node, transpose: ir.Node) -> None:
 
 
 def fuse_nchw_output(graph: ir.Graph) -> bool:
-    """Let one BinaryConv2d write the NCHW tensor the Transpose after it makes; True when done."""
+    """Let one conv write the NCHW tensor the Transpose after it makes; True when done."""
     consumers = graph.consumers_of()
     outputs = {v.name for v in graph.outputs}
     for conv in graph.nodes:
-        if (conv.op != "BinaryConv2d" or conv.attrs.get("output") != "float"
+        binary_float = conv.op == "BinaryConv2d" and conv.attrs.get("output") == "float"
+        if (not (binary_float or conv.op in ("Conv2d", "BwnConv2d"))
                 or conv.attrs.get("output_layout", "nhwc") != "nhwc" or _has_residual(conv)
                 or len([name for name in conv.outputs if name]) != 1):
             continue

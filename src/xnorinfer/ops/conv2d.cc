@@ -3,10 +3,14 @@
 // BWN weights arrive packed (32x smaller files) and are expanded to ±1 floats once, here.
 // A Conv2d with precision "int8" or "bf16" (the opt-in first layer) runs through QuantConvCore;
 // a conv with pool_* attributes pools its output in the same pass (conv_max_pool.h). A float
-// Conv2d with input_layout "nchw" reads the network's image as the caller has it (a stem).
+// Conv2d with input_layout "nchw" reads the network's image as the caller has it (a stem); with
+// output_layout "nchw" (a conv that ends the network) y is [N, O, Ho, Wo]: each task writes its
+// output rows into its scratch and transposes them into the planes, so no Transpose pass reads
+// the output again.
 #include <memory>
 #include <optional>
 
+#include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/parallel.h"
 #include "xnorinfer/graph/limits.h"
 #include "xnorinfer/ops/activation.h"
@@ -22,8 +26,14 @@ namespace {
 
 class Conv2d final : public Op {
  public:
-  explicit Conv2d(const OpArgs& args, bool bwn) : check_(args.node) {
+  explicit Conv2d(const OpArgs& args, bool bwn)
+      : check_(args.node), transpose_(select_transpose(args.isa)) {
     const AttrMap& a = args.node.attrs;
+    const std::string out_layout = a.get_string("output_layout", "nhwc");
+    if (out_layout != "nhwc" && out_layout != "nchw") {
+      check_.fail("output_layout must be 'nhwc' or 'nchw', got '" + out_layout + "'");
+    }
+    nchw_out_ = out_layout == "nchw";
     const ConvGeometry geom = ConvGeometry::parse(args.node);
     const int64_t group =
         a.get_int("group", 1);  // bounds (and BwnConv2d's zero padding): op_schema.cc
@@ -84,14 +94,19 @@ class Conv2d final : public Op {
   // An NCHW input is read only by the interleaving kernels (float_conv_core.h).
   bool reads_exactly_its_inputs() const override { return input_nchw_; }
 
+  // An NCHW output is written only by the tile transpose kernels, whole floats, unaligned.
+  bool writes_exactly_its_outputs() const override { return nchw_out_; }
+
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo conv = core_->infer(check_, *in[0]);
-    return {pool_ ? pool_->infer(check_, conv) : conv};
+    TensorInfo y = pool_ ? pool_->infer(check_, conv) : conv;
+    if (nchw_out_) y.shape = {y.shape[0], y.shape[3], y.shape[1], y.shape[2]};
+    return {y};
   }
 
   size_t scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
-    return pool_ ? pool_->scratch_bytes(*core_, core_->infer(check_, *in[0]))
-                 : core_->scratch_bytes();
+    if (pool_) return pool_->scratch_bytes(*core_, core_->infer(check_, *in[0]), nchw_out_);
+    return static_cast<size_t>(tile_rows_offset() + (nchw_out_ ? tile_rows_bytes() : 0));
   }
 
   size_t shared_scratch_bytes(const std::vector<const TensorInfo*>& in) const override {
@@ -116,12 +131,13 @@ class Conv2d final : public Op {
         activation_.apply(y + c.begin, c.begin, c.end - c.begin);
       }
     };
+    const Shape conv = core_->infer(check_, x.info).shape;
     if (pool_) {
-      pool_->run(*core_, x, core_->infer(check_, x.info).shape, *out[0], ctx,
+      pool_->run(*core_, x, conv, *out[0], nchw_out_, ctx,
                  [&](float* y, int64_t rows) { finish(y, rows, {0, oc}); });
       return;
     }
-    const Shape& ys = out[0]->shape();
+    const Shape& ys = conv;  // NHWC
     const int64_t pixels = ys[1] * ys[2];
     const int64_t tiles = (pixels + kConvTilePixels - 1) / kConvTilePixels;
     const int64_t chunk = channel_chunk(ys[0] * tiles, ctx.num_threads, oc, core_->channel_block());
@@ -132,20 +148,37 @@ class Conv2d final : public Op {
       const int64_t p0 = (tile % tiles) * kConvTilePixels;
       const int64_t count = std::min(kConvTilePixels, pixels - p0);
       const OutputChannels channels{o0, std::min(o0 + chunk, oc)};
-      float* y = out[0]->f32() + (n * pixels + p0) * oc;
-      core_->compute(x, n, p0, count, ys[2], y, channels, ctx, ctx.thread_scratch(thread));
+      uint8_t* scratch = ctx.thread_scratch(thread);
+      float* y = nchw_out_ ? reinterpret_cast<float*>(scratch + tile_rows_offset())
+                           : out[0]->f32() + (n * pixels + p0) * oc;
+      core_->compute(x, n, p0, count, ys[2], y, channels, ctx, scratch);
       finish(y, count, channels);
+      if (nchw_out_) {
+        transpose_matrix(transpose_, y + o0, oc, count, channels.end - o0,
+                         out[0]->f32() + (n * oc + o0) * pixels + p0, pixels);
+      }
     });
   }
 
  private:
+  // An NCHW output's tile rows (kConvTilePixels rows of out_channels floats) follow the core's
+  // scratch in a thread's scratch.
+  int64_t tile_rows_offset() const {
+    return round_up(static_cast<int64_t>(core_->scratch_bytes()), 64);
+  }
+  int64_t tile_rows_bytes() const {
+    return kConvTilePixels * core_->out_channels() * int64_t{sizeof(float)};
+  }
+
   NodeChecker check_;
+  TransposeTileFn transpose_;
   std::unique_ptr<ConvCore> core_;
   std::optional<ConvMaxPool> pool_;  // a MaxPool fused after the activation
   Activation activation_;
   const float* scale_ = nullptr;
   const float* bias_ = nullptr;
   bool input_nchw_ = false;
+  bool nchw_out_ = false;  // y is [N, O, Ho, Wo]
 };
 
 }  // namespace

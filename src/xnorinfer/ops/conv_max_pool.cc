@@ -4,11 +4,12 @@
 
 #include "xnorinfer/base/bits.h"
 #include "xnorinfer/base/parallel.h"
+#include "xnorinfer/kernels/transpose/transpose.h"
 
 namespace xnorinfer {
 
 ConvMaxPool::ConvMaxPool(const NodeChecker& check, const ConvGeometry& pool, Isa isa)
-    : pool_(pool), max_rows_(select_pool(isa).max_rows) {
+    : pool_(pool), max_rows_(select_pool(isa).max_rows), transpose_(select_transpose(isa)) {
   check_pool_window(check, pool_);
 }
 
@@ -18,24 +19,30 @@ TensorInfo ConvMaxPool::infer(const NodeChecker& check, const TensorInfo& conv) 
           {conv.shape[0], pool_.out_h(conv.shape[1]), pool_.out_w(conv.shape[2]), conv.shape[3]}};
 }
 
-size_t ConvMaxPool::scratch_bytes(const ConvCore& core, const TensorInfo& conv) const {
-  return static_cast<size_t>(Layout(*this, core, conv.shape).bytes);
+size_t ConvMaxPool::scratch_bytes(const ConvCore& core, const TensorInfo& conv, bool nchw) const {
+  return static_cast<size_t>(Layout(*this, core, conv.shape, nchw).bytes);
 }
 
-ConvMaxPool::Layout::Layout(const ConvMaxPool& pool, const ConvCore& core, const Shape& conv) {
+ConvMaxPool::Layout::Layout(const ConvMaxPool& pool, const ConvCore& core, const Shape& conv,
+                            bool nchw) {
   const int64_t slots = pool.window_rows(), channels = conv[3];
   const int64_t pooled_w = pool.pool_.out_w(conv[2]);
   ring = round_up(static_cast<int64_t>(core.scratch_bytes()), 64);
   maxima = ring + round_up(slots * conv[2] * channels * int64_t{sizeof(float)}, 64);
-  pointers = maxima + round_up(slots * pooled_w * channels * int64_t{sizeof(float)}, 64);
-  bytes = pointers + std::max(pool.pool_.kh, pool.pool_.kw) * int64_t{sizeof(const float*)};
+  const int64_t pooled_row_bytes = pooled_w * channels * int64_t{sizeof(float)};
+  pointers = maxima + round_up(slots * pooled_row_bytes, 64);
+  pooled =
+      round_up(pointers + std::max(pool.pool_.kh, pool.pool_.kw) * int64_t{sizeof(float*)}, 64);
+  bytes = pooled + (nchw ? pooled_row_bytes : 0);
 }
 
 void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, Tensor& y,
-                      const RunContext& ctx,
+                      bool nchw, const RunContext& ctx,
                       const std::function<void(float*, int64_t)>& epilogue) const {
   const int64_t conv_h = conv[1], conv_w = conv[2], channels = conv[3];
-  const Shape& ys = y.shape();
+  const Shape& y_shape = y.shape();
+  const Shape ys = nchw ? Shape{y_shape[0], y_shape[2], y_shape[3], y_shape[1]} : y_shape;  // NHWC
+  const int64_t plane = ys[1] * ys[2];
   const int64_t slots = window_rows();
   // One thread takes each image whole (where bands meet, conv rows are computed twice); more
   // take about two bands each over the batch: balance, and few recomputed rows.
@@ -45,7 +52,7 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
           : std::clamp<int64_t>((2 * ctx.num_threads + ys[0] - 1) / ys[0], 1, ys[1]);
   const int64_t band_rows = (ys[1] + bands_wanted - 1) / bands_wanted;
   const int64_t bands = (ys[1] + band_rows - 1) / band_rows;
-  const Layout layout(*this, core, conv);
+  const Layout layout(*this, core, conv, nchw);
   const int64_t pooled_row = ys[2] * channels;
   parallel_for(ys[0] * bands, ctx.num_threads, [&](int64_t task, int thread) {
     const int64_t n = task / bands;
@@ -54,6 +61,7 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
     float* ring = reinterpret_cast<float*>(scratch + layout.ring);
     float* maxima = reinterpret_cast<float*>(scratch + layout.maxima);
     const float** taps = reinterpret_cast<const float**>(scratch + layout.pointers);
+    float* pooled = reinterpret_cast<float*>(scratch + layout.pooled);
     auto slot = [&](int64_t row) { return ring + (row % slots) * conv_w * channels; };
     auto row_maxima = [&](int64_t row) { return maxima + (row % slots) * pooled_row; };
     // Pooled column c's taps in a conv row.
@@ -96,7 +104,13 @@ void ConvMaxPool::run(const ConvCore& core, const Tensor& x, const Shape& conv, 
         const int64_t iy = top + ky * pool_.dilation_h;
         if (iy >= 0 && iy < conv_h) taps[count++] = row_maxima(iy);
       }
-      max_rows_(taps, count, pooled_row, 1, 0, y.f32() + (n * ys[1] + r) * pooled_row);
+      if (!nchw) {
+        max_rows_(taps, count, pooled_row, 1, 0, y.f32() + (n * ys[1] + r) * pooled_row);
+        continue;
+      }
+      max_rows_(taps, count, pooled_row, 1, 0, pooled);
+      transpose_matrix(transpose_, pooled, channels, ys[2], channels,
+                       y.f32() + n * channels * plane + r * ys[2], plane);
     }
   });
 }

@@ -132,6 +132,9 @@ class Transpose final : public Op {
   // Its loops and the interleaving kernels read each input float once, unaligned loads only:
   // an NCHW image input is read where the caller has it.
   bool reads_exactly_its_inputs() const override { return true; }
+  // And write each output float once, the tile kernels with unaligned stores and only whole
+  // tiles (edges go to the portable loop): a network's NCHW output goes to the caller's array.
+  bool writes_exactly_its_outputs() const override { return true; }
 
   std::vector<TensorInfo> infer(const std::vector<const TensorInfo*>& in) const override {
     const TensorInfo& x = *in[0];
