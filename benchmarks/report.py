@@ -12,7 +12,9 @@ measured before and after the layers (the higher is kept), and the FMA peak once
 layers' ceiling: the first layer, float convs, onnxruntime). Then each network is built, converted
 and verified, and ours (exact, and with the opt-in reduced-precision layers), onnxruntime fp32
 (on the float version) and OpenVINO (on the binary network, when installed, its float layers in
-f32 and in its default precision) are timed the same way. A multi-thread row is for idle cores:
+f32 and in its default precision) are timed the same way, and so is the float stem as an ONNX
+model of its own (stem_model.py: ours, onnxruntime and OpenVINO, with and without its MaxPool).
+A multi-thread row is for idle cores:
 the peak loop runs just before and after it, and while it ran below BUSY_SCALING of its
 threads-times-1-thread rate, the row is timed again (up to IDLE_ATTEMPTS times; rows that never
 had idle cores are marked).
@@ -35,6 +37,7 @@ from typing import Any, Callable, Sequence
 import layers
 import models
 import openvino_layer
+import stem_model
 from xnorinfer import _core, console, peak_macs_per_second
 from xnorinfer.bench import networks as bench_networks
 from xnorinfer.bench import openvino_peer
@@ -77,7 +80,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": machine_info(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "settings": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
-        "peaks": [], "layers": [], "models": []}
+        "peaks": [], "layers": [], "models": [], "stem": []}
     console.info(f"{results['machine']['cpu']}; ISA paths {_core.available_isas()}; "
                  f"threads {args.threads}; {args.repeats} rounds")
     if not args.skip_layers:
@@ -85,6 +88,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_models:
         results["models"] = run_models(args.networks, args.batches, args.threads, args.repeats,
                                        args.network_calls)
+    if not args.skip_stem:
+        results["stem"] = run_stem(args.threads, args.repeats, args.calls)
     return results
 
 
@@ -101,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                         choices=list(bench_networks.NETWORKS))
     parser.add_argument("--skip-layers", action="store_true")
     parser.add_argument("--skip-models", action="store_true")
+    parser.add_argument("--skip-stem", action="store_true")
     parser.add_argument("--quick", action="store_true",
                         help="2 rounds of 2 calls, batch 1 only: a smoke run, not a result")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
@@ -178,6 +184,24 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: i
             "openvino_default_precision": openvino_peer.default_precision()}
 
 
+def run_stem(threads_list: Sequence[int], repeats: int, calls: int) -> list[dict[str, Any]]:
+    """The stem as an ONNX model, with and without its pool, per thread count."""
+    rows = []
+    for threads in threads_list:
+        console.info(f"the float stem as a model, {threads} thread(s)")
+        isa = []
+
+        def timed() -> dict[str, float]:
+            medians, path = stem_model.time_stems(threads, repeats, calls)
+            isa.append(path)
+            return medians
+
+        medians, idle = _timed_when_idle(timed, threads)
+        rows.append({"threads": threads, "isa": isa[0], "seconds": stem_model.by_model(medians),
+                     **idle})
+    return rows
+
+
 def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
                      ) -> tuple[dict[str, float], dict[str, Any]]:
     """``timed()``, run again (up to IDLE_ATTEMPTS times in all) while the cores were busy.
@@ -238,6 +262,8 @@ def _tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str
     if results["models"]:
         sections.append(_model_table(results["models"]))
         sections.append(_size_table(results["models"]))
+    if results.get("stem"):
+        sections.append(_stem_table(results["stem"]))
     return sections
 
 
@@ -332,6 +358,30 @@ def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[
     return ("End to end, 224x224: ours on the converted binary network vs onnxruntime fp32 on "
             "the float version (same architecture) and OpenVINO on the binary network"
             + _idle_note([r for r in rows if r["threads"] > 1], threads), columns, table)
+
+
+def _stem_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
+    table = []
+    for row in rows:
+        seconds = row["seconds"]
+        for what in stem_model.MODELS:
+            times = seconds[what]
+            ours, ort = times["xnorinfer"], times["onnxruntime fp32"]
+            openvino = times.get("openvino f32")
+            table.append([what, str(row["threads"]), f"{ours * 1e3:.3f}", f"{ort * 1e3:.3f}",
+                          f"{ort / ours:.2f}x", f"{openvino * 1e3:.3f}" if openvino else "-",
+                          f"{openvino / ours:.2f}x" if openvino else "-"])
+        conv = seconds["without pool"]["onnxruntime fp32"]
+        table.append([f"ours with pool vs onnxruntime without{_busy_mark(row)}",
+                      str(row["threads"]), f"{seconds['with pool']['xnorinfer'] * 1e3:.3f}",
+                      f"{conv * 1e3:.3f}", f"{conv / seconds['with pool']['xnorinfer']:.2f}x",
+                      "-", "-"])
+    title = ("Float stem as an ONNX model of its own: Conv 7x7/2 3->64 + BatchNorm + ReLU, "
+             "without and with the MaxPool 3x3/2, 224x224, batch 1, NCHW in and out, through "
+             f"each engine's session run (ours exact fp32, {rows[0]['isa']} kernels); "
+             f"`python benchmarks/stem_model.py`{_idle_note(rows, max(r['threads'] for r in rows))}")
+    return title, ["stem model", "threads", "ours ms", "onnxruntime fp32 ms", "speedup",
+                   "OpenVINO f32 ms", "vs OpenVINO"], table
 
 
 def _size_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:

@@ -3,32 +3,39 @@
 Bi-Real first layer on its own sees. ``Conv 7x7/2 3->64 -> BatchNormalization -> Relu``, with
 and without the ``MaxPool 3x3/2`` after it, on a float NCHW 224x224 image, converted with the
 default options (fp32, exact) and run through ``InferenceSession.run`` (NCHW in, NCHW out),
-against onnxruntime fp32 on the same ONNX.
+against onnxruntime fp32 and OpenVINO f32 (when installed) on the same ONNX.
 
     python benchmarks/stem_model.py [--threads 1] [--rounds 7] [--calls 20]
 
 The last line compares our whole stem (conv, BatchNorm, ReLU and pool in one pass) with
-onnxruntime's model without the pool. Medians over interleaved rounds, batch 1.
+onnxruntime's model without the pool. Medians over interleaved rounds, batch 1. report.py
+runs the same comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import xnorinfer
 from xnorinfer import model_file
-from xnorinfer.bench.timing import interleaved_medians, wall, warmup_seconds_for
+from xnorinfer.bench import openvino_peer
+from xnorinfer.bench.timing import Measurement, interleaved_medians, ort_session, wall
+from xnorinfer.bench.timing import warmup_seconds_for
 from xnorinfer.onnx import convert
 
 CHANNELS = 64
+MODELS = ("without pool", "with pool")
+ENGINES = ("xnorinfer", "onnxruntime fp32", "openvino f32")
 
 
-def stem(rng: np.random.Generator, pool: bool):
+def stem(rng: np.random.Generator, pool: bool) -> onnx.ModelProto:
     """The stem's ONNX model; y is [1, 64, 112, 112], or [1, 64, 56, 56] with the pool."""
     constants = {"w": rng.standard_normal((CHANNELS, 3, 7, 7)) * 0.1,
                  "gamma": rng.uniform(0.5, 1.5, CHANNELS), "beta": rng.normal(0, 0.1, CHANNELS),
@@ -47,34 +54,61 @@ def stem(rng: np.random.Generator, pool: bool):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def contenders(threads: int, folder: Path) -> tuple[dict[tuple[str, str], Measurement], str]:
+    """One session run per (model, engine), ONNX files written to ``folder``; and our ISA path."""
+    rng = np.random.default_rng(0)
+    feed = {"x": rng.standard_normal((1, 3, 224, 224)).astype(np.float32)}
+    runs: dict[tuple[str, str], Measurement] = {}
+    for what in MODELS:
+        path = folder / f"stem {what}.onnx"
+        onnx.save(stem(rng, what == "with pool"), path)
+        ours = xnorinfer.InferenceSession(model_file.dumps(convert(path).graph),
+                                          num_threads=threads)
+        sessions = {"xnorinfer": ours, "onnxruntime fp32": ort_session(path, threads)}
+        if openvino_peer.available():
+            sessions["openvino f32"] = openvino_peer.NetworkSession(
+                openvino_peer.float_network(str(path)), threads)
+        for engine, session in sessions.items():
+            runs[what, engine] = wall(lambda s=session: s.run(None, feed))
+    return runs, ours.isa
+
+
+def time_stems(threads: int, rounds: int, calls: int) -> tuple[dict[str, float], str]:
+    """Median seconds of each contender, interleaved, keyed "model|engine"; and our ISA path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        runs, isa = contenders(threads, Path(tmp))
+        return interleaved_medians({f"{what}|{engine}": run for (what, engine), run in runs.items()},
+                                   rounds, calls, warmup_seconds_for(threads)), isa
+
+
+def by_model(medians: dict[str, float]) -> dict[str, dict[str, float]]:
+    """time_stems' medians as {model: {engine: seconds}}."""
+    seconds: dict[str, dict[str, float]] = {what: {} for what in MODELS}
+    for key, value in medians.items():
+        what, engine = key.split("|")
+        seconds[what][engine] = value
+    return seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = args.threads
-    feed = {"x": rng.standard_normal((1, 3, 224, 224)).astype(np.float32)}
-    runs, isa = {}, None
-    for pool in (False, True):
-        model = stem(rng, pool)
-        what = "stem with pool" if pool else "stem without pool"
-        theirs = ort.InferenceSession(model.SerializeToString(), options,
-                                      providers=["CPUExecutionProvider"])
-        ours = xnorinfer.InferenceSession(model_file.dumps(convert(model).graph),
-                                          num_threads=args.threads)
-        isa = ours.isa
-        runs[f"onnxruntime, {what}"] = wall(lambda s=theirs: s.run(None, feed))
-        runs[f"xnorinfer, {what}"] = wall(lambda s=ours: s.run(None, feed))
-    medians = interleaved_medians(runs, args.rounds, args.calls, warmup_seconds_for(args.threads))
-    for what in ("stem without pool", "stem with pool"):
-        theirs, ours = medians[f"onnxruntime, {what}"], medians[f"xnorinfer, {what}"]
-        print(f"{what:18s}: onnxruntime {theirs * 1e3:6.3f} ms  xnorinfer {ours * 1e3:6.3f} ms  "
-              f"speedup {theirs / ours:4.2f}x")
-    conv, ours = medians["onnxruntime, stem without pool"], medians["xnorinfer, stem with pool"]
-    print(f"our stem with its pool vs onnxruntime's without: {conv / ours:4.2f}x "
+    medians, isa = time_stems(args.threads, args.rounds, args.calls)
+    seconds = by_model(medians)
+    for what in MODELS:
+        ours = seconds[what]["xnorinfer"]
+        line = f"stem {what:12s}: xnorinfer {ours * 1e3:6.3f} ms"
+        for engine in ENGINES[1:]:
+            if engine in seconds[what]:
+                theirs = seconds[what][engine]
+                line += f"  {engine} {theirs * 1e3:6.3f} ms ({theirs / ours:4.2f}x)"
+        print(line)
+    conv = seconds["without pool"]["onnxruntime fp32"]
+    print(f"our stem with its pool vs onnxruntime's without: "
+          f"{conv / seconds['with pool']['xnorinfer']:4.2f}x "
           f"({isa}, {args.threads} thread(s))")
     return 0
 

@@ -63,6 +63,13 @@ def binary_convolution(bits, plus_one: np.ndarray, strides, pads_begin, pads_end
                                      list(dilations), "xnor-popcount", 0.0)
 
 
+def float_network(onnx_path: str):
+    """The ONNX model as an OpenVINO model, as it is (a float network stays float)."""
+    if ov is None:
+        raise RuntimeError(f"openvino is not installed ({INSTALL_HINT})")
+    return ov.Core().read_model(onnx_path)
+
+
 def binary_network(onnx_path: str, batch: int):
     """The binary ONNX network as an OpenVINO model with BinaryConvolution layers.
 
