@@ -87,6 +87,30 @@ def test_a_conv_with_its_max_pool_fused_counts_the_conv_s_macs():
     assert stem.gemm[0] == x[0] * conv_h * conv_w
 
 
+@pytest.mark.parametrize("pool", [True, False], ids=["pooled", "conv"])
+def test_a_conv_writing_nchw_counts_its_gemm_in_nhwc(pool):
+    """A stem alone writes its NCHW output itself; its GEMM is still pixels x taps x channels."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[7, 7], strides=[2, 2],
+                              pads=[3, 3, 3, 3]),
+             helper.make_node("Relu", ["c"], ["r" if pool else "y"])]
+    if pool:
+        nodes.append(helper.make_node("MaxPool", ["r"], ["y"], kernel_shape=[3, 3],
+                                      strides=[2, 2], pads=[1, 1, 1, 1]))
+    weight = np.random.default_rng(0).standard_normal((16, 3, 7, 7)).astype(np.float32)
+    model = helper.make_model(
+        helper.make_graph(nodes, "stem",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 32, 40])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(weight, "w")]),
+        opset_imports=[helper.make_opsetid("", 17)])
+    graph = convert(model).graph
+    [stem] = [layer for layer in group_layers(graph, batch=2) if layer.kind == "float"]
+    assert graph.nodes[stem.node_indices[0]].attrs["output_layout"] == "nchw"
+    assert stem.gemm[:3] == (2 * 16 * 20, 7 * 7 * 3, 16)
+
+
 def test_each_peer_s_times_go_on_the_rows_of_their_onnx_nodes():
     layers = group_layers(convert(MODEL).graph, batch=1)
     peers = {"ort": {"/conv2/Conv": 2.0, "/conv2/Sign": 0.5, "/fc2/Gemm": 1.0,

@@ -108,6 +108,8 @@ def gemm_shape(graph: ir.Graph, node: ir.Node, batch: int) -> tuple[int, int, in
     if out is None:
         return None
     shape = [batch if d == -1 else d for d in out.shape]
+    if node.attrs.get("output_layout", "nhwc") == "nchw":  # [N, O, H, W] -> [N, H, W, O]
+        shape = [shape[0], *shape[2:], shape[1]]
     if "pool_kernel_shape" in node.attrs:  # the output is pooled: the conv's own is larger
         shape[1:3] = _conv_extent(graph, node)
     n = shape[-1]
