@@ -36,11 +36,7 @@ class BinarizePack final : public Op {
     const std::string output = args.node.attrs.get_string("output", "bits");
     if (output != "bits" && output != "ternary") check_.fail("output must be 'bits' or 'ternary'");
     ternary_ = output == "ternary";
-    const std::string layout = args.node.attrs.get_string("input_layout", "nhwc");
-    if (layout != "nhwc" && layout != "nchw") {
-      check_.fail("input_layout must be 'nhwc' or 'nchw', got '" + layout + "'");
-    }
-    nchw_ = layout == "nchw";
+    nchw_ = check_.nchw_layout("input_layout");
     if (check_.has_input(1)) {
       offset_ = &check_.constant(args, 1, DType::kFloat32, "offset");
     }

@@ -126,11 +126,7 @@ class BinaryConv2d final : public Op {
                                with_kmap_);
     // Ternary: the mask words sit one sign plane (all channels' words) after the sign words.
     mask_offset_ = words_for_bits(in_channels_);
-    const std::string layout = a.get_string("output_layout", "nhwc");
-    if (layout != "nhwc" && layout != "nchw") {
-      check_.fail("output_layout must be 'nhwc' or 'nchw', got '" + layout + "'");
-    }
-    nchw_out_ = layout == "nchw";
+    nchw_out_ = check_.nchw_layout("output_layout");
     if (nchw_out_ &&
         (epilogue_.packed() || epilogue_.with_residual() || epilogue_.with_sum_bits())) {
       check_.fail("output_layout 'nchw' needs a float output with no residual and no y_bits");

@@ -29,11 +29,7 @@ class Conv2d final : public Op {
   explicit Conv2d(const OpArgs& args, bool bwn)
       : check_(args.node), transpose_(select_transpose(args.isa)) {
     const AttrMap& a = args.node.attrs;
-    const std::string out_layout = a.get_string("output_layout", "nhwc");
-    if (out_layout != "nhwc" && out_layout != "nchw") {
-      check_.fail("output_layout must be 'nhwc' or 'nchw', got '" + out_layout + "'");
-    }
-    nchw_out_ = out_layout == "nchw";
+    nchw_out_ = check_.nchw_layout("output_layout");
     const ConvGeometry geom = ConvGeometry::parse(args.node);
     const int64_t group =
         a.get_int("group", 1);  // bounds (and BwnConv2d's zero padding): op_schema.cc
@@ -62,11 +58,7 @@ class Conv2d final : public Op {
       if (check_.has_input(2)) bias_ = check_.float_vector(args, 2, out_channels, "bias");
       activation_ = Activation(check_, a, out_channels);
       const std::string precision = a.get_string("precision", "float32");
-      const std::string layout = a.get_string("input_layout", "nhwc");
-      if (layout != "nhwc" && layout != "nchw") {
-        check_.fail("input_layout must be 'nhwc' or 'nchw', got '" + layout + "'");
-      }
-      input_nchw_ = layout == "nchw";
+      input_nchw_ = check_.nchw_layout("input_layout");
       if (input_nchw_ && precision != "float32") {
         check_.fail("input_layout 'nchw' needs precision float32, got '" + precision + "'");
       }

@@ -16,6 +16,14 @@ bool NodeChecker::has_input(size_t index) const {
   return index < node_.inputs.size() && !node_.inputs[index].empty();
 }
 
+bool NodeChecker::nchw_layout(const std::string& key) const {
+  const std::string layout = node_.attrs.get_string(key, "nhwc");
+  if (layout != "nhwc" && layout != "nchw") {
+    fail(key + " must be 'nhwc' or 'nchw', got '" + layout + "'");
+  }
+  return layout == "nchw";
+}
+
 const Tensor& NodeChecker::constant(const OpArgs& args, size_t index, DType dtype,
                                     const char* what) const {
   if (!has_input(index) || args.constants[index] == nullptr) {

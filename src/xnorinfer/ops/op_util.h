@@ -21,6 +21,10 @@ class NodeChecker {
 
   bool has_input(size_t index) const;
 
+  // Whether the layout attribute `key` ("input_layout", "output_layout") is "nchw"; absent, it
+  // is "nhwc"; anything else fails.
+  bool nchw_layout(const std::string& key) const;
+
   // The constant at input `index`, which must exist, with the given dtype and element count
   // (storage elements: words for bits); shape is not otherwise constrained.
   const Tensor& constant(const OpArgs& args, size_t index, DType dtype, const char* what) const;
