@@ -13,7 +13,9 @@ layers' ceiling: the first layer, float convs, onnxruntime). Then each network i
 and verified, and ours (exact, and with the opt-in reduced-precision layers), onnxruntime fp32
 (on the float version) and OpenVINO (on the binary network, when installed, its float layers in
 f32 and in its default precision) are timed the same way, and so is the float stem as an ONNX
-model of its own (stem_model.py: ours, onnxruntime and OpenVINO, with and without its MaxPool).
+model of its own (stem_model.py: ours, onnxruntime and OpenVINO, with and without its MaxPool),
+and each 3x3 layer as a one-layer ONNX model, float in and out (one_layer_models.py: the same
+three engines, each through its session).
 A multi-thread row is for idle cores:
 the peak loop runs just before and after it, and while it ran below BUSY_SCALING of its
 threads-times-1-thread rate, the row is timed again (up to IDLE_ATTEMPTS times; rows that never
@@ -34,8 +36,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 import layers
 import models
+import one_layer_models
 import openvino_layer
 import stem_model
 from xnorinfer import _core, console, peak_macs_per_second
@@ -80,7 +85,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": machine_info(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "settings": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
-        "peaks": [], "layers": [], "models": [], "stem": []}
+        "peaks": [], "layers": [], "models": [], "stem": [], "one_layer": []}
     console.info(f"{results['machine']['cpu']}; ISA paths {_core.available_isas()}; "
                  f"threads {args.threads}; {args.repeats} rounds")
     if not args.skip_layers:
@@ -90,6 +95,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                                        args.network_calls)
     if not args.skip_stem:
         results["stem"] = run_stem(args.threads, args.repeats, args.calls)
+    if not args.skip_one_layer:
+        results["one_layer"] = run_one_layer(args.threads, args.repeats, args.calls)
     return results
 
 
@@ -107,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-layers", action="store_true")
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--skip-stem", action="store_true")
+    parser.add_argument("--skip-one-layer", action="store_true")
     parser.add_argument("--quick", action="store_true",
                         help="2 rounds of 2 calls, batch 1 only: a smoke run, not a result")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
@@ -202,6 +210,26 @@ def run_stem(threads_list: Sequence[int], repeats: int, calls: int) -> list[dict
     return rows
 
 
+def run_one_layer(threads_list: Sequence[int], repeats: int, calls: int
+                  ) -> list[dict[str, Any]]:
+    """Each 3x3 layer as a one-layer ONNX model through each engine's session, per thread
+    count; the converter's defaults (sign_zero "auto": the exact Sign(0) form for a graph
+    input)."""
+    rows = []
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        for threads in threads_list:
+            for shape in one_layer_models.SHAPES:
+                name = one_layer_models.label(*shape)
+                console.info(f"one-layer model {name}, {threads} thread(s)")
+                runs, isa = one_layer_models.contenders(shape, threads, "auto", Path(tmp), rng)
+                seconds, idle = _timed_when_idle(lambda: interleaved_medians(
+                    runs, repeats, calls, warmup_seconds_for(threads)), threads)
+                rows.append({"layer": name, "threads": threads, "isa": isa, "seconds": seconds,
+                             **idle})
+    return rows
+
+
 def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
                      ) -> tuple[dict[str, float], dict[str, Any]]:
     """``timed()``, run again (up to IDLE_ATTEMPTS times in all) while the cores were busy.
@@ -264,6 +292,8 @@ def _tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str
         sections.append(_size_table(results["models"]))
     if results.get("stem"):
         sections.append(_stem_table(results["stem"]))
+    if results.get("one_layer"):
+        sections.append(_one_layer_table(results["one_layer"]))
     return sections
 
 
@@ -382,6 +412,33 @@ def _stem_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[s
              f"`python benchmarks/stem_model.py`{_idle_note(rows, max(r['threads'] for r in rows))}")
     return title, ["stem model", "threads", "ours ms", "onnxruntime fp32 ms", "speedup",
                    "OpenVINO f32 ms", "vs OpenVINO"], table
+
+
+def _one_layer_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
+    ours_key, ort_key, ov_key = (one_layer_models.OURS, one_layer_models.ORT,
+                                 one_layer_models.OPENVINO)
+    table = []
+    for threads in sorted({row["threads"] for row in rows}):
+        shown = [row for row in rows if row["threads"] == threads]
+        for row in shown:
+            times = row["seconds"]
+            ours, ort, openvino = times[ours_key], times[ort_key], times.get(ov_key)
+            table.append([row["layer"] + _busy_mark(row), str(threads), f"{ours * 1e6:.0f}",
+                          f"{ort * 1e6:.0f}", f"{ort / ours:.2f}x",
+                          f"{openvino * 1e6:.0f}" if openvino else "-",
+                          f"{openvino / ours:.2f}x" if openvino else "-"])
+        by_layer = {row["layer"]: row["seconds"] for row in shown}
+        geomeans = [one_layer_models.geomean_speedup(by_layer, key) for key in (ort_key, ov_key)]
+        table.append(["geomean", str(threads), "", "", f"{geomeans[0]:.2f}x", "",
+                      f"{geomeans[1]:.2f}x" if geomeans[1] is not None else "-"])
+    title = ("One-layer ONNX models: Sign -> Conv 3x3 with ±alpha weights on a float NCHW "
+             "input, batch 1, float NCHW in and out, through each engine's session run (ours "
+             f"converted with the defaults, exact Sign(0), {rows[0]['isa']} kernels; OpenVINO "
+             "as FakeQuantize -> BinaryConvolution -> * alpha, its whole compiled model); "
+             "`python benchmarks/one_layer_models.py`"
+             + _idle_note(rows, max(r["threads"] for r in rows)))
+    return title, ["model", "threads", "ours µs", "onnxruntime fp32 µs", "speedup",
+                   "OpenVINO binary µs", "vs OpenVINO"], table
 
 
 def _size_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
