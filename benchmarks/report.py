@@ -14,8 +14,9 @@ and verified, and ours (exact, and with the opt-in reduced-precision layers), on
 (on the float version) and OpenVINO (on the binary network, when installed, its float layers in
 f32 and in its default precision) are timed the same way, and so is the float stem as an ONNX
 model of its own (stem_model.py: ours, onnxruntime and OpenVINO, with and without its MaxPool),
-and each 3x3 layer as a one-layer ONNX model, float in and out (one_layer_models.py: the same
-three engines, each through its session).
+each 3x3 layer as a one-layer ONNX model, float in and out (one_layer_models.py: the same
+three engines, each through its session), and the networks' other float layers (1x1 shortcut
+convs, classifiers) against onnxruntime (float_layers.py).
 A multi-thread row is for idle cores:
 the peak loop runs just before and after it, and while it ran below BUSY_SCALING of its
 threads-times-1-thread rate, the row is timed again (up to IDLE_ATTEMPTS times; rows that never
@@ -38,6 +39,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+import float_layers
 import layers
 import models
 import one_layer_models
@@ -85,7 +87,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": machine_info(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "settings": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
-        "peaks": [], "layers": [], "models": [], "stem": [], "one_layer": []}
+        "peaks": [], "layers": [], "models": [], "stem": [], "one_layer": [],
+        "float_layers": []}
     console.info(f"{results['machine']['cpu']}; ISA paths {_core.available_isas()}; "
                  f"threads {args.threads}; {args.repeats} rounds")
     if not args.skip_layers:
@@ -97,6 +100,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         results["stem"] = run_stem(args.threads, args.repeats, args.calls)
     if not args.skip_one_layer:
         results["one_layer"] = run_one_layer(args.threads, args.repeats, args.calls)
+    if not args.skip_float_layers:
+        results["float_layers"] = run_float_layers(args.threads, args.repeats)
     return results
 
 
@@ -115,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--skip-stem", action="store_true")
     parser.add_argument("--skip-one-layer", action="store_true")
+    parser.add_argument("--skip-float-layers", action="store_true")
     parser.add_argument("--quick", action="store_true",
                         help="2 rounds of 2 calls, batch 1 only: a smoke run, not a result")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
@@ -230,6 +236,21 @@ def run_one_layer(threads_list: Sequence[int], repeats: int, calls: int
     return rows
 
 
+def run_float_layers(threads_list: Sequence[int], repeats: int) -> list[dict[str, Any]]:
+    """The networks' float 1x1 convs and classifiers, ours (fp32, bf16) against onnxruntime,
+    per thread count."""
+    rows = []
+    for threads in threads_list:
+        console.info(f"float layers, {threads} thread(s)")
+
+        def timed() -> list[dict[str, Any]]:
+            return float_layers.time_float_layers(threads, repeats)[0]
+
+        layer_rows, idle = _timed_when_idle(timed, threads)
+        rows += [{**row, **idle} for row in layer_rows]
+    return rows
+
+
 def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
                      ) -> tuple[dict[str, float], dict[str, Any]]:
     """``timed()``, run again (up to IDLE_ATTEMPTS times in all) while the cores were busy.
@@ -294,6 +315,8 @@ def _tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str
         sections.append(_stem_table(results["stem"]))
     if results.get("one_layer"):
         sections.append(_one_layer_table(results["one_layer"]))
+    if results.get("float_layers"):
+        sections.append(_float_layer_table(results["float_layers"], isa))
     return sections
 
 
@@ -439,6 +462,18 @@ def _one_layer_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[l
              + _idle_note(rows, max(r["threads"] for r in rows)))
     return title, ["model", "threads", "ours µs", "onnxruntime fp32 µs", "speedup",
                    "OpenVINO binary µs", "vs OpenVINO"], table
+
+
+def _float_layer_table(rows: list[dict[str, Any]], isa: str
+                       ) -> tuple[str, list[str], list[list[str]]]:
+    table = [[row["layer"] + _busy_mark(row), str(row["threads"])] + float_layers.table_row(row)[1:]
+             for row in rows]
+    title = ("The networks' other float layers, µs: ours the node alone (fp32 exact, and the "
+             f"opt-in bf16; {isa} kernels), onnxruntime fp32 the whole run of a one-node model; "
+             "a classifier's weights from memory, as in a network at batch 1; "
+             "`python benchmarks/float_layers.py`"
+             + _idle_note(rows, max(r["threads"] for r in rows)))
+    return title, ["layer", "threads"] + float_layers.COLUMNS[1:], table
 
 
 def _size_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[str]]]:
