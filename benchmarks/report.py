@@ -17,7 +17,9 @@ model of its own (stem_model.py: ours, onnxruntime and OpenVINO, with and withou
 each 3x3 layer as a one-layer ONNX model, float in and out (one_layer_models.py: the same
 three engines, each through its session), and the networks' other float layers (1x1 shortcut
 convs, classifiers) against onnxruntime (float_layers.py).
-A multi-thread row is for idle cores:
+A multi-thread row also times ours on one thread, and a batch-8 row ours at batch 1, in the
+same rounds, so the scaling ratios come from one interleaved set (rows are timed minutes apart,
+and this host's speed drifts that much). A multi-thread row is for idle cores:
 the peak loop runs just before and after it, and while it ran below BUSY_SCALING of its
 threads-times-1-thread rate, the row is timed again (up to IDLE_ATTEMPTS times; rows that never
 had idle cores are marked).
@@ -145,6 +147,8 @@ def run_layers(threads_list: Sequence[int], repeats: int, calls: int
                 contenders = {f"xnorinfer {isa}": layers.ours(case, isa, threads) for isa in isas}
                 contenders["onnxruntime fp32"] = layers.onnxruntime(case, threads)
                 contenders["numpy GEMM fp32"] = layers.numpy_gemm(case)
+                if threads > 1:  # the scaling from the same interleaved rounds
+                    contenders[f"xnorinfer {isas[-1]} 1 thread"] = layers.ours(case, isas[-1], 1)
                 if openvino_peer.available():
                     contenders["openvino binary"] = openvino_layer.openvino(case, threads)
                 seconds, idle = _timed_when_idle(lambda: interleaved_medians(
@@ -182,6 +186,11 @@ def _model_row(net: models.PreparedNetwork, batch: int, threads: int, repeats: i
     for variant in models.REDUCED:
         contenders[f"xnorinfer {variant}"] = models.ours(net, batch, threads, variant)
     contenders["onnxruntime fp32"] = models.onnxruntime_float(net, batch, threads)
+    # The batch's and the threads' gains from the same interleaved rounds, not across rows.
+    if batch > 1:
+        contenders["xnorinfer batch 1"] = models.ours(net, 1, threads)
+    if threads > 1:
+        contenders["xnorinfer 1 thread"] = models.ours(net, batch, 1)
     if openvino_peer.available():
         contenders["openvino binary"] = models.openvino_binary(net, batch, threads)
         contenders["openvino default precision"] = models.openvino_binary(net, batch, threads,
@@ -324,12 +333,14 @@ def _layer_table(rows: list[dict[str, Any]], threads: int, isa: str, peak: float
                  fma_peak: float | None = None) -> tuple[str, list[str], list[list[str]]]:
     """One row per layer; ratios, GMAC/s and % of peak are of ours on the widest ISA path,
     the peak counted on all MACs and on those of taps inside the image (what is left when
-    padded taps are skipped, as ours and OpenVINO's kernels do)."""
+    padded taps are skipped, as ours and OpenVINO's kernels do); on more threads, its speedup
+    over its 1-thread run in the same rounds."""
     contenders = list(rows[0]["seconds"])
     ours = f"xnorinfer {isa}"
+    one_thread = f"{ours} 1 thread"
     columns = ["layer"] + [f"{c} µs" for c in contenders] + [
         f"{isa}: speedup vs ORT", "vs OpenVINO", "GMAC/s", "% of peak",
-        "% of peak, valid taps"]
+        "% of peak, valid taps"] + (["vs 1 thread"] if one_thread in contenders else [])
     table = []
     for row in rows:
         s = row["seconds"]
@@ -340,7 +351,8 @@ def _layer_table(rows: list[dict[str, Any]], threads: int, isa: str, peak: float
             f"{s['onnxruntime fp32'] / s[ours]:.1f}x",
             f"{s['openvino binary'] / s[ours]:.2f}x" if "openvino binary" in s else "-",
             f"{rate / 1e9:.0f}", f"{rate / peak:.0%}" if peak else "-",
-            f"{valid_rate / peak:.0%}" if peak else "-"])
+            f"{valid_rate / peak:.0%}" if peak else "-"]
+            + ([f"{s[one_thread] / s[ours]:.2f}x"] if one_thread in contenders else []))
     title = (f"Binary layers, batch 1, {threads} thread(s): ours = the binary node alone "
              f"(packed input to float output); {isa} XOR-popcount peak "
              f"{f'{peak / 1e9:.0f} GMAC/s' if peak else 'n/a'}, FMA peak "
@@ -386,7 +398,7 @@ def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[
                *(f"ours, {v}: ms (vs OpenVINO)" for v in models.REDUCED),
                f"OpenVINO, its default precision ({default_precision}) ms",
                "ours, bf16 everywhere, vs it",
-               "ours images/s",
+               "ours images/s", "ours images/s vs batch 1", "ours vs 1 thread",
                "ours: binary / float conv+dense / other", "peak RSS ours MB", "peak RSS ORT MB"]
     table = []
     for row in rows:
@@ -405,11 +417,15 @@ def _model_table(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[
             f"{ov_default * 1e3:.2f}" if ov_default else "-",
             f"{ov_default / ours_bf16:.2f}x" if ov_default and ours_bf16 else "-",
             f"{row['batch'] / ours:.0f}",
+            f"{s['xnorinfer batch 1'] * row['batch'] / ours:.2f}x" if "xnorinfer batch 1" in s
+            else "-",
+            f"{s['xnorinfer 1 thread'] / ours:.2f}x" if "xnorinfer 1 thread" in s else "-",
             " / ".join(f"{shares[k]:.0%}" for k in ("binary", "float_conv_dense", "other_float")),
             f"{rss['xnorinfer']['peak_mb']:.0f}", f"{rss['onnxruntime fp32']['peak_mb']:.0f}"])
     threads = max(r["threads"] for r in rows)
     return ("End to end, 224x224: ours on the converted binary network vs onnxruntime fp32 on "
-            "the float version (same architecture) and OpenVINO on the binary network"
+            "the float version (same architecture) and OpenVINO on the binary network; ours "
+            "against its own batch-1 and 1-thread runs timed in the same rounds"
             + _idle_note([r for r in rows if r["threads"] > 1], threads), columns, table)
 
 
