@@ -74,6 +74,27 @@ TEST(channel_chunk_splits_channels_only_for_several_threads) {
   CHECK_EQ(channel_chunk(1, 2, 512, 0), int64_t{512});   // a core that cannot split
 }
 
+TEST(balanced_tile_pixels_gives_each_thread_as_many_tiles) {
+  // 784 pixels in 96s: 9 tiles, 5 and 4 on 2 threads; 10 of 79 instead.
+  CHECK_EQ(balanced_tile_pixels(1, 784, 2, 96), int64_t{79});
+  CHECK_EQ(balanced_tile_pixels(1, 784, 1, 96), int64_t{88});  // 9 even tiles on one
+  CHECK_EQ(balanced_tile_pixels(1, 196, 2, 96), int64_t{49});  // 3 tiles -> 4
+  CHECK_EQ(balanced_tile_pixels(1, 49, 2, 96), int64_t{49});   // one tile: channels split it
+  CHECK_EQ(balanced_tile_pixels(3, 784, 2, 96), int64_t{79});  // 27 tiles -> 28
+  CHECK_EQ(balanced_tile_pixels(2, 784, 2, 96), int64_t{88});  // 18 tiles already even
+  for (int threads = 1; threads <= 5; ++threads) {
+    for (int64_t images = 1; images <= 3; ++images) {
+      for (int64_t pixels = 1; pixels <= 3200; pixels += 7) {
+        const int64_t tile = balanced_tile_pixels(images, pixels, threads, 96);
+        const int64_t tiles = (pixels + tile - 1) / tile;
+        CHECK(tile >= 1 && tile <= 96);
+        CHECK(tiles == 1 || images * tiles % threads == 0);
+        CHECK(tiles <= (pixels + 95) / 96 + threads - 1);
+      }
+    }
+  }
+}
+
 TEST(split_rows_and_channels_evens_out_the_threads_work) {
   // One thread, many tiles already, or more threads than the model takes: the largest tiles
   // and channel_chunk()'s split.

@@ -72,6 +72,8 @@ CONV_CASES = [
     (16, 8, 3, 1, 2, 4, (2, 2, 2, 2), 3, 7, 6, True),
     (5, 4, 5, 2, 2, 1, (3, 1, 0, 2), 2, 11, 9, False),
     (70, 33, 1, 1, 1, 1, (0, 0, 0, 0), 2, 9, 9, True),     # 1x1 direct path, several tiles
+    (16, 24, 1, 1, 1, 1, (0, 0, 0, 0), 1, 30, 30, True),  # 10 tiles; 12 of 75 on 3 threads
+    (8, 16, 3, 1, 1, 1, (1, 1, 1, 1), 1, 12, 12, True),    # im2col, 2 tiles; 3 of 48 on 3
     (7, 5, 1, 1, 1, 1, (0, 0, 0, 0), 1, 1, 1, False),      # 1x1 direct path, one pixel
     (7, 5, 1, 2, 1, 1, (0, 0, 0, 0), 2, 5, 6, True),       # 1x1 with stride: im2col path
     (6, 4, 1, 1, 1, 2, (1, 0, 0, 1), 1, 3, 4, True),       # 1x1 padded, grouped

@@ -131,14 +131,16 @@ class Conv2d final : public Op {
     }
     const Shape& ys = conv;  // NHWC
     const int64_t pixels = ys[1] * ys[2];
-    const int64_t tiles = (pixels + kConvTilePixels - 1) / kConvTilePixels;
+    const int64_t tile_pixels =
+        balanced_tile_pixels(ys[0], pixels, ctx.num_threads, kConvTilePixels);
+    const int64_t tiles = (pixels + tile_pixels - 1) / tile_pixels;
     const int64_t chunk = channel_chunk(ys[0] * tiles, ctx.num_threads, oc, core_->channel_block());
     const int64_t chunks = (oc + chunk - 1) / chunk;
     parallel_for(ys[0] * tiles * chunks, ctx.num_threads, [&](int64_t task, int thread) {
       const int64_t tile = task / chunks, o0 = (task % chunks) * chunk;
       const int64_t n = tile / tiles;
-      const int64_t p0 = (tile % tiles) * kConvTilePixels;
-      const int64_t count = std::min(kConvTilePixels, pixels - p0);
+      const int64_t p0 = (tile % tiles) * tile_pixels;
+      const int64_t count = std::min(tile_pixels, pixels - p0);
       const OutputChannels channels{o0, std::min(o0 + chunk, oc)};
       uint8_t* scratch = ctx.thread_scratch(thread);
       float* y = nchw_out_ ? reinterpret_cast<float*>(scratch + tile_rows_offset())
