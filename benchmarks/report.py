@@ -37,7 +37,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -62,6 +62,7 @@ BUSY_SCALING = 0.8
 # before or just after it says the cores were busy (the targets are for idle cores).
 IDLE_ATTEMPTS = 3
 IDLE_CHECK_SECONDS = 0.1
+Timed = TypeVar("Timed")  # what a row's timing returns: medians, or a table's rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,8 +261,7 @@ def run_float_layers(threads_list: Sequence[int], repeats: int) -> list[dict[str
     return rows
 
 
-def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
-                     ) -> tuple[dict[str, float], dict[str, Any]]:
+def _timed_when_idle(timed: Callable[[], Timed], threads: int) -> tuple[Timed, dict[str, Any]]:
     """``timed()``, run again (up to IDLE_ATTEMPTS times in all) while the cores were busy.
 
     On more than one thread, the XOR-popcount peak loop runs just before and just after; its
@@ -271,7 +271,7 @@ def _timed_when_idle(timed: Callable[[], dict[str, float]], threads: int
     """
     if threads == 1:
         return timed(), {}
-    best: tuple[float, dict[str, float], int] | None = None
+    best: tuple[float, Timed, int] | None = None
     for attempt in range(1, IDLE_ATTEMPTS + 1):
         before = _idle_scaling(threads)
         seconds = timed()
