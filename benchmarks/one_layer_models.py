@@ -21,6 +21,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import onnx
@@ -72,19 +73,25 @@ def contenders(shape: tuple[int, int, int, int], threads: int, sign_zero: str, f
             for engine, session in sessions.items()}, ours.isa
 
 
+def shape_contenders(threads: int, sign_zero: str = "auto"
+                     ) -> Iterator[tuple[str, dict[str, Measurement], str]]:
+    """Per shape of SHAPES, in turn: its label, one session run per engine, our ISA path."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape in SHAPES:
+            runs, isa = contenders(shape, threads, sign_zero, Path(tmp), rng)
+            yield label(*shape), runs, isa
+
+
 def time_one_layers(threads: int, rounds: int, calls: int, sign_zero: str = "auto"
                     ) -> tuple[dict[str, dict[str, float]], str]:
     """Median seconds per shape label and engine, each shape's engines interleaved (so both
     see the same minutes of the machine; on 2 threads each contender's timed calls follow
     report.py's 20 ms of untimed ones); and our ISA path."""
-    rng = np.random.default_rng(0)
     seconds: dict[str, dict[str, float]] = {}
     isa = ""
-    with tempfile.TemporaryDirectory() as tmp:
-        for shape in SHAPES:
-            runs, isa = contenders(shape, threads, sign_zero, Path(tmp), rng)
-            seconds[label(*shape)] = interleaved_medians(runs, rounds, calls,
-                                                         warmup_seconds_for(threads))
+    for name, runs, isa in shape_contenders(threads, sign_zero):
+        seconds[name] = interleaved_medians(runs, rounds, calls, warmup_seconds_for(threads))
     return seconds, isa
 
 

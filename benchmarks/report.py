@@ -39,8 +39,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-import numpy as np
-
 import float_layers
 import layers
 import models
@@ -232,17 +230,13 @@ def run_one_layer(threads_list: Sequence[int], repeats: int, calls: int
     count; the converter's defaults (sign_zero "auto": the exact Sign(0) form for a graph
     input)."""
     rows = []
-    rng = np.random.default_rng(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        for threads in threads_list:
-            for shape in one_layer_models.SHAPES:
-                name = one_layer_models.label(*shape)
-                console.info(f"one-layer model {name}, {threads} thread(s)")
-                runs, isa = one_layer_models.contenders(shape, threads, "auto", Path(tmp), rng)
-                seconds, idle = _timed_when_idle(lambda: interleaved_medians(
-                    runs, repeats, calls, warmup_seconds_for(threads)), threads)
-                rows.append({"layer": name, "threads": threads, "isa": isa, "seconds": seconds,
-                             **idle})
+    for threads in threads_list:
+        for name, runs, isa in one_layer_models.shape_contenders(threads):
+            console.info(f"one-layer model {name}, {threads} thread(s)")
+            seconds, idle = _timed_when_idle(lambda: interleaved_medians(
+                runs, repeats, calls, warmup_seconds_for(threads)), threads)
+            rows.append({"layer": name, "threads": threads, "isa": isa, "seconds": seconds,
+                         **idle})
     return rows
 
 
